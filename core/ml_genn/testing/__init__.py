@@ -1,0 +1,1 @@
+"""Testing kit for ml_genn and its plugin authors."""
