@@ -1,0 +1,33 @@
+"""Errors raised by the plugin system."""
+
+
+class PluginError(Exception):
+    """Base class of plugin-system errors."""
+
+
+class DuplicateComponentError(PluginError):
+    """Two plugins claimed the same component name for one kind."""
+
+
+class ComponentTypeError(PluginError, TypeError):
+    """A registered component does not derive from its kind's base class."""
+
+
+class ComponentNotFoundError(PluginError, KeyError):
+    """No component of that kind is registered under that name."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; show the advice as written
+        return str(self.args[0]) if self.args else ""
+
+
+class PluginLoadError(PluginError):
+    """A plugin failed to load (raised only with ``ML_GENN_STRICT_PLUGINS=1``)."""
+
+
+class PluginNotInstalledError(ImportError):
+    """A name provided by a plugin distribution was used, but the distribution is missing."""
+
+
+class NetworkValidationError(PluginError, ValueError):
+    """A plugin's ``ml_genn_validate_network`` hook reported problems with a network."""

@@ -1,0 +1,78 @@
+"""mlGeNN import paths for names that plugin distributions provide.
+
+``from ml_genn.callbacks import SpikeRecorder`` and
+``from ml_genn.compilers.event_prop_compiler import default_params`` must work when the plugin is
+installed, and say which distribution to install when it is not. Core modules delegate their
+module-level ``__getattr__`` to the functions here, which look names up in the registry by class
+name, so any plugin's components become reachable at mlGeNN's paths without core knowing them.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any, Callable, Dict, Tuple
+
+from .errors import PluginNotInstalledError
+from .manager import get_registry
+
+#: Names mlGeNN users import from core paths, and the distribution that provides each
+PROVIDING_DISTRIBUTIONS: Dict[Tuple[str, str], Tuple[str, str]] = {
+    ("callback", "SpikeRecorder"): ("ml-genn-recorders", "ml_genn_recorders"),
+    ("callback", "VarRecorder"): ("ml-genn-recorders", "ml_genn_recorders"),
+    ("callback", "ConnVarRecorder"): ("ml-genn-recorders", "ml_genn_recorders"),
+    ("compiler", "EventPropCompiler"): ("ml-genn-eventprop", "ml_genn_eventprop"),
+    ("compiler", "EPropCompiler"): ("ml-genn-eprop", "ml_genn_eprop"),
+}
+
+
+def _install_advice(kind: str, class_name: str) -> str:
+    distribution, folder = PROVIDING_DISTRIBUTIONS[(kind, class_name)]
+    return (f"{class_name} is provided by the plugin distribution '{distribution}', which is not "
+            f"installed (or failed to load; see 'ml-genn plugins'). Install it with "
+            f"'pip install {distribution}' (from a source checkout: 'pip install -e ./{folder}')")
+
+
+def resolve_class(kind: str, class_name: str, module_name: str) -> type:
+    """The registered ``kind`` component whose class is called ``class_name``.
+
+    Raises
+    ------
+    PluginNotInstalledError
+        When a known plugin distribution provides the name but is not installed.
+    AttributeError
+        When nothing provides the name.
+    """
+    registry = get_registry()
+    entry = registry.kind(kind).find_by_class_name(class_name)
+    if entry is not None:
+        return registry.get(kind, entry.name)
+    if (kind, class_name) in PROVIDING_DISTRIBUTIONS:
+        raise PluginNotInstalledError(_install_advice(kind, class_name))
+    raise AttributeError(f"module '{module_name}' has no attribute '{class_name}'")
+
+
+def module_getattr(kind: str, module_name: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` resolving unknown attributes to registered ``kind`` classes."""
+    def __getattr__(name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"module '{module_name}' has no attribute '{name}'")
+        return resolve_class(kind, name, module_name)
+    return __getattr__
+
+
+def forwarding_module_getattr(kind: str, class_name: str, module_name: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` forwarding to the module that defines a plugin's class.
+
+    Used by shim modules such as ``ml_genn.compilers.event_prop_compiler`` so that
+    ``default_params`` (and the class itself) come from whichever plugin provides it.
+    """
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(f"module '{module_name}' has no attribute '{name}'")
+        cls = resolve_class(kind, class_name, module_name)
+        target_module = import_module(cls.__module__)
+        try:
+            return getattr(target_module, name)
+        except AttributeError:
+            raise AttributeError(f"module '{module_name}' (provided by {target_module.__name__}) "
+                                 f"has no attribute '{name}'") from None
+    return __getattr__

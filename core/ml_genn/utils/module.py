@@ -1,0 +1,73 @@
+"""Resolving user-supplied components: objects are copied, names are looked up in the registry."""
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any, Dict, Iterable, Optional
+
+from ..plugins.manager import get_registry
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def get_object(obj: Any, base_class: type, description: str, kind: str) -> Optional[Any]:
+    """Turn what a user passed for a component into an object of ``base_class``.
+
+    Parameters
+    ----------
+    obj
+        An instance of ``base_class`` (deep-copied, as mlGeNN does, so one object can be passed to
+        several populations without them sharing state), a registered snake_case name (the class
+        is constructed with no arguments), or ``None`` (returned as is).
+    base_class
+        Class the result must be an instance of.
+    description
+        What the object is for, used in errors (e.g. ``"Population 'hidden' neuron"``).
+    kind
+        Registry kind to look names up in (``"neuron"``, ``"synapse"``, ...).
+
+    Raises
+    ------
+    ComponentNotFoundError
+        When ``obj`` is a name nothing registered.
+    TypeError
+        When ``obj`` is neither, or the named class cannot be built without arguments.
+    """
+    if obj is None:
+        return None
+    if isinstance(obj, base_class):
+        return deepcopy(obj)
+    if isinstance(obj, str):
+        cls = get_registry().get(kind, obj)
+        try:
+            return cls()
+        except TypeError as exc:
+            raise TypeError(f"{description}: '{obj}' ({_qualified(cls)}) cannot be created from "
+                            f"its name because it needs arguments ({exc}); pass an object "
+                            f"instead, e.g. {cls.__name__}(...)") from None
+    raise TypeError(f"{description} must be a {_qualified(base_class)} object or the name of a "
+                    f"registered {kind}, got {type(obj).__name__}: {obj!r}")
+
+
+def get_object_mapping(obj: Any, keys: Iterable[Any], base_class: type, description: str,
+                       kind: str) -> Dict[Any, Any]:
+    """Resolve one component per key.
+
+    Parameters
+    ----------
+    obj
+        A dict mapping each key to something :func:`get_object` accepts, or one such thing used
+        (copied) for every key.
+    keys
+        The keys the result must have (e.g. output populations).
+    """
+    keys = list(keys)
+    if isinstance(obj, dict):
+        missing = [k for k in keys if k not in obj]
+        extra = [k for k in obj if k not in keys]
+        if missing or extra:
+            raise KeyError(f"{description} mapping must have exactly the keys {keys!r}; "
+                           f"missing {missing!r}, unexpected {extra!r}")
+        return {k: get_object(obj[k], base_class, f"{description} [{k!r}]", kind) for k in keys}
+    return {k: get_object(obj, base_class, description, kind) for k in keys}
