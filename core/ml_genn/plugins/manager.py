@@ -22,7 +22,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import pluggy
 
@@ -190,21 +190,25 @@ class PluginManager:
         hook = getattr(self._pm.hook, hook_name)
         results = []
         for impl in hook.get_hookimpls():
-            info = self.plugins.get(impl.plugin_name) or PluginInfo(impl.plugin_name)
-            args = {name: kwargs[name] for name in impl.argnames}
-            if self.trace:
-                print(f"[ml_genn plugins] {info.name}.{hook_name}({', '.join(args)})",
-                      file=sys.stderr)
-            try:
-                result = impl.function(**args)
-            except Exception as exc:  # noqa: BLE001
-                self._report_failure(info, exc, f"in hook {hook_name} of")
-                continue
-            if self.trace:
-                print(f"[ml_genn plugins]   -> {result!r}", file=sys.stderr)
-            if result is not None:
+            ok, result = self._call_impl(impl, hook_name, kwargs)
+            if ok and result is not None:
                 results.append(result)
         return results
+
+    def _call_impl(self, impl: Any, hook_name: str, kwargs: Dict[str, Any]) -> Tuple[bool, Any]:
+        """Call one plugin's implementation, isolating (and optionally tracing) it."""
+        info = self.plugins.get(impl.plugin_name) or PluginInfo(impl.plugin_name)
+        args = {name: kwargs[name] for name in impl.argnames}
+        if self.trace:
+            print(f"[ml_genn plugins] {info.name}.{hook_name}({', '.join(args)})", file=sys.stderr)
+        try:
+            result = impl.function(**args)
+        except Exception as exc:  # noqa: BLE001 - isolating plugins is the point
+            self._report_failure(info, exc, f"in hook {hook_name} of")
+            return False, None
+        if self.trace:
+            print(f"[ml_genn plugins]   -> {result!r}", file=sys.stderr)
+        return True, result
 
     @property
     def registry(self) -> ComponentRegistry:
@@ -216,10 +220,7 @@ class PluginManager:
                 for impl in getattr(self._pm.hook, hook_name).get_hookimpls():
                     info = self.plugins.get(impl.plugin_name) or PluginInfo(impl.plugin_name)
                     table._current_origin = info.origin
-                    try:
-                        impl.function(registry=table)
-                    except Exception as exc:  # noqa: BLE001
-                        self._report_failure(info, exc, f"in hook {hook_name} of")
+                    self._call_impl(impl, hook_name, {"registry": table})
                 table._current_origin = PluginOrigin("<unknown>")
             self._registry = registry
         return self._registry

@@ -1,0 +1,1 @@
+"""A small third-party plugin: a compiler, a callback and network validation."""
