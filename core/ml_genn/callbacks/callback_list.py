@@ -1,0 +1,341 @@
+"""The run-local dispatcher that calls a run's callbacks through pluggy."""
+from __future__ import annotations
+
+import difflib
+import inspect
+import warnings
+from copy import copy
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+
+import pluggy
+
+from ..utils.module import get_object
+from . import hookspecs
+from .callback import Callback
+
+CallbackType = Union[Callback, str]
+
+#: Every callback hook and the arguments it receives, read from the hookspec module
+HOOK_ARGUMENTS: Dict[str, Tuple[str, ...]] = {
+    name: tuple(inspect.signature(func).parameters)
+    for name, func in vars(hookspecs).items()
+    if name.startswith("on_") and callable(func)
+}
+HOOK_NAMES: Tuple[str, ...] = tuple(HOOK_ARGUMENTS)
+TIMESTEP_HOOKS: Tuple[str, ...] = ("on_timestep_begin", "on_timestep_end")
+
+
+class _PositionalAdapter:
+    """Stands in for one callback in the pluggy manager.
+
+    pluggy passes hook arguments by keyword and insists that implementations use the spec's
+    parameter names, whereas mlGeNN passes them positionally, so a callback may well write
+    ``def on_epoch_end(self, e, m)``. The adapter's methods carry the spec's names and forward
+    positionally; only the hooks the callback defines are registered.
+    """
+
+    def __init__(self, callback: Any, implemented: Iterable[str]):
+        self.callback = callback
+        self.implemented = frozenset(implemented)
+        for name in self.implemented:
+            setattr(self, "_" + name, getattr(callback, name))
+
+    def on_test_begin(self):
+        return self._on_test_begin()
+
+    def on_test_end(self, metrics):
+        return self._on_test_end(metrics)
+
+    def on_train_begin(self):
+        return self._on_train_begin()
+
+    def on_train_end(self, metrics):
+        return self._on_train_end(metrics)
+
+    def on_epoch_begin(self, epoch):
+        return self._on_epoch_begin(epoch)
+
+    def on_epoch_end(self, epoch, metrics):
+        return self._on_epoch_end(epoch, metrics)
+
+    def on_batch_begin(self, batch):
+        return self._on_batch_begin(batch)
+
+    def on_batch_end(self, batch, metrics):
+        return self._on_batch_end(batch, metrics)
+
+    def on_timestep_begin(self, timestep):
+        return self._on_timestep_begin(timestep)
+
+    def on_timestep_end(self, timestep):
+        return self._on_timestep_end(timestep)
+
+
+class CallbackPluginManager(pluggy.PluginManager):
+    """A pluggy manager for one run's callbacks: hooks are found by method name, no decorator."""
+
+    def __init__(self):
+        super().__init__(hookspecs.CALLBACK_PROJECT_NAME)
+        self.add_hookspecs(hookspecs)
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Optional[dict]:
+        if isinstance(plugin, _PositionalAdapter) and name in plugin.implemented:
+            return {}  # pluggy fills in the default options
+        return None
+
+
+def _describe(callback: Any) -> str:
+    return type(callback).__name__
+
+
+def _implemented_hooks(callback: Any) -> List[str]:
+    """Hooks ``callback`` defines, each checked to accept the hook's arguments positionally."""
+    implemented = []
+    for name, arguments in HOOK_ARGUMENTS.items():
+        method = getattr(callback, name, None)
+        if method is None:
+            continue
+        if not callable(method):
+            raise TypeError(f"{_describe(callback)}.{name} must be a method taking "
+                            f"({', '.join(arguments)}), got {type(method).__name__}")
+        try:
+            signature = inspect.signature(method)
+        except (TypeError, ValueError):  # some builtins have no introspectable signature
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind(*arguments)
+            except TypeError:
+                raise TypeError(f"{_describe(callback)}.{name} must accept "
+                                f"({', '.join(arguments)}) (passed positionally), but its "
+                                f"signature is {name}{signature}") from None
+        implemented.append(name)
+    return implemented
+
+
+def _warn_unknown_hooks(callback: Any) -> None:
+    # A misspelt hook (on_epoch_ends) would otherwise silently never run
+    for name in dir(callback):
+        if name.startswith("on_") and name not in HOOK_ARGUMENTS \
+                and callable(getattr(callback, name, None)):
+            close = difflib.get_close_matches(name, HOOK_NAMES, n=1)
+            advice = f"; did you mean '{close[0]}'?" if close else ""
+            warnings.warn(f"{_describe(callback)}.{name} looks like a callback hook but is not "
+                          f"one, so it will never be called (hooks: {', '.join(HOOK_NAMES)})"
+                          f"{advice}", stacklevel=4)
+
+
+def _resolve_callback(obj: Any, index: int) -> Callback:
+    # mlGeNN makes a *shallow* copy of callback objects: state a callback gains during a run
+    # stays off the user's object, but references it holds (lists, arrays) stay shared
+    if isinstance(obj, Callback):
+        return copy(obj)
+    return get_object(obj, Callback, f"callbacks[{index}]", "callback")
+
+
+class CallbackList:
+    """Calls a run's callbacks; built by compiled networks at the start of each run.
+
+    Parameters
+    ----------
+    callbacks
+        List of :class:`Callback` objects (shallow-copied, as mlGeNN does) or registered names
+        such as ``"batch_progress_bar"``.
+    data
+        Dict passed to every callback's ``set_params`` as ``data`` (a new one if not given).
+    compiled_network
+        The compiled network running; passed to ``set_params``.
+    num_batches
+        Batches per epoch (or per evaluation); passed to ``set_params``.
+    num_epochs
+        Epochs of the run (``None`` for evaluation); passed to ``set_params``.
+    **params
+        Further keyword arguments passed to every ``set_params``.
+
+    Notes
+    -----
+    On construction each callback's ``set_params(data=..., compiled_network=..., num_batches=...,
+    num_epochs=..., **params)`` is called in list order, then ``set_first()`` on the first
+    callback of each class that defines it. Hooks run in list order. A hook no callback defines
+    is never dispatched: its ``on_*`` method here returns at once, and
+    :attr:`has_timestep_callbacks` tells the loop whether stepping one timestep at a time is
+    needed at all.
+    """
+
+    def __init__(self, callbacks: Optional[Iterable[CallbackType]] = None, *,
+                 data: Optional[Dict[Any, Any]] = None, compiled_network: Any = None,
+                 num_batches: Optional[int] = None, num_epochs: Optional[int] = None,
+                 **params: Any):
+        if callbacks is None:
+            callbacks = []
+        if isinstance(callbacks, (str, Callback)) or not isinstance(callbacks, Iterable):
+            raise TypeError(f"callbacks must be a list of Callback objects or callback names, "
+                            f"got {type(callbacks).__name__}: {callbacks!r}; wrap a single one "
+                            f"in a list, e.g. [{callbacks!r}]")
+        self._callbacks: List[Callback] = [_resolve_callback(c, i)
+                                           for i, c in enumerate(callbacks)]
+        implemented = [_implemented_hooks(c) for c in self._callbacks]
+        for c in self._callbacks:
+            _warn_unknown_hooks(c)
+
+        self.data: Dict[Any, Any] = {} if data is None else data
+        set_params_kwargs = dict(params, data=self.data, compiled_network=compiled_network,
+                                 num_batches=num_batches, num_epochs=num_epochs)
+        for c in self._callbacks:
+            set_params = getattr(c, "set_params", None)
+            if callable(set_params):
+                set_params(**set_params_kwargs)
+
+        # mlGeNN tells the first callback of each class that it is first, so that one of several
+        # (e.g. recorders) can do work they share, such as pulling recordings from the device
+        seen_types = set()
+        for c in self._callbacks:
+            if type(c) not in seen_types:
+                seen_types.add(type(c))
+                set_first = getattr(c, "set_first", None)
+                if callable(set_first):
+                    set_first()
+
+        # pluggy calls the most recently registered implementation first, so register the
+        # list backwards to have hooks run in list order
+        self._manager = CallbackPluginManager()
+        for c, hooks in zip(reversed(self._callbacks), reversed(implemented)):
+            if hooks:
+                self._manager.register(_PositionalAdapter(c, hooks))
+
+        callers = {name: getattr(self._manager.hook, name) for name in HOOK_NAMES}
+        self._implemented = frozenset(name for name, caller in callers.items()
+                                      if caller.get_hookimpls())
+        # None for hooks nobody implements, so that dispatching them is a single test
+        active = {name: (callers[name] if name in self._implemented else None)
+                  for name in HOOK_NAMES}
+        self._on_test_begin = active["on_test_begin"]
+        self._on_test_end = active["on_test_end"]
+        self._on_train_begin = active["on_train_begin"]
+        self._on_train_end = active["on_train_end"]
+        self._on_epoch_begin = active["on_epoch_begin"]
+        self._on_epoch_end = active["on_epoch_end"]
+        self._on_batch_begin = active["on_batch_begin"]
+        self._on_batch_end = active["on_batch_end"]
+        self._on_timestep_begin = active["on_timestep_begin"]
+        self._on_timestep_end = active["on_timestep_end"]
+
+    # ------------------------------------------------------------------ introspection
+    @property
+    def callbacks(self) -> Tuple[Callback, ...]:
+        """The resolved callback objects, in list order."""
+        return tuple(self._callbacks)
+
+    @property
+    def has_timestep_callbacks(self) -> bool:
+        """Whether any callback defines ``on_timestep_begin`` or ``on_timestep_end``."""
+        return self._on_timestep_begin is not None or self._on_timestep_end is not None
+
+    def implements(self, hook_name: str) -> bool:
+        """Whether any callback defines the hook ``hook_name``.
+
+        Parameters
+        ----------
+        hook_name
+            One of :data:`HOOK_NAMES`, e.g. ``"on_batch_end"``.
+        """
+        if hook_name not in HOOK_ARGUMENTS:
+            raise ValueError(f"'{hook_name}' is not a callback hook; hooks are "
+                             f"{', '.join(HOOK_NAMES)}")
+        return hook_name in self._implemented
+
+    @property
+    def plugin_manager(self) -> CallbackPluginManager:
+        """The run-local pluggy manager (e.g. for tracing hook calls)."""
+        return self._manager
+
+    def __getitem__(self, index: int) -> Callback:
+        return self._callbacks[index]
+
+    def __len__(self) -> int:
+        return len(self._callbacks)
+
+    def __iter__(self) -> Iterator[Callback]:
+        return iter(self._callbacks)
+
+    # ------------------------------------------------------------------ dispatch
+    def on_test_begin(self) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_test_begin`."""
+        if self._on_test_begin is not None:
+            self._on_test_begin()
+
+    def on_test_end(self, metrics: Any) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_test_end`."""
+        if self._on_test_end is not None:
+            self._on_test_end(metrics=metrics)
+
+    def on_train_begin(self) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_train_begin`."""
+        if self._on_train_begin is not None:
+            self._on_train_begin()
+
+    def on_train_end(self, metrics: Any) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_train_end`."""
+        if self._on_train_end is not None:
+            self._on_train_end(metrics=metrics)
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_epoch_begin`."""
+        if self._on_epoch_begin is not None:
+            self._on_epoch_begin(epoch=epoch)
+
+    def on_epoch_end(self, epoch: int, metrics: Any) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_epoch_end`."""
+        if self._on_epoch_end is not None:
+            self._on_epoch_end(epoch=epoch, metrics=metrics)
+
+    def on_batch_begin(self, batch: int) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_batch_begin`."""
+        if self._on_batch_begin is not None:
+            self._on_batch_begin(batch=batch)
+
+    def on_batch_end(self, batch: int, metrics: Any) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_batch_end`."""
+        if self._on_batch_end is not None:
+            self._on_batch_end(batch=batch, metrics=metrics)
+
+    def on_timestep_begin(self, timestep: int) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_timestep_begin`."""
+        if self._on_timestep_begin is not None:
+            self._on_timestep_begin(timestep=timestep)
+
+    def on_timestep_end(self, timestep: int) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_timestep_end`."""
+        if self._on_timestep_end is not None:
+            self._on_timestep_end(timestep=timestep)
+
+    # ------------------------------------------------------------------ results
+    def get_data(self) -> Dict[Any, Any]:
+        """Collect ``cb_data``: each callback's ``get_data()`` result under its key.
+
+        A callback returning ``None`` as its key gets its position in the list as the key (with
+        a warning); two callbacks returning the same key raise :class:`KeyError`.
+        """
+        cb_data: Dict[Any, Any] = {}
+        owners: Dict[Any, Callback] = {}
+        for index, c in enumerate(self._callbacks):
+            get_data = getattr(c, "get_data", None)
+            if not callable(get_data):
+                continue
+            result = get_data()
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError(f"{_describe(c)}.get_data() must return a (key, data) tuple, "
+                                f"got {type(result).__name__}")
+            key, value = result
+            if key is None:
+                warnings.warn(f"{_describe(c)} (callbacks[{index}]) gave no key for its data; "
+                              f"it is stored in cb_data under its position {index}. Give the "
+                              f"callback a key (e.g. key='...') to name it", stacklevel=2)
+                key = index
+            if key in cb_data:
+                raise KeyError(f"Callback data key {key!r} is used by both "
+                               f"{_describe(owners[key])} and {_describe(c)} (callbacks[{index}]);"
+                               f" give each callback a unique key")
+            cb_data[key] = value
+            owners[key] = c
+        return cb_data

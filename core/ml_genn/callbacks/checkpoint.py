@@ -1,0 +1,55 @@
+"""Saving the network's state every few epochs."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Union
+
+from ..serialisers import Serialiser
+from ..utils.module import get_object
+from .callback import Callback
+
+
+class Checkpoint(Callback):
+    """Saves the compiled network's state at the end of every ``epoch_interval``-th epoch.
+
+    The state is saved with ``compiled_network.save((epoch,), serialiser)``, so the checkpoint
+    of epoch 4 is found under the keys ``(4,)`` (``Network.load((4,), serialiser)``).
+
+    Parameters
+    ----------
+    serialiser
+        Serialiser object (copied) or registered name, ``"numpy"`` by default.
+    epoch_interval
+        Save after epochs whose index is a multiple of this (``1``: every epoch).
+    """
+
+    def __init__(self, serialiser: Union[Serialiser, str] = "numpy", epoch_interval: int = 1):
+        if isinstance(epoch_interval, bool) or not isinstance(epoch_interval, int) \
+                or epoch_interval < 1:
+            raise ValueError(f"Checkpoint epoch_interval must be a positive integer, got "
+                             f"{epoch_interval!r}")
+        self.serialiser = get_object(serialiser, Serialiser, "Checkpoint serialiser",
+                                     "serialiser")
+        if self.serialiser is None:
+            raise TypeError("Checkpoint serialiser must be a Serialiser object or a serialiser "
+                            "name such as 'numpy', got None")
+        self.epoch_interval = epoch_interval
+        self._compiled_network = None
+
+    def set_params(self, compiled_network: Any = None, **kwargs: Any) -> None:
+        """Keep the compiled network to save.
+
+        Parameters
+        ----------
+        compiled_network
+            The network being trained; must have ``save(keys, serialiser)``.
+        **kwargs
+            Other run parameters, ignored.
+        """
+        if not callable(getattr(compiled_network, "save", None)):
+            raise TypeError(f"Checkpoint needs a compiled network with a save(keys, serialiser) "
+                            f"method, got {type(compiled_network).__name__}")
+        self._compiled_network = compiled_network
+
+    def on_epoch_end(self, epoch: int, metrics: Mapping[Any, Any]) -> None:
+        if epoch % self.epoch_interval == 0:
+            self._compiled_network.save((epoch,), self.serialiser)
