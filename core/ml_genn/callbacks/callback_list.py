@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import warnings
+from collections import abc
 from copy import copy
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
@@ -168,7 +169,7 @@ class CallbackList:
                  **params: Any):
         if callbacks is None:
             callbacks = []
-        if isinstance(callbacks, (str, Callback)) or not isinstance(callbacks, Iterable):
+        if isinstance(callbacks, (str, Callback)) or not isinstance(callbacks, abc.Iterable):
             raise TypeError(f"callbacks must be a list of Callback objects or callback names, "
                             f"got {type(callbacks).__name__}: {callbacks!r}; wrap a single one "
                             f"in a list, e.g. [{callbacks!r}]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import abc
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -43,7 +44,7 @@ def _decode_key(text: str) -> str:
 
 def _check_keys(keys: Any, allow_empty: bool) -> Tuple[Any, ...]:
     # A bare string would otherwise be split into characters
-    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, abc.Sequence):
         raise TypeError(f"Numpy serialiser keys must be a tuple of keys such as (epoch, "
                         f"population, 'V'), got {type(keys).__name__}: {keys!r}; "
                         f"wrap a single key as ({keys!r},)")
