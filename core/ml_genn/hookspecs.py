@@ -211,6 +211,8 @@ def ml_genn_validate_network(network: Any, compiler: Any) -> Optional[Sequence[s
     network is fine). Problems from every plugin are gathered and raised together as one
     :class:`ml_genn.plugins.NetworkValidationError` before anything is built. Raising from this
     hook is treated as a plugin bug (reported as a warning), not as a verdict.
+
+    Called by every compiler at the start of ``compile``, before any model is generated.
     """
 
 
