@@ -1,0 +1,24 @@
+"""Base class of engine backends."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class Backend:
+    """Builds a :class:`ml_genn.engine.ModelSpec` into something that can be loaded and run.
+
+    Subclasses set ``name`` and implement :meth:`build`, returning an object whose
+    ``load(num_recording_timesteps=None)`` returns a runtime with pygenn 5's names.
+    """
+
+    name = ""
+
+    def build(self, spec: Any) -> Any:
+        """Generate and compile ``spec``; returns a built model with ``load(...)``.
+
+        Parameters
+        ----------
+        spec
+            A :class:`ml_genn.engine.ModelSpec`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement build()")

@@ -1,0 +1,158 @@
+"""``init_*`` functions: bind a model or snippet to parameter and variable values."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Union
+
+from . import builtins
+from .errors import ModelSpecError
+from .models import (PostsynapticModel, SparseConnectInitSnippet, ToeplitzConnectInitSnippet,
+                     VarInitSnippet, WeightUpdateModel)
+
+
+@dataclass
+class VarInit:
+    """A variable initialised per element by a var-init snippet."""
+    snippet: VarInitSnippet
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SparseConnectivityInit:
+    """Sparse connectivity built by a snippet when the model is loaded."""
+    snippet: SparseConnectInitSnippet
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ToeplitzConnectivityInit:
+    """Toeplitz (convolution kernel) connectivity."""
+    snippet: ToeplitzConnectInitSnippet
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WeightUpdateInit:
+    """A weight update model with its params, vars and neuron var refs."""
+    snippet: WeightUpdateModel
+    params: Dict[str, Any] = field(default_factory=dict)
+    vars: Dict[str, Any] = field(default_factory=dict)
+    pre_vars: Dict[str, Any] = field(default_factory=dict)
+    post_vars: Dict[str, Any] = field(default_factory=dict)
+    pre_var_refs: Dict[str, Any] = field(default_factory=dict)
+    post_var_refs: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PostsynapticInit:
+    """A postsynaptic model with its params, vars and neuron var refs."""
+    snippet: PostsynapticModel
+    params: Dict[str, Any] = field(default_factory=dict)
+    vars: Dict[str, Any] = field(default_factory=dict)
+    var_refs: Dict[str, Any] = field(default_factory=dict)
+
+
+def _dict(d, owner, what):
+    if d is None:
+        return {}
+    if not isinstance(d, Mapping):
+        raise ModelSpecError(f"{owner}: {what} must be a dict of name -> value, got {type(d).__name__}")
+    return dict(d)
+
+
+def init_var(snippet: Union[str, VarInitSnippet], params: Optional[Mapping[str, Any]] = None) -> VarInit:
+    """Initialise a variable with a var-init snippet.
+
+    Parameters
+    ----------
+    snippet
+        A snippet from :func:`create_var_init_snippet` or a built-in name
+        ("Constant", "Uniform", "Normal", "Exponential").
+    params
+        The snippet's parameter values.
+    """
+    if isinstance(snippet, str):
+        snippet = builtins.lookup(builtins.VAR_INIT_SNIPPETS, snippet, "var init snippet")
+    if not isinstance(snippet, VarInitSnippet):
+        raise ModelSpecError(f"init_var needs a var init snippet or built-in name, got {snippet!r}")
+    return VarInit(snippet, _dict(params, f"init_var({snippet.class_name})", "params"))
+
+
+def init_sparse_connectivity(snippet: Union[str, SparseConnectInitSnippet],
+                             params: Optional[Mapping[str, Any]] = None) -> SparseConnectivityInit:
+    """Build SPARSE connectivity with a snippet (or built-in name such as "FixedProbability").
+
+    Parameters
+    ----------
+    snippet
+        Snippet object or built-in name.
+    params
+        The snippet's parameter values.
+    """
+    if isinstance(snippet, str):
+        snippet = builtins.lookup(builtins.SPARSE_CONNECT_INIT_SNIPPETS, snippet, "sparse connect init snippet")
+    if not isinstance(snippet, SparseConnectInitSnippet):
+        raise ModelSpecError(f"init_sparse_connectivity needs a sparse connect init snippet, got {snippet!r}")
+    return SparseConnectivityInit(snippet, _dict(params, f"init_sparse_connectivity({snippet.class_name})", "params"))
+
+
+def init_toeplitz_connectivity(snippet: Union[str, ToeplitzConnectInitSnippet],
+                               params: Optional[Mapping[str, Any]] = None) -> ToeplitzConnectivityInit:
+    """TOEPLITZ connectivity from a snippet or built-in name ("Conv2D", "AvgPoolConv2D").
+
+    Parameters
+    ----------
+    snippet
+        Snippet object or built-in name.
+    params
+        The snippet's parameter values.
+    """
+    if isinstance(snippet, str):
+        snippet = builtins.lookup(builtins.TOEPLITZ_CONNECT_INIT_SNIPPETS, snippet, "toeplitz connect init snippet")
+    if not isinstance(snippet, ToeplitzConnectInitSnippet):
+        raise ModelSpecError(f"init_toeplitz_connectivity needs a toeplitz snippet, got {snippet!r}")
+    return ToeplitzConnectivityInit(snippet, _dict(params, f"init_toeplitz_connectivity({snippet.class_name})", "params"))
+
+
+def init_weight_update(snippet: WeightUpdateModel, params: Optional[Mapping[str, Any]] = None,
+                       vars: Optional[Mapping[str, Any]] = None, pre_vars: Optional[Mapping[str, Any]] = None,
+                       post_vars: Optional[Mapping[str, Any]] = None,
+                       pre_var_refs: Optional[Mapping[str, Any]] = None,
+                       post_var_refs: Optional[Mapping[str, Any]] = None) -> WeightUpdateInit:
+    """Bind a weight update model to its values.
+
+    Parameters
+    ----------
+    snippet
+        Model from :func:`create_weight_update_model`.
+    params, vars, pre_vars, post_vars
+        Values: numbers, arrays or :func:`init_var` results.
+    pre_var_refs, post_var_refs
+        :func:`create_var_ref` results for the model's pre/post neuron var refs.
+    """
+    if not isinstance(snippet, WeightUpdateModel):
+        raise ModelSpecError(f"init_weight_update needs a weight update model, got {snippet!r}")
+    o = f"init_weight_update({snippet.class_name})"
+    return WeightUpdateInit(snippet, _dict(params, o, "params"), _dict(vars, o, "vars"),
+                            _dict(pre_vars, o, "pre_vars"), _dict(post_vars, o, "post_vars"),
+                            _dict(pre_var_refs, o, "pre_var_refs"), _dict(post_var_refs, o, "post_var_refs"))
+
+
+def init_postsynaptic(snippet: PostsynapticModel, params: Optional[Mapping[str, Any]] = None,
+                      vars: Optional[Mapping[str, Any]] = None,
+                      var_refs: Optional[Mapping[str, Any]] = None) -> PostsynapticInit:
+    """Bind a postsynaptic model to its values.
+
+    Parameters
+    ----------
+    snippet
+        Model from :func:`create_postsynaptic_model`.
+    params, vars
+        Values: numbers, arrays or :func:`init_var` results.
+    var_refs
+        :func:`create_var_ref` results for the model's neuron var refs.
+    """
+    if not isinstance(snippet, PostsynapticModel):
+        raise ModelSpecError(f"init_postsynaptic needs a postsynaptic model, got {snippet!r}")
+    o = f"init_postsynaptic({snippet.class_name})"
+    return PostsynapticInit(snippet, _dict(params, o, "params"), _dict(vars, o, "vars"), _dict(var_refs, o, "var_refs"))

@@ -1,0 +1,41 @@
+"""Rules for names used inside code strings."""
+from __future__ import annotations
+
+import keyword
+import re
+
+from .errors import ModelSpecError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: Names the code language defines itself; a model may not declare them.
+RESERVED = frozenset("""
+t dt id batch num_neurons num_batch Isyn id_pre id_post id_syn num_pre num_post inSyn value
+addToPost addToPostDelay addToPre injectCurrent addSynapse gennrand_uniform gennrand_normal
+gennrand_exponential scalar id_kernel
+auto break case char const continue default do double else enum extern float for goto if inline
+int long register restrict return short signed sizeof static struct switch typedef union unsigned
+void volatile while bool true false
+exp expm1 log log1p sqrt pow sin cos tan tanh fabs fmin fmax floor ceil round fmod min max
+""".split()) - {"min", "max", "value"}
+
+
+def check_name(name: str, owner: str, what: str) -> str:
+    """Check ``name`` can be used as a bare name in code and return it."""
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ModelSpecError(f"{owner}: {what} name {name!r} is not a valid identifier "
+                             f"(letters, digits and '_', not starting with a digit)")
+    if name in RESERVED or name.startswith("_") or keyword.iskeyword(name) and name in ("None",):
+        raise ModelSpecError(f"{owner}: {what} name {name!r} is reserved by the code language "
+                             f"or starts with '_'; rename it")
+    return name
+
+
+def check_unique(names, owner: str) -> None:
+    """Raise if a name appears twice among params, vars, refs and EGPs of one model."""
+    seen = set()
+    for n in names:
+        if n in seen:
+            raise ModelSpecError(f"{owner}: name {n!r} is declared more than once; params, vars, "
+                                 f"var refs and extra global params share one namespace")
+        seen.add(n)
