@@ -1,0 +1,83 @@
+"""Base class of connectivity."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Tuple
+
+import numpy as np
+
+from ..utils.value import InitValue, ValueDescriptor, is_value_array, non_negative
+
+if TYPE_CHECKING:
+    from ..population import Population
+
+
+class Connectivity:
+    """Base class of every connectivity: which neurons of a source population connect to which
+    neurons of a target population, with what weights and delays.
+
+    Compilers add the engine representation (``get_snippet(connection,
+    supported_matrix_type)``).
+
+    Parameters
+    ----------
+    weight
+        Connection weights (engine variable ``g``): a number, an array, an Initializer or a
+        registered initializer name.
+    delay
+        Connection delays in timesteps (engine variable ``d``), not negative.
+    """
+
+    weight = ValueDescriptor("g")
+    delay = ValueDescriptor("d", check=non_negative)
+
+    def __init__(self, weight: InitValue, delay: InitValue = 0):
+        self.weight = weight
+        self.delay = delay
+
+    def connect(self, source: "Population", target: "Population") -> None:
+        """Validate, and where possible infer, the shapes of ``source`` and ``target``.
+
+        Called when a :class:`ml_genn.Connection` is created (and again once the whole network
+        is known); sets ``target.shape`` (or ``source.shape``) when it is ``None`` and this
+        connectivity determines it.
+
+        Parameters
+        ----------
+        source
+            Source population.
+        target
+            Target population.
+
+        Raises
+        ------
+        ValueError
+            When shapes or weight/delay arrays do not fit together.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement connect()")
+
+    # ------------------------------------------------------------------ helpers
+    def _check_array(self, name: str, expected: Tuple[int, ...], meaning: str) -> None:
+        """Check that array-valued ``weight``/``delay`` has shape ``expected``."""
+        value = getattr(self, name)
+        if is_value_array(value) and value.shape != tuple(expected):
+            raise ValueError(f"{type(self).__name__} {name} array has shape {value.shape}, "
+                             f"expected {tuple(expected)} ({meaning})")
+
+    def _require_not_array(self, name: str) -> None:
+        if is_value_array(getattr(self, name)):
+            raise TypeError(f"{type(self).__name__} {name} must be a number or an Initializer, "
+                            f"not an array of shape {getattr(self, name).shape}: this "
+                            f"connectivity decides which synapses exist only in the engine")
+
+    def _require_constant_delay(self) -> None:
+        if not isinstance(self.delay, (int, float)):
+            raise TypeError(f"{type(self).__name__} supports only a single (homogeneous) delay "
+                            f"for every synapse, got {type(self.delay).__name__}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def population_size(shape: Optional[Tuple[int, ...]]) -> Optional[int]:
+    """Number of neurons in a population of ``shape`` (``None`` if unknown)."""
+    return None if shape is None else int(np.prod(shape))

@@ -1,0 +1,62 @@
+"""2-D transposed convolutional connectivity."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from ..neurons.checks import check_bool, check_positive_int
+from ..utils.value import InitValue
+from .connectivity import Connectivity
+from .geometry import (Param2D, conv_transpose_output_shape, get_image_shape, get_pad_mode,
+                       get_param_2d, update_target_shape)
+
+if TYPE_CHECKING:
+    from ..population import Population
+
+
+class Conv2DTranspose(Connectivity):
+    """Transposed convolution from a source population of shape ``(height, width, channels)``;
+    the output is ``(height * stride + max(kernel - stride, 0), ..., filters)`` with
+    ``"valid"`` padding and ``(height * stride, width * stride, filters)`` with ``"same"``.
+
+    Parameters
+    ----------
+    weight
+        A number, an Initializer or a kernel array of shape
+        ``(conv_size[0], conv_size[1], filters, source channels)``.
+    filters
+        Number of filters (output channels).
+    conv_size
+        Kernel size: one int for both dimensions, or a pair.
+    flatten
+        Whether the target's shape is the flattened output shape.
+    conv_strides
+        Strides: one int or a pair; ``(1, 1)`` by default.
+    conv_padding
+        ``"valid"`` or ``"same"``.
+    delay
+        A single delay in timesteps for every synapse.
+    """
+
+    def __init__(self, weight: InitValue, filters: int, conv_size: Param2D,
+                 flatten: bool = False, conv_strides: Optional[Param2D] = None,
+                 conv_padding: str = "valid", delay: InitValue = 0):
+        super().__init__(weight, delay)
+        owner = type(self).__name__
+        self.filters = check_positive_int(owner, "filters", filters)
+        self.conv_size = get_param_2d(owner, "conv_size", conv_size)
+        self.flatten = check_bool(owner, "flatten", flatten)
+        self.conv_strides = get_param_2d(owner, "conv_strides", conv_strides, default=(1, 1))
+        self.conv_padding = get_pad_mode(owner, conv_padding)
+        self._require_constant_delay()
+        #: Output shape (height, width, filters), known once connected
+        self.output_shape = None
+
+    def connect(self, source: "Population", target: "Population") -> None:
+        owner = type(self).__name__
+        in_shape = get_image_shape(owner, source)
+        self.output_shape = conv_transpose_output_shape(in_shape, self.conv_size,
+                                                        self.conv_strides, self.conv_padding,
+                                                        self.filters)
+        update_target_shape(owner, target, self.output_shape, self.flatten)
+        self._check_array("weight", self.conv_size + (self.filters, in_shape[2]),
+                          "kernel height, kernel width, filters, source channels")

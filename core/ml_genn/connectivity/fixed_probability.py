@@ -1,0 +1,47 @@
+"""Random sparse connectivity."""
+from __future__ import annotations
+
+from numbers import Number
+from typing import TYPE_CHECKING
+
+from ..neurons.checks import check_bool
+from ..utils.value import InitValue
+from .connectivity import Connectivity
+
+if TYPE_CHECKING:
+    from ..population import Population
+
+
+class FixedProbability(Connectivity):
+    """Sparse connectivity where each pair of source and target neurons is connected with a
+    fixed probability (drawn in the engine, from the compiler's seed).
+
+    Parameters
+    ----------
+    p
+        Probability of each connection, between 0 and 1.
+    weight
+        A number or an Initializer.
+    allow_self_connections
+        When a population connects to itself, whether a neuron may connect to itself.
+    delay
+        Delays in timesteps: a number or an Initializer.
+    """
+
+    def __init__(self, p: float, weight: InitValue, allow_self_connections: bool = False,
+                 delay: InitValue = 0):
+        super().__init__(weight, delay)
+        owner = type(self).__name__
+        if isinstance(p, bool) or not isinstance(p, Number) or not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"{owner} p must be a probability between 0 and 1, got "
+                             f"{type(p).__name__}: {p!r}")
+        self.p = float(p)
+        self.allow_self_connections = check_bool(owner, "allow_self_connections",
+                                                  allow_self_connections)
+        self._require_not_array("weight")
+        self._require_not_array("delay")
+
+    def connect(self, source: "Population", target: "Population") -> None:
+        # Any pair of shapes can be connected at random; nothing to infer
+        self._require_not_array("weight")
+        self._require_not_array("delay")

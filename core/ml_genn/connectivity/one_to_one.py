@@ -1,0 +1,41 @@
+"""One-to-one connectivity."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..utils.value import InitValue
+from .connectivity import Connectivity, population_size
+
+if TYPE_CHECKING:
+    from ..population import Population
+
+
+class OneToOne(Connectivity):
+    """Each source neuron connects to the target neuron with the same index; the target takes
+    the source's shape.
+
+    Parameters
+    ----------
+    weight
+        A number, an Initializer or an array with one weight per neuron.
+    delay
+        Delays in timesteps: a number, an Initializer or an array like ``weight``.
+    """
+
+    def __init__(self, weight: InitValue, delay: InitValue = 0):
+        super().__init__(weight, delay)
+
+    def connect(self, source: "Population", target: "Population") -> None:
+        if target.shape is None:
+            target.shape = source.shape
+        elif source.shape is None:
+            source.shape = target.shape
+        elif population_size(source.shape) != population_size(target.shape):
+            raise ValueError(f"{type(self).__name__} needs source and target populations of "
+                             f"the same size, got Population '{source.name}' of shape "
+                             f"{source.shape} and Population '{target.name}' of shape "
+                             f"{target.shape}")
+        if source.shape is not None:
+            expected = (population_size(source.shape),)
+            self._check_array("weight", expected, "one per neuron")
+            self._check_array("delay", expected, "one per neuron")

@@ -1,0 +1,183 @@
+"""The network: a container of populations and connections, built inside ``with network:``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from .utils.module import get_object
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .population import Population
+    from .serialisers import Serialiser
+
+
+class Network:
+    """Unstructured network model.
+
+    Populations and connections created inside ``with network:`` are added to it. Networks cannot
+    be nested: only one network is being built at a time.
+
+    Parameters
+    ----------
+    default_params
+        Default constructor arguments for neuron and synapse classes created inside this
+        network's ``with`` block, keyed by class, e.g. ``{LeakyIntegrateFire: {"scale_i":
+        True}}``; arguments the user passes explicitly win. Compilers provide these (e.g.
+        ``ml_genn.compilers.event_prop_compiler.default_params``).
+
+    Attributes
+    ----------
+    populations
+        Every population in the network, in creation order.
+    connections
+        Every connection in the network, in creation order.
+    """
+
+    #: The network whose ``with`` block is being executed, if any
+    _context: Optional["Network"] = None
+
+    def __init__(self, default_params: Optional[Mapping[type, Mapping[str, Any]]] = None):
+        if default_params is None:
+            default_params = {}
+        if not isinstance(default_params, Mapping):
+            raise TypeError(f"{type(self).__name__} default_params must be a dict mapping neuron "
+                            f"or synapse classes to dicts of arguments, got "
+                            f"{type(default_params).__name__}: {default_params!r}")
+        for cls, params in default_params.items():
+            if not isinstance(cls, type) or not isinstance(params, Mapping):
+                raise TypeError(f"{type(self).__name__} default_params must map classes to "
+                                f"dicts of arguments, got {cls!r}: {params!r}")
+        self.default_params = {cls: dict(params) for cls, params in default_params.items()}
+        self.populations: List["Population"] = []
+        self.connections: List["Connection"] = []
+        # Default names are numbered per network so that rebuilding a network in the same
+        # process gives the same names, and so the same checkpoint keys
+        self._num_default_population_names = 0
+
+    # ------------------------------------------------------------------ context
+    def __enter__(self) -> "Network":
+        if Network._context is not None:
+            raise RuntimeError(f"Nested networks are not supported: a "
+                               f"{type(Network._context).__name__} is already being built in an "
+                               f"enclosing 'with' block; finish it before starting another")
+        Network._context = self
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        Network._context = None
+        # Only check a network whose block finished normally; otherwise the user's own
+        # exception is the one to see
+        if exc_type is None:
+            self._validate()
+
+    def _validate(self) -> None:
+        """Check shapes once every population and connection is known."""
+        for pop in self.populations:
+            if pop.shape is None:
+                raise ValueError(f"Population '{pop.name}' has no shape: give it one with "
+                                 f"shape=... or connect it with connectivity that infers it "
+                                 f"(Dense with a weight array, OneToOne, Conv2D, pooling)")
+        # Re-validate connections whose populations only got their shapes later
+        for conn in self.connections:
+            conn._validate()
+
+    @staticmethod
+    def _current(what: str, needed: type = None) -> "Network":
+        network = Network._context
+        needed = needed or Network
+        if network is None or not isinstance(network, needed):
+            block = "with network:" if needed is Network else "with sequential_network:"
+            got = ("" if network is None
+                   else f" (the enclosing network is a {type(network).__name__})")
+            raise RuntimeError(f"{what} must be created inside a '{block}' block of a "
+                               f"{needed.__name__}{got}")
+        return network
+
+    # ------------------------------------------------------------------ building
+    @staticmethod
+    def _add_population(pop: "Population") -> None:
+        network = Network._current("Population")
+        network._check_name_free(pop.name, network.populations, "Population")
+        network.populations.append(pop)
+        pop._network = network
+
+    @staticmethod
+    def _add_connection(conn: "Connection") -> None:
+        network = Network._current("Connection")
+        network._check_name_free(conn.name, network.connections, "Connection")
+        network.connections.append(conn)
+
+    @staticmethod
+    def _check_name_free(name: str, existing: Sequence[Any], what: str) -> None:
+        if any(o.name == name for o in existing):
+            raise ValueError(f"{what} name '{name}' is already used in this network; names "
+                             f"key checkpoints and recordings, so give each {what.lower()} a "
+                             f"different name")
+
+    @staticmethod
+    def _default_population_name() -> Optional[str]:
+        network = Network._context
+        if network is None:
+            return None
+        # Skip names the user has taken explicitly
+        while True:
+            name = f"Pop{network._num_default_population_names}"
+            network._num_default_population_names += 1
+            if all(p.name != name for p in network.populations):
+                return name
+
+    @staticmethod
+    def get_default_params(type: type) -> Dict[str, Any]:
+        """Default constructor arguments for ``type`` from the network being built.
+
+        Parameters
+        ----------
+        type
+            Neuron or synapse class.
+
+        Returns
+        -------
+        A dict of argument names and values; empty outside a ``with`` block.
+        """
+        if Network._context is None:
+            return {}
+        return dict(Network._context.default_params.get(type, {}))
+
+    # ------------------------------------------------------------------ checkpoints
+    def load(self, keys: Sequence[Any] = (), serialiser: Union["Serialiser", str] = "numpy") -> None:
+        """Load weights and parameters saved by a checkpoint into the network.
+
+        Arrays are looked up beneath ``keys + (connection,)`` and ``keys + (population,)``
+        (keys are turned into strings by name, so ``(4, conn, "g")`` names connection ``conn``'s
+        weights in epoch 4's checkpoint) and assigned by engine variable name: ``"g"``
+        (weights) and ``"d"`` (delays) to each connection's connectivity, the neuron's
+        parameter names (e.g. ``"Bias"``) to each population's neuron. Loaded arrays are
+        checked against the network's shapes.
+
+        Parameters
+        ----------
+        keys
+            Keys selecting the checkpoint, typically ``(epoch,)``.
+        serialiser
+            Serialiser object or registered name; the same kind that wrote the checkpoint.
+        """
+        from .serialisers import Serialiser
+
+        if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+            raise TypeError(f"Network.load keys must be a tuple of keys such as (epoch,), got "
+                            f"{type(keys).__name__}: {keys!r}")
+        serialiser = get_object(serialiser, Serialiser, "Network.load serialiser", "serialiser")
+        if serialiser is None:
+            raise TypeError("Network.load serialiser must be a Serialiser or a registered name "
+                            "such as 'numpy', got None")
+        from .utils.value import set_values
+        keys = tuple(keys)
+        for conn in self.connections:
+            state = serialiser.deserialise_all(keys + (conn,))
+            set_values(conn.connectivity, state)
+            set_values(conn.synapse, state)
+            conn._validate()
+        for pop in self.populations:
+            state = serialiser.deserialise_all(keys + (pop,))
+            set_values(pop.neuron, state)
+            pop._validate_neuron()

@@ -1,0 +1,78 @@
+"""Leaky integrate-and-fire neurons with an adaptive threshold."""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from ..readouts import Readout
+from ..utils.decorators import network_default_params
+from ..utils.value import InitValue, ValueDescriptor, non_negative, positive
+from .checks import check_bool
+from .decay import exp_decay
+from .neuron import Neuron
+
+
+class AdaptiveLeakyIntegrateFire(Neuron):
+    """A leaky integrate-and-fire neuron whose threshold rises with each spike (Bellec 2018).
+
+    The neuron spikes when ``V >= v_thresh + beta * A``; each spike adds 1 to ``A``, which
+    decays with ``Rho = exp(-dt / tau_adapt)``.
+
+    Parameters
+    ----------
+    v_thresh
+        Baseline membrane voltage firing threshold.
+    v_reset
+        After a spike, ``v_thresh - v_reset`` is subtracted from ``V`` if ``relative_reset``,
+        otherwise ``V`` is set to ``v_reset``.
+    v
+        Initial membrane voltage.
+    a
+        Initial adaptation.
+    beta
+        Strength of adaptation.
+    tau_mem
+        Membrane time constant [ms].
+    tau_refrac
+        Refractory period [ms]; ``None`` for none.
+    tau_adapt
+        Adaptation time constant [ms].
+    relative_reset
+        Whether the reset subtracts (``True``) or sets (``False``) the voltage.
+    integrate_during_refrac
+        Whether ``V`` keeps integrating input during the refractory period.
+    readout
+        Readout of the output for output populations.
+    """
+
+    output_var_name = "V"
+    spiking = True
+
+    v_thresh = ValueDescriptor("Vthresh")
+    v_reset = ValueDescriptor("Vreset")
+    v = ValueDescriptor("V")
+    a = ValueDescriptor("A")
+    beta = ValueDescriptor("Beta")
+    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive)
+    tau_refrac = ValueDescriptor("TauRefrac", allow_none=True, check=non_negative)
+    tau_adapt = ValueDescriptor(("Rho", exp_decay), check=positive)
+
+    @network_default_params
+    def __init__(self, v_thresh: InitValue = 1.0, v_reset: InitValue = 0.0,
+                 v: InitValue = 0.0, a: InitValue = 0.0, beta: InitValue = 0.0174,
+                 tau_mem: InitValue = 20.0, tau_refrac: Optional[InitValue] = None,
+                 tau_adapt: InitValue = 2000.0, relative_reset: bool = True,
+                 integrate_during_refrac: bool = True,
+                 readout: Union[Readout, str, None] = None):
+        super().__init__(readout)
+        self.v_thresh = v_thresh
+        self.v_reset = v_reset
+        self.v = v
+        self.a = a
+        self.beta = beta
+        self.tau_mem = tau_mem
+        self.tau_refrac = tau_refrac
+        self.tau_adapt = tau_adapt
+        owner = type(self).__name__
+        self.relative_reset = check_bool(owner, "relative_reset", relative_reset)
+        self.integrate_during_refrac = check_bool(owner, "integrate_during_refrac",
+                                                  integrate_during_refrac)

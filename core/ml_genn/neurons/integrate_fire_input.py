@@ -1,0 +1,32 @@
+"""Integrate-and-fire input neurons."""
+from __future__ import annotations
+
+from ..utils.decorators import network_default_params
+from ..utils.value import InitValue
+from .input_base import InputBase
+from .integrate_fire import IntegrateFire
+
+
+class IntegrateFireInput(IntegrateFire, InputBase):
+    """An integrate-and-fire neuron driven by its input data instead of synaptic input.
+
+    Parameters
+    ----------
+    v_thresh
+        Membrane voltage firing threshold.
+    v_reset
+        Voltage ``V`` is set to after a spike.
+    v
+        Initial membrane voltage.
+    input_frames
+        How many frames each example has.
+    input_frame_timesteps
+        How many timesteps each frame is presented for.
+    """
+
+    @network_default_params
+    def __init__(self, v_thresh: InitValue = 1.0, v_reset: InitValue = 0.0,
+                 v: InitValue = 0.0, input_frames: int = 1, input_frame_timesteps: int = 1):
+        IntegrateFire.__init__(self, v_thresh=v_thresh, v_reset=v_reset, v=v)
+        InputBase.__init__(self, egp_name="Input", input_frames=input_frames,
+                           input_frame_timesteps=input_frame_timesteps)

@@ -1,0 +1,45 @@
+"""Leaky integrators, typically used as non-spiking output neurons."""
+from __future__ import annotations
+
+from typing import Union
+
+from ..readouts import Readout
+from ..utils.decorators import network_default_params
+from ..utils.value import InitValue, ValueDescriptor, positive
+from .checks import check_bool
+from .decay import exp_decay
+from .neuron import Neuron
+
+
+class LeakyIntegrate(Neuron):
+    """A leaky integrator: ``V = Alpha * V + I + bias`` each timestep, never spiking.
+
+    Parameters
+    ----------
+    v
+        Initial membrane voltage.
+    bias
+        Bias current added every timestep.
+    tau_mem
+        Membrane time constant [ms]; ``Alpha = exp(-dt / tau_mem)``.
+    scale_i
+        Whether input current is scaled by ``1 - exp(-dt / tau_mem)``.
+    readout
+        Readout of ``V`` for output populations (e.g. ``"avg_var"``).
+    """
+
+    output_var_name = "V"
+    spiking = False
+
+    v = ValueDescriptor("V")
+    bias = ValueDescriptor("Bias")
+    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive)
+
+    @network_default_params
+    def __init__(self, v: InitValue = 0.0, bias: InitValue = 0.0, tau_mem: InitValue = 20.0,
+                 scale_i: bool = False, readout: Union[Readout, str, None] = None):
+        super().__init__(readout)
+        self.v = v
+        self.bias = bias
+        self.tau_mem = tau_mem
+        self.scale_i = check_bool(type(self).__name__, "scale_i", scale_i)

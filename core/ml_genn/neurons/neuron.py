@@ -1,0 +1,59 @@
+"""Base class of neuron models."""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from ..readouts import Readout
+from ..utils.module import get_object
+
+
+class Neuron:
+    """Base class of every neuron model.
+
+    Subclasses declare their parameters as :class:`~ml_genn.utils.value.ValueDescriptor`
+    class attributes and hold every validated constructor argument as an attribute of the same
+    name. Compilers add the engine model (``get_model(population, dt, batch_size)``).
+
+    Parameters
+    ----------
+    readout
+        Readout of this neuron's output (for output populations): a Readout object or a
+        registered name such as ``"spike_count"``; ``None`` for none.
+
+    Attributes
+    ----------
+    output_var_name
+        Name of the engine variable that readouts such as ``"avg_var"`` read, or ``None`` if
+        the model has none.
+    spiking
+        Whether the model emits spikes (readouts such as ``"spike_count"`` need it).
+    """
+
+    output_var_name: Optional[str] = None
+    spiking: bool = True
+
+    def __init__(self, readout: Union[Readout, str, None] = None):
+        self.readout = readout
+
+    @property
+    def readout(self) -> Optional[Readout]:
+        """Readout of this neuron's output, or ``None``."""
+        return self._readout
+
+    @readout.setter
+    def readout(self, readout: Union[Readout, str, None]) -> None:
+        resolved = get_object(readout, Readout, f"{type(self).__name__} readout", "readout")
+        if resolved is not None:
+            kind = type(resolved).__name__
+            if resolved.needs_output_var and self.output_var_name is None:
+                raise ValueError(f"{kind} readout needs a neuron model with an output variable, "
+                                 f"but {type(self).__name__} has none; use a spike-based "
+                                 f"readout such as 'spike_count'")
+            if resolved.needs_spikes and not self.spiking:
+                raise ValueError(f"{kind} readout needs a spiking neuron model, but "
+                                 f"{type(self).__name__} never spikes; use a variable-based "
+                                 f"readout such as 'avg_var'")
+        self._readout = resolved
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

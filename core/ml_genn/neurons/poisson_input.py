@@ -1,0 +1,33 @@
+"""Input neurons that emit spikes from dense input: a Poisson process whose rate is the input's magnitude (in spikes per ms)."""
+from __future__ import annotations
+
+from .checks import check_bool
+from .input_base import InputBase
+from .neuron import Neuron
+
+
+class PoissonInput(Neuron, InputBase):
+    """An input neuron emitting spikes by a Poisson process whose rate is the input's magnitude (in spikes per ms).
+
+    Parameters
+    ----------
+    signed_spikes
+        Whether negative input emits 'negative' spikes (not with time-varying input).
+    input_frames
+        How many frames each example has.
+    input_frame_timesteps
+        How many timesteps each frame is presented for.
+    """
+
+    spiking = True
+
+    def __init__(self, signed_spikes: bool = False, input_frames: int = 1,
+                 input_frame_timesteps: int = 1):
+        Neuron.__init__(self)
+        InputBase.__init__(self, egp_name="Input", input_frames=input_frames,
+                           input_frame_timesteps=input_frame_timesteps)
+        self.signed_spikes = check_bool(type(self).__name__, "signed_spikes", signed_spikes)
+        if self.signed_spikes and self.input_frames > 1:
+            raise NotImplementedError(f"{type(self).__name__} cannot emit signed spikes from "
+                                      f"time-varying input; use signed_spikes=False or "
+                                      f"input_frames=1 (got {self.input_frames})")
