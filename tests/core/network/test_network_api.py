@@ -5,7 +5,7 @@ import pytest
 from ml_genn import Connection, Network, Population
 from ml_genn.connectivity import Dense, FixedProbability, OneToOne
 from ml_genn.initializers import Normal
-from ml_genn.neurons import IntegrateFire, LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
 from ml_genn.serialisers import Numpy
 from ml_genn.synapses import Delta, Exponential
 
