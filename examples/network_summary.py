@@ -3,8 +3,6 @@
 Shows the network API (Network, Population, Connection, default_params), string shortcuts resolved
 through the plugin registry, and the installed plugins.
 """
-import numpy as np
-
 from ml_genn import Connection, Network, Population
 from ml_genn.cli import collect_plugins
 from ml_genn.connectivity import Dense
@@ -26,14 +24,12 @@ def build_network() -> Network:
 
 
 def summarise(network: Network) -> str:
-    lines = [f"{'population':<10} {'neuron':<22} {'shape':<8} incoming"]
+    lines = [f"{'population':<10} {'neuron':<20} {'shape':<8} {'neurons':>7}  incoming from"]
     for pop in network.populations:
-        incoming = ", ".join(c.source().name if callable(c.source) else c.source.name
-                             for c in pop.incoming_connections) or "-"
-        lines.append(f"{pop.name:<10} {type(pop.neuron).__name__:<22} {str(pop.shape):<8} {incoming}")
-    num_synapses = sum(int(np.prod(c.source.shape if not callable(c.source) else c.source().shape))
-                       * int(np.prod(c.target.shape if not callable(c.target) else c.target().shape))
-                       for c in network.connections)
+        incoming = ", ".join(c.source.name for c in pop.incoming_connections) or "-"
+        lines.append(f"{pop.name:<10} {type(pop.neuron).__name__:<20} {str(pop.shape):<8} "
+                     f"{pop.num_neurons:>7}  {incoming}")
+    num_synapses = sum(c.source.num_neurons * c.target.num_neurons for c in network.connections)
     lines.append(f"{len(network.populations)} populations, {len(network.connections)} connections, "
                  f"{num_synapses} synapses")
     return "\n".join(lines)
