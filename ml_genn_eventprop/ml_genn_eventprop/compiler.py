@@ -1,0 +1,150 @@
+"""``EventPropCompiler``: training with exact gradients (Wunderlich & Pehle 2021).
+
+See ``DERIVATION.md`` for the algorithm and ``DESIGN_NOTES.md`` for its engine mapping.
+"""
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any, Sequence
+
+from ml_genn.compilers import Compiler
+from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, LeakyIntegrateFireInput
+from ml_genn.synapses import Exponential
+
+from .network_plan import NetworkPlan, plan_network
+
+#: Network default parameters EventProp's gradients assume (mlGeNN's): absolute reset, no
+#: integration while refractory, and input currents scaled so that the discrete model is the
+#: exact step solution of the continuous one in DERIVATION.md
+default_params = {
+    LeakyIntegrate: {"scale_i": True},
+    LeakyIntegrateFire: {"relative_reset": False, "integrate_during_refrac": False,
+                         "scale_i": True},
+    LeakyIntegrateFireInput: {"relative_reset": False, "integrate_during_refrac": False,
+                              "scale_i": True},
+    Exponential: {"scale_i": True},
+}
+
+
+def _check_positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"EventPropCompiler {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_real(value: Any, name: str, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or value < 0 \
+            or (positive and value == 0):
+        need = "greater than zero" if positive else "zero or more"
+        raise ValueError(f"EventPropCompiler {name} must be a number {need}, got {value!r}")
+    return float(value)
+
+
+class EventPropCompiler(Compiler):
+    """Compiler that trains networks with EventProp's exact gradients.
+
+    Hidden populations are LIF neurons (feed-forward or recurrent, several layers), synapses are
+    exponential, connections may have fixed or learned delays. Outputs are leaky integrators
+    trained with ``SparseCategoricalCrossentropy`` over ``avg_var``, ``sum_var``,
+    ``avg_var_exp_weight``, ``max_var`` (or ``var`` with ``per_timestep_loss``) or with
+    ``MeanSquareError`` on ``var``; or LIF neurons read out with ``first_spike_time`` and trained
+    with ``SparseCategoricalCrossentropy`` or ``RelativeMeanSquareError``.
+
+    Parameters
+    ----------
+    example_timesteps
+        Timesteps each example is presented for.
+    losses
+        One loss (object or registered name) for every output, or a dict keyed by output
+        population.
+    optimiser
+        Optimiser of the weights (object or registered name, Adam by default).
+    reg_lambda_upper, reg_lambda_lower
+        Strength of the spike-count regulariser of hidden neurons above / below ``reg_nu_upper``.
+    reg_nu_upper
+        Target spike count per hidden neuron and example.
+    max_spikes
+        Spikes each neuron can store per example for the backward pass; more are dropped,
+        counted and reported after the batch.
+    strict_buffer_checking
+        Raise instead of warning when spikes were dropped.
+    per_timestep_loss
+        Apply the classification loss of leaky-integrator outputs at every timestep.
+    dt
+        Simulation timestep [ms].
+    ttfs_alpha
+        Weight of the term pushing the correct first-spike-time output to fire early.
+    softmax_temperature
+        Temperature of the softmax over negative first spike times.
+    batch_size
+        Examples simulated in parallel.
+    rng_seed
+        Seed of the engine's random number generator.
+    delay_optimiser
+        Optimiser of learned delays (``optimiser`` if None).
+    delay_learn_conns
+        Connections whose delays are learned along with their weights.
+    backend
+        Registered backend name or backend object.
+    """
+
+    def __init__(self, example_timesteps: int, losses: Any, optimiser: Any = "adam",
+                 reg_lambda_upper: float = 0.0, reg_lambda_lower: float = 0.0,
+                 reg_nu_upper: float = 0.0, max_spikes: int = 500,
+                 strict_buffer_checking: bool = False, per_timestep_loss: bool = False,
+                 dt: float = 1.0, ttfs_alpha: float = 0.01, softmax_temperature: float = 1.0,
+                 batch_size: int = 1, rng_seed: int = 0, kernel_profiling: bool = False,
+                 communicator: Any = None, delay_optimiser: Any = None,
+                 delay_learn_conns: Sequence[Any] = (), backend: Any = "cpu", **genn_kwargs: Any):
+        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed, backend=backend,
+                         **genn_kwargs)
+        self.example_timesteps = _check_positive_int(example_timesteps, "example_timesteps")
+        self.losses = losses
+        self.reg_lambda_upper = _check_real(reg_lambda_upper, "reg_lambda_upper")
+        self.reg_lambda_lower = _check_real(reg_lambda_lower, "reg_lambda_lower")
+        self.reg_nu_upper = _check_real(reg_nu_upper, "reg_nu_upper")
+        self.max_spikes = _check_positive_int(max_spikes, "max_spikes")
+        self.strict_buffer_checking = bool(strict_buffer_checking)
+        self.per_timestep_loss = bool(per_timestep_loss)
+        self.ttfs_alpha = _check_real(ttfs_alpha, "ttfs_alpha")
+        self.softmax_temperature = _check_real(softmax_temperature, "softmax_temperature",
+                                               positive=True)
+        self.kernel_profiling = bool(kernel_profiling)
+        if communicator is not None:
+            raise NotImplementedError("EventPropCompiler does not support communicators "
+                                      "(multi-process training) yet; pass communicator=None")
+        self.optimiser = optimiser
+        self.delay_optimiser = optimiser if delay_optimiser is None else delay_optimiser
+        if isinstance(delay_learn_conns, (str, bytes)) or not hasattr(delay_learn_conns,
+                                                                        "__iter__"):
+            raise TypeError(f"EventPropCompiler delay_learn_conns must be a sequence of "
+                            f"Connections, got {type(delay_learn_conns).__name__}")
+        # Layers of a SequentialNetwork stand for their incoming connection, as in mlGeNN
+        self.delay_learn_conns = [getattr(c, "connection", c) for c in delay_learn_conns]
+
+    @property
+    def regulariser_enabled(self) -> bool:
+        """Whether hidden spike counts are regularised."""
+        return self.reg_lambda_upper > 0.0 or self.reg_lambda_lower > 0.0
+
+    def plan(self, network: Any) -> NetworkPlan:
+        """Check ``network`` for EventProp and classify its populations and connections.
+
+        Raises
+        ------
+        UnsupportedNetworkError
+            Naming the population or connection EventProp cannot train, and what to use.
+        """
+        return plan_network(network, self.losses, self.per_timestep_loss,
+                            self.delay_learn_conns)
+
+    def compile(self, network: Any, name: str = "", **kwargs: Any) -> Any:
+        """Check ``network``, build its forward and backward engine models and load them.
+
+        Returns
+        -------
+        The compiled training network (``train``/``evaluate`` as core's training loop).
+        """
+        plan = self.plan(network)
+        from .build import build_compiled_network
+        return build_compiled_network(self, network, plan, name, **kwargs)
