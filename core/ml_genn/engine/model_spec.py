@@ -241,7 +241,8 @@ class ModelSpec:
 
     def var_shape(self, v: VarSpec):
         """Storage shape of a finalized variable: ``(batch?, elements?)``."""
-        return ((self.batch_size,) if v.batched else ()) + ((v.num_elements,) if v.per_element else ())
+        shape = ((self.batch_size,) if v.batched else ()) + ((v.num_elements,) if v.per_element else ())
+        return shape or (1,)
 
     def _check_var_inits(self, var_specs, num_elements, sparse_built=False):
         for v in var_specs:

@@ -1,0 +1,93 @@
+"""Fixed C text every generated model starts with: types, RNG and helpers."""
+from __future__ import annotations
+
+PRELUDE = r"""
+#include <stdint.h>
+#include <stdbool.h>
+#include <string.h>
+#include <float.h>
+#include <tgmath.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef @SCALAR@ scalar;
+#define DT ((scalar)@DT@)
+
+/* Counter-based RNG: every draw is a pure function of (seed, stream, step, element,
+   call index), so results never depend on how work is split across threads. */
+static inline uint64_t _mix64(uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+typedef struct { uint64_t key; uint64_t ctr; } _rng_t;
+static inline _rng_t _rng_make(uint64_t seed, uint64_t stream, uint64_t step, uint64_t elem) {
+    _rng_t r;
+    r.key = _mix64(_mix64(_mix64(seed ^ (stream * 0xA24BAED4963EE407ULL)) ^ step) ^ elem);
+    r.ctr = 0;
+    return r;
+}
+static inline uint64_t _rng_next(_rng_t *r) {
+    r->ctr++;
+    return _mix64(r->key ^ (r->ctr * 0xD1B54A32D192ED03ULL));
+}
+/* Uniform in the open interval (0, 1) in the model's precision. */
+static inline scalar _rng_uniform(_rng_t *r) {
+#if @DOUBLE@
+    return (scalar)((double)(_rng_next(r) >> 12) * 0x1.0p-52 + 0x1.0p-53);
+#else
+    return (scalar)((float)(_rng_next(r) >> 41) * 0x1.0p-23f + 0x1.0p-24f);
+#endif
+}
+static inline scalar _rng_normal(_rng_t *r) {
+    const double u1 = (double)(_rng_next(r) >> 11) * 0x1.0p-53 + 0x1.0p-54;
+    const double u2 = (double)(_rng_next(r) >> 11) * 0x1.0p-53;
+    return (scalar)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+static inline scalar _rng_exponential(_rng_t *r) {
+    const double u = (double)(_rng_next(r) >> 11) * 0x1.0p-53 + 0x1.0p-54;
+    return (scalar)(-log(u));
+}
+#define gennrand_uniform() _rng_uniform(&_rng)
+#define gennrand_normal() _rng_normal(&_rng)
+#define gennrand_exponential() _rng_exponential(&_rng)
+#define gennrand() ((uint32_t)(_rng_next(&_rng) >> 32))
+
+/* Control slots shared with Python (ctl array). */
+#define CTL_TIMESTEP 0
+#define CTL_RNG_STEP 1
+#define CTL_SEED 2
+#define CTL_NUM_REC 3
+#define CTL_OVERFLOW 4
+#define CTL_CU_STEP 5
+
+int ml_genn_has_openmp(void) {
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+void ml_genn_set_num_threads(int n) {
+#ifdef _OPENMP
+    if (n > 0) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+int ml_genn_get_num_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+"""
+
+
+def prelude(precision: str, dt: float) -> str:
+    """The prelude for a model of ``precision`` with timestep ``dt``."""
+    return (PRELUDE.replace("@SCALAR@", precision).replace("@DT@", repr(float(dt)))
+            .replace("@DOUBLE@", "1" if precision == "double" else "0"))

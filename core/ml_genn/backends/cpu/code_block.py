@@ -1,0 +1,88 @@
+"""Emitting user code strings into generated C.
+
+Each code string is wrapped in ``#define``s for the names it may use (params, vars,
+refs, ``addToPost`` ...), and in ``#line`` directives naming ``Model.field`` so that C
+compiler messages point at the user's code, not at generated C.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Dict, List
+
+#: Placeholder replaced by the real next line number once the source is assembled.
+RESUME_MARK = "#line @RESUME@"
+
+
+def uses(code: str, name: str) -> bool:
+    """Whether ``name`` appears as a whole word in ``code``."""
+    return re.search(r"\b" + re.escape(name) + r"\b", code or "") is not None
+
+
+def uses_rng(*codes: str) -> bool:
+    return any("gennrand" in (c or "") for c in codes)
+
+
+def const_expr(value, type_name: str) -> str:
+    """C expression for a constant parameter value of ``type_name``."""
+    if type_name in ("scalar", "float", "double"):
+        v = float(value)
+        if math.isnan(v):
+            lit = "NAN"
+        elif math.isinf(v):
+            lit = "INFINITY" if v > 0 else "(-INFINITY)"
+        else:
+            lit = repr(v)
+        return f"(({type_name}){lit})"
+    ctype = {"int": "int32_t", "unsigned int": "uint32_t", "bool": "bool"}.get(type_name, type_name)
+    return f"(({ctype}){int(value)})"
+
+
+class CodeEmitter:
+    """Collects user code strings by label so compiler errors can quote them."""
+
+    def __init__(self):
+        self.labels: Dict[str, str] = {}
+
+    def block(self, env: Dict[str, str], code: str, label: str, indent: str = "    ",
+              expression: bool = False, target: str = "") -> List[str]:
+        """Lines for ``code`` with ``env`` defined around it.
+
+        Parameters
+        ----------
+        env
+            Macro name (or ``name(args)``) -> replacement.
+        code
+            The user's code string.
+        label
+            ``Model.field`` used by ``#line``.
+        expression
+            Emit ``target = (code);`` instead of a statement block.
+        """
+        self.labels[label] = code
+        out = []
+        for name, expr in env.items():
+            out.append(f"#define {name} {expr}")
+        if expression:
+            out.append(f"{indent}{target} = (")
+        else:
+            out.append(f"{indent}{{")
+        out.append(f'#line 1 "{label}"')
+        out.extend(code.splitlines() or [""])
+        out.append(RESUME_MARK)
+        out.append(f"{indent});" if expression else f"{indent}}}")
+        for name in env:
+            out.append(f"#undef {name.split('(')[0]}")
+        return out
+
+
+def resolve_line_marks(source_lines: List[str], file_name: str) -> str:
+    """Replace each resume mark with a ``#line`` pointing back into the generated file."""
+    out = []
+    for i, line in enumerate(source_lines):
+        if line == RESUME_MARK:
+            # The line after the directive is line i+2 (1-based) of the generated file.
+            out.append(f'#line {i + 2} "{file_name}"')
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"

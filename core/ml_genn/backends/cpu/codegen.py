@@ -1,0 +1,772 @@
+"""Generate one C source for a finalized :class:`ModelSpec`.
+
+Layout conventions (Python allocates, see :mod:`.array_table`):
+
+* a batched per-element variable is ``[batch][element]``; shared ones drop ``batch``;
+* spike queues are ``[batch][delay slot][neuron]`` with counts ``[batch][delay slot]``;
+* SPARSE rows are ragged: ``ind[pre * max_row_length + k]`` for ``k < row_length[pre]``;
+* dendritic delay buffers are ``[batch][slot][post]``; recording is
+  ``[timestep % num_recording_timesteps][batch][words]`` with bit ``id % 32`` of word ``id / 32``.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import numpy as np
+
+from ...engine.errors import ModelSpecError
+from ...engine.initialisers import VarInit
+from ...engine.synapse_matrix_type import SynapseMatrixType
+from .array_table import ArrayTable
+from .c_support import prelude
+from .code_block import CodeEmitter, const_expr, resolve_line_marks, uses, uses_rng
+
+DENSE, SPARSE, TOEPLITZ = SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.TOEPLITZ
+SOURCE_NAME = "model.c"
+NUM_FIXED_CTL = 6
+CTL_CU_STEP = 5
+
+
+def stream_id(*parts) -> int:
+    """Stable RNG stream id for a code context (independent of Python's hash seed)."""
+    return zlib.crc32("/".join(str(p) for p in parts).encode()) & 0xFFFFFFFF
+
+
+@dataclass
+class GeneratedModel:
+    """The generated source with everything the loader needs to drive it."""
+    source: str
+    table: ArrayTable
+    ctl_slots: Dict[tuple, int]
+    num_ctl: int
+    update_groups: List[str]
+    code_labels: Dict[str, str]
+
+
+class Generator:
+    """Turns a finalized spec into C (one instance per build)."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.B = spec.batch_size
+        self.table = ArrayTable()
+        self.emit = CodeEmitter()
+        self.ctl_slots: Dict[tuple, int] = {}
+        self.var_slot: Dict[int, object] = {}   # id(VarSpec) -> ArraySlot
+        self.egp_slot: Dict[int, object] = {}   # id(EGPSpec) -> ArraySlot
+        self.sc = "scalar"
+
+    # ------------------------------------------------------------------ layout
+    def _ctl(self, key) -> int:
+        self.ctl_slots[key] = NUM_FIXED_CTL + len(self.ctl_slots)
+        return self.ctl_slots[key]
+
+    def _add_var(self, key, v):
+        slot = self.table.add(key, v.dtype, self.spec.var_shape(v))
+        self.var_slot[id(v)] = slot
+        return slot
+
+    def _add_egps(self, kind, group_name, egps):
+        for e in egps.values():
+            vt = e.decl.value_type
+            from ...engine.types import numpy_dtype
+            dtype = numpy_dtype(vt, self.spec.precision)
+            n = 1 if not e.decl.is_pointer else (0 if e.values is None else int(np.asarray(e.values).size))
+            slot = self.table.add(("egp", kind, group_name, e.name), dtype, (n,))
+            self.egp_slot[id(e)] = slot
+
+    def _add_dyn(self, kind, group):
+        names = sorted(group.dynamic_params.get(kind, ()))
+        if names:
+            self.table.add(("dyn", kind, group.name), np.float64, (len(names),))
+        return names
+
+    def layout(self):
+        spec, B = self.spec, self.B
+        t = self.table
+        t.add(("ctl",), np.uint64, (0,))       # size fixed after layout
+        t.add(("time",), np.float64, (1,))
+        for g in spec.neuron_populations.values():
+            N, D = g.num_neurons, g.num_delay_slots
+            for v in g.vars.values():
+                self._add_var(("nvar", g.name, v.name), v)
+            t.add(("spkcnt", g.name), np.uint32, (B, D), zero_on_reset=True)
+            t.add(("spk", g.name), np.uint32, (B, D, N))
+            t.add(("flags", g.name), np.uint32, (B, N))
+            t.add(("rec_spk", g.name), np.uint32, (0,))
+            t.add(("rec_evt", g.name), np.uint32, (0,))
+            self._add_egps("neuron", g.name, g.extra_global_params)
+            g._dyn_names = self._add_dyn("neuron", g)
+            if D > 1:
+                self._ctl(("qptr", g.name))
+        for s in spec.synapse_populations.values():
+            npre, npost = s.source.num_neurons, s.target.num_neurons
+            for v in s.vars.values():
+                self._add_var(("wu", s.name, v.name), v)
+            for v in s.pre_vars.values():
+                self._add_var(("wu_pre", s.name, v.name), v)
+            for v in s.post_vars.values():
+                self._add_var(("wu_post", s.name, v.name), v)
+            for v in s.psm_vars.values():
+                self._add_var(("psm", s.name, v.name), v)
+            t.add(("insyn", s.name), self._scalar_dtype(), (B, npost), zero_on_reset=True)
+            if s.uses_dendritic_delay:
+                t.add(("den", s.name), self._scalar_dtype(), (B, s.max_dendritic_delay_timesteps, npost),
+                      zero_on_reset=True)
+                self._ctl(("denptr", s.name))
+            if s.uses_add_to_pre:
+                t.add(("outpre", s.name), self._scalar_dtype(), (B, npre), zero_on_reset=True)
+            if s.matrix_type is SPARSE:
+                t.add(("rowlen", s.name), np.uint32, (npre,))
+                t.add(("ind", s.name), np.uint32, (npre * s.max_row_length,))
+                t.add(("collen", s.name), np.uint32, (npost,))
+                t.add(("remap", s.name), np.uint32, (0,))
+                if s.wu_model.post_spike_syn_code:
+                    # Column lengths are known only once connectivity is built at load.
+                    self._ctl(("maxcol", s.name))
+            if s.wu_model.pre_event_threshold_condition_code:
+                t.add(("evcnt", s.name), np.uint32, (B, s.source.num_delay_slots), zero_on_reset=True)
+                t.add(("ev", s.name), np.uint32, (B, s.source.num_delay_slots, npre))
+            self._add_egps("wu", s.name, s.extra_global_params)
+            self._add_egps("psm", s.name, s.psm_extra_global_params)
+            s._dyn_wu = self._add_dyn("wu", s)
+            s._dyn_psm = self._add_dyn("psm", s)
+        for c in spec.custom_updates.values():
+            for v in c.vars.values():
+                self._add_var(("cuvar", c.name, v.name), v)
+            self._add_egps("custom_update", c.name, c.extra_global_params)
+            c._dyn_names = self._add_dyn("cu", c)
+        t["ctl",].shape = (NUM_FIXED_CTL + len(self.ctl_slots),)
+
+    def _scalar_dtype(self):
+        return np.float32 if self.spec.precision == "float" else np.float64
+
+    # ----------------------------------------------------------- environments
+    def _param_env(self, model, values, dyn_names, dyn_key, ptype_of=None):
+        env = {}
+        types = dict(model.params)
+        for name, value in values.items():
+            if name in dyn_names:
+                k = dyn_names.index(name)
+                env[name] = f"(({types.get(name, 'scalar')}){self.table[dyn_key].cname}[{k}])"
+            else:
+                env[name] = const_expr(value, types.get(name, "scalar"))
+        return env
+
+    def _egp_env(self, egps):
+        env = {}
+        for e in egps.values():
+            slot = self.egp_slot[id(e)]
+            env[e.name] = slot.cname if e.decl.is_pointer else f"({slot.cname}[0])"
+        return env
+
+    @staticmethod
+    def _index(v, batch, elem, n):
+        parts = []
+        if v.batched:
+            parts.append(f"(size_t)({batch})*{n}" if v.per_element else f"({batch})")
+        if v.per_element:
+            parts.append(f"({elem})")
+        return " + ".join(parts) if parts else "0"
+
+    def _var_expr(self, v, batch, elem):
+        slot = self.var_slot[id(v)]
+        return f"({slot.cname}[{self._index(v, batch, elem, v.num_elements)}])"
+
+    def _vars_env(self, var_specs, batch, elem):
+        return {v.name: self._var_expr(v, batch, elem) for v in var_specs.values()}
+
+    def _refs_env(self, resolved, batch, elem):
+        return {name: self._var_expr(target, batch, elem) for name, (decl, target) in resolved.items()}
+
+    # ------------------------------------------------------------------ neurons
+    def neuron_update(self, gi, g) -> List[str]:
+        B, N, D = self.B, g.num_neurons, g.num_delay_slots
+        T, L = self.table, []
+        nm = g.model
+        base = {"id": "_i", "batch": "_b", "num_neurons": str(N), "num_batch": str(B), "dt": "DT"}
+        codes = [nm.sim_code, nm.threshold_condition_code, nm.reset_code]
+        for s in g.in_syn:
+            codes += [s.ps_model.sim_code, s.wu_model.post_dynamics_code, s.wu_model.post_spike_code]
+        for s in g.out_syn:
+            codes += [s.wu_model.pre_dynamics_code, s.wu_model.pre_spike_code,
+                      s.wu_model.pre_event_threshold_condition_code]
+        rng = uses_rng(*codes)
+        event_groups = [s for s in g.out_syn if s.wu_model.pre_event_threshold_condition_code]
+        if len(event_groups) > 28:
+            raise ModelSpecError(f"{g.describe()}: more than 28 outgoing synapse groups use spike-like events")
+        L.append(f"static void _neuron_update_{gi}(Ctx *_c) {{ /* {g.name} */")
+        L.append(T.locals_decl())
+        L.append("    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";")
+        L.append(f"    const scalar t = (scalar){T['time',].cname}[0];")
+        L.append("    const uint64_t _step = _ctl[CTL_RNG_STEP], _seed = _ctl[CTL_SEED];")
+        L.append("    (void)_step; (void)_seed; (void)t;")
+        if D > 1:
+            q = self.ctl_slots[("qptr", g.name)]
+            L.append(f"    const uint32_t _slot = (uint32_t)((_ctl[{q}] + 1) % {D}); _ctl[{q}] = _slot;")
+        else:
+            L.append("    const uint32_t _slot = 0;")
+        flags = T["flags", g.name].cname
+        L.append("    #pragma omp parallel for collapse(2) schedule(static)")
+        L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) for (uint32_t _i = 0; _i < {N}; _i++) {{")
+        if rng:
+            L.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('neuron', g.name)}u, _step, (uint64_t)_b * {N} + _i);")
+        L.append(f"        {self.sc} Isyn = 0; uint32_t _flag = 0;")
+        for name, type_name, init in nm.additional_input_vars:
+            L.append(f"        {type_name} {name} = {const_expr(init, type_name)};")
+        nvars = self._vars_env(g.vars, "_b", "_i")
+        # Incoming synapse groups: dendritic delay front, postsynaptic model, post dynamics
+        for s in g.in_syn:
+            insyn = f"{T['insyn', s.name].cname}[(size_t)_b * {N} + _i]"
+            if s.uses_dendritic_delay:
+                DD = s.max_dendritic_delay_timesteps
+                den = T["den", s.name].cname
+                p = self.ctl_slots[("denptr", s.name)]
+                L.append(f"        {{ {self.sc} *_front = &{den}[((size_t)_b * {DD} + _ctl[{p}]) * {N} + _i]; "
+                         f"{insyn} += *_front; *_front = 0; }}")
+            if s.ps_model.sim_code:
+                env = dict(base)
+                env.update(self._param_env(s.ps_model, s.ps_param_values, s._dyn_psm, ("dyn", "psm", s.name)))
+                env.update(self._egp_env(s.psm_extra_global_params))
+                env.update(self._vars_env(s.psm_vars, "_b", "_i"))
+                env.update(self._refs_env(s.psm_var_ref_targets, "_b", "_i"))
+                env["inSyn"] = f"({insyn})"
+                env["injectCurrent(_x)"] = f"({s.post_target_var} += (_x))"
+                L += self.emit.block(env, s.ps_model.sim_code, f"{s.ps_model.class_name}.sim_code", "        ")
+            if s.wu_model.post_dynamics_code:
+                L += self.emit.block(self._wu_post_env(s, base), s.wu_model.post_dynamics_code,
+                                     f"{s.wu_model.class_name}.post_dynamics_code", "        ")
+        for s in g.out_syn:
+            if s.uses_add_to_pre:
+                outpre = f"{T['outpre', s.name].cname}[(size_t)_b * {N} + _i]"
+                L.append(f"        {s.pre_target_var} += {outpre}; {outpre} = 0;")
+            if s.wu_model.pre_dynamics_code:
+                L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_dynamics_code,
+                                     f"{s.wu_model.class_name}.pre_dynamics_code", "        ")
+        genv = dict(base)
+        genv.update(self._param_env(nm, g.param_values, g._dyn_names, ("dyn", "neuron", g.name)))
+        genv.update(self._egp_env(g.extra_global_params))
+        genv.update(nvars)
+        if nm.sim_code:
+            L += self.emit.block(genv, nm.sim_code, f"{nm.class_name}.sim_code", "        ")
+        for k, s in enumerate(event_groups):
+            L.append("        { bool _ev;")
+            L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_event_threshold_condition_code,
+                                 f"{s.wu_model.class_name}.pre_event_threshold_condition_code", "        ",
+                                 expression=True, target="_ev")
+            L.append(f"          if (_ev) _flag |= 2u | (4u << {k}); }}")
+        if nm.threshold_condition_code:
+            L.append("        { bool _spike;")
+            L += self.emit.block(genv, nm.threshold_condition_code, f"{nm.class_name}.threshold_condition_code",
+                                 "        ", expression=True, target="_spike")
+            L.append("        if (_spike) {")
+            L.append("            _flag |= 1u;")
+            if nm.reset_code:
+                L += self.emit.block(genv, nm.reset_code, f"{nm.class_name}.reset_code", "            ")
+            for s in g.out_syn:
+                if s.wu_model.pre_spike_code:
+                    L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_spike_code,
+                                         f"{s.wu_model.class_name}.pre_spike_code", "            ")
+            for s in g.in_syn:
+                if s.wu_model.post_spike_code:
+                    L += self.emit.block(self._wu_post_env(s, base), s.wu_model.post_spike_code,
+                                         f"{s.wu_model.class_name}.post_spike_code", "            ")
+            L.append("        } }")
+        L.append(f"        {flags}[(size_t)_b * {N} + _i] = _flag;")
+        L.append("    }")
+        # Serial-per-batch compaction keeps spike order (ascending id) independent of threads.
+        W = (N + 31) // 32
+        spk, cnt = T["spk", g.name].cname, T["spkcnt", g.name].cname
+        rs, re_ = T["rec_spk", g.name].cname, T["rec_evt", g.name].cname
+        L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
+        L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
+        L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
+        L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+        L.append(f"        uint32_t *_spk = &{spk}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _n = 0;")
+        rec_s = g.spike_recording_enabled
+        rec_e = g.spike_event_recording_enabled
+        if rec_s:
+            L.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[(_rt * {B} + _b) * {W}] : NULL;")
+            L.append(f"        if (_rs) memset(_rs, 0, {W} * sizeof(uint32_t));")
+        if rec_e:
+            L.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[(_rt * {B} + _b) * {W}] : NULL;")
+            L.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
+        for k, s in enumerate(event_groups):
+            L.append(f"        uint32_t *_ev{k} = &{T['ev', s.name].cname}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _ne{k} = 0;")
+        L.append(f"        for (uint32_t _i = 0; _i < {N}; _i++) {{")
+        L.append(f"            const uint32_t _f = {flags}[(size_t)_b * {N} + _i];")
+        L.append("            if (!_f) continue;")
+        L.append("            if (_f & 1u) { _spk[_n++] = _i;" + (" if (_rs) _rs[_i >> 5] |= 1u << (_i & 31);" if rec_s else "") + " }")
+        if event_groups:
+            L.append("            if (_f & 2u) {" + (" if (_re) _re[_i >> 5] |= 1u << (_i & 31);" if rec_e else ""))
+            for k in range(len(event_groups)):
+                L.append(f"                if (_f & (4u << {k})) _ev{k}[_ne{k}++] = _i;")
+            L.append("            }")
+        L.append("        }")
+        L.append(f"        {cnt}[(size_t)_b * {D} + _slot] = _n;")
+        for k, s in enumerate(event_groups):
+            L.append(f"        {T['evcnt', s.name].cname}[(size_t)_b * {D} + _slot] = _ne{k};")
+        L.append("    }")
+        L.append("}")
+        return L
+
+    def _wu_common_env(self, s, base):
+        env = dict(base)
+        env.update(self._param_env(s.wu_model, s.wu_param_values, s._dyn_wu, ("dyn", "wu", s.name)))
+        env.update(self._egp_env(s.extra_global_params))
+        env.update({"num_pre": str(s.source.num_neurons), "num_post": str(s.target.num_neurons)})
+        return env
+
+    def _wu_pre_env(self, s, base):
+        env = self._wu_common_env(s, base)
+        env["id_pre"] = "_i"
+        env.update(self._vars_env(s.pre_vars, "_b", "_i"))
+        env.update(self._refs_env(s.pre_var_ref_targets, "_b", "_i"))
+        return env
+
+    def _wu_post_env(self, s, base):
+        env = self._wu_common_env(s, base)
+        env["id_post"] = "_i"
+        env.update(self._vars_env(s.post_vars, "_b", "_i"))
+        env.update(self._refs_env(s.post_var_ref_targets, "_b", "_i"))
+        return env
+
+    # ----------------------------------------------------------------- synapses
+    def _syn_env(self, s):
+        """Per-synapse environment; loop code defines _b, id_pre, id_post, id_syn."""
+        T = self.table
+        npre, npost = s.source.num_neurons, s.target.num_neurons
+        env = {"batch": "_b", "num_batch": str(self.B), "dt": "DT"}
+        env.update(self._wu_common_env(s, {}))
+        env["id_pre"], env["id_post"], env["id_syn"] = "_id_pre", "_id_post", "_id_syn"
+        env.update(self._vars_env(s.vars, "_b", "_id_syn"))
+        env.update(self._vars_env(s.pre_vars, "_b", "_id_pre"))
+        env.update(self._vars_env(s.post_vars, "_b", "_id_post"))
+        env.update(self._refs_env(s.pre_var_ref_targets, "_b", "_id_pre"))
+        env.update(self._refs_env(s.post_var_ref_targets, "_b", "_id_post"))
+        env["addToPost(_x)"] = "(_insyn_row[_id_post] += (_x))"
+        if s.uses_dendritic_delay:
+            DD = s.max_dendritic_delay_timesteps
+            env["addToPostDelay(_x, _d)"] = (f"({T['den', s.name].cname}[((size_t)_b * {DD} + (_denptr + (uint32_t)(_d)) % {DD}) "
+                                            f"* {npost} + _id_post] += (_x))")
+        if s.uses_add_to_pre:
+            env["addToPre(_x)"] = f"({T['outpre', s.name].cname}[(size_t)_b * {npre} + _id_pre] += (_x))"
+        return env
+
+    def _syn_prologue(self, s) -> List[str]:
+        T = self.table
+        L = [T.locals_decl(),
+             "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
+             f"    const scalar t = (scalar){T['time',].cname}[0];",
+             "    const uint64_t _step = _ctl[CTL_RNG_STEP], _seed = _ctl[CTL_SEED];",
+             "    (void)_step; (void)_seed; (void)t;"]
+        if s.uses_dendritic_delay:
+            L.append(f"    const uint32_t _denptr = (uint32_t)_ctl[{self.ctl_slots[('denptr', s.name)]}];")
+        return L
+
+    def _row_loop(self, s, body: List[str], indent: str) -> List[str]:
+        """Loop over the targets of presynaptic neuron ``_id_pre`` (in batch ``_b``)."""
+        npost = s.target.num_neurons
+        T, L = self.table, []
+        if s.matrix_type is DENSE:
+            L.append(f"{indent}for (uint32_t _id_post = 0; _id_post < {npost}; _id_post++) {{")
+            L.append(f"{indent}    const size_t _id_syn = (size_t)_id_pre * {npost} + _id_post;")
+            L += body
+            L.append(f"{indent}}}")
+        elif s.matrix_type is SPARSE:
+            M = s.max_row_length
+            L.append(f"{indent}for (uint32_t _k = 0; _k < {T['rowlen', s.name].cname}[_id_pre]; _k++) {{")
+            L.append(f"{indent}    const size_t _id_syn = (size_t)_id_pre * {M} + _k;")
+            L.append(f"{indent}    const uint32_t _id_post = {T['ind', s.name].cname}[_id_syn];")
+            L += body
+            L.append(f"{indent}}}")
+        else:
+            L += self._toeplitz_loop(s, body, indent)
+        return L
+
+    def _toeplitz_loop(self, s, body, indent):
+        p = s.conn_param_values
+        kind = s.connectivity_init.snippet.builtin_kind
+        KH, KW, IH, IW, IC = (int(p[k]) for k in ("conv_kh", "conv_kw", "conv_ih", "conv_iw", "conv_ic"))
+        OH, OW, OC = int(p["conv_oh"]), int(p["conv_ow"]), int(p["conv_oc"])
+        PH, PW = ((OH - 1) + KH - IH) // 2, ((OW - 1) + KW - IW) // 2
+        L = []
+        conv = [f"{indent}    for (int _ky = 0; _ky < {KH}; _ky++) {{",
+                f"{indent}      const int _oy = _iy - _ky + {PH}; if (_oy < 0 || _oy >= {OH}) continue;",
+                f"{indent}      for (int _kx = 0; _kx < {KW}; _kx++) {{",
+                f"{indent}        const int _ox = _ix - _kx + {PW}; if (_ox < 0 || _ox >= {OW}) continue;",
+                f"{indent}        for (uint32_t _oc = 0; _oc < {OC}; _oc++) {{",
+                f"{indent}          const uint32_t _id_post = (uint32_t)((_oy * {OW} + _ox) * {OC}) + _oc;",
+                f"{indent}          const size_t _id_syn = (size_t)(((_ky * {KW} + _kx) * {IC} + _ic) * {OC}) + _oc;",
+                f"{indent}          const size_t id_kernel = _id_syn; (void)id_kernel;"]
+        conv += body
+        conv += [f"{indent}        }}", f"{indent}      }}", f"{indent}    }}"]
+        if kind == "Conv2D":
+            L.append(f"{indent}{{ const int _iy = (int)(_id_pre / {IW * IC}), _ix = (int)((_id_pre / {IC}) % {IW}), _ic = (int)(_id_pre % {IC});")
+            L += conv
+            L.append(f"{indent}}}")
+        else:
+            PKH, PKW, PSH, PSW = (int(p[k]) for k in ("pool_kh", "pool_kw", "pool_sh", "pool_sw"))
+            PIW, PIC = int(p["pool_iw"]), int(p["pool_ic"])
+            L.append(f"{indent}{{ const int _py = (int)(_id_pre / {PIW * PIC}), _px = (int)((_id_pre / {PIC}) % {PIW}), _ic = (int)(_id_pre % {PIC});")
+            # Every pooling window containing this pixel feeds one conv input.
+            L.append(f"{indent}  for (int _iy = 0; _iy < {IH}; _iy++) {{ if (_py < _iy * {PSH} || _py >= _iy * {PSH} + {PKH}) continue;")
+            L.append(f"{indent}  for (int _ix = 0; _ix < {IW}; _ix++) {{ if (_px < _ix * {PSW} || _px >= _ix * {PSW} + {PKW}) continue;")
+            L += conv
+            L.append(f"{indent}  }} }}")
+            L.append(f"{indent}}}")
+        return L
+
+    def synapse_update(self, si, s) -> List[str]:
+        B, T = self.B, self.table
+        npre, npost = s.source.num_neurons, s.target.num_neurons
+        wu = s.wu_model
+        if not (wu.pre_spike_syn_code or wu.pre_event_syn_code or wu.post_spike_syn_code or wu.synapse_dynamics_code):
+            return []
+        L = [f"static void _synapse_update_{si}(Ctx *_c) {{ /* {s.name} */"]
+        L += self._syn_prologue(s)
+        env = self._syn_env(s)
+        D = s.source.num_delay_slots
+        insyn = T["insyn", s.name].cname
+        label = wu.class_name
+        nsyn = s.num_synapse_slots
+        if wu.synapse_dynamics_code:
+            rng = uses_rng(wu.synapse_dynamics_code)
+            body = []
+            if rng:
+                body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('syndyn', s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
+            body += self.emit.block(env, wu.synapse_dynamics_code, f"{label}.synapse_dynamics_code", "        ")
+            L.append(f"    #pragma omp parallel for schedule(static)")
+            L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+            L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
+            L.append(f"      for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{")
+            L += self._row_loop(s, body, "        ")
+            L.append("      }")
+            L.append("    }")
+        for code_field, queue, cntq, ctx in (("pre_spike_syn_code", "spk", "spkcnt", "presyn"),
+                                              ("pre_event_syn_code", "ev", "evcnt", "preevt")):
+            code = getattr(wu, code_field)
+            if not code:
+                continue
+            if queue == "spk":
+                qarr, carr = T["spk", s.source.name].cname, T["spkcnt", s.source.name].cname
+            else:
+                if not wu.pre_event_threshold_condition_code:
+                    raise ModelSpecError(f"{s.describe()}: weight update model '{wu.class_name}' has "
+                                         f"pre_event_syn_code but no pre_event_threshold_condition_code")
+                qarr, carr = T["ev", s.name].cname, T["evcnt", s.name].cname
+            if D > 1:
+                q = self.ctl_slots[("qptr", s.source.name)]
+                slot = f"(uint32_t)((_ctl[{q}] + {D - s.axonal_delay_steps}) % {D})"
+            else:
+                slot = "0"
+            rng = uses_rng(code)
+            body = []
+            if rng:
+                body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id(ctx, s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
+            body += self.emit.block(env, code, f"{label}.{code_field}", "        ")
+            L.append(f"    {{ const uint32_t _slot = {slot};")
+            L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
+            L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+            L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
+            L.append(f"      const uint32_t _n = {carr}[(size_t)_b * {D} + _slot];")
+            L.append(f"      const uint32_t *_q = &{qarr}[((size_t)_b * {D} + _slot) * {npre}];")
+            L.append("      for (uint32_t _k0 = 0; _k0 < _n; _k0++) {")
+            L.append("        const uint32_t _id_pre = _q[_k0];")
+            L += self._row_loop(s, body, "        ")
+            L.append("      }")
+            L.append("    } }")
+        if wu.post_spike_syn_code:
+            Dp = s.target.num_delay_slots
+            if Dp > 1:
+                q = self.ctl_slots[("qptr", s.target.name)]
+                slot = f"(uint32_t)_ctl[{q}]"
+            else:
+                slot = "0"
+            rng = uses_rng(wu.post_spike_syn_code)
+            body = []
+            if rng:
+                body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('postsyn', s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
+            body += self.emit.block(env, wu.post_spike_syn_code, f"{label}.post_spike_syn_code", "        ")
+            L.append(f"    {{ const uint32_t _slot = {slot};")
+            L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
+            L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+            L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
+            L.append(f"      const uint32_t _n = {T['spkcnt', s.target.name].cname}[(size_t)_b * {Dp} + _slot];")
+            L.append(f"      const uint32_t *_q = &{T['spk', s.target.name].cname}[((size_t)_b * {Dp} + _slot) * {npost}];")
+            L.append("      for (uint32_t _k0 = 0; _k0 < _n; _k0++) {")
+            L.append("        const uint32_t _id_post = _q[_k0];")
+            if s.matrix_type is DENSE:
+                L.append(f"        for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{")
+                L.append(f"          const size_t _id_syn = (size_t)_id_pre * {npost} + _id_post;")
+                L += body
+                L.append("        }")
+            else:
+                L.append(f"        for (uint32_t _k = 0; _k < {T['collen', s.name].cname}[_id_post]; _k++) {{")
+                L.append(f"          const size_t _id_syn = {T['remap', s.name].cname}[(size_t)_id_post * _ctl[{self.ctl_slots[('maxcol', s.name)]}] + _k];")
+                L.append(f"          const uint32_t _id_pre = (uint32_t)(_id_syn / {s.max_row_length});")
+                L += body
+                L.append("        }")
+            L.append("      }")
+            L.append("    } }")
+        L.append("}")
+        return L
+
+    # ----------------------------------------------------------- custom updates
+    def custom_update(self, ci, c) -> List[str]:
+        B, T = self.B, self.table
+        m = c.model
+        env = {"batch": "_b", "num_batch": str(B), "dt": "DT"}
+        env.update(self._param_env(m, c.param_values, c._dyn_names, ("dyn", "cu", c.name)))
+        env.update(self._egp_env(c.extra_global_params))
+        for name, (decl, egp) in c.resolved_egp_refs.items():
+            slot = self.egp_slot[id(egp)]
+            env[name] = slot.cname if egp.decl.is_pointer else f"({slot.cname}[0])"
+        batch_red = [v for v in c.vars.values() if v.reduction and v.reduction[0] == "batch"]
+        batch_red_refs = {n: r for n, r in c.resolved_refs.items() if r[0].access.reduction}
+        neuron_red = [v for v in c.vars.values() if v.reduction and v.reduction[0] == "neuron"]
+        if (batch_red or batch_red_refs) and neuron_red:
+            raise ModelSpecError(f"{c.describe()}: mixes batch and neuron reductions; split it into two custom updates")
+        sg = c.synapse_group
+        E = c.num_elements
+        Bc = B if c.batched else 1
+        # Element -> indices
+        idx = []
+        if c.kind == "wu":
+            npre, npost = sg.source.num_neurons, sg.target.num_neurons
+            env["num_pre"], env["num_post"] = str(npre), str(npost)
+            env["id_pre"], env["id_post"], env["id_syn"] = "_id_pre", "_id_post", "_e"
+            if sg.matrix_type is DENSE:
+                idx.append(f"const uint32_t _id_pre = (uint32_t)(_e / {npost}), _id_post = (uint32_t)(_e % {npost});")
+            elif sg.matrix_type is SPARSE:
+                M = max(sg.max_row_length, 1)
+                idx.append(f"const uint32_t _id_pre = (uint32_t)(_e / {M});")
+                idx.append(f"if ((_e % {M}) >= {T['rowlen', sg.name].cname}[_id_pre]) continue;")
+                idx.append(f"const uint32_t _id_post = {T['ind', sg.name].cname}[_e];")
+            else:
+                idx.append("const uint32_t _id_pre = 0, _id_post = 0; (void)_id_pre; (void)_id_post;")
+                env["id_kernel"] = "_e"
+        else:
+            env["id"] = "_e"
+            env["num_neurons"] = str(E)
+        rng = uses_rng(m.update_code)
+        rng_line = (f"_rng_t _rng = _rng_make(_seed, {stream_id('cu', c.name)}u, _cu_step, (uint64_t)_b * {E} + _e);"
+                    if rng else "")
+        L = [f"static void _custom_update_{ci}(Ctx *_c) {{ /* {c.name} */", T.locals_decl(),
+             "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
+             f"    const scalar t = (scalar){T['time',].cname}[0];",
+             "    const uint64_t _cu_step = _ctl[CTL_CU_STEP], _seed = _ctl[CTL_SEED];",
+             "    (void)_cu_step; (void)_seed; (void)t;"]
+        red_vars = batch_red or neuron_red
+        plain = {n: v for n, v in c.vars.items() if not v.reduction}
+        env.update(self._vars_env(plain, "_b", "_e"))
+        plain_refs = {n: (d, t) for n, (d, r, t) in c.resolved_refs.items() if not d.access.reduction}
+        env.update(self._refs_env(plain_refs, "_b", "_e"))
+        red_targets = []   # (local name, op, store expression)
+        for v in red_vars:
+            op = v.reduction[1]
+            store = self._var_expr(v, "_b", "_e")
+            red_targets.append((v.name, op, store, v.type))
+        for n, (d, r, t) in batch_red_refs.items():
+            red_targets.append((n, d.access.reduction, self._var_expr(t, "_b", "_e"), d.type))
+        for name, op, store, type_name in red_targets:
+            env[name] = f"_le_{name}"
+        tp = []
+        for n, (d, r, t) in c.resolved_refs.items():
+            if r.transpose_group is not None:
+                tv = r.transpose_group.vars[r.transpose_var_name]
+                tn = r.group.source.num_neurons
+                tp.append(f"{self._var_expr(tv, '_b', f'(size_t)_id_post * {tn} + _id_pre')} = {env[n]};")
+
+        def ident(op, type_name):
+            return "0" if op == "sum" else ("-INFINITY" if type_name in ("scalar", "float", "double") else "0")
+
+        def combine(op, acc, x):
+            return f"{acc} += {x};" if op == "sum" else f"if ({x} > {acc}) {acc} = {x};"
+
+        body = [rng_line] if rng else []
+        for name, op, store, type_name in red_targets:
+            body.append(f"{type_name} _le_{name} = {ident(op, type_name)};")
+        body += self.emit.block(env, m.update_code, f"{m.class_name}.update_code", "        ")
+        body += tp
+        if batch_red or batch_red_refs:
+            # Elements in parallel, batches serially so the sum order is fixed.
+            L.append(f"    #pragma omp parallel for schedule(static)")
+            L.append(f"    for (size_t _e = 0; _e < {E}; _e++) {{")
+            L += ["      " + x for x in idx]
+            for name, op, store, type_name in red_targets:
+                L.append(f"      {type_name} _lr_{name} = {ident(op, type_name)};")
+            L.append(f"      for (uint32_t _b = 0; _b < {Bc}; _b++) {{")
+            L += body
+            for name, op, store, type_name in red_targets:
+                L.append("        " + combine(op, f"_lr_{name}", f"_le_{name}"))
+            L.append("      }")
+            L.append("      { const uint32_t _b = 0; (void)_b;")
+            for name, op, store, type_name in red_targets:
+                L.append(f"        {store} = _lr_{name};")
+            L.append("      }")
+            L.append("    }")
+        elif neuron_red:
+            L.append(f"    #pragma omp parallel for schedule(static) if({Bc} > 1)")
+            L.append(f"    for (uint32_t _b = 0; _b < {Bc}; _b++) {{")
+            for name, op, store, type_name in red_targets:
+                L.append(f"      {type_name} _lr_{name} = {ident(op, type_name)};")
+            L.append(f"      for (size_t _e = 0; _e < {E}; _e++) {{")
+            L += ["        " + x for x in idx]
+            L += body
+            for name, op, store, type_name in red_targets:
+                L.append("        " + combine(op, f"_lr_{name}", f"_le_{name}"))
+            L.append("      }")
+            L.append("      { const size_t _e = 0; (void)_e;")
+            for name, op, store, type_name in red_targets:
+                L.append(f"        {store} = _lr_{name};")
+            L.append("      }")
+            L.append("    }")
+        else:
+            L.append("    #pragma omp parallel for collapse(2) schedule(static)")
+            L.append(f"    for (uint32_t _b = 0; _b < {Bc}; _b++) for (size_t _e = 0; _e < {E}; _e++) {{")
+            L += ["      " + x for x in idx]
+            L += body
+            L.append("    }")
+        L.append("}")
+        return L
+
+    # ------------------------------------------------------------- initialisation
+    def init_functions(self) -> List[str]:
+        T, B = self.table, self.B
+        L = ["void ml_genn_init_connectivity(Ctx *_c) {", T.locals_decl(),
+             "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
+             "    const uint64_t _seed = _ctl[CTL_SEED]; (void)_seed;"]
+        for si, s in enumerate(self.spec.synapse_populations.values()):
+            if s.matrix_type is not SPARSE or s.sparse_pre_inds is not None:
+                continue
+            sn = s.connectivity_init.snippet
+            M = s.max_row_length
+            env = {"id_pre": "_id_pre", "num_pre": str(s.source.num_neurons), "num_post": str(s.target.num_neurons),
+                   "num_batch": str(B), "dt": "DT"}
+            env.update(self._param_env(sn, s.conn_param_values, [], None))
+            env["addSynapse(_j)"] = (f"do {{ if (_rl < {M}) {{ {T['ind', s.name].cname}[(size_t)_id_pre * {M} + _rl] = "
+                                     f"(uint32_t)(_j); }} _rl++; }} while (0)")
+            L.append("    #pragma omp parallel for schedule(static)")
+            L.append(f"    for (uint32_t _id_pre = 0; _id_pre < {s.source.num_neurons}; _id_pre++) {{")
+            L.append(f"      _rng_t _rng = _rng_make(_seed, {stream_id('conn', s.name)}u, 0, _id_pre); (void)_rng;")
+            L.append("      uint32_t _rl = 0;")
+            L += self.emit.block(env, sn.row_build_code, f"{sn.class_name}.row_build_code", "      ")
+            L.append(f"      if (_rl > {M}) {{ _ctl[CTL_OVERFLOW] = {si + 1}; _rl = {M}; }}")
+            L.append(f"      {T['rowlen', s.name].cname}[_id_pre] = _rl;")
+            L.append("    }")
+        L.append("}")
+        L += ["void ml_genn_init_vars(Ctx *_c) {", T.locals_decl(),
+              "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
+              "    const uint64_t _seed = _ctl[CTL_SEED]; (void)_seed;"]
+        for g in self.spec.neuron_populations.values():
+            for v in g.vars.values():
+                L += self._init_var(v, g.describe(), {"num_neurons": str(g.num_neurons)}, None)
+        for s in self.spec.synapse_populations.values():
+            ext = {"num_pre": str(s.source.num_neurons), "num_post": str(s.target.num_neurons)}
+            for v in s.vars.values():
+                L += self._init_var(v, s.describe(), ext, s)
+            for vs in (s.pre_vars, s.post_vars, s.psm_vars):
+                for v in vs.values():
+                    L += self._init_var(v, s.describe(), dict(ext, num_neurons=str(v.num_elements)), None)
+        for c in self.spec.custom_updates.values():
+            sg = c.synapse_group if c.kind == "wu" else None
+            for v in c.vars.values():
+                L += self._init_var(v, c.describe(), {"num_neurons": str(c.num_elements)}, sg)
+        L.append("}")
+        return L
+
+    def _init_var(self, v, owner, extra_env, sg) -> List[str]:
+        if not isinstance(v.init, VarInit):
+            return []
+        sn = v.init.snippet
+        pv = self.spec._param_values(f"{v.description} (init_var)", sn, v.init.params)
+        env = {"batch": "_b", "num_batch": str(self.B), "dt": "DT", "id": "_e"}
+        env.update(extra_env)
+        env.update(self._param_env(sn, pv, [], None))
+        Bv = self.B if v.batched else 1
+        E = v.num_elements if v.per_element else 1
+        L = ["    #pragma omp parallel for collapse(2) schedule(static)",
+             f"    for (uint32_t _b = 0; _b < {Bv}; _b++) for (size_t _e = 0; _e < {E}; _e++) {{"]
+        if sg is not None:
+            npost = sg.target.num_neurons
+            env.update({"id_pre": "_id_pre", "id_post": "_id_post", "id_syn": "_e", "id_kernel": "_e"})
+            if sg.matrix_type is DENSE:
+                L.append(f"      const uint32_t _id_pre = (uint32_t)(_e / {npost}), _id_post = (uint32_t)(_e % {npost});")
+            elif sg.matrix_type is SPARSE:
+                M = max(sg.max_row_length, 1)
+                L.append(f"      const uint32_t _id_pre = (uint32_t)(_e / {M});")
+                L.append(f"      if ((_e % {M}) >= {self.table['rowlen', sg.name].cname}[_id_pre]) continue;")
+                L.append(f"      const uint32_t _id_post = {self.table['ind', sg.name].cname}[_e];")
+            else:
+                L.append("      const uint32_t _id_pre = 0, _id_post = 0;")
+            L.append("      (void)_id_pre; (void)_id_post;")
+        L.append(f"      _rng_t _rng = _rng_make(_seed, {stream_id('init', owner, v.name)}u, 0, (uint64_t)_b * {E} + _e); (void)_rng;")
+        L.append(f"      {self.sc} value = 0;")
+        L += self.emit.block(env, sn.var_init_code, f"{sn.class_name}.var_init_code", "      ")
+        L.append(f"      {self._var_expr(v, '_b', '_e')} = ({self._ctype(v)})value;")
+        L.append("    }")
+        return L
+
+    def _ctype(self, v):
+        from ...engine.types import C_TYPES
+        return C_TYPES[v.type]
+
+    # -------------------------------------------------------------------- main
+    def generate(self) -> GeneratedModel:
+        spec = self.spec
+        self.layout()
+        T = self.table
+        src: List[str] = prelude(spec.precision, spec.dt).splitlines()
+        sparse_post = [s for s in spec.synapse_populations.values()
+                       if s.matrix_type is SPARSE and s.wu_model.post_spike_syn_code]
+        src += T.struct_decl().splitlines()
+        src += self.init_functions()
+        groups = list(spec.neuron_populations.values())
+        syns = list(spec.synapse_populations.values())
+        syn_fns = []
+        for si, s in enumerate(syns):
+            fn = self.synapse_update(si, s)
+            if fn:
+                syn_fns.append(si)
+                src += fn
+        for gi, g in enumerate(groups):
+            src += self.neuron_update(gi, g)
+        update_groups = []
+        cus = list(spec.custom_updates.values())
+        for ci, c in enumerate(cus):
+            src += self.custom_update(ci, c)
+            if c.update_group_name not in update_groups:
+                update_groups.append(c.update_group_name)
+        src.append("void ml_genn_step(Ctx *_c) {")
+        src.append(f"    uint64_t *const _ctl = _c->{T['ctl',].cname};")
+        for s in syns:
+            if s.uses_dendritic_delay:
+                p = self.ctl_slots[("denptr", s.name)]
+                src.append(f"    _ctl[{p}] = (_ctl[{p}] + 1) % {s.max_dendritic_delay_timesteps};")
+        for si in syn_fns:
+            src.append(f"    _synapse_update_{si}(_c);")
+        for gi in range(len(groups)):
+            src.append(f"    _neuron_update_{gi}(_c);")
+        src.append("    _ctl[CTL_TIMESTEP]++; _ctl[CTL_RNG_STEP]++;")
+        src.append(f"    _c->{T['time',].cname}[0] = (double)_ctl[CTL_TIMESTEP] * {float(spec.dt)!r};")
+        src.append("}")
+        src.append("void ml_genn_run(Ctx *_c, uint64_t n) { for (uint64_t k = 0; k < n; k++) ml_genn_step(_c); }")
+        src.append("int ml_genn_custom_update(Ctx *_c, int group) {")
+        src.append("    switch (group) {")
+        for ui, name in enumerate(update_groups):
+            src.append(f"    case {ui}: /* {name} */")
+            for ci, c in enumerate(cus):
+                if c.update_group_name == name:
+                    src.append(f"        _custom_update_{ci}(_c);")
+            src.append("        break;")
+        src.append("    default: return -1;")
+        src.append("    }")
+        src.append(f"    _c->{T['ctl',].cname}[CTL_CU_STEP]++;")
+        src.append("    return 0;")
+        src.append("}")
+        source = resolve_line_marks(src, SOURCE_NAME)
+        return GeneratedModel(source, T, dict(self.ctl_slots), NUM_FIXED_CTL + len(self.ctl_slots),
+                              update_groups, dict(self.emit.labels))

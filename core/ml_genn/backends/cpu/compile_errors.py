@@ -1,0 +1,30 @@
+"""Turning C compiler diagnostics into messages about the user's code strings."""
+from __future__ import annotations
+
+import re
+from typing import Dict
+
+from ...engine.errors import CodeCompileError
+
+_DIAG = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:(?P<col>\d+):)? (?:fatal )?error: (?P<msg>.*)$", re.M)
+
+
+def raise_compile_error(model_name: str, diagnostics: str, code_labels: Dict[str, str], source: str) -> None:
+    """Raise :class:`CodeCompileError` naming ``Model.field:line`` and quoting the line."""
+    messages = []
+    for m in _DIAG.finditer(diagnostics):
+        label, line = m.group("file"), int(m.group("line"))
+        label = label.rsplit("/", 1)[-1]
+        if label in code_labels:
+            lines = code_labels[label].splitlines()
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            entry = f"{label}:{line}: {m.group('msg')}\n    {text.strip()}"
+        else:
+            entry = f"generated code {label}:{line}: {m.group('msg')}"
+        if entry not in messages:
+            messages.append(entry)
+    if not messages:
+        messages = [diagnostics.strip()[-2000:]]
+    user = [e for e in messages if not e.startswith("generated code")]
+    shown = user or messages
+    raise CodeCompileError(f"Model '{model_name}' failed to compile:\n" + "\n".join(shown[:10]), diagnostics)

@@ -1,0 +1,461 @@
+"""The loaded model: NumPy-owned state driven by the generated shared library."""
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ...engine.errors import ModelSpecError, RuntimeStateError
+from ...engine.initialisers import VarInit
+from ...engine.synapse_matrix_type import SynapseMatrixType
+from .codegen import CTL_CU_STEP, GeneratedModel
+from .runtime_views import EGPView, GroupView, VarView
+
+CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
+
+
+class NeuronGroupRuntime(GroupView):
+    """A loaded neuron population (pygenn's ``NeuronGroup``)."""
+
+    def __init__(self, runtime, spec_group):
+        super().__init__(spec_group.name, spec_group.describe())
+        self._runtime = runtime
+        self.num_neurons = spec_group.num_neurons
+        self.spec = spec_group
+
+    def _recording(self, kind: str) -> List[Tuple[np.ndarray, np.ndarray]]:
+        rt = self._runtime
+        enabled = self.spec.spike_recording_enabled if kind == "spk" else self.spec.spike_event_recording_enabled
+        what = "spike_recording_enabled" if kind == "spk" else "spike_event_recording_enabled"
+        if not enabled:
+            raise RuntimeStateError(f"{self._describe}: recording was not switched on; set {what} = True "
+                                    f"on the population before building the model")
+        if not rt.num_recording_timesteps:
+            raise RuntimeStateError(f"{self._describe}: no recording buffer; load the model with "
+                                    f"num_recording_timesteps=<n>")
+        buf = rt._arrays[("rec_spk" if kind == "spk" else "rec_evt", self.name)]
+        T = rt.num_recording_timesteps
+        ts = rt.timestep
+        first = max(0, ts - T)
+        steps = np.arange(first, ts)
+        if len(steps) == 0:
+            return [(np.zeros(0), np.zeros(0, dtype=np.int64)) for _ in range(rt.batch_size)]
+        words = buf[steps % T]                         # (steps, batch, words)
+        bits = np.unpackbits(words.view(np.uint8), axis=-1, bitorder="little")[..., :self.num_neurons]
+        out = []
+        for b in range(rt.batch_size):
+            t_idx, ids = np.nonzero(bits[:, b, :])
+            out.append((steps[t_idx] * rt.dt, ids.astype(np.int64)))
+        return out
+
+    @property
+    def spike_recording_data(self) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """Per batch ``(times, ids)`` of spikes in the last ``num_recording_timesteps`` steps."""
+        return self._recording("spk")
+
+    @property
+    def spike_event_recording_data(self) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """Per batch ``(times, ids)`` of spike-like events."""
+        return self._recording("evt")
+
+    @property
+    def spike_count(self) -> np.ndarray:
+        """Spikes emitted in the last step, per batch (from the current queue slot)."""
+        rt = self._runtime
+        slot = rt._ctl[rt._gen.ctl_slots[("qptr", self.name)]] if ("qptr", self.name) in rt._gen.ctl_slots else 0
+        return rt._arrays[("spkcnt", self.name)][:, slot].copy()
+
+
+class SynapseGroupRuntime(GroupView):
+    """A loaded synapse population (pygenn's ``SynapseGroup``)."""
+
+    def __init__(self, runtime, spec_group):
+        super().__init__(spec_group.name, spec_group.describe())
+        self._runtime = runtime
+        self.spec = spec_group
+        self.matrix_type = spec_group.matrix_type
+        self.pre_vars: Dict[str, VarView] = {}
+        self.post_vars: Dict[str, VarView] = {}
+        self.psm_vars: Dict[str, VarView] = {}
+        self.psm_extra_global_params: Dict[str, EGPView] = {}
+        self._psm_dynamic: Dict[str, tuple] = {}
+
+    def _row_layout(self):
+        rt = self._runtime
+        rowlen = rt._arrays[("rowlen", self.name)]
+        M = self.spec.max_row_length
+        mask = (np.arange(M)[None, :] < rowlen[:, None]).reshape(-1)
+        return rowlen, M, mask
+
+    def get_sparse_pre_inds(self) -> np.ndarray:
+        """Presynaptic index of each synapse (rows ascending)."""
+        self._need_sparse()
+        rowlen, M, mask = self._row_layout()
+        return np.repeat(np.arange(len(rowlen)), rowlen).astype(np.int64)
+
+    def get_sparse_post_inds(self) -> np.ndarray:
+        """Postsynaptic index of each synapse, in the order of ``get_sparse_pre_inds``."""
+        self._need_sparse()
+        rowlen, M, mask = self._row_layout()
+        return self._runtime._arrays[("ind", self.name)][mask].astype(np.int64)
+
+    def _need_sparse(self):
+        if self.matrix_type is not SynapseMatrixType.SPARSE:
+            raise RuntimeStateError(f"{self._describe}: sparse indices exist only for SPARSE groups, "
+                                    f"this one is {self.matrix_type.name}")
+
+    @property
+    def in_syn(self) -> np.ndarray:
+        """The postsynaptic input accumulator ``inSyn`` (batch, num_post)."""
+        return self._runtime._arrays[("insyn", self.name)]
+
+    def set_dynamic_param_value(self, name: str, value: float) -> None:
+        if name in self._psm_dynamic and name not in self._dynamic:
+            array, index = self._psm_dynamic[name]
+            array[index] = float(value)
+            return
+        super().set_dynamic_param_value(name, value)
+
+
+class CustomUpdateRuntime(GroupView):
+    """A loaded custom update."""
+
+    def __init__(self, runtime, spec_group):
+        super().__init__(spec_group.name, spec_group.describe())
+        self.spec = spec_group
+        self.update_group_name = spec_group.update_group_name
+
+
+class Runtime:
+    """A loaded model with pygenn 5's runtime names.
+
+    State lives in NumPy arrays; ``step_time()`` and ``run_timesteps(n)`` call the
+    native library.  ``pull_*``/``push_*`` methods exist for pygenn compatibility and
+    do nothing.
+    """
+
+    def __init__(self, spec, gen: GeneratedModel, lib_path: str, num_recording_timesteps: Optional[int]):
+        self._spec = spec
+        self._gen = gen
+        self._lib = ctypes.CDLL(str(lib_path))
+        for name, res, args in (("ml_genn_step", None, [ctypes.c_void_p]),
+                                ("ml_genn_run", None, [ctypes.c_void_p, ctypes.c_uint64]),
+                                ("ml_genn_custom_update", ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+                                ("ml_genn_init_vars", None, [ctypes.c_void_p]),
+                                ("ml_genn_init_connectivity", None, [ctypes.c_void_p]),
+                                ("ml_genn_set_num_threads", None, [ctypes.c_int]),
+                                ("ml_genn_get_num_threads", ctypes.c_int, []),
+                                ("ml_genn_has_openmp", ctypes.c_int, [])):
+            fn = getattr(self._lib, name)
+            fn.restype, fn.argtypes = res, args
+        if num_recording_timesteps is not None and (isinstance(num_recording_timesteps, bool)
+                                                    or int(num_recording_timesteps) != num_recording_timesteps
+                                                    or num_recording_timesteps < 0):
+            raise ModelSpecError(f"load(): num_recording_timesteps must be a non-negative integer or None, "
+                                 f"got {num_recording_timesteps!r}")
+        self.num_recording_timesteps = int(num_recording_timesteps or 0)
+        self.batch_size = spec.batch_size
+        self.dt = spec.dt
+        self.model_name = spec.model_name
+        self.precision = spec.precision
+        self._ptrs = (ctypes.c_void_p * max(1, len(gen.table.slots)))()
+        self._arrays: Dict[tuple, np.ndarray] = {}
+        self._allocate()
+        self._ctl = self._arrays[("ctl",)]
+        self._time = self._arrays[("time",)]
+        seed = int(spec.seed)
+        if seed == 0:
+            # GeNN's convention: seed 0 draws a seed from the OS.
+            seed = int.from_bytes(os.urandom(8), "little") or 1
+        self._ctl[CTL_SEED] = seed
+        self._ctl[CTL_NUM_REC] = self.num_recording_timesteps
+        self._ctx = ctypes.cast(self._ptrs, ctypes.c_void_p)
+        self._build_views()
+        self._initialise()
+        threads = os.environ.get("ML_GENN_NUM_THREADS")
+        if threads:
+            try:
+                self.set_num_threads(int(threads))
+            except ValueError:
+                raise RuntimeStateError(f"ML_GENN_NUM_THREADS must be a positive integer, got {threads!r}") from None
+
+    # -------------------------------------------------------------- allocation
+    def _set_array(self, key, array: np.ndarray) -> None:
+        slot = self._gen.table[key]
+        array = np.ascontiguousarray(array, dtype=slot.dtype)
+        self._arrays[key] = array
+        self._ptrs[slot.index] = array.ctypes.data if array.size else None
+
+    def _allocate(self):
+        spec, B, T = self._spec, self._spec.batch_size, self.num_recording_timesteps
+        for slot in self._gen.table.slots:
+            shape = slot.shape
+            kind = slot.key[0]
+            if kind == "ctl":
+                shape = (self._gen.num_ctl,)
+            elif kind in ("rec_spk", "rec_evt"):
+                g = spec.neuron_populations[slot.key[1]]
+                on = g.spike_recording_enabled if kind == "rec_spk" else g.spike_event_recording_enabled
+                shape = (T, B, (g.num_neurons + 31) // 32) if (on and T) else (0,)
+            elif kind == "egp":
+                _, role, gname, ename = slot.key
+                egp = self._egp_spec(role, gname, ename)
+                if egp.values is not None:
+                    self._set_array(slot.key, np.asarray(egp.values, dtype=slot.dtype).reshape(-1))
+                    continue
+            self._set_array(slot.key, np.zeros(shape, dtype=slot.dtype))
+
+    def _egp_spec(self, role, gname, ename):
+        spec = self._spec
+        if role == "neuron":
+            return spec.neuron_populations[gname].extra_global_params[ename]
+        if role == "wu":
+            return spec.synapse_populations[gname].extra_global_params[ename]
+        if role == "psm":
+            return spec.synapse_populations[gname].psm_extra_global_params[ename]
+        return spec.custom_updates[gname].extra_global_params[ename]
+
+    # ------------------------------------------------------------------ views
+    def _egp_view(self, key, owner):
+        def get():
+            return self._arrays[key]
+
+        def realloc(values):
+            slot = self._gen.table[key]
+            if not slot.key or np.asarray(values).dtype == object:
+                raise RuntimeStateError(f"{owner}: extra global param '{key[3]}' needs numeric values")
+            self._set_array(key, np.asarray(values, dtype=slot.dtype).reshape(-1))
+        return EGPView(key[3], owner, get, realloc)
+
+    def _dyn(self, group, role, kind_key, target: GroupView, store: Dict[str, tuple]):
+        names = sorted(group.dynamic_params.get(role, ()))
+        if names:
+            arr = self._arrays[("dyn", role, group.name)]
+            values = {"neuron": lambda: group.param_values, "cu": lambda: group.param_values,
+                      "wu": lambda: group.wu_param_values, "psm": lambda: group.ps_param_values}[role]()
+            for k, n in enumerate(names):
+                arr[k] = values[n]
+                store[n] = (arr, k)
+
+    def _build_views(self):
+        spec = self._spec
+        self.neuron_populations: Dict[str, NeuronGroupRuntime] = {}
+        self.synapse_populations: Dict[str, SynapseGroupRuntime] = {}
+        self.custom_update_populations: Dict[str, CustomUpdateRuntime] = {}
+        for g in spec.neuron_populations.values():
+            r = NeuronGroupRuntime(self, g)
+            r._all_params = set(g.model.param_names)
+            for v in g.vars:
+                r.vars[v] = VarView(v, self._arrays[("nvar", g.name, v)], g.describe())
+            for e in g.extra_global_params:
+                r.extra_global_params[e] = self._egp_view(("egp", "neuron", g.name, e), g.describe())
+            self._dyn(g, "neuron", None, r, r._dynamic)
+            self.neuron_populations[g.name] = r
+        for s in spec.synapse_populations.values():
+            r = SynapseGroupRuntime(self, s)
+            r._all_params = set(s.wu_model.param_names) | set(s.ps_model.param_names)
+            for v in s.vars:
+                r.vars[v] = VarView(v, self._arrays[("wu", s.name, v)], s.describe())
+            for src, dst, kind in ((s.pre_vars, r.pre_vars, "wu_pre"), (s.post_vars, r.post_vars, "wu_post"),
+                                   (s.psm_vars, r.psm_vars, "psm")):
+                for v in src:
+                    dst[v] = VarView(v, self._arrays[(kind, s.name, v)], s.describe())
+            for e in s.extra_global_params:
+                r.extra_global_params[e] = self._egp_view(("egp", "wu", s.name, e), s.describe())
+            for e in s.psm_extra_global_params:
+                r.psm_extra_global_params[e] = self._egp_view(("egp", "psm", s.name, e), s.describe())
+            self._dyn(s, "wu", None, r, r._dynamic)
+            self._dyn(s, "psm", None, r, r._psm_dynamic)
+            self.synapse_populations[s.name] = r
+        for c in spec.custom_updates.values():
+            r = CustomUpdateRuntime(self, c)
+            r._all_params = set(c.model.param_names)
+            for v in c.vars:
+                r.vars[v] = VarView(v, self._arrays[("cuvar", c.name, v)], c.describe())
+            for e in c.extra_global_params:
+                r.extra_global_params[e] = self._egp_view(("egp", "custom_update", c.name, e), c.describe())
+            self._dyn(c, "cu", None, r, r._dynamic)
+            self.custom_update_populations[c.name] = r
+
+    # --------------------------------------------------------- initialisation
+    @staticmethod
+    def _fill(array: np.ndarray, init, positions=None, order=None):
+        if isinstance(init, VarInit):
+            return
+        value = np.asarray(init)
+        if positions is None:
+            if value.ndim == 0 or value.size == 1:
+                array[...] = value.reshape(())
+            elif value.size == array.size:
+                array[...] = value.reshape(array.shape)
+            else:
+                array[...] = value.reshape(array.shape[-1:])   # one row shared by every batch
+            return
+        if value.ndim == 0 or value.size == 1:
+            array[..., positions] = value.reshape(())
+            return
+        n = len(order)
+        value = value.reshape((-1, n))[:, order]
+        array[..., positions] = value if array.ndim > 1 else value[0]
+
+    def _initialise(self):
+        spec = self._spec
+        self._lib.ml_genn_init_connectivity(self._ctx)
+        overflow = int(self._ctl[CTL_OVERFLOW])
+        if overflow:
+            s = list(spec.synapse_populations.values())[overflow - 1]
+            raise ModelSpecError(f"{s.describe()}: row_build_code added more than calc_max_row_len_func's "
+                                 f"{s.max_row_length} synapses to a row; return a larger bound")
+        for s in spec.synapse_populations.values():
+            positions = order = None
+            if s.matrix_type is SynapseMatrixType.SPARSE and s.sparse_pre_inds is not None:
+                pre, post = s.sparse_pre_inds, s.sparse_post_inds
+                order = s.sparse_order
+                pre_sorted = pre[order]
+                counts = np.bincount(pre, minlength=s.source.num_neurons)
+                starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+                positions = pre_sorted * s.max_row_length + (np.arange(len(pre)) - starts[pre_sorted])
+                self._arrays[("rowlen", s.name)][:] = counts
+                self._arrays[("ind", s.name)][positions] = post[order]
+            for v in s.vars.values():
+                self._fill(self._arrays[("wu", s.name, v.name)], v.init, positions, order)
+            for kind, vs in (("wu_pre", s.pre_vars), ("wu_post", s.post_vars), ("psm", s.psm_vars)):
+                for v in vs.values():
+                    self._fill(self._arrays[(kind, s.name, v.name)], v.init)
+        for g in spec.neuron_populations.values():
+            for v in g.vars.values():
+                self._fill(self._arrays[("nvar", g.name, v.name)], v.init)
+        for c in spec.custom_updates.values():
+            positions = order = None
+            sg = c.synapse_group
+            if c.kind == "wu" and sg.matrix_type is SynapseMatrixType.SPARSE and sg.sparse_pre_inds is not None:
+                order = sg.sparse_order
+                pre_sorted = sg.sparse_pre_inds[order]
+                counts = np.bincount(sg.sparse_pre_inds, minlength=sg.source.num_neurons)
+                starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+                positions = pre_sorted * sg.max_row_length + (np.arange(len(order)) - starts[pre_sorted])
+            for v in c.vars.values():
+                self._fill(self._arrays[("cuvar", c.name, v.name)], v.init, positions, order)
+        self._lib.ml_genn_init_vars(self._ctx)
+        for s in spec.synapse_populations.values():
+            if s.matrix_type is SynapseMatrixType.SPARSE:
+                self._build_columns(s)
+                r = self.synapse_populations[s.name]
+                mask = r._row_layout()[2]
+                for v in r.vars.values():
+                    v._mask = mask
+        for c in spec.custom_updates.values():
+            if c.kind == "wu" and c.synapse_group.matrix_type is SynapseMatrixType.SPARSE:
+                mask = self.synapse_populations[c.synapse_group.name]._row_layout()[2]
+                for v in self.custom_update_populations[c.name].vars.values():
+                    if v._array.shape[-1] == mask.size:
+                        v._mask = mask
+
+    def _build_columns(self, s):
+        rowlen = self._arrays[("rowlen", s.name)]
+        M = s.max_row_length
+        ind = self._arrays[("ind", s.name)]
+        syn = np.nonzero((np.arange(M)[None, :] < rowlen[:, None]).reshape(-1))[0]
+        post = ind[syn].astype(np.int64)
+        collen = np.bincount(post, minlength=s.target.num_neurons).astype(np.uint32)
+        self._arrays[("collen", s.name)][:] = collen
+        if ("maxcol", s.name) in self._gen.ctl_slots:
+            max_col = int(collen.max()) if collen.size else 0
+            order = np.argsort(post, kind="stable")
+            starts = np.concatenate(([0], np.cumsum(collen)[:-1])).astype(np.int64)
+            pos = post[order] * max(max_col, 1) + (np.arange(len(order)) - starts[post[order]])
+            remap = np.zeros(s.target.num_neurons * max(max_col, 1), dtype=np.uint32)
+            remap[pos] = syn[order]
+            self._set_array(("remap", s.name), remap)
+            self._ctl[self._gen.ctl_slots[("maxcol", s.name)]] = max(max_col, 1)
+
+    # ---------------------------------------------------------------- running
+    @property
+    def timestep(self) -> int:
+        return int(self._ctl[CTL_TIMESTEP])
+
+    @timestep.setter
+    def timestep(self, value: int) -> None:
+        if int(value) != value or value < 0:
+            raise RuntimeStateError(f"timestep must be a non-negative integer, got {value!r}")
+        self._ctl[CTL_TIMESTEP] = int(value)
+
+    @property
+    def t(self) -> float:
+        return float(self._time[0])
+
+    @t.setter
+    def t(self, value: float) -> None:
+        self._time[0] = float(value)
+
+    def step_time(self) -> None:
+        """Advance one timestep (synapses, then neurons, then time)."""
+        self._lib.ml_genn_step(self._ctx)
+
+    def run_timesteps(self, n: int) -> None:
+        """Advance ``n`` timesteps in one native call.
+
+        Parameters
+        ----------
+        n
+            Number of timesteps (non-negative).
+        """
+        if isinstance(n, bool) or int(n) != n or n < 0:
+            raise RuntimeStateError(f"run_timesteps needs a non-negative integer, got {n!r}")
+        self._lib.ml_genn_run(self._ctx, int(n))
+
+    def custom_update(self, name: str) -> None:
+        """Run every custom update of update group ``name``."""
+        try:
+            index = self._gen.update_groups.index(name)
+        except ValueError:
+            raise RuntimeStateError(f"Model '{self.model_name}' has no custom update group '{name}'; groups: "
+                                    f"{self._gen.update_groups}") from None
+        self._lib.ml_genn_custom_update(self._ctx, index)
+
+    def reset_in_flight_state(self) -> None:
+        """Zero inSyn, dendritic delay buffers, addToPre accumulators and spike/event queues.
+
+        Compilers call this between examples so nothing emitted in one batch reaches the next.
+        """
+        for slot in self._gen.table.slots:
+            if slot.zero_on_reset:
+                self._arrays[slot.key][...] = 0
+
+    # ----------------------------------------------------------- RNG / threads
+    def get_rng_state(self) -> Dict[str, int]:
+        """Everything that determines future random numbers (for checkpoints)."""
+        return {"seed": int(self._ctl[CTL_SEED]), "step": int(self._ctl[CTL_RNG_STEP]),
+                "custom_update_step": int(self._ctl[CTL_CU_STEP])}
+
+    def set_rng_state(self, state: Dict[str, int]) -> None:
+        """Restore a state from :meth:`get_rng_state`."""
+        try:
+            self._ctl[CTL_SEED] = int(state["seed"])
+            self._ctl[CTL_RNG_STEP] = int(state["step"])
+            self._ctl[CTL_CU_STEP] = int(state.get("custom_update_step", 0))
+        except (KeyError, TypeError, ValueError) as e:
+            raise RuntimeStateError(f"set_rng_state needs the dict get_rng_state returns, got {state!r}") from e
+
+    def set_num_threads(self, n: int) -> None:
+        """Number of OpenMP threads (process-wide; ignored without OpenMP)."""
+        if isinstance(n, bool) or int(n) != n or n < 1:
+            raise RuntimeStateError(f"set_num_threads needs a positive integer, got {n!r}")
+        self._lib.ml_genn_set_num_threads(int(n))
+
+    @property
+    def num_threads(self) -> int:
+        return int(self._lib.ml_genn_get_num_threads())
+
+    @property
+    def has_openmp(self) -> bool:
+        return bool(self._lib.ml_genn_has_openmp())
+
+    # --------------------------------------------------------- pygenn no-ops
+    def pull_recording_buffers_from_device(self) -> None:
+        """No-op: recording buffers live in host memory."""
+
+    def unload(self) -> None:
+        """Drop references to native state (pygenn compatibility)."""
