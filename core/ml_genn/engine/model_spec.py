@@ -262,7 +262,7 @@ class ModelSpec:
                 raise ModelSpecError(f"{v.description}: array initial values need known connectivity; this SPARSE "
                                      f"group builds it with a snippet, so use a number or init_var(...), or "
                                      f"call set_sparse_connections")
-            element = (v.num_elements,) if v.per_element else ()
+            element = (num_elements,) if v.per_element else ()
             allowed = [element] + ([(self.batch_size,) + element] if v.batched else [])
             if arr.shape not in allowed and arr.size not in [int(np.prod(a)) for a in allowed]:
                 raise ModelSpecError(f"{v.description}: initial array has shape {arr.shape}; expected "
