@@ -27,7 +27,7 @@ def cache_key(source: str, compiler: List[str], version: str, flags: List[str]) 
 
 
 def build_library(model_name: str, source: str, compiler: List[str], version: str, flags: List[str],
-                  code_labels: dict) -> Tuple[Path, bool]:
+                  code_labels: dict, block_ends: dict = None) -> Tuple[Path, bool]:
     """Return ``(path, compiled)``: the cached library, compiling it if absent.
 
     Compiles into a private temporary file and renames it into place, so concurrent
@@ -47,7 +47,7 @@ def build_library(model_name: str, source: str, compiler: List[str], version: st
         cmd = compiler + flags + [tmp_src, "-o", tmp_lib, "-lm"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
-            raise_compile_error(model_name, r.stderr or r.stdout, code_labels, source)
+            raise_compile_error(model_name, r.stderr or r.stdout, code_labels, source, block_ends)
         os.replace(tmp_lib, lib)
         # Keep the source beside the library for debugging.
         os.replace(tmp_src, d / f"{model_name}_{key}.c")

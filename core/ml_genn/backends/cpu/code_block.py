@@ -76,13 +76,20 @@ class CodeEmitter:
         return out
 
 
-def resolve_line_marks(source_lines: List[str], file_name: str) -> str:
-    """Replace each resume mark with a ``#line`` pointing back into the generated file."""
-    out = []
+def resolve_line_marks(source_lines: List[str], file_name: str):
+    """Replace each resume mark with a ``#line`` pointing back into the generated file.
+
+    Returns the source and ``{generated line: label}`` for the line closing each user
+    block, where errors about an unfinished user expression are reported.
+    """
+    out, block_ends, label = [], {}, None
     for i, line in enumerate(source_lines):
         if line == RESUME_MARK:
             # The line after the directive is line i+2 (1-based) of the generated file.
             out.append(f'#line {i + 2} "{file_name}"')
+            block_ends[i + 2] = label
         else:
+            if line.startswith('#line 1 "'):
+                label = line[len('#line 1 "'):-1]
             out.append(line)
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n", block_ends

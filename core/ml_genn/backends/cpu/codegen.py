@@ -43,6 +43,7 @@ class GeneratedModel:
     num_ctl: int
     update_groups: List[str]
     code_labels: Dict[str, str]
+    block_ends: Dict[int, str] = field(default_factory=dict)
 
 
 class Generator:
@@ -767,6 +768,6 @@ class Generator:
         src.append(f"    _c->{T['ctl',].cname}[CTL_CU_STEP]++;")
         src.append("    return 0;")
         src.append("}")
-        source = resolve_line_marks(src, SOURCE_NAME)
+        source, block_ends = resolve_line_marks(src, SOURCE_NAME)
         return GeneratedModel(source, T, dict(self.ctl_slots), NUM_FIXED_CTL + len(self.ctl_slots),
-                              update_groups, dict(self.emit.labels))
+                              update_groups, dict(self.emit.labels), block_ends)

@@ -9,12 +9,20 @@ from ...engine.errors import CodeCompileError
 _DIAG = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:(?P<col>\d+):)? (?:fatal )?error: (?P<msg>.*)$", re.M)
 
 
-def raise_compile_error(model_name: str, diagnostics: str, code_labels: Dict[str, str], source: str) -> None:
+def raise_compile_error(model_name: str, diagnostics: str, code_labels: Dict[str, str], source: str,
+                        block_ends: Dict[int, str] = None) -> None:
     """Raise :class:`CodeCompileError` naming ``Model.field:line`` and quoting the line."""
     messages = []
+    # Plain quotes whatever the compiler's locale
+    diagnostics = diagnostics.replace("\u2018", "'").replace("\u2019", "'")
     for m in _DIAG.finditer(diagnostics):
         label, line = m.group("file"), int(m.group("line"))
         label = label.rsplit("/", 1)[-1]
+        if label not in code_labels and block_ends and line in block_ends and block_ends[line] in code_labels:
+            # An unfinished expression is only noticed where generated code resumes:
+            # blame the last line of the user's code string.
+            label = block_ends[line]
+            line = max(1, len(code_labels[label].splitlines()))
         if label in code_labels:
             lines = code_labels[label].splitlines()
             text = lines[line - 1] if 0 < line <= len(lines) else ""

@@ -62,5 +62,6 @@ class CPUBackend(Backend):
         compiler = find_c_compiler()
         flags = compile_flags(compiler)
         path, compiled = build_library(spec.model_name, generated.source, compiler,
-                                       compiler_version(tuple(compiler)), flags, generated.code_labels)
+                                       compiler_version(tuple(compiler)), flags, generated.code_labels,
+                                       generated.block_ends)
         return BuiltModel(spec, generated, path, compiled)
