@@ -1,11 +1,16 @@
 """2-D average pooling connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
 
 from ..neurons.checks import check_bool
 from ..utils.value import InitValue
+from ..engine import SynapseMatrixType
+from ..utils.snippet import ConnectivitySnippet
 from .connectivity import Connectivity
+from .sparse_geometry import avg_pool_map
 from .geometry import (Param2D, check_pool_strides, get_image_shape, get_param_2d,
                        pool_output_shape, update_target_shape)
 
@@ -48,3 +53,10 @@ class AvgPool2D(Connectivity):
         self.output_shape = pool_output_shape(owner, in_shape, self.pool_size,
                                               self.pool_strides)
         update_target_shape(owner, target, self.output_shape, self.flatten)
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """SPARSE: each source neuron inside a pool feeds that pool's target neuron."""
+        target, _ = avg_pool_map(connection.source.shape, self.pool_size, self.pool_strides)
+        pre = np.nonzero(target >= 0)[0]
+        return ConnectivitySnippet(SynapseMatrixType.SPARSE, self.weight, self.delay,
+                                   pre_ind=pre, post_ind=target[pre])

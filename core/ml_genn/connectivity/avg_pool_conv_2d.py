@@ -1,11 +1,18 @@
 """2-D average pooling fused with convolution."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
 
 from ..neurons.checks import check_bool, check_positive_int
 from ..utils.value import InitValue
+from ..engine import SynapseMatrixType, init_toeplitz_connectivity
+from ..utils.model import engine_value
+from ..utils.snippet import ConnectivitySnippet
+from ..utils.value import is_value_array
 from .connectivity import Connectivity
+from .sparse_geometry import avg_pool_map, conv2d_synapses
 from .geometry import (Param2D, check_pool_strides, conv_output_shape, get_image_shape,
                        get_pad_mode, get_param_2d, pool_output_shape, update_target_shape)
 
@@ -72,3 +79,39 @@ class AvgPoolConv2D(Connectivity):
         update_target_shape(owner, target, self.output_shape, self.flatten)
         self._check_array("weight", self.conv_size + (in_shape[2], self.filters),
                           "kernel height, kernel width, source channels, filters")
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """TOEPLITZ (the engine's "AvgPoolConv2D" kernel) for unit convolution strides, else an
+        explicit SPARSE list: every source neuron of a pool connects through the convolution
+        with the kernel weight divided by the pool area."""
+        (ih, iw, ic), (oh, ow, oc) = connection.source.shape, self.output_shape
+        (kh, kw), (sh, sw) = self.conv_size, self.conv_strides
+        (ph, pw), (psh, psw) = self.pool_size, self.pool_strides
+        kernel_shape = (kh, kw, ic, oc)
+        if (sh, sw) == (1, 1):
+            params = {"conv_kh": kh, "conv_kw": kw, "pool_kh": ph, "pool_kw": pw,
+                      "pool_sh": psh, "pool_sw": psw, "pool_ih": ih, "pool_iw": iw,
+                      "pool_ic": ic, "conv_oh": oh, "conv_ow": ow, "conv_oc": oc}
+            return ConnectivitySnippet(SynapseMatrixType.TOEPLITZ, engine_value(self.weight),
+                                       self.delay,
+                                       snippet=init_toeplitz_connectivity("AvgPoolConv2D", params),
+                                       kernel_shape=kernel_shape)
+        if not is_value_array(self.weight) and not isinstance(self.weight, (int, float)):
+            raise TypeError(f"Connection '{connection.name}': AvgPoolConv2D with strides needs a "
+                            f"weight array or a number, got {type(self.weight).__name__}")
+        pool_target, pooled = avg_pool_map((ih, iw, ic), (ph, pw), (psh, psw))
+        pch, pcw, _ = pooled
+        pad = (max((oh - 1) * sh + kh - pch, 0) // 2, max((ow - 1) * sw + kw - pcw, 0) // 2) \
+            if self.conv_padding.value == "same" else (0, 0)
+        conv_pre, conv_post, conv_kernel = conv2d_synapses(pooled, (oh, ow, oc), (kh, kw),
+                                                           (sh, sw), pad)
+        # Expand each pooled source into the source neurons of its pool
+        members = [np.nonzero(pool_target == p)[0] for p in range(int(np.prod(pooled)))]
+        counts = np.array([len(members[p]) for p in conv_pre])
+        pre = np.concatenate([members[p] for p in conv_pre])
+        post = np.repeat(conv_post, counts)
+        kernel = np.repeat(conv_kernel, counts)
+        weight = np.broadcast_to(np.asarray(self.weight, dtype=np.float64), kernel_shape).reshape(-1)
+        order = np.lexsort((post, pre))
+        return ConnectivitySnippet(SynapseMatrixType.SPARSE, (weight[kernel] / (ph * pw))[order],
+                                   self.delay, pre_ind=pre[order], post_ind=post[order])

@@ -1,12 +1,16 @@
 """2-D average pooling fused with dense connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
 from ..utils.value import InitValue, is_value_array
+from ..engine import SynapseMatrixType
+from ..utils.snippet import ConnectivitySnippet
+from ..utils.value import is_value_constant
 from .connectivity import Connectivity, population_size
+from .sparse_geometry import avg_pool_map
 from .geometry import (Param2D, check_pool_strides, get_image_shape, get_param_2d,
                        pool_output_shape)
 
@@ -58,3 +62,20 @@ class AvgPoolDense2D(Connectivity):
             self._check_array("weight", (int(np.prod(self.pool_output_shape)),
                                          population_size(target.shape)),
                               f"pool output size of {self.pool_output_shape}, target size")
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """DENSE with the pooling folded into the weights: source neuron ``i`` in pool ``p``
+        connects to target ``t`` with ``weight[p, t] / pool area`` (0 outside every pool)."""
+        if not (is_value_array(self.weight) or is_value_constant(self.weight)):
+            raise TypeError(f"Connection '{connection.name}': AvgPoolDense2D needs a weight array "
+                            f"or a number to fold the pooling into, got "
+                            f"{type(self.weight).__name__}")
+        target, pooled = avg_pool_map(connection.source.shape, self.pool_size, self.pool_strides)
+        num_pooled, num_target = int(np.prod(pooled)), connection.target.num_neurons
+        weight = np.broadcast_to(np.asarray(self.weight, dtype=np.float64),
+                                 (num_pooled, num_target))
+        area = self.pool_size[0] * self.pool_size[1]
+        folded = np.zeros((len(target), num_target))
+        inside = target >= 0
+        folded[inside] = weight[target[inside]] / area
+        return ConnectivitySnippet(SynapseMatrixType.DENSE, folded.reshape(-1), self.delay)

@@ -1,7 +1,7 @@
 """Base class of connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 import numpy as np
 
@@ -55,6 +55,19 @@ class Connectivity:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement connect()")
 
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> Any:
+        """The engine representation (:class:`ml_genn.utils.snippet.ConnectivitySnippet`).
+
+        Parameters
+        ----------
+        connection
+            The connection this connectivity belongs to.
+        supported_matrix_type
+            Matrix types the compiler supports (``None``: all).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_snippet(); "
+                                  f"it cannot be compiled")
+
     # ------------------------------------------------------------------ helpers
     def _check_array(self, name: str, expected: Tuple[int, ...], meaning: str) -> None:
         """Check that array-valued ``weight``/``delay`` has shape ``expected``."""
@@ -81,3 +94,14 @@ class Connectivity:
 def population_size(shape: Optional[Tuple[int, ...]]) -> Optional[int]:
     """Number of neurons in a population of ``shape`` (``None`` if unknown)."""
     return None if shape is None else int(np.prod(shape))
+
+
+def kernel_weights(connectivity: Any, kernel_index: np.ndarray, description: str) -> Any:
+    """Per-synapse engine weights of connectivity that shares a kernel, for explicit synapse
+    lists: the kernel's values by ``kernel_index``, a constant as is, and an Initializer drawn
+    per synapse in the engine."""
+    from ..utils.model import engine_value
+    weight = connectivity.weight
+    if is_value_array(weight):
+        return np.asarray(weight).reshape(-1)[kernel_index]
+    return engine_value(weight)

@@ -1,11 +1,15 @@
 """2-D convolutional connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..neurons.checks import check_bool, check_positive_int
 from ..utils.value import InitValue
-from .connectivity import Connectivity
+from ..engine import SynapseMatrixType, init_toeplitz_connectivity
+from ..utils.model import engine_value
+from ..utils.snippet import ConnectivitySnippet
+from .connectivity import Connectivity, kernel_weights
+from .sparse_geometry import conv2d_synapses
 from .geometry import (Param2D, conv_output_shape, get_image_shape, get_pad_mode,
                        get_param_2d, update_target_shape)
 
@@ -58,3 +62,23 @@ class Conv2D(Connectivity):
         update_target_shape(owner, target, self.output_shape, self.flatten)
         self._check_array("weight", self.conv_size + (in_shape[2], self.filters),
                           "kernel height, kernel width, source channels, filters")
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """TOEPLITZ (the engine's "Conv2D" kernel) for unit strides, else an explicit SPARSE
+        synapse list sharing the kernel's values."""
+        (ih, iw, ic), (oh, ow, oc) = connection.source.shape, self.output_shape
+        (kh, kw), (sh, sw) = self.conv_size, self.conv_strides
+        kernel_shape = (kh, kw, ic, oc)
+        if (sh, sw) == (1, 1):
+            params = {"conv_kh": kh, "conv_kw": kw, "conv_ih": ih, "conv_iw": iw, "conv_ic": ic,
+                      "conv_oh": oh, "conv_ow": ow, "conv_oc": oc}
+            return ConnectivitySnippet(SynapseMatrixType.TOEPLITZ, engine_value(self.weight),
+                                       self.delay, snippet=init_toeplitz_connectivity("Conv2D", params),
+                                       kernel_shape=kernel_shape)
+        # TensorFlow's "same" padding puts the odd extra row/column at the bottom/right
+        pad = (max((oh - 1) * sh + kh - ih, 0) // 2, max((ow - 1) * sw + kw - iw, 0) // 2) \
+            if self.conv_padding.value == "same" else (0, 0)
+        pre, post, kernel = conv2d_synapses((ih, iw, ic), (oh, ow, oc), (kh, kw), (sh, sw), pad)
+        return ConnectivitySnippet(SynapseMatrixType.SPARSE, kernel_weights(self, kernel, "Conv2D"),
+                                   self.delay, pre_ind=pre, post_ind=post, kernel_index=kernel,
+                                   kernel_shape=kernel_shape)

@@ -1,11 +1,14 @@
 """2-D transposed convolutional connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..neurons.checks import check_bool, check_positive_int
 from ..utils.value import InitValue
-from .connectivity import Connectivity
+from ..engine import SynapseMatrixType
+from ..utils.snippet import ConnectivitySnippet
+from .connectivity import Connectivity, kernel_weights
+from .sparse_geometry import conv2d_transpose_synapses
 from .geometry import (Param2D, conv_transpose_output_shape, get_image_shape, get_pad_mode,
                        get_param_2d, update_target_shape)
 
@@ -60,3 +63,17 @@ class Conv2DTranspose(Connectivity):
         update_target_shape(owner, target, self.output_shape, self.flatten)
         self._check_array("weight", self.conv_size + (self.filters, in_shape[2]),
                           "kernel height, kernel width, filters, source channels")
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """An explicit SPARSE synapse list sharing the kernel's values."""
+        (ih, iw, ic), (oh, ow, oc) = connection.source.shape, self.output_shape
+        (kh, kw), (sh, sw) = self.conv_size, self.conv_strides
+        # "same" crops the full transposed output, (in - 1) * stride + kernel, to in * stride
+        crop = (max(kh - sh, 0) // 2, max(kw - sw, 0) // 2) \
+            if self.conv_padding.value == "same" else (0, 0)
+        pre, post, kernel = conv2d_transpose_synapses((ih, iw, ic), (oh, ow, oc), (kh, kw),
+                                                      (sh, sw), crop)
+        return ConnectivitySnippet(SynapseMatrixType.SPARSE,
+                                   kernel_weights(self, kernel, "Conv2DTranspose"), self.delay,
+                                   pre_ind=pre, post_ind=post, kernel_index=kernel,
+                                   kernel_shape=(kh, kw, oc, ic))

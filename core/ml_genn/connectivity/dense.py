@@ -1,8 +1,11 @@
 """All-to-all connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..engine import SynapseMatrixType
+from ..utils.model import engine_value
+from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue, is_value_array
 from .connectivity import Connectivity, population_size
 
@@ -44,3 +47,7 @@ class Dense(Connectivity):
             expected = (num_source, num_target)
             self._check_array("weight", expected, "source size, target size")
             self._check_array("delay", expected, "source size, target size")
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """DENSE: ``g`` is the (source, target) matrix, row-major."""
+        return ConnectivitySnippet(SynapseMatrixType.DENSE, engine_value(self.weight), self.delay)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from numbers import Number
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..neurons.checks import check_bool
+from ..engine import SynapseMatrixType, init_sparse_connectivity
+from ..utils.model import engine_value
+from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue
 from .connectivity import Connectivity
 
@@ -45,3 +48,11 @@ class FixedProbability(Connectivity):
         # Any pair of shapes can be connected at random; nothing to infer
         self._require_not_array("weight")
         self._require_not_array("delay")
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """SPARSE, drawn in the engine from the compiler's seed."""
+        no_autapse = connection.source is connection.target and not self.allow_self_connections
+        snippet = init_sparse_connectivity(
+            "FixedProbabilityNoAutapse" if no_autapse else "FixedProbability", {"prob": self.p})
+        return ConnectivitySnippet(SynapseMatrixType.SPARSE, engine_value(self.weight), self.delay,
+                                   snippet=snippet)

@@ -1,8 +1,13 @@
 """One-to-one connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from ..engine import SynapseMatrixType
+from ..utils.model import engine_value
+from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue
 from .connectivity import Connectivity, population_size
 
@@ -39,3 +44,9 @@ class OneToOne(Connectivity):
             expected = (population_size(source.shape),)
             self._check_array("weight", expected, "one per neuron")
             self._check_array("delay", expected, "one per neuron")
+
+    def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
+        """SPARSE with synapse ``i`` joining source ``i`` to target ``i``."""
+        index = np.arange(connection.source.num_neurons)
+        return ConnectivitySnippet(SynapseMatrixType.SPARSE, engine_value(self.weight), self.delay,
+                                   pre_ind=index, post_ind=index)

@@ -1,6 +1,13 @@
 """Leaky integrate-and-fire neurons with an adaptive threshold."""
 from __future__ import annotations
 
+from typing import Any
+
+from ..engine import VarAccess
+from ..utils.model import NeuronModel, engine_value
+from ..utils.value import get_values
+from .leaky_dynamics import add_lif_dynamics
+
 from typing import Optional, Union
 
 from ..readouts import Readout
@@ -76,3 +83,20 @@ class AdaptiveLeakyIntegrateFire(Neuron):
         self.relative_reset = check_bool(owner, "relative_reset", relative_reset)
         self.integrate_during_refrac = check_bool(owner, "integrate_during_refrac",
                                                   integrate_during_refrac)
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+        """Engine model: LIF plus adaptation ``A`` (decaying by ``Rho`` each step, raised by 1
+        per spike) that lifts the threshold by ``Beta * A``."""
+        model = NeuronModel("AdaptiveLeakyIntegrateFire", self.output_var_name)
+        values = get_values(self, dt)
+        model.add_var("A", engine_value(self.a), "scalar", VarAccess.READ_WRITE)
+        model.add_value("Beta", values["Beta"])
+        model.add_value("Rho", values["Rho"])
+        model.append_code("sim_code", "A *= Rho;")
+        add_lif_dynamics(self, model, dt, "Isyn", extra_threshold=" + (Beta * A)")
+        # The relative reset subtracts the threshold in force when the spike happened
+        if self.relative_reset:
+            model.code["reset_code"] = model.code["reset_code"].replace(
+                "V -= (Vthresh - Vreset);", "V -= ((Vthresh + (Beta * A)) - Vreset);")
+        model.append_code("reset_code", "A += 1.0;")
+        return model

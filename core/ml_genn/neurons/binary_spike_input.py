@@ -1,6 +1,10 @@
 """Input neurons that emit spikes from dense input: a spike every timestep its input is non-zero."""
 from __future__ import annotations
 
+from typing import Any
+
+from ..utils.model import NeuronModel
+
 from .checks import check_bool
 from .input_base import InputBase
 from .neuron import Neuron
@@ -31,3 +35,14 @@ class BinarySpikeInput(Neuron, InputBase):
             raise NotImplementedError(f"{type(self).__name__} cannot emit signed spikes from "
                                       f"time-varying input; use signed_spikes=False or "
                                       f"input_frames=1 (got {self.input_frames})")
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+        """Engine model: a spike every timestep the input is non-zero."""
+        if self.signed_spikes:
+            raise NotImplementedError(f"Population '{population.name}': BinarySpikeInput with "
+                                      f"signed_spikes=True is not supported by this engine; use "
+                                      f"signed_spikes=False")
+        model = NeuronModel("BinarySpikeInput")
+        value = self.add_input_logic(model, batch_size, population.num_neurons)
+        model.code["threshold_condition_code"] = f"{value} != 0.0"
+        return model

@@ -1,8 +1,11 @@
 """Input neurons fed dense (non-spike) data, possibly as a sequence of frames."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Sequence, Tuple
 
+import numpy as np
+
+from ..engine import VarAccess
 from .checks import check_positive_int
 from .input import Input
 
@@ -34,3 +37,80 @@ class InputBase(Input):
                              f"input_frames=1, got {input_frames!r}")
         self.var_name = var_name
         self.egp_name = egp_name
+
+    # ------------------------------------------------------------------ engine
+    def add_input_logic(self, model: Any, batch_size: int, num_neurons: int) -> str:
+        """Add the input storage to ``model`` and return the code expression reading it.
+
+        Single-frame input is a per-batch, per-neuron read-only variable written by
+        :meth:`set_input`; multi-frame input is an extra global param holding every frame of
+        the batch, indexed by the frame the current timestep falls in.
+        """
+        if self.input_frames == 1:
+            model.add_var(self.var_name, 0.0, "scalar", VarAccess.READ_ONLY_DUPLICATE)
+            return self.var_name
+        frames, steps = self.input_frames, self.input_frame_timesteps
+        model.add_egp(self.egp_name, "scalar*",
+                      np.zeros(batch_size * frames * num_neurons, dtype=np.float32))
+        # Frames are held for input_frame_timesteps steps; the last frame stays after the end
+        model.prepend_code("sim_code",
+                           f"const unsigned int _input_ts = (unsigned int)((t / dt) + 0.5);\n"
+                           f"unsigned int _input_frame = _input_ts / {steps}u;\n"
+                           f"if (_input_frame > {frames - 1}u) {{ _input_frame = {frames - 1}u; }}\n"
+                           f"InputFrameValue = {self.egp_name}[(((size_t)batch * {frames}u + "
+                           f"_input_frame) * num_neurons) + id];")
+        # Held in a variable so that threshold code (a separate code field) can read it too
+        model.add_var("InputFrameValue", 0.0, "scalar", VarAccess.READ_WRITE)
+        return "InputFrameValue"
+
+    # ------------------------------------------------------------------ data
+    def example_shape(self, shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        """Shape of one example of input data for a population of ``shape``."""
+        return tuple(shape) if self.input_frames == 1 else (self.input_frames,) + tuple(shape)
+
+    def check_input(self, data: Any, shape: Tuple[int, ...], owner: str) -> np.ndarray:
+        """Check a whole dataset for this population and return it as a float array.
+
+        Parameters
+        ----------
+        data
+            Array of shape ``(examples,) + example shape`` (or flattened per example).
+        shape
+            Population shape.
+        owner
+            What the data feed, used in errors (e.g. ``"Population 'input'"``).
+        """
+        from .spike_input import is_spike_data
+        kind = type(self).__name__
+        if is_spike_data(data):
+            raise TypeError(f"{owner} ({kind}) takes dense arrays of values, got "
+                            f"PreprocessedSpikes; feed spikes to a SpikeInput population instead")
+        try:
+            array = np.asarray(data)
+        except ValueError as exc:
+            raise ValueError(f"{owner} ({kind}) input must be a rectangular array ({exc})") from None
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                         or array.dtype == bool):
+            raise TypeError(f"{owner} ({kind}) input must be numeric, got dtype {array.dtype}")
+        expected = self.example_shape(shape)
+        size = int(np.prod(expected))
+        if array.ndim < 1 or (array.shape[1:] != expected and array.shape[1:] != (size,)):
+            raise ValueError(f"{owner} ({kind}) input must have shape (examples,) + {expected} "
+                             f"(or (examples, {size})), got shape {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{owner} ({kind}) input contains NaN or infinite values")
+        return array.reshape(array.shape[0], size)
+
+    def set_input(self, genn_pop: Any, batch_size: int, shape: Tuple[int, ...],
+                  input: np.ndarray) -> None:
+        """Copy one batch of checked input (``(examples <= batch_size, size)``) into the engine.
+
+        Examples missing from a short last batch get zero input.
+        """
+        n = int(np.prod(shape))
+        batch = np.zeros((batch_size, self.input_frames * n), dtype=np.float64)
+        batch[:len(input)] = input
+        if self.input_frames == 1:
+            genn_pop.vars[self.var_name].view[...] = batch
+        else:
+            genn_pop.extra_global_params[self.egp_name].view[...] = batch.reshape(-1)

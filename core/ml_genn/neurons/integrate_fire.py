@@ -1,6 +1,12 @@
 """Integrate-and-fire neurons."""
 from __future__ import annotations
 
+from typing import Any
+
+from ..engine import VarAccess
+from ..utils.model import NeuronModel, engine_value
+from ..utils.value import get_values
+
 from typing import Union
 
 from ..readouts import Readout
@@ -38,3 +44,19 @@ class IntegrateFire(Neuron):
         self.v_thresh = v_thresh
         self.v_reset = v_reset
         self.v = v
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+        """Engine model: ``V += Isyn``; spike when ``V >= Vthresh``; then ``V = Vreset``."""
+        return self._build_model("IntegrateFire", dt, "Isyn")
+
+    def _build_model(self, class_name: str, dt: float, input_expr: str,
+                     model: NeuronModel = None) -> NeuronModel:
+        model = model or NeuronModel(class_name, self.output_var_name)
+        values = get_values(self, dt)
+        model.add_var("V", engine_value(self.v), "scalar", VarAccess.READ_WRITE)
+        model.add_value("Vthresh", values["Vthresh"])
+        model.add_value("Vreset", values["Vreset"])
+        model.append_code("sim_code", f"V += {input_expr};")
+        model.code["threshold_condition_code"] = "V >= Vthresh"
+        model.append_code("reset_code", "V = Vreset;")
+        return model

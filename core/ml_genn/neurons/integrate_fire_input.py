@@ -1,6 +1,10 @@
 """Integrate-and-fire input neurons."""
 from __future__ import annotations
 
+from typing import Any
+
+from ..utils.model import NeuronModel
+
 from ..utils.decorators import network_default_params
 from ..utils.value import InitValue
 from .input_base import InputBase
@@ -30,3 +34,9 @@ class IntegrateFireInput(IntegrateFire, InputBase):
         IntegrateFire.__init__(self, v_thresh=v_thresh, v_reset=v_reset, v=v)
         InputBase.__init__(self, egp_name="Input", input_frames=input_frames,
                            input_frame_timesteps=input_frame_timesteps)
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+        """Engine model: an integrate-and-fire neuron whose input current is its data."""
+        model = NeuronModel("IntegrateFireInput", self.output_var_name)
+        input_expr = self.add_input_logic(model, batch_size, population.num_neurons)
+        return self._build_model("IntegrateFireInput", dt, input_expr, model)

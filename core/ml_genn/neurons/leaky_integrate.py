@@ -1,6 +1,12 @@
 """Leaky integrators, typically used as non-spiking output neurons."""
 from __future__ import annotations
 
+from typing import Any
+
+from ..engine import VarAccess
+from ..utils.model import NeuronModel, engine_value
+from ..utils.value import get_values
+
 from typing import Union
 
 from ..readouts import Readout
@@ -43,3 +49,15 @@ class LeakyIntegrate(Neuron):
         self.bias = bias
         self.tau_mem = tau_mem
         self.scale_i = check_bool(type(self).__name__, "scale_i", scale_i)
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+        """Engine model: ``V = Alpha * V + I`` with ``I = Isyn + Bias`` (scaled by
+        ``1 - Alpha`` with ``scale_i``); never spikes."""
+        model = NeuronModel("LeakyIntegrate", self.output_var_name)
+        values = get_values(self, dt)
+        model.add_var("V", engine_value(self.v), "scalar", VarAccess.READ_WRITE)
+        model.add_value("Bias", values["Bias"])
+        model.add_value("Alpha", values["Alpha"])
+        current = "((1.0 - Alpha) * (Isyn + Bias))" if self.scale_i else "(Isyn + Bias)"
+        model.append_code("sim_code", f"V = (Alpha * V) + {current};")
+        return model

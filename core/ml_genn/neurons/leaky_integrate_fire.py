@@ -1,6 +1,11 @@
 """Leaky integrate-and-fire neurons."""
 from __future__ import annotations
 
+from typing import Any
+
+from ..utils.model import NeuronModel
+from .leaky_dynamics import add_lif_dynamics
+
 from typing import Optional, Union
 
 from ..readouts import Readout
@@ -66,3 +71,20 @@ class LeakyIntegrateFire(Neuron):
         self.integrate_during_refrac = check_bool(owner, "integrate_during_refrac",
                                                   integrate_during_refrac)
         self.scale_i = check_bool(owner, "scale_i", scale_i)
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+        """Engine model: ``V``, ``RefracTime`` (with ``tau_refrac``), parameters ``Vthresh``,
+        ``Vreset``, ``Alpha``, ``TauRefrac``.
+
+        Parameters
+        ----------
+        population
+            The population this neuron model belongs to.
+        dt
+            Simulation timestep [ms].
+        batch_size
+            Batch size of the compiled model.
+        """
+        model = NeuronModel("LeakyIntegrateFire", self.output_var_name)
+        add_lif_dynamics(self, model, dt, "Isyn")
+        return model

@@ -1,6 +1,11 @@
 """Leaky integrate-and-fire input neurons."""
 from __future__ import annotations
 
+from typing import Any
+
+from ..utils.model import NeuronModel
+from .leaky_dynamics import add_lif_dynamics
+
 from typing import Optional
 
 from ..utils.decorators import network_default_params
@@ -50,3 +55,10 @@ class LeakyIntegrateFireInput(LeakyIntegrateFire, InputBase):
                                     scale_i=scale_i)
         InputBase.__init__(self, egp_name="Input", input_frames=input_frames,
                            input_frame_timesteps=input_frame_timesteps)
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+        """Engine model: a leaky integrate-and-fire neuron whose input current is its data."""
+        model = NeuronModel("LeakyIntegrateFireInput", self.output_var_name)
+        input_expr = self.add_input_logic(model, batch_size, population.num_neurons)
+        add_lif_dynamics(self, model, dt, input_expr)
+        return model

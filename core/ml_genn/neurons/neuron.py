@@ -1,7 +1,7 @@
 """Base class of neuron models."""
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from ..readouts import Readout
 from ..utils.module import get_object
@@ -57,3 +57,18 @@ class Neuron:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def get_model(self, population: Any, dt: float, batch_size: int) -> Any:
+        """The engine model builder (:class:`ml_genn.utils.model.NeuronModel`) of this neuron.
+
+        Parameters
+        ----------
+        population
+            The population this neuron model belongs to.
+        dt
+            Simulation timestep [ms].
+        batch_size
+            Batch size of the compiled model.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_model(); "
+                                  f"it cannot be compiled")

@@ -1,10 +1,16 @@
 """The ``"avg_var"`` readout."""
 from __future__ import annotations
 
-from .readout import Readout
+from typing import Any, Tuple
+
+import numpy as np
+
+from .sum_var import SumVar
 
 
-class AvgVar(Readout):
+class AvgVar(SumVar):
     """Reads out each neuron's output variable averaged over the trial's timesteps."""
 
-    needs_output_var = True
+    def get_readout(self, genn_pop: Any, batch_size: int, shape: Tuple[int, ...]) -> np.ndarray:
+        """``VSum`` divided by the trial's timesteps."""
+        return super().get_readout(genn_pop, batch_size, shape) / self.example_timesteps

@@ -1,13 +1,18 @@
 """Base class of readouts."""
 from __future__ import annotations
 
+from typing import Any, Tuple
+
+import numpy as np
+
 
 class Readout:
     """Base class of every readout.
 
     A readout turns the state of an output population over a trial into the values that
-    metrics and losses see (one per neuron and example). Compilers add the engine logic
-    (state variables, code) for each readout class.
+    metrics and losses see (one per neuron and example). Compilers call
+    :meth:`add_readout_logic` to add the readout's state and code to the output neurons'
+    engine model, and :meth:`get_readout` after a trial.
 
     Attributes
     ----------
@@ -20,6 +25,40 @@ class Readout:
 
     needs_output_var: bool = False
     needs_spikes: bool = False
+
+    def add_readout_logic(self, model: Any, example_timesteps: int, dt: float) -> None:
+        """Add variables and code to the output neuron model.
+
+        Parameters
+        ----------
+        model
+            The output population's :class:`ml_genn.utils.model.NeuronModel`.
+        example_timesteps
+            Timesteps of one trial (what averages divide by).
+        dt
+            Simulation timestep [ms].
+        """
+        self.output_var_name = model.output_var_name
+        self.example_timesteps = int(example_timesteps)
+
+    def get_readout(self, genn_pop: Any, batch_size: int, shape: Tuple[int, ...]) -> np.ndarray:
+        """The readout of the trial just simulated, ``(batch_size,) + shape``.
+
+        Parameters
+        ----------
+        genn_pop
+            Runtime neuron group of the output population.
+        batch_size
+            Batch size of the compiled model.
+        shape
+            Shape of the output population.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_readout()")
+
+    @staticmethod
+    def _read(genn_pop: Any, name: str, batch_size: int, shape: Tuple[int, ...]) -> np.ndarray:
+        view = np.asarray(genn_pop.vars[name].view, dtype=np.float64)
+        return np.broadcast_to(view, (batch_size, view.shape[-1])).reshape((batch_size,) + tuple(shape)).copy()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

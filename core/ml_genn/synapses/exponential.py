@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..utils.model import SynapseModel
+from ..utils.value import get_values
+
 import numpy as np
 
 from ..neurons.checks import check_bool
@@ -35,3 +38,16 @@ class Exponential(Synapse):
     def __init__(self, tau: InitValue = 5.0, scale_i: bool = False):
         self.tau = tau
         self.scale_i = check_bool(type(self).__name__, "scale_i", scale_i)
+
+    def get_model(self, connection: Any, dt: float, batch_size: int) -> SynapseModel:
+        """Engine model: inject ``inSyn`` (times ``IScale`` with ``scale_i``), then decay it
+        by ``ExpDecay``."""
+        model = SynapseModel("Exponential")
+        values = get_values(self, dt)
+        model.add_value("ExpDecay", values["ExpDecay"])
+        if self.scale_i:
+            model.add_value("IScale", values["IScale"])
+            model.code["sim_code"] = "injectCurrent(inSyn * IScale);\ninSyn *= ExpDecay;"
+        else:
+            model.code["sim_code"] = "injectCurrent(inSyn);\ninSyn *= ExpDecay;"
+        return model
