@@ -1,7 +1,7 @@
 """Base class of engine backends."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 
 class Backend:

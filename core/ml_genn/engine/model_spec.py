@@ -1,22 +1,19 @@
 """``ModelSpec``: the whole model a backend builds (pygenn 5's ``GeNNModel`` before build)."""
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
 from numbers import Number
 from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
 from . import refs as R
-from .access import CustomUpdateVarAccess, VarAccessMode
+from .access import VarAccessMode
 from .errors import ModelSpecError
 from .groups import CustomUpdateSpec, NeuronGroupSpec, SynapseGroupSpec, VarSpec
 from .initialisers import (PostsynapticInit, SparseConnectivityInit, ToeplitzConnectivityInit,
                            VarInit, WeightUpdateInit)
 from .models import CustomUpdateModel, NeuronModel
-from .names import check_name
 from .synapse_matrix_type import SynapseMatrixType
 
 

@@ -5,10 +5,10 @@ They are immutable descriptions: which params, vars and code strings a model has
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .access import CustomUpdateVarAccess, VarAccess, VarAccessMode
+from .access import VarAccess, VarAccessMode
 
 
 @dataclass(frozen=True)

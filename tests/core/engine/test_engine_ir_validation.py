@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import DELTA, LIF, STATIC_PULSE
-from ml_genn.engine import (ModelSpec, ModelSpecError, VarAccess, VarAccessMode, create_custom_update_model,
+from ml_genn.engine import (ModelSpec, ModelSpecError, VarAccess, create_custom_update_model,
                             create_neuron_model, create_var_ref, init_postsynaptic, init_var, init_weight_update)
 
 LIF_PARAMS = {"tau_m": 20.0, "v_thresh": 1.0}

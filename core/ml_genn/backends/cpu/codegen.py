@@ -21,7 +21,7 @@ from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .array_table import ArrayTable
 from .c_support import prelude
-from .code_block import CodeEmitter, const_expr, resolve_line_marks, uses, uses_rng
+from .code_block import CodeEmitter, const_expr, resolve_line_marks, uses_rng
 
 DENSE, SPARSE, TOEPLITZ = SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.TOEPLITZ
 SOURCE_NAME = "model.c"
