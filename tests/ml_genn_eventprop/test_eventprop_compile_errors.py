@@ -83,7 +83,7 @@ def test_mlgenn_parameters_are_kept():
     (dict(max_spikes=0), "max_spikes must be a positive integer"),
     (dict(reg_lambda_upper=-1.0), "reg_lambda_upper must be a number zero or more"),
     (dict(softmax_temperature=0.0), "softmax_temperature must be a number greater than zero"),
-    (dict(dt=-1.0), "dt must be positive"),
+    (dict(dt=-1.0), "dt must be a positive"),
 ])
 def test_bad_parameters_are_named(kwargs, fragment):
     kwargs = {"example_timesteps": 10, "losses": SCE, **kwargs}

@@ -1,0 +1,180 @@
+"""NumPy version of the *time-stepped* EventProp scheme the engine runs (DERIVATION.md §6).
+
+Same networks as :mod:`reference` (``Net``, ``Pop``, ``Conn``; delays in ms are rounded to whole
+steps). The forward pass is the engine's update order; the backward pass undoes it step by step.
+Its gradients converge to :mod:`reference`'s exact ones as ``dt -> 0`` (tested), and the engine's
+gradients must equal these to float precision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from reference import Net, readout_weights
+
+
+@dataclass
+class DiscreteTrace:
+    spikes: Dict[int, np.ndarray]          # pop -> bool[K, n]: spiked in step m
+    currents: Dict[int, np.ndarray]        # pop -> I[K, n] during step m
+    samples: Dict[int, np.ndarray]         # LI pop -> V[K, n] after step m
+    first_step: Dict[int, np.ndarray]      # LIF pop -> step of first spike (-1: none)
+    input_raster: np.ndarray               # bool[K, n_in]: input spike emitted in step m
+
+
+def _delay_steps(net: Net, c) -> np.ndarray:
+    return np.rint(c.delays() / net.dt).astype(int)
+
+
+def input_raster(net: Net, input_spikes) -> np.ndarray:
+    """Input spike at time t is emitted in step floor(t / dt) (it reaches targets one step later)."""
+    K = net.num_samples
+    raster = np.zeros((K, net.pops[0].n), bool)
+    for i, times in enumerate(input_spikes):
+        for t in times:
+            m = int(np.floor(t / net.dt))
+            if 0 <= m < K:
+                raster[m, i] = True
+    return raster
+
+
+def simulate(net: Net, input_spikes) -> DiscreteTrace:
+    K, dt = net.num_samples, net.dt
+    pops = net.pops
+    raster = input_raster(net, input_spikes)
+    spikes = {0: raster}
+    currents, samples, first = {}, {}, {}
+    v = {p: np.zeros(pop.n) for p, pop in enumerate(pops) if pop.kind != "input"}
+    in_syn = {p: np.zeros(pops[p].n) for p in v}
+    for p in v:
+        spikes[p] = np.zeros((K, pops[p].n), bool)
+        currents[p] = np.zeros((K, pops[p].n))
+        if pops[p].kind == "li":
+            samples[p] = np.zeros((K, pops[p].n))
+    for m in range(K):
+        # 1. propagation: spikes emitted in step m - 1 - d reach their targets now
+        for c in net.conns:
+            d = _delay_steps(net, c)
+            for delay in np.unique(d):
+                src_step = m - 1 - delay
+                if src_step >= 0:
+                    s = spikes[c.src][src_step]
+                    in_syn[c.tgt] += s @ np.where(d == delay, c.w, 0.0)
+        # 2.-4. neuron updates
+        for p in v:
+            pop = pops[p]
+            alpha = np.exp(-dt / pop.tau_mem)
+            beta = np.exp(-dt / pop.tau_syn)
+            i_scale = (pop.tau_syn / dt) * (1.0 - beta)
+            current = i_scale * in_syn[p]
+            currents[p][m] = current
+            v[p] = alpha * v[p] + (1.0 - alpha) * current
+            if pop.kind == "lif":
+                spk = v[p] >= pop.v_thresh
+                spikes[p][m] = spk
+                v[p][spk] = pop.v_reset
+            else:
+                samples[p][m] = v[p]
+            in_syn[p] *= beta
+    for p, pop in enumerate(pops):
+        if pop.kind == "lif":
+            s = spikes[p]
+            first[p] = np.where(s.any(axis=0), np.argmax(s, axis=0), -1)
+    return DiscreteTrace(spikes, currents, samples, first, raster)
+
+
+def first_spike_times(net: Net, trace: DiscreteTrace, pop: int) -> np.ndarray:
+    """Event time ``(m + 1) dt`` of each neuron's first spike (inf: none)."""
+    m = trace.first_step[pop]
+    return np.where(m >= 0, (m + 1) * net.dt, np.inf)
+
+
+def loss_and_output_gradients(net: Net, trace: DiscreteTrace, loss: str, label, out_pop: int,
+                              readout: str = "avg_var", softmax_temperature: float = 1.0,
+                              ttfs_alpha: float = 0.0, delta: float = 1.0):
+    """As :func:`reference.loss_and_output_gradients`, on the time-stepped trace."""
+    import reference
+    shim = reference.Trace([], {out_pop: first_spike_times(net, trace, out_pop)}
+                           if out_pop in trace.first_step else {}, {})
+    if net.pops[out_pop].kind == "li":
+        shim.samples[out_pop] = trace.samples[out_pop]
+    return reference.loss_and_output_gradients(net, shim, loss, label, out_pop, readout,
+                                               softmax_temperature, ttfs_alpha, delta)
+
+
+def backward(net: Net, trace: DiscreteTrace, dL_dV: Optional[np.ndarray],
+             dL_dtfirst: Optional[np.ndarray], out_pop: int,
+             reg_jump: Optional[Dict[int, np.ndarray]] = None):
+    """The engine's backward pass (DERIVATION.md §6); returns (dL/dw, dL/dd) per connection."""
+    K, dt = net.num_samples, net.dt
+    pops = net.pops
+    lam_v = {p: np.zeros(pop.n) for p, pop in enumerate(pops) if pop.kind != "input"}
+    lam_i = {p: np.zeros(pops[p].n) for p in lam_v}
+    pending = {p: np.zeros((K, pops[p].n)) for p in lam_v}
+    grad_w = [np.zeros_like(c.w) for c in net.conns]
+    grad_d = [np.zeros_like(c.w) for c in net.conns]
+    for b in range(K):
+        m = K - 1 - b
+        # (a) arrivals at t = (m + 1) dt of spikes emitted in step m - d
+        for c_idx, c in enumerate(net.conns):
+            d = _delay_steps(net, c)
+            post = pops[c.tgt]
+            for delay in np.unique(d):
+                src_step = m - delay
+                if src_step < 0:
+                    continue
+                s = trace.spikes[c.src][src_step].astype(float)
+                mask = (d == delay)
+                grad_w[c_idx] += np.outer(s, lam_i[c.tgt]) * mask
+                term = c.w * (lam_i[c.tgt] / post.tau_syn - lam_v[c.tgt] / post.tau_mem)
+                term = np.outer(s, np.ones(post.n)) * term * mask
+                grad_d[c_idx] += term
+                if c.src in pending:
+                    pending[c.src][src_step] += term.sum(axis=1)
+        # (b) output samples
+        if dL_dV is not None:
+            lam_v[out_pop] += dL_dV[m]
+        # (c) spikes of step m
+        for p, pop in enumerate(pops):
+            if pop.kind != "lif":
+                continue
+            spk = trace.spikes[p][m]
+            if not spk.any():
+                continue
+            current = trace.currents[p][m]
+            dl_dt = pending[p][m] - lam_v[p] * (current - pop.v_reset) / pop.tau_mem
+            if p == out_pop and dL_dtfirst is not None:
+                dl_dt = dl_dt + np.where(trace.first_step[p] == m, dL_dtfirst, 0.0)
+            jumped = -dl_dt / ((current - pop.v_thresh) / pop.tau_mem)
+            if reg_jump is not None and p in reg_jump:
+                jumped = jumped + reg_jump[p]
+            lam_v[p] = np.where(spk, jumped, lam_v[p])
+        # (d) closed-form costate step back to t - dt
+        for p in lam_v:
+            pop = pops[p]
+            alpha, beta = np.exp(-dt / pop.tau_mem), np.exp(-dt / pop.tau_syn)
+            lam_i[p] = beta * lam_i[p] + lam_v[p] * (pop.tau_syn / (pop.tau_mem - pop.tau_syn)) \
+                * (alpha - beta)
+            lam_v[p] = alpha * lam_v[p]
+    return grad_w, grad_d
+
+
+def batch_loss(net: Net, inputs, labels, **kw) -> float:
+    return float(np.mean([loss_and_output_gradients(net, simulate(net, x), label=y, **kw)[0]
+                          for x, y in zip(inputs, labels)]))
+
+
+def batch_gradient(net: Net, inputs, labels, **kw):
+    gw = [np.zeros_like(c.w) for c in net.conns]
+    gd = [np.zeros_like(c.w) for c in net.conns]
+    for x, y in zip(inputs, labels):
+        tr = simulate(net, x)
+        _, dv, dt_ = loss_and_output_gradients(net, tr, label=y, **kw)
+        w, d = backward(net, tr, dv, dt_, kw["out_pop"])
+        for a, g in zip(gw, w):
+            a += g / len(inputs)
+        for a, g in zip(gd, d):
+            a += g / len(inputs)
+    return gw, gd
