@@ -60,6 +60,16 @@ def _dict(d, owner, what):
     return dict(d)
 
 
+def _resolve_snippet(snippet: Any, table: Mapping[str, Any], snippet_class: type,
+                     description: str, caller: str) -> Any:
+    """A snippet object, or the built-in one a name refers to; anything else is an error."""
+    if isinstance(snippet, str):
+        snippet = builtins.lookup(table, snippet, description)
+    if not isinstance(snippet, snippet_class):
+        raise ModelSpecError(f"{caller} needs a {description} or a built-in name, got {snippet!r}")
+    return snippet
+
+
 def init_var(snippet: Union[str, VarInitSnippet], params: Optional[Mapping[str, Any]] = None) -> VarInit:
     """Initialise a variable with a var-init snippet.
 
@@ -71,10 +81,8 @@ def init_var(snippet: Union[str, VarInitSnippet], params: Optional[Mapping[str, 
     params
         The snippet's parameter values.
     """
-    if isinstance(snippet, str):
-        snippet = builtins.lookup(builtins.VAR_INIT_SNIPPETS, snippet, "var init snippet")
-    if not isinstance(snippet, VarInitSnippet):
-        raise ModelSpecError(f"init_var needs a var init snippet or built-in name, got {snippet!r}")
+    snippet = _resolve_snippet(snippet, builtins.VAR_INIT_SNIPPETS, VarInitSnippet,
+                               "var init snippet", "init_var")
     return VarInit(snippet, _dict(params, f"init_var({snippet.class_name})", "params"))
 
 
@@ -89,10 +97,9 @@ def init_sparse_connectivity(snippet: Union[str, SparseConnectInitSnippet],
     params
         The snippet's parameter values.
     """
-    if isinstance(snippet, str):
-        snippet = builtins.lookup(builtins.SPARSE_CONNECT_INIT_SNIPPETS, snippet, "sparse connect init snippet")
-    if not isinstance(snippet, SparseConnectInitSnippet):
-        raise ModelSpecError(f"init_sparse_connectivity needs a sparse connect init snippet, got {snippet!r}")
+    snippet = _resolve_snippet(snippet, builtins.SPARSE_CONNECT_INIT_SNIPPETS,
+                               SparseConnectInitSnippet, "sparse connect init snippet",
+                               "init_sparse_connectivity")
     return SparseConnectivityInit(snippet, _dict(params, f"init_sparse_connectivity({snippet.class_name})", "params"))
 
 
@@ -107,10 +114,9 @@ def init_toeplitz_connectivity(snippet: Union[str, ToeplitzConnectInitSnippet],
     params
         The snippet's parameter values.
     """
-    if isinstance(snippet, str):
-        snippet = builtins.lookup(builtins.TOEPLITZ_CONNECT_INIT_SNIPPETS, snippet, "toeplitz connect init snippet")
-    if not isinstance(snippet, ToeplitzConnectInitSnippet):
-        raise ModelSpecError(f"init_toeplitz_connectivity needs a toeplitz snippet, got {snippet!r}")
+    snippet = _resolve_snippet(snippet, builtins.TOEPLITZ_CONNECT_INIT_SNIPPETS,
+                               ToeplitzConnectInitSnippet, "toeplitz connect init snippet",
+                               "init_toeplitz_connectivity")
     return ToeplitzConnectivityInit(snippet, _dict(params, f"init_toeplitz_connectivity({snippet.class_name})", "params"))
 
 
