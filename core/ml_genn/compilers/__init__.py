@@ -4,8 +4,11 @@ Compilers shipped by plugin distributions (``EventPropCompiler`` from ``ml-genn-
 ``EPropCompiler`` from ``ml-genn-eprop``) are reachable here by class name.
 """
 from ..plugins.provided import module_getattr
+from .compiled_inference_network import CompiledInferenceNetwork
+from .compiled_network import CompiledNetwork
 from .compiler import Compiler
+from .inference_compiler import InferenceCompiler
 
 __getattr__ = module_getattr("compiler", __name__)
 
-__all__ = ["Compiler"]
+__all__ = ["Compiler", "CompiledNetwork", "CompiledInferenceNetwork", "InferenceCompiler"]

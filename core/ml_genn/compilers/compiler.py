@@ -1,14 +1,37 @@
-"""Base class of every compiler."""
+"""Base class of every compiler: walks a network and builds the engine model."""
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+from ..engine import ModelSpec, SynapseMatrixType, VarAccess
+from ..utils.model import NeuronModel, SynapseModel, WeightUpdateModel, engine_value
+from ..utils.snippet import ConnectivitySnippet
+from ..utils.value import is_value_array, is_value_constant
+
+
+def _identifier(name: str, taken: set) -> str:
+    """An engine group name for ``name``: an identifier, unique within the model."""
+    ident = re.sub(r"\W", "_", str(name))
+    if not ident or ident[0].isdigit():
+        ident = "_" + ident
+    unique, n = ident, 1
+    while unique in taken:
+        unique, n = f"{ident}_{n}", n + 1
+    taken.add(unique)
+    return unique
 
 
 class Compiler:
     """Base class for compilers.
 
     A compiler turns a :class:`ml_genn.Network` into an engine :class:`ml_genn.engine.ModelSpec`,
-    has a backend build it and wraps the result in a compiled network.
+    has a backend build it and wraps the result in a compiled network. Subclasses customise
+    the model through :meth:`pre_compile`, :meth:`build_neuron_model`,
+    :meth:`build_synapse_model`, :meth:`build_weight_update_model`,
+    :meth:`add_custom_updates` and :meth:`create_compiled_network`.
 
     Parameters
     ----------
@@ -20,21 +43,155 @@ class Compiler:
         Seed of the engine's random number generator (0 picks one from the OS).
     backend
         Registered backend name (``"cpu"`` by default) or a backend object.
+    prefer_in_memory_connect
+        Accepted for mlGeNN compatibility: connectivity is always held in memory here.
+    precision
+        ``"float"`` or ``"double"``: the engine's ``scalar`` type.
+    **genn_kwargs
+        Further options passed to the engine model.
     """
 
     def __init__(self, dt: float = 1.0, batch_size: int = 1, rng_seed: int = 0,
-                 backend: Any = "cpu", **genn_kwargs: Any):
-        if dt <= 0:
-            raise ValueError(f"{type(self).__name__} dt must be positive, got {dt}")
-        if int(batch_size) != batch_size or batch_size < 1:
+                 backend: Any = "cpu", prefer_in_memory_connect: bool = True,
+                 precision: str = "float", **genn_kwargs: Any):
+        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0:
+            raise ValueError(f"{type(self).__name__} dt must be a positive number of ms, got {dt!r}")
+        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"{type(self).__name__} batch_size must be a positive integer, "
                              f"got {batch_size!r}")
-        self.dt = dt
+        if isinstance(rng_seed, bool) or int(rng_seed) != rng_seed or rng_seed < 0:
+            raise ValueError(f"{type(self).__name__} rng_seed must be a non-negative integer "
+                             f"(0: seed from the OS), got {rng_seed!r}")
+        if precision not in ("float", "double"):
+            raise ValueError(f"{type(self).__name__} precision must be 'float' or 'double', "
+                             f"got {precision!r}")
+        self.dt = float(dt)
         self.batch_size = int(batch_size)
-        self.rng_seed = rng_seed
+        self.rng_seed = int(rng_seed)
         self.backend = backend
+        self.prefer_in_memory_connect = prefer_in_memory_connect
+        self.precision = precision
         self.genn_kwargs = genn_kwargs
 
+    # ------------------------------------------------------------------ hooks
+    def pre_compile(self, network: Any, model_spec: ModelSpec, **kwargs: Any) -> Any:
+        """Called before anything is added to the model; returns the compile state object
+        passed to every other hook."""
+        return None
+
+    def build_neuron_model(self, pop: Any, model: NeuronModel, compile_state: Any) -> NeuronModel:
+        """Amend a population's neuron model (e.g. add readouts); returns the model."""
+        return model
+
+    def build_synapse_model(self, conn: Any, model: SynapseModel, compile_state: Any) -> SynapseModel:
+        """Amend a connection's postsynaptic model; returns the model."""
+        return model
+
+    def weight_access(self, conn: Any, compile_state: Any) -> Any:
+        """Access mode of the weight variable ``g`` (shared across the batch by default)."""
+        return VarAccess.READ_ONLY
+
+    def build_weight_update_model(self, conn: Any, connect_snippet: ConnectivitySnippet,
+                                  compile_state: Any) -> WeightUpdateModel:
+        """The weight update model of a connection: add ``g`` to the target on each spike,
+        through a per-synapse dendritic delay ``d`` when delays vary between synapses."""
+        model = WeightUpdateModel("StaticPulse")
+        model.add_var("g", connect_snippet.weight, "scalar", self.weight_access(conn, compile_state))
+        if self.has_synapse_delays(connect_snippet):
+            delay = connect_snippet.delay
+            model.add_var("d", np.rint(delay).reshape(-1) if is_value_array(delay)
+                          else engine_value(delay), "scalar", VarAccess.READ_ONLY)
+            model.code["pre_spike_syn_code"] = "addToPostDelay(g, d);"
+        else:
+            model.code["pre_spike_syn_code"] = "addToPost(g);"
+        return model
+
+    def add_custom_updates(self, model_spec: ModelSpec, compile_state: Any,
+                           neuron_groups: Dict[Any, Any], synapse_groups: Dict[Any, Any]) -> None:
+        """Add custom updates once every population and connection is in the model."""
+
+    def create_compiled_network(self, built_model: Any, neuron_populations: Dict[Any, str],
+                                connection_populations: Dict[Any, str], compile_state: Any) -> Any:
+        """Wrap the built model in a compiled network."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement create_compiled_network()")
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def has_synapse_delays(connect_snippet: ConnectivitySnippet) -> bool:
+        """Whether delays vary per synapse (an array or an Initializer)."""
+        return not is_value_constant(connect_snippet.delay) and connect_snippet.delay is not None
+
+    # ------------------------------------------------------------------ compile
     def compile(self, network: Any, name: str = "", **kwargs: Any) -> Any:
-        """Compile ``network``; implemented by each compiler."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement compile()")
+        """Compile ``network`` into a compiled network.
+
+        Parameters
+        ----------
+        network
+            The :class:`ml_genn.Network` (or SequentialNetwork) to compile.
+        name
+            Name of the engine model (letters, digits, ``_``, ``-``, ``.``).
+        **kwargs
+            Compiler-specific options passed to :meth:`pre_compile`.
+        """
+        from ..backends import Backend
+        from ..plugins.manager import call_each, get_plugin_manager
+        from ..utils.module import get_object
+
+        get_plugin_manager().validate_network(network, self)
+        model_name = re.sub(r"[^A-Za-z0-9_.\-]", "_", name or type(self).__name__)
+        spec = ModelSpec(self.precision, model_name, **self.genn_kwargs)
+        spec.dt, spec.batch_size, spec.seed = self.dt, self.batch_size, self.rng_seed
+        compile_state = self.pre_compile(network, spec, **kwargs)
+
+        taken: set = set()
+        neuron_populations: Dict[Any, str] = {}
+        neuron_groups: Dict[Any, Any] = {}
+        for pop in network.populations:
+            model = self.build_neuron_model(pop, pop.neuron.get_model(pop, self.dt, self.batch_size),
+                                            compile_state)
+            engine_model, params, vars_ = model.build()
+            group_name = _identifier(pop.name, taken)
+            group = spec.add_neuron_population(group_name, pop.num_neurons, engine_model, params, vars_)
+            model.apply_to_group(group)
+            group.spike_recording_enabled = pop.record_spikes
+            group.spike_event_recording_enabled = pop.record_spike_events
+            neuron_populations[pop] = group_name
+            neuron_groups[pop] = group
+
+        connection_populations: Dict[Any, str] = {}
+        synapse_groups: Dict[Any, Any] = {}
+        self.connect_snippets: Dict[Any, ConnectivitySnippet] = {}
+        for conn in network.connections:
+            snippet = conn.connectivity.get_snippet(conn, None)
+            psm = self.build_synapse_model(conn, conn.synapse.get_model(conn, self.dt, self.batch_size),
+                                           compile_state)
+            wum = self.build_weight_update_model(conn, snippet, compile_state)
+            group_name = _identifier(conn.name, taken)
+            group = spec.add_synapse_population(group_name, snippet.matrix_type,
+                                                neuron_populations[conn.source],
+                                                neuron_populations[conn.target],
+                                                wum.build(), psm.build(), snippet.snippet)
+            wum.apply_to_group(group)
+            psm.apply_to_group(group)
+            if snippet.pre_ind is not None:
+                group.set_sparse_connections(snippet.pre_ind, snippet.post_ind)
+            if self.has_synapse_delays(snippet):
+                largest = conn.max_delay_steps if conn.max_delay_steps is not None \
+                    else int(np.max(np.rint(snippet.delay)))
+                group.max_dendritic_delay_timesteps = largest + 1
+            elif is_value_constant(snippet.delay) and snippet.delay > 0:
+                group.axonal_delay_steps = int(round(snippet.delay))
+            connection_populations[conn] = group_name
+            synapse_groups[conn] = group
+            self.connect_snippets[conn] = snippet
+
+        self.add_custom_updates(spec, compile_state, neuron_groups, synapse_groups)
+        call_each("ml_genn_amend_model_spec", model_spec=spec, network=network, compiler=self)
+        backend = get_object(self.backend, Backend, f"{type(self).__name__} backend", "backend")
+        built = backend.build(spec)
+        compiled = self.create_compiled_network(built, neuron_populations, connection_populations,
+                                                compile_state)
+        call_each("ml_genn_network_compiled", compiled_network=compiled, network=network,
+                  compiler=self)
+        return compiled

@@ -1,0 +1,234 @@
+"""The compiled network: a built engine model bound to the network it came from."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ..engine import SynapseMatrixType, VarAccess
+from ..neurons import SpikeInput
+from ..utils.network import get_underlying_pop
+
+
+class CompiledNetwork:
+    """A network built by a compiler; ``with compiled_net:`` loads it.
+
+    Parameters
+    ----------
+    built_model
+        The backend's built model (``load(num_recording_timesteps)`` gives the runtime).
+    neuron_populations
+        Population -> engine neuron group name.
+    connection_populations
+        Connection -> engine synapse group name.
+    connect_snippets
+        Connection -> its :class:`~ml_genn.utils.snippet.ConnectivitySnippet`.
+    example_timesteps
+        Timesteps of one example (trial).
+    reset_time_between_batches, reset_vars_between_batches, reset_in_syn_between_batches
+        What is reset before each batch.
+    checkpoint_neuron_vars
+        Engine neuron variables saved by :meth:`save` when they are variables (e.g. ``Bias``).
+
+    Attributes
+    ----------
+    genn_model
+        The runtime (pygenn 5's names), while loaded.
+    neuron_populations, connection_populations
+        Population / Connection -> runtime group, while loaded.
+    """
+
+    def __init__(self, built_model: Any, neuron_populations: Dict[Any, str],
+                 connection_populations: Dict[Any, str], connect_snippets: Dict[Any, Any],
+                 example_timesteps: int, reset_time_between_batches: bool = True,
+                 reset_vars_between_batches: bool = True,
+                 reset_in_syn_between_batches: bool = True,
+                 checkpoint_neuron_vars: Sequence[str] = ("Bias",)):
+        self._built = built_model
+        self._spec = built_model.spec
+        self.neuron_population_names = dict(neuron_populations)
+        self.connection_population_names = dict(connection_populations)
+        self.connect_snippets = dict(connect_snippets)
+        self.example_timesteps = int(example_timesteps)
+        self.reset_time_between_batches = reset_time_between_batches
+        self.reset_vars_between_batches = reset_vars_between_batches
+        self.reset_in_syn_between_batches = reset_in_syn_between_batches
+        self.checkpoint_neuron_vars = tuple(checkpoint_neuron_vars)
+        self.batch_size = self._spec.batch_size
+        self.genn_model = None
+        self.neuron_populations: Dict[Any, Any] = {}
+        self.connection_populations: Dict[Any, Any] = {}
+        self.num_recording_timesteps = self.example_timesteps if any(
+            p.record_spikes or p.record_spike_events for p in neuron_populations) else None
+
+    # ------------------------------------------------------------------ loading
+    def __enter__(self) -> "CompiledNetwork":
+        self.genn_model = self._built.load(num_recording_timesteps=self.num_recording_timesteps)
+        self.neuron_populations = {p: self.genn_model.neuron_populations[n]
+                                   for p, n in self.neuron_population_names.items()}
+        self.connection_populations = {c: self.genn_model.synapse_populations[n]
+                                       for c, n in self.connection_population_names.items()}
+        # Initial state of neuron variables, restored between batches (drawn values included)
+        self._initial_state = {
+            (name, var): self.genn_model.neuron_populations[name].vars[var].view.copy()
+            for name, group in self._spec.neuron_populations.items()
+            for var, spec in group.vars.items() if spec.access is VarAccess.READ_WRITE}
+        self.on_load()
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        if self.genn_model is not None:
+            self.genn_model.unload()
+        self.genn_model = None
+        self.neuron_populations, self.connection_populations = {}, {}
+
+    def on_load(self) -> None:
+        """Called once the model is loaded (subclasses restore state here)."""
+
+    def _require_loaded(self, doing: str) -> None:
+        if self.genn_model is None:
+            raise RuntimeError(f"{type(self).__name__} must be loaded to {doing}: use it inside "
+                               f"'with compiled_net:'")
+
+    # ------------------------------------------------------------------ running
+    def reset_time(self) -> None:
+        """Set the model's time and timestep back to zero."""
+        self.genn_model.timestep = 0
+        self.genn_model.t = 0.0
+
+    def reset_batch_state(self) -> None:
+        """Reset what the compiler was asked to reset before a batch."""
+        if self.reset_time_between_batches:
+            self.reset_time()
+        if self.reset_vars_between_batches:
+            for (name, var), initial in self._initial_state.items():
+                self.genn_model.neuron_populations[name].vars[var].view[...] = initial
+        if self.reset_in_syn_between_batches:
+            self.genn_model.reset_in_flight_state()
+
+    def set_input(self, inputs: Dict[Any, Any]) -> None:
+        """Copy one batch of (checked) input data into the input populations.
+
+        Parameters
+        ----------
+        inputs
+            Population -> this batch's examples (at most ``batch_size``).
+        """
+        for pop, data in inputs.items():
+            pop = get_underlying_pop(pop)
+            genn_pop = self.neuron_populations[pop]
+            if isinstance(pop.neuron, SpikeInput):
+                pop.neuron.set_input(genn_pop, self.batch_size, pop.shape, data, pop.name)
+            else:
+                pop.neuron.set_input(genn_pop, self.batch_size, pop.shape, data)
+
+    def get_readout(self, outputs: Any) -> Any:
+        """Readouts of output population(s) after a trial: one array or a list of arrays."""
+        if isinstance(outputs, (list, tuple)):
+            return [self.get_readout(o) for o in outputs]
+        pop = get_underlying_pop(outputs)
+        return pop.neuron.readout.get_readout(self.neuron_populations[pop], self.batch_size, pop.shape)
+
+    def custom_update(self, name: str) -> None:
+        """Run the engine custom update group ``name``."""
+        self.genn_model.custom_update(name)
+
+    def step_time(self, callback_list: Any = None) -> None:
+        """Advance one timestep, with the callbacks' timestep hooks around it."""
+        timestep = self.genn_model.timestep
+        if callback_list is not None:
+            callback_list.on_timestep_begin(timestep)
+        self.genn_model.step_time()
+        if callback_list is not None:
+            callback_list.on_timestep_end(timestep)
+
+    def run_example(self, callback_list: Any) -> None:
+        """Simulate one trial: in one native call unless a callback needs every timestep."""
+        if callback_list is not None and callback_list.has_timestep_callbacks:
+            for _ in range(self.example_timesteps):
+                self.step_time(callback_list)
+        else:
+            self.genn_model.run_timesteps(self.example_timesteps)
+
+    def check_spike_budget(self, x: Dict[Any, Any]) -> None:
+        """Raise, before simulating, if any batch of spike input exceeds its ``max_spikes``."""
+        for pop, data in x.items():
+            if not isinstance(pop.neuron, SpikeInput):
+                continue
+            counts = np.array([len(s.spike_times) for s in data])
+            for start in range(0, len(counts), self.batch_size):
+                total = int(counts[start:start + self.batch_size].sum())
+                if total > pop.neuron.max_spikes:
+                    raise ValueError(f"Population '{pop.name}' (SpikeInput): the batch starting at "
+                                     f"example {start} holds {total} spikes but max_spikes is "
+                                     f"{pop.neuron.max_spikes}; create it with "
+                                     f"SpikeInput(max_spikes={total}) or more")
+
+    # ------------------------------------------------------------------ saving
+    def _connection_weights(self, conn: Any, var: str) -> Optional[np.ndarray]:
+        """A connection's engine variable in the shape its connectivity takes back, or None
+        when the connectivity cannot take it (random or pooling connectivity)."""
+        from ..connectivity import AvgPool2D, AvgPoolDense2D, FixedProbability
+        if isinstance(conn.connectivity, (AvgPool2D, AvgPoolDense2D, FixedProbability)):
+            return None
+        genn = self.connection_populations[conn]
+        if var not in genn.vars:
+            return None
+        snippet = self.connect_snippets[conn]
+        values = genn.vars[var].values
+        spec_var = self._spec.synapse_populations[genn.name].vars[var]
+        if spec_var.batched:
+            values = values[0]
+        if snippet.matrix_type is SynapseMatrixType.DENSE:
+            return values.reshape(conn.source.num_neurons, conn.target.num_neurons)
+        if snippet.matrix_type is SynapseMatrixType.TOEPLITZ:
+            return values.reshape(snippet.kernel_shape)
+        if snippet.kernel_index is not None:
+            kernel = np.zeros(int(np.prod(snippet.kernel_shape)), dtype=values.dtype)
+            kernel[snippet.kernel_index] = values
+            return kernel.reshape(snippet.kernel_shape)
+        return values
+
+    def save(self, keys: Sequence[Any], serialiser: Any = "numpy") -> None:
+        """Save weights (``g``), per-synapse delays (``d``) and neuron parameters held as
+        variables (e.g. ``Bias``) under ``keys + (connection/population, name)``.
+
+        Parameters
+        ----------
+        keys
+            Keys selecting the checkpoint, typically ``(epoch,)``.
+        serialiser
+            Serialiser object or registered name.
+        """
+        from ..serialisers import Serialiser
+        from ..utils.module import get_object
+        self._require_loaded("save")
+        serialiser = get_object(serialiser, Serialiser, "save serialiser", "serialiser")
+        keys = tuple(keys)
+        for conn in self.connection_populations:
+            for var in ("g", "d"):
+                values = self._connection_weights(conn, var)
+                if values is not None:
+                    serialiser.serialise(keys + (conn, var), values)
+        for pop, genn in self.neuron_populations.items():
+            for var in self.checkpoint_neuron_vars:
+                if var in genn.vars:
+                    view = genn.vars[var].values
+                    spec_var = self._spec.neuron_populations[genn.name].vars[var]
+                    serialiser.serialise(keys + (pop, var), view[0] if spec_var.batched else view)
+        self.save_state(keys, serialiser)
+
+    def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
+        """Save further state needed to resume (subclasses)."""
+
+    def save_connectivity(self, keys: Sequence[Any], serialiser: Any = "numpy") -> None:
+        """Save the pre and post indices of SPARSE connections under
+        ``keys + (connection, "pre_ind" / "post_ind")``."""
+        from ..serialisers import Serialiser
+        from ..utils.module import get_object
+        self._require_loaded("save connectivity")
+        serialiser = get_object(serialiser, Serialiser, "save_connectivity serialiser", "serialiser")
+        for conn, genn in self.connection_populations.items():
+            if genn.matrix_type is SynapseMatrixType.SPARSE:
+                serialiser.serialise(tuple(keys) + (conn, "pre_ind"), genn.get_sparse_pre_inds())
+                serialiser.serialise(tuple(keys) + (conn, "post_ind"), genn.get_sparse_post_inds())

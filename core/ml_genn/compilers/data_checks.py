@@ -1,0 +1,116 @@
+"""Checks of the data given to evaluate/predict/train, run before anything is simulated."""
+from __future__ import annotations
+
+from collections import abc
+from typing import Any, Dict, Iterable, List, Optional
+
+import numpy as np
+
+from ..neurons import Input
+from ..utils.network import get_underlying_pop
+
+
+def _pop_name(key: Any) -> str:
+    return getattr(key, "name", repr(key))
+
+
+def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dict[Any, Any]:
+    """Map a data dict's keys (populations or layers) onto ``allowed`` populations.
+
+    Parameters
+    ----------
+    data
+        Dict keyed by population/layer.
+    allowed
+        The populations that may (and must) be keys.
+    what
+        Argument name used in errors (``"x"``, ``"y"``).
+    role
+        What the allowed populations are (``"input"``, ``"output"``).
+    """
+    allowed = list(allowed)
+    if not isinstance(data, abc.Mapping):
+        raise TypeError(f"{what} must be a dict mapping {role} populations to data, got "
+                        f"{type(data).__name__}; e.g. {{{', '.join(p.name for p in allowed)}: ...}}")
+    out = {}
+    for key, value in data.items():
+        try:
+            pop = get_underlying_pop(key)
+        except TypeError:
+            pop = None
+        if pop not in allowed:
+            raise KeyError(f"{what} has key {_pop_name(key)!r}, which is not an {role} population "
+                           f"of this network; {role} populations: {[p.name for p in allowed]}")
+        out[pop] = value
+    missing = [p.name for p in allowed if p not in out]
+    if missing:
+        raise KeyError(f"{what} has no data for {role} population(s) {missing}")
+    return out
+
+
+def check_inputs(x: Any, inputs: List[Any], what: str = "x") -> Dict[Any, Any]:
+    """Check input data of every input population; returns population -> checked data."""
+    x = resolve_keys(x, inputs, what, "input")
+    return {pop: pop.neuron.check_input(data, pop.shape, f"{what}[{pop.name!r}] for Population "
+                                        f"'{pop.name}'") for pop, data in x.items()}
+
+
+def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray:
+    """Check labels/targets of one output population against what its metric or loss needs.
+
+    Sparse categorical metrics and losses need integer class labels in ``[0, num_neurons)``;
+    others need finite targets of the population's shape.
+    """
+    owner = f"{what}[{pop.name!r}]"
+    try:
+        y = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"{owner} must be a rectangular array ({exc})") from None
+    if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise TypeError(f"{owner} must be numeric, got dtype {y.dtype}")
+    kind = type(metric_or_loss).__name__
+    if "Sparse" in kind:
+        if y.ndim != 1:
+            raise ValueError(f"{owner} for {kind} must be one integer class label per example "
+                             f"(shape (examples,)), got shape {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+                raise TypeError(f"{owner} for {kind} must hold integer class labels, got dtype "
+                                f"{y.dtype} with non-integer values")
+            y = y.astype(np.int64)
+        n = pop.num_neurons
+        if y.size and (y.min() < 0 or y.max() >= n):
+            bad = y[(y < 0) | (y >= n)][0]
+            raise ValueError(f"{owner} has label {int(bad)}, out of range for Population "
+                             f"'{pop.name}' with {n} neurons (labels 0 to {n - 1})")
+        return y
+    size = pop.num_neurons
+    if y.ndim < 1 or (y.shape[1:] != tuple(pop.shape) and y.shape[1:] != (size,)):
+        raise ValueError(f"{owner} for {kind} must have shape (examples,) + {tuple(pop.shape)}, "
+                         f"got shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{owner} for {kind} contains NaN or infinite targets")
+    return y.reshape((y.shape[0],) + tuple(pop.shape)).astype(np.float64)
+
+
+def dataset_size(x: Dict[Any, Any], y: Optional[Dict[Any, Any]] = None) -> int:
+    """The common number of examples of every array; raises naming mismatched ones."""
+    sizes = {f"x[{p.name!r}]": len(v) for p, v in x.items()}
+    if y:
+        sizes.update({f"y[{p.name!r}]": len(v) for p, v in y.items()})
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"Every input and label array needs the same number of examples, got "
+                         f"{', '.join(f'{k}: {v}' for k, v in sizes.items())}")
+    if not sizes or next(iter(sizes.values())) == 0:
+        raise ValueError("No examples to run: the data are empty")
+    return next(iter(sizes.values()))
+
+
+def get_input_populations(network: Any) -> List[Any]:
+    """Populations of ``network`` whose neurons are fed data."""
+    return [p for p in network.populations if isinstance(p.neuron, Input)]
+
+
+def get_output_populations(network: Any) -> List[Any]:
+    """Populations of ``network`` whose neurons have a readout."""
+    return [p for p in network.populations if p.neuron.readout is not None]

@@ -1,0 +1,73 @@
+"""The inference compiler: runs networks forward and reads out their outputs."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from ..engine import ModelSpec
+from ..utils.model import NeuronModel
+from .compiled_inference_network import CompiledInferenceNetwork
+from .compiler import Compiler
+from .data_checks import get_input_populations, get_output_populations
+
+
+class InferenceCompiler(Compiler):
+    """Compiles networks for inference (``evaluate``/``predict``).
+
+    Parameters
+    ----------
+    evaluate_timesteps
+        Timesteps each example is simulated for.
+    dt
+        Simulation timestep [ms].
+    batch_size
+        Examples simulated in parallel.
+    rng_seed
+        Seed of the engine's random numbers (0: from the OS).
+    reset_time_between_batches
+        Whether time restarts at 0 for every batch.
+    reset_vars_between_batches
+        Whether neuron state returns to its initial values for every batch.
+    reset_in_syn_between_batches
+        Whether synaptic input (and spikes in flight) is cleared for every batch.
+    prefer_in_memory_connect
+        Accepted for mlGeNN compatibility.
+    backend
+        Registered backend name or object.
+    **genn_kwargs
+        Further options for the engine model.
+    """
+
+    def __init__(self, evaluate_timesteps: int, dt: float = 1.0, batch_size: int = 1,
+                 rng_seed: int = 0, reset_time_between_batches: bool = True,
+                 reset_vars_between_batches: bool = True,
+                 reset_in_syn_between_batches: bool = True,
+                 prefer_in_memory_connect: bool = True, backend: Any = "cpu", **genn_kwargs: Any):
+        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed, backend=backend,
+                         prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)
+        if isinstance(evaluate_timesteps, bool) or int(evaluate_timesteps) != evaluate_timesteps \
+                or evaluate_timesteps < 1:
+            raise ValueError(f"InferenceCompiler evaluate_timesteps must be a positive integer, "
+                             f"got {evaluate_timesteps!r}")
+        self.evaluate_timesteps = int(evaluate_timesteps)
+        self.reset_time_between_batches = reset_time_between_batches
+        self.reset_vars_between_batches = reset_vars_between_batches
+        self.reset_in_syn_between_batches = reset_in_syn_between_batches
+
+    def pre_compile(self, network: Any, model_spec: ModelSpec, **kwargs: Any) -> Any:
+        return {"inputs": get_input_populations(network),
+                "outputs": get_output_populations(network)}
+
+    def build_neuron_model(self, pop: Any, model: NeuronModel, compile_state: Any) -> NeuronModel:
+        readout = pop.neuron.readout
+        if readout is not None:
+            readout.add_readout_logic(model, self.evaluate_timesteps, self.dt)
+        return model
+
+    def create_compiled_network(self, built_model: Any, neuron_populations: Dict[Any, str],
+                                connection_populations: Dict[Any, str],
+                                compile_state: Any) -> CompiledInferenceNetwork:
+        return CompiledInferenceNetwork(
+            built_model, neuron_populations, connection_populations, self.connect_snippets,
+            self.evaluate_timesteps, self.reset_time_between_batches,
+            self.reset_vars_between_batches, self.reset_in_syn_between_batches,
+            inputs=compile_state["inputs"], outputs=compile_state["outputs"])
