@@ -185,7 +185,7 @@ class CompiledNetwork:
             return values.reshape(snippet.kernel_shape)
         if snippet.kernel_index is not None:
             kernel = np.zeros(int(np.prod(snippet.kernel_shape)), dtype=values.dtype)
-            kernel[snippet.kernel_index] = values
+            kernel[snippet.kernel_index] = values / snippet.weight_scale
             return kernel.reshape(snippet.kernel_shape)
         return values
 

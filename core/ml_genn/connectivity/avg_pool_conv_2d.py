@@ -7,8 +7,7 @@ import numpy as np
 
 from ..neurons.checks import check_bool, check_positive_int
 from ..utils.value import InitValue
-from ..engine import SynapseMatrixType, init_toeplitz_connectivity
-from ..utils.model import engine_value
+from ..engine import SynapseMatrixType
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import is_value_array
 from .connectivity import Connectivity
@@ -81,21 +80,15 @@ class AvgPoolConv2D(Connectivity):
                           "kernel height, kernel width, source channels, filters")
 
     def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
-        """TOEPLITZ (the engine's "AvgPoolConv2D" kernel) for unit convolution strides, else an
-        explicit SPARSE list: every source neuron of a pool connects through the convolution
-        with the kernel weight divided by the pool area."""
+        """An explicit SPARSE list: every source neuron of a pool connects through the
+        convolution with the kernel weight divided by the pool area.
+
+        (The engine's "AvgPoolConv2D" TOEPLITZ kernel sums rather than averages its pools, see
+        tests/core/engine/test_needed_by_compilers.py, so it is not used.)"""
         (ih, iw, ic), (oh, ow, oc) = connection.source.shape, self.output_shape
         (kh, kw), (sh, sw) = self.conv_size, self.conv_strides
         (ph, pw), (psh, psw) = self.pool_size, self.pool_strides
         kernel_shape = (kh, kw, ic, oc)
-        if (sh, sw) == (1, 1):
-            params = {"conv_kh": kh, "conv_kw": kw, "pool_kh": ph, "pool_kw": pw,
-                      "pool_sh": psh, "pool_sw": psw, "pool_ih": ih, "pool_iw": iw,
-                      "pool_ic": ic, "conv_oh": oh, "conv_ow": ow, "conv_oc": oc}
-            return ConnectivitySnippet(SynapseMatrixType.TOEPLITZ, engine_value(self.weight),
-                                       self.delay,
-                                       snippet=init_toeplitz_connectivity("AvgPoolConv2D", params),
-                                       kernel_shape=kernel_shape)
         if not is_value_array(self.weight) and not isinstance(self.weight, (int, float)):
             raise TypeError(f"Connection '{connection.name}': AvgPoolConv2D with strides needs a "
                             f"weight array or a number, got {type(self.weight).__name__}")
@@ -114,4 +107,6 @@ class AvgPoolConv2D(Connectivity):
         weight = np.broadcast_to(np.asarray(self.weight, dtype=np.float64), kernel_shape).reshape(-1)
         order = np.lexsort((post, pre))
         return ConnectivitySnippet(SynapseMatrixType.SPARSE, (weight[kernel] / (ph * pw))[order],
-                                   self.delay, pre_ind=pre[order], post_ind=post[order])
+                                   self.delay, pre_ind=pre[order], post_ind=post[order],
+                                   kernel_index=kernel[order], kernel_shape=kernel_shape,
+                                   weight_scale=1.0 / (ph * pw))

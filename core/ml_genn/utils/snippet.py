@@ -30,6 +30,9 @@ class ConnectivitySnippet:
         so saved weights can be folded back into the kernel's shape.
     kernel_shape
         Shape of the user's weight array (how saved weights are reshaped).
+    weight_scale
+        Factor between the user's weights and the engine's ``g`` (saved weights are divided
+        by it).
     """
     matrix_type: SynapseMatrixType
     weight: Any
@@ -39,3 +42,4 @@ class ConnectivitySnippet:
     post_ind: Optional[np.ndarray] = None
     kernel_index: Optional[np.ndarray] = None
     kernel_shape: Optional[tuple] = None
+    weight_scale: float = 1.0
