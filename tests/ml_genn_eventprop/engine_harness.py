@@ -1,0 +1,161 @@
+"""Runs :mod:`reference` networks on the engine with ``ml_genn_eventprop.engine_models``.
+
+Builds a ``ModelSpec`` (double precision) for a reference ``Net`` (population 0 replays an input
+raster), runs one batch forward and backward on the cpu backend and returns the loss, the
+engine's gradients and forward quantities, so tests can compare them with the NumPy references.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List
+
+import numpy as np
+
+import reference_discrete as D
+from ml_genn.backends.cpu import CPUBackend
+from ml_genn.engine import ModelSpec, create_var_ref, init_postsynaptic, init_weight_update
+from ml_genn_eventprop import engine_models as EM
+
+
+@dataclass
+class EngineResult:
+    loss: float
+    grad_w: List[np.ndarray]
+    spike_counts: dict
+    dropped: dict
+
+
+class EngineNet:
+    """A built and loaded engine model of ``net`` for ``batch_size`` examples."""
+
+    def __init__(self, net, batch_size: int, loss: str, out_pop: int, readout: str = "avg_var",
+                 max_spikes: int = 64, **loss_kwargs):
+        self.net, self.B, self.out_pop, self.readout = net, batch_size, out_pop, readout
+        self.loss, self.loss_kwargs = loss, loss_kwargs
+        self.K = net.num_samples
+        K, dt = self.K, net.dt
+        spec = ModelSpec("double", "eventprop_harness")
+        spec.dt, spec.batch_size = dt, batch_size
+        taus = {}
+        for c in net.conns:
+            taus[c.tgt] = net.pops[c.tgt].tau_syn
+        self.groups = []
+        for p, pop in enumerate(net.pops):
+            name = f"pop{p}"
+            if pop.kind == "input":
+                model, values = EM.raster_input_model()
+                g = spec.add_neuron_population(name, pop.n, model,
+                                               {"MaxSpikes": max_spikes, "NumSteps": K,
+                                                "Backward": 0}, values)
+                g.extra_global_params["Raster"].set_init_values(np.zeros(batch_size * K * pop.n))
+            elif pop.kind == "lif":
+                first = (p == out_pop)
+                model, values = EM.lif_model(False, first, False)
+                g = spec.add_neuron_population(
+                    name, pop.n, model,
+                    EM.lif_params(pop.tau_mem, pop.tau_syn, pop.v_thresh, pop.v_reset, max_spikes,
+                                  K, dt), values)
+                g.extra_global_params["RingI"].set_init_values(np.zeros(batch_size * pop.n * max_spikes))
+            else:
+                model, values, self.out_var = EM.li_model(readout, K, dt)
+                g = spec.add_neuron_population(name, pop.n, model,
+                                               EM.li_params(pop.tau_mem, pop.tau_syn, K, dt), values)
+                if readout == "var":
+                    for e in ("RingV", "DriveRing"):
+                        g.extra_global_params[e].set_init_values(np.zeros(batch_size * K * pop.n))
+            if pop.kind != "li":
+                g.extra_global_params["RingStep"].set_init_values(
+                    np.zeros(batch_size * pop.n * max_spikes, dtype=np.int32))
+            g.set_param_dynamic("Backward")
+            self.groups.append(g)
+        for c_idx, c in enumerate(net.conns):
+            assert c.d is None or np.all(c.delays() == 0), "harness: no delays yet"
+            src, tgt = self.groups[c.src], self.groups[c.tgt]
+            post = net.pops[c.tgt]
+            wu = EM.weight_update_model(net.pops[c.src].kind == "lif")
+            s = spec.add_synapse_population(
+                f"conn{c_idx}", "DENSE", src, tgt,
+                init_weight_update(wu, {"InvTauSynPost": 1.0 / post.tau_syn,
+                                        "InvTauMemPost": 1.0 / post.tau_mem},
+                                   {"g": c.w.reshape(-1), "Gradient": 0.0},
+                                   pre_var_refs={"BackSpike_pre": create_var_ref(src, "BackSpike")},
+                                   post_var_refs={"LambdaI_post": create_var_ref(tgt, "LambdaI"),
+                                                  "LambdaV_post": create_var_ref(tgt, "LambdaV")}),
+                init_postsynaptic(EM.exponential_psm(), EM.exponential_psm_params(post.tau_syn, dt)))
+            if net.pops[c.src].kind == "lif":
+                s.pre_target_var = "RevISyn"
+        self.rt = CPUBackend().build(spec).load()
+        self._initial = {f"pop{p}": {k: v.view.copy() for k, v in
+                                     self.rt.neuron_populations[f"pop{p}"].vars.items()}
+                         for p in range(len(net.pops))}
+
+    def _set_phase(self, backward: int):
+        for p in range(len(self.net.pops)):
+            self.rt.neuron_populations[f"pop{p}"].set_dynamic_param_value("Backward", backward)
+        self.rt.timestep = 0
+        self.rt.t = 0.0
+
+    def _reset(self):
+        for name, vars_ in self._initial.items():
+            for k, v in vars_.items():
+                self.rt.neuron_populations[name].vars[k].view[...] = v
+        for s in self.rt.synapse_populations.values():
+            s.vars["Gradient"].view[...] = 0.0
+        self.rt.reset_in_flight_state()
+
+    def set_weights(self, ws):
+        for c_idx, w in enumerate(ws):
+            self.rt.synapse_populations[f"conn{c_idx}"].vars["g"].view[...] = np.reshape(w, -1)
+
+    def run(self, inputs, labels, backward: bool = True) -> EngineResult:
+        net, B, K, dt = self.net, self.B, self.K, self.net.dt
+        assert len(inputs) == B
+        self._reset()
+        raster = np.stack([D.input_raster(net, x) for x in inputs])      # (B, K, n_in)
+        self.rt.neuron_populations["pop0"].extra_global_params["Raster"].view[:] = raster.reshape(-1)
+        self._set_phase(0)
+        self.rt.run_timesteps(K)
+
+        out = self.rt.neuron_populations[f"pop{self.out_pop}"]
+        pop = net.pops[self.out_pop]
+        losses = []
+        if pop.kind == "li" and self.readout == "var":
+            ring = out.extra_global_params["RingV"].view.reshape(B, K, pop.n)
+            drive = np.zeros_like(ring)
+            for b in range(B):
+                trace = D.DiscreteTrace({}, {}, {self.out_pop: ring[b]}, {}, None)
+                loss, dv, _ = D.loss_and_output_gradients(net, trace, self.loss, labels[b],
+                                                          self.out_pop, self.readout,
+                                                          **self.loss_kwargs)
+                losses.append(loss)
+                drive[b] = dv / B
+            out.extra_global_params["DriveRing"].view[:] = drive.reshape(-1)
+        elif pop.kind == "li":
+            z = out.vars[self.out_var].view
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            onehot = np.eye(pop.n)[np.asarray(labels)]
+            losses = list(-np.log(p[np.arange(B), labels]))
+            out.vars["Drive"].view[:] = (p - onehot) / B
+        else:
+            first = out.vars["FirstStep"].view
+            dldt = np.zeros((B, pop.n))
+            for b in range(B):
+                trace = D.DiscreteTrace({}, {}, {}, {self.out_pop: first[b].copy()}, None)
+                loss, _, dt_ = D.loss_and_output_gradients(net, trace, self.loss, labels[b],
+                                                           self.out_pop, **self.loss_kwargs)
+                losses.append(loss)
+                dldt[b] = dt_ / B
+            out.vars["DLdtFirst"].view[:] = dldt
+        counts = {p: self.rt.neuron_populations[f"pop{p}"].vars["SpikeCount"].view.copy()
+                  for p, q in enumerate(net.pops) if q.kind != "li"}
+        dropped = {p: self.rt.neuron_populations[f"pop{p}"].vars["Dropped"].view.copy()
+                   for p in counts}
+        grads = []
+        if backward:
+            self._set_phase(1)
+            self.rt.run_timesteps(K)
+            for c_idx, c in enumerate(net.conns):
+                g = self.rt.synapse_populations[f"conn{c_idx}"].vars["Gradient"].view
+                grads.append(np.asarray(g).reshape(B, *c.w.shape).sum(axis=0))
+        return EngineResult(float(np.mean(losses)), grads, counts, dropped)
