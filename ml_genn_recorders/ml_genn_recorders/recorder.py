@@ -1,0 +1,138 @@
+"""What every recorder shares: key, example filter, storage, per-batch bookkeeping."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from ml_genn.callbacks import Callback
+from ml_genn.utils.filter import ExampleFilter, ExampleFilterType
+
+from .engine_access import require_loaded
+from .memory import warn_if_large
+from .sinks import PathType, check_folder
+
+
+class Recorder(Callback):
+    """Base class of the recorders.
+
+    Subclasses describe themselves (:meth:`describe`), check the compiled network in
+    :meth:`prepare`, estimate their memory (:meth:`estimate_memory`) and produce their data
+    (:meth:`result`). Everything a run changes is created in ``set_params``: mlGeNN shallow-
+    copies callbacks per run, so state made in ``__init__`` would be shared between runs.
+
+    Parameters
+    ----------
+    key
+        Key of the recording in ``cb_data`` (any hashable; the callback's index if ``None``).
+    example_filter
+        Which examples to record (see :class:`ml_genn.utils.filter.ExampleFilter`).
+    to_disk
+        Folder to stream the recording into as ``.npy`` files instead of keeping it in memory;
+        ``cb_data`` then holds read-only memory-mapped arrays.
+    """
+
+    def __init__(self, key: Any = None, example_filter: ExampleFilterType = None,
+                 to_disk: Optional[PathType] = None):
+        self.key = key
+        self._example_filter = ExampleFilter(example_filter)
+        self.to_disk = check_folder(to_disk, self.describe())
+        self._ready = False
+
+    # ------------------------------------------------------------------ subclass API
+    def describe(self) -> str:
+        """Short description used in messages, e.g. ``"SpikeRecorder(Population 'hidden')"``."""
+        return type(self).__name__
+
+    def prepare(self, compiled_network: Any) -> None:
+        """Resolve and check engine groups; create the sink (called from ``set_params``)."""
+        raise NotImplementedError
+
+    def estimate_memory(self, num_examples: int, num_timesteps: int) -> int:
+        """Estimated bytes this recorder holds after recording ``num_examples`` examples.
+
+        Parameters
+        ----------
+        num_examples
+            Examples recorded (after the example filter).
+        num_timesteps
+            Timesteps per example.
+        """
+        raise NotImplementedError
+
+    def result(self) -> Any:
+        """The data returned in ``cb_data`` (after the run)."""
+        raise NotImplementedError
+
+    def empty_result(self) -> Any:
+        """The data of a recorder that never ran."""
+        return []
+
+    # ------------------------------------------------------------------ callback API
+    def set_params(self, compiled_network: Any = None, num_batches: Optional[int] = None,
+                   num_epochs: Optional[int] = None, num_examples: Optional[int] = None,
+                   **kwargs: Any) -> None:
+        """Bind to the run's compiled network, check it, and warn if the recording is large.
+
+        Parameters
+        ----------
+        compiled_network
+            The (loaded) compiled network being run.
+        num_batches
+            Batches per epoch; used for the memory estimate.
+        num_epochs
+            Epochs of the run (``None``: one).
+        num_examples
+            Examples in the dataset, when the compiled network passes it: slots of a last,
+            partial batch beyond the dataset are then not recorded.
+        **kwargs
+            Other run parameters (ignored).
+        """
+        genn_model = require_loaded(compiled_network, self.describe())
+        self._compiled_network = compiled_network
+        self._genn_model = genn_model
+        self._batch_size = int(genn_model.batch_size)
+        self._num_examples = num_examples
+        # Until on_batch_begin says otherwise, record the slots of batch 0
+        self._slots = self.slots_for_batch(0)
+        self.prepare(compiled_network)
+        self._ready = True
+
+        timesteps = getattr(compiled_network, "example_timesteps", None)
+        if num_batches is not None and timesteps is not None:
+            estimate = self.estimate_memory(
+                self.count_examples(num_batches) * (num_epochs or 1), int(timesteps))
+            warn_if_large(self.describe(), estimate, self.to_disk is not None, stacklevel=4)
+
+    def slots_for_batch(self, batch: int) -> np.ndarray:
+        """Ascending batch slots of ``batch`` whose examples are recorded.
+
+        Parameters
+        ----------
+        batch
+            Index of the batch in the epoch.
+        """
+        slots = self._example_filter.get_batch_indices(batch, self._batch_size)
+        if self._num_examples is not None:
+            slots = slots[slots < self._num_examples - batch * self._batch_size]
+        return slots
+
+    def count_examples(self, num_batches: int) -> int:
+        """Examples recorded in an epoch of ``num_batches`` batches.
+
+        Parameters
+        ----------
+        num_batches
+            Batches per epoch.
+        """
+        total = num_batches * self._batch_size
+        if self._num_examples is not None:
+            total = min(total, int(self._num_examples))
+        if total <= 0:
+            return 0
+        # The whole epoch viewed as a single batch gives the filter's mask over the dataset
+        return int(np.count_nonzero(self._example_filter.get_batch_mask(0, total)))
+
+    def get_data(self):
+        """``(key, data)`` for ``cb_data``."""
+        return self.key, (self.result() if self._ready else self.empty_result())

@@ -1,0 +1,155 @@
+"""SpikeRecorder: spike times and ids (or counts) of a population, per example."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple, Union
+
+import numpy as np
+
+from ml_genn.utils.filter import ExampleFilterType, NeuronFilterType, get_neuron_filter
+from ml_genn.utils.network import get_underlying_pop
+
+from .engine_access import (neuron_group, packed_recording_buffer, recording_data_lists,
+                            recording_enabled, timestep_range)
+from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
+from .packed_spikes import from_recording_lists, gather_bits, spike_counts, spike_lists
+from .recorder import Recorder
+from .sinks import DenseSink, PathType, RaggedSink
+
+SpikeData = Union[Tuple[List[np.ndarray], List[np.ndarray]], List[np.ndarray]]
+
+
+class SpikeRecorder(Recorder):
+    """Record the spikes (or spike-like events) of a population.
+
+    The population must be created with ``record_spikes=True`` (``record_spike_events=True``
+    for events) so that the engine records them. Spikes are read from the engine's bit-packed
+    buffer once per batch, and only the recorded examples and neurons are unpacked; the
+    recorder needs no per-timestep callback, so examples still run in one native call.
+
+    Parameters
+    ----------
+    pop
+        Population (or Layer) to record.
+    key
+        Key of the recording in ``cb_data``.
+    example_filter
+        Which examples to record: an int, a sequence of ints or a boolean mask.
+    neuron_filter
+        Which neurons to record: an int, a sequence of ints, a slice, a boolean mask of the
+        population's shape, or per-dimension indices such as ``np.index_exp[2:5, 0]``.
+    record_counts
+        Record the number of spikes of each recorded neuron instead of spike times.
+    record_spike_events
+        Record spike-like events instead of spikes.
+    to_disk
+        Folder to stream the recording into (``.npy`` files) instead of memory.
+
+    Notes
+    -----
+    ``cb_data[key]`` is ``(times, ids)``: ``times[i]`` and ``ids[i]`` are the spike times [ms]
+    and flat neuron ids of the ``i``-th recorded example, ordered by time then id. With
+    ``record_counts=True`` it is a list with, per recorded example, an ``int64`` array of
+    spike counts of the recorded neurons (in ascending flat id order).
+    """
+
+    def __init__(self, pop: Any, key: Any = None, example_filter: ExampleFilterType = None,
+                 neuron_filter: NeuronFilterType = None, record_counts: bool = False,
+                 record_spike_events: bool = False, to_disk: Optional[PathType] = None):
+        self._pop = get_underlying_pop(pop)
+        self._kind = "spike_events" if record_spike_events else "spikes"
+        for name, value in (("record_counts", record_counts),
+                            ("record_spike_events", record_spike_events)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{self.describe()}: {name} must be True or False, got "
+                                f"{type(value).__name__}: {value!r}")
+        self.record_counts = bool(record_counts)
+        self._check_population_flag()
+        if self._pop.shape is None:
+            raise ValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
+                             f"create the recorder once its connections have given it one")
+        self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
+        super().__init__(key, example_filter, to_disk)
+        self._pull = False
+
+    def describe(self) -> str:
+        what = ", record_spike_events=True" if self._kind == "spike_events" else ""
+        return f"SpikeRecorder(Population '{self._pop.name}'{what})"
+
+    def _check_population_flag(self) -> None:
+        flag = "record_spike_events" if self._kind == "spike_events" else "record_spikes"
+        if not getattr(self._pop, flag, False):
+            what = "spike-like events" if self._kind == "spike_events" else "spikes"
+            raise ValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}': "
+                             f"the engine only records {what} of populations created with it, "
+                             f"e.g. Population(..., {flag}=True)")
+
+    # ------------------------------------------------------------------ set-up
+    def prepare(self, compiled_network: Any) -> None:
+        self._check_population_flag()
+        self._group = neuron_group(compiled_network, self._pop, self.describe())
+        flag = "record_spike_events" if self._kind == "spike_events" else "record_spikes"
+        if recording_enabled(self._group, self._kind) is False:
+            raise ValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}' "
+                             f"when the network is compiled; it was set after compiling, so "
+                             f"compile the network again")
+        self._buffer_steps = int(getattr(self._genn_model, "num_recording_timesteps", 0) or 0)
+        if self._buffer_steps <= 0:
+            raise RuntimeError(f"{self.describe()}: the compiled network was loaded without a "
+                               f"spike recording buffer (num_recording_timesteps is "
+                               f"{self._buffer_steps!r})")
+        self._buffer = packed_recording_buffer(self._group, self._kind)
+        nf = self._neuron_filter
+        self._neuron_ids = None if nf.records_all else nf.indices
+        self._begin_step: Optional[int] = None
+        label = self.key if self.key is not None else f"{self._kind}_{self._pop.name}"
+        if self.record_counts:
+            self._sink = DenseSink(self.to_disk, f"{label}_counts")
+        else:
+            self._sink = RaggedSink([("times", np.float64), ("ids", np.int64)],
+                                    self.to_disk, str(label))
+
+    def set_first(self) -> None:
+        """Make this recorder the one that pulls recording buffers from the device."""
+        self._pull = True
+
+    def estimate_memory(self, num_examples: int, num_timesteps: int) -> int:
+        neurons = self._neuron_filter.num_selected
+        if self.record_counts:
+            return num_examples * neurons * 8
+        expected_spikes = num_examples * num_timesteps * neurons * ASSUMED_SPIKE_PROBABILITY
+        return int(expected_spikes * BYTES_PER_SPIKE)
+
+    # ------------------------------------------------------------------ hooks
+    def on_batch_begin(self, batch: int) -> None:
+        self._slots = self.slots_for_batch(batch)
+        self._begin_step = int(self._genn_model.timestep)
+
+    def on_batch_end(self, batch: int, metrics: Any) -> None:
+        genn_model = self._genn_model
+        if self._pull:
+            genn_model.pull_recording_buffers_from_device()
+        if self._slots.size == 0:
+            return  # nothing recorded from this batch: no unpacking, no copies
+        first, end = timestep_range(self._begin_step, int(genn_model.timestep),
+                                    self._buffer_steps, self.describe())
+        self._begin_step = None
+        if self._buffer is not None:
+            steps, bits = gather_bits(self._buffer, first, end, self._slots,
+                                      self._neuron_filter.mask.size, self._neuron_ids)
+            if self.record_counts:
+                self._sink.append(spike_counts(bits))
+            else:
+                self._sink.append(spike_lists(steps, bits, float(genn_model.dt),
+                                              self._neuron_ids))
+        else:
+            data = recording_data_lists(self._group, self._kind)
+            result = from_recording_lists(data, self._slots, self._neuron_filter.mask,
+                                          self._neuron_filter.indices, self.record_counts)
+            self._sink.append(result)
+
+    # ------------------------------------------------------------------ results
+    def result(self) -> SpikeData:
+        return self._sink.result()
+
+    def empty_result(self) -> SpikeData:
+        return [] if self.record_counts else ([], [])

@@ -1,0 +1,132 @@
+"""VarRecorder: a neuron variable of a population at every timestep, per example."""
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+import numpy as np
+
+from ml_genn.utils.filter import ExampleFilterType, NeuronFilterType, get_neuron_filter
+from ml_genn.utils.network import get_underlying_pop
+
+from .engine_access import neuron_group
+from .recorder import Recorder
+from .sinks import DenseSink, PathType
+from .timestep_sampler import TimestepSampler, make_gather, var_is_batched
+from .var_names import describe_recordable, engine_var_name
+
+
+class VarRecorder(Recorder):
+    """Record a neuron variable of a population at the end of every timestep.
+
+    Parameters
+    ----------
+    pop
+        Population (or Layer) to record.
+    var
+        mlGeNN name of the variable, e.g. ``"v"``.
+    key
+        Key of the recording in ``cb_data``.
+    example_filter
+        Which examples to record: an int, a sequence of ints or a boolean mask.
+    neuron_filter
+        Which neurons to record: an int, a sequence of ints, a slice, a boolean mask of the
+        population's shape, or per-dimension indices such as ``np.index_exp[2:5, 0]``.
+    genn_var
+        Internal engine name of the variable (e.g. ``"V"``, or a compiler's own such as
+        ``"LambdaV"``), instead of ``var``.
+    to_disk
+        Folder to stream the recording into (``.npy`` files) instead of memory.
+
+    Notes
+    -----
+    ``cb_data[key]`` is a list with, per recorded example, an array of shape
+    ``(timesteps, recorded_neurons)`` (neurons in ascending flat id order). Recording needs
+    the value after every timestep, so a run with a VarRecorder steps one timestep at a time.
+    """
+
+    def __init__(self, pop: Any, var: Optional[str] = None, key: Any = None,
+                 example_filter: ExampleFilterType = None,
+                 neuron_filter: NeuronFilterType = None, genn_var: Optional[str] = None,
+                 to_disk: Optional[PathType] = None):
+        self._pop = get_underlying_pop(pop)
+        self._label = var if var is not None else genn_var
+        if (var is None) == (genn_var is None):
+            raise ValueError(f"VarRecorder(Population '{self._pop.name}') needs either var (the "
+                             f"mlGeNN name, e.g. 'v') or genn_var (the engine name, e.g. 'V'), "
+                             f"got var={var!r}, genn_var={genn_var!r}")
+        for name, value in (("var", var), ("genn_var", genn_var)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{self.describe()}: {name} must be a string, got "
+                                f"{type(value).__name__}: {value!r}")
+        self._mlgenn_var = var
+        self._var = engine_var_name(self._pop, var, self.describe()) if var is not None \
+            else genn_var
+        if self._pop.shape is None:
+            raise ValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
+                             f"create the recorder once its connections have given it one")
+        self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
+        super().__init__(key, example_filter, to_disk)
+
+    def describe(self) -> str:
+        return f"VarRecorder(Population '{self._pop.name}', '{self._label}')"
+
+    @property
+    def genn_var(self) -> str:
+        """The engine variable recorded."""
+        return self._var
+
+    # ------------------------------------------------------------------ set-up
+    def prepare(self, compiled_network: Any) -> None:
+        group = neuron_group(compiled_network, self._pop, self.describe())
+        if self._var not in group.vars:
+            what = f"variable '{self._mlgenn_var}' (engine '{self._var}')" \
+                if self._mlgenn_var is not None else f"engine variable '{self._var}'"
+            params = getattr(getattr(group, "spec", None), "params", {}) or {}
+            hint = f" '{self._var}' is a constant parameter, not a state variable;" \
+                if self._var in params else ""
+            raise ValueError(f"{self.describe()}: Population '{self._pop.name}' has no {what} "
+                             f"in the compiled network;{hint} recordable variables: "
+                             f"{describe_recordable(self._pop, group.vars)}")
+        self._var_view = group.vars[self._var]
+        view = self._var_view.view
+        num_neurons = self._neuron_filter.mask.size
+        self._batched = var_is_batched(view, self._batch_size, num_neurons, self.describe())
+        self._dtype = view.dtype
+        nf = self._neuron_filter
+        self._columns = None if nf.records_all else nf.indices
+        self._sampler = TimestepSampler(self._batched)
+        self._start_batch(self._slots)
+        label = self.key if self.key is not None else f"{self._pop.name}_{self._var}"
+        self._sink = DenseSink(self.to_disk, str(label))
+
+    def _start_batch(self, slots: np.ndarray) -> None:
+        self._slots = slots
+        self._gather = make_gather(self._batched, self._batch_size, slots, self._columns)
+        self._sampler.start(len(slots))
+
+    def _flush(self) -> None:
+        block = self._sampler.take_block()
+        if block is not None:
+            self._sink.append(block)
+
+    def estimate_memory(self, num_examples: int, num_timesteps: int) -> int:
+        return num_examples * num_timesteps * self._neuron_filter.num_selected \
+            * self._dtype.itemsize
+
+    # ------------------------------------------------------------------ hooks
+    def on_batch_begin(self, batch: int) -> None:
+        self._flush()
+        self._start_batch(self.slots_for_batch(batch))
+
+    def on_timestep_end(self, timestep: int) -> None:
+        if self._sampler.active:
+            self._var_view.pull_from_device()
+            self._sampler.add(self._gather(self._var_view.view))
+
+    def on_batch_end(self, batch: int, metrics: Any) -> None:
+        self._flush()
+
+    # ------------------------------------------------------------------ results
+    def result(self) -> List[np.ndarray]:
+        self._flush()
+        return self._sink.result()
