@@ -172,6 +172,8 @@ class Network:
                             "such as 'numpy', got None")
         from .utils.value import set_values
         keys = tuple(keys)
+        # Training compiled networks restore optimiser and RNG state from here
+        self.loaded_checkpoint = (keys, serialiser)
         for conn in self.connections:
             state = serialiser.deserialise_all(keys + (conn,))
             set_values(conn.connectivity, state)

@@ -6,9 +6,11 @@ Compilers shipped by plugin distributions (``EventPropCompiler`` from ``ml-genn-
 from ..plugins.provided import module_getattr
 from .compiled_inference_network import CompiledInferenceNetwork
 from .compiled_network import CompiledNetwork
+from .compiled_training_network import CompiledTrainingNetwork
 from .compiler import Compiler
 from .inference_compiler import InferenceCompiler
 
 __getattr__ = module_getattr("compiler", __name__)
 
-__all__ = ["Compiler", "CompiledNetwork", "CompiledInferenceNetwork", "InferenceCompiler"]
+__all__ = ["Compiler", "CompiledNetwork", "CompiledInferenceNetwork",
+           "CompiledTrainingNetwork", "InferenceCompiler"]

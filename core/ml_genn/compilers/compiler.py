@@ -192,6 +192,9 @@ class Compiler:
         built = backend.build(spec)
         compiled = self.create_compiled_network(built, neuron_populations, connection_populations,
                                                 compile_state)
+        # A checkpoint loaded into the network (Network.load) is where training resumes from
+        if hasattr(compiled, "resume_from"):
+            compiled.resume_from = getattr(network, "loaded_checkpoint", None)
         call_each("ml_genn_network_compiled", compiled_network=compiled, network=network,
                   compiler=self)
         return compiled

@@ -195,6 +195,11 @@ class CustomUpdateModel(ModelBuilder):
         super().__init__(class_name, ("update_code",))
         self.var_refs: Dict[str, Tuple[str, Any, Any]] = {}
 
+    def add_var(self, name: str, init: Any, type: str = "scalar",
+                access: Any = CustomUpdateVarAccess.READ_WRITE) -> None:
+        """Add an own variable (custom updates use :class:`CustomUpdateVarAccess`)."""
+        super().add_var(name, init, type, access)
+
     def add_var_ref(self, name: str, ref: Any, type: str = "scalar",
                     mode: Any = VarAccessMode.READ_WRITE) -> None:
         """Add a reference to another group's variable."""

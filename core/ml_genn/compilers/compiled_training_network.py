@@ -1,0 +1,243 @@
+"""The generic training loop into which training compilers inject their specifics."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..callbacks import CallbackList
+from ..metrics import get_metrics
+from .compiled_network import CompiledNetwork
+from .data_checks import check_inputs, dataset_size, resolve_keys
+
+#: Name of the checkpoint folder key holding training state beside weights
+STATE_KEY = "training_state"
+
+
+class CompiledTrainingNetwork(CompiledNetwork):
+    """A network compiled for training.
+
+    A training compiler supplies the losses (which own the targets' engine storage), the
+    optimisers with the names of their engine custom updates, and base callbacks that run its
+    per-batch custom updates (e.g. ``CustomUpdateOnBatchEnd("GradientLearn")``) ahead of the
+    user's callbacks.
+
+    Parameters
+    ----------
+    losses
+        Output population -> :class:`ml_genn.losses.Loss`.
+    optimisers
+        ``(optimiser, [custom update names])`` pairs.
+    inputs, outputs
+        Input and output populations.
+    base_train_callbacks, base_validate_callbacks
+        Callbacks run before the user's during training / validation.
+    **kwargs
+        Passed to :class:`CompiledNetwork`.
+    """
+
+    def __init__(self, *args: Any, losses: Dict[Any, Any], optimisers: Sequence[Tuple[Any, List[str]]],
+                 inputs: Sequence[Any], outputs: Sequence[Any],
+                 base_train_callbacks: Sequence[Any] = (),
+                 base_validate_callbacks: Sequence[Any] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.losses = dict(losses)
+        self.optimisers = [(opt, list(names)) for opt, names in optimisers]
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        self.base_train_callbacks = list(base_train_callbacks)
+        self.base_validate_callbacks = list(base_validate_callbacks)
+        self.optimiser_step = 0
+        #: (keys, serialiser) of a checkpoint to resume from (set by Network.load)
+        self.resume_from: Optional[Tuple[Tuple[Any, ...], Any]] = None
+
+    # ------------------------------------------------------------------ optimisers
+    def _optimiser_groups(self, names: List[str]) -> List[Any]:
+        return [self.genn_model.custom_update_populations[n] for n in names]
+
+    def get_optimiser_param(self, name: str) -> float:
+        """Current value of optimiser parameter ``name`` (e.g. ``"alpha"``)."""
+        if not self.optimisers:
+            raise ValueError("This network has no optimisers")
+        return self.optimisers[0][0].get_param(name)
+
+    def set_optimiser_param(self, name: str, value: float) -> None:
+        """Set optimiser parameter ``name`` on every optimiser, from the next batch on."""
+        self._require_loaded("set optimiser parameters")
+        for opt, names in self.optimisers:
+            opt.set_param(self._optimiser_groups(names), name, value)
+
+    def _set_step(self) -> None:
+        for opt, names in self.optimisers:
+            for cu in self._optimiser_groups(names):
+                opt.set_step(cu, self.optimiser_step)
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
+        """Save optimiser state and step and the engine RNG state beside the weights."""
+        keys = tuple(keys) + (STATE_KEY,)
+        for opt, names in self.optimisers:
+            for cu in self._optimiser_groups(names):
+                for var, view in cu.vars.items():
+                    serialiser.serialise(keys + (f"{cu.name}.{var}",), view.view)
+                serialiser.serialise(keys + (f"{cu.name}.alpha",),
+                                     np.array([getattr(opt, "alpha", 0.0)]))
+        rng = self.genn_model.get_rng_state()
+        serialiser.serialise(keys + ("optimiser_step",), np.array([self.optimiser_step], np.int64))
+        for name, value in rng.items():
+            serialiser.serialise(keys + (f"rng.{name}",), np.array([value], np.uint64))
+
+    def on_load(self) -> None:
+        if self.resume_from is None:
+            return
+        keys, serialiser = self.resume_from
+        state = serialiser.deserialise_all(tuple(keys) + (STATE_KEY,))
+        if not state:
+            return
+        for opt, names in self.optimisers:
+            for cu in self._optimiser_groups(names):
+                for var, view in cu.vars.items():
+                    if f"{cu.name}.{var}" in state:
+                        view.view[...] = state[f"{cu.name}.{var}"]
+                if f"{cu.name}.alpha" in state and "alpha" in opt.dynamic_params:
+                    opt.set_param([cu], "alpha", float(state[f"{cu.name}.alpha"][0]))
+        self.optimiser_step = int(state["optimiser_step"][0])
+        self.genn_model.set_rng_state({k[4:]: int(v[0]) for k, v in state.items()
+                                       if k.startswith("rng.")})
+
+    # ------------------------------------------------------------------ loop
+    def _check(self, x: Any, y: Any, what: str = "") -> Tuple[Dict, Dict, int]:
+        x = check_inputs(x, self.inputs, what + "x")
+        y = resolve_keys(y, self.outputs, what + "y", "output")
+        y = {p: self.losses[p].check_target(v, p, what + "y") for p, v in y.items()}
+        n = dataset_size(x, y)
+        self.check_spike_budget(x)
+        return x, y, n
+
+    def _callbacks(self, base: List[Any], callbacks: Any, mode: str, num_batches: int,
+                   num_epochs: int) -> CallbackList:
+        from ..plugins.manager import get_plugin_manager
+        user = list(callbacks) if callbacks is not None else []
+        return CallbackList(base + user + get_plugin_manager().run_callbacks(self, mode),
+                            compiled_network=self, num_batches=num_batches, num_epochs=num_epochs)
+
+    def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: CallbackList,
+                   train: bool) -> None:
+        self.reset_batch_state()
+        self.set_input(x)
+        for pop, target in y.items():
+            self.losses[pop].set_target(self.neuron_populations[pop], target, pop.shape,
+                                        self.batch_size, self.example_timesteps)
+        if train:
+            self._set_step()
+        callback_list.on_batch_begin(batch)
+        self.run_example(callback_list)
+        for pop, target in y.items():
+            readout = self.get_readout(pop)[:len(target)]
+            metrics[pop].update(target, readout, None)
+        callback_list.on_batch_end(batch, metrics)
+        if train:
+            self.optimiser_step += 1
+
+    def _run_epoch(self, x, y, n, order, metrics, callback_list, train):
+        for metric in metrics.values():
+            metric.reset()
+        num_batches = (n + self.batch_size - 1) // self.batch_size
+        for batch in range(num_batches):
+            index = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+            self._run_batch(batch, {p: _take(v, index) for p, v in x.items()},
+                            {p: v[index] for p, v in y.items()}, metrics, callback_list, train)
+
+    def train(self, x: Dict[Any, Any], y: Dict[Any, Any], num_epochs: int, start_epoch: int = 0,
+              shuffle: bool = True, metrics: Any = "sparse_categorical_accuracy",
+              callbacks: Optional[List[Any]] = ["batch_progress_bar"],
+              validation_callbacks: Optional[List[Any]] = ["batch_progress_bar"],
+              validation_split: float = 0.0, validation_x: Optional[Dict[Any, Any]] = None,
+              validation_y: Optional[Dict[Any, Any]] = None) -> Tuple:
+        """Train the network.
+
+        Parameters
+        ----------
+        x, y
+            Dicts mapping input populations to data and output populations to targets.
+        num_epochs
+            Epoch index to train up to (epochs ``start_epoch .. num_epochs - 1`` run).
+        start_epoch
+            First epoch (to resume from a checkpoint of epoch ``start_epoch - 1``).
+        shuffle
+            Whether examples are shuffled each epoch (a permutation seeded by the engine
+            seed and the epoch, so resuming reproduces it).
+        metrics
+            Metric (name or object) per output, or a dict of them.
+        callbacks, validation_callbacks
+            Callbacks for training and validation.
+        validation_split
+            Fraction of the training data (taken from its end) used for validation.
+        validation_x, validation_y
+            Separate validation data.
+
+        Returns
+        -------
+        ``(train_metrics, train_cb_data)``, or with validation ``(train_metrics,
+        valid_metrics, train_cb_data, valid_cb_data)``.
+        """
+        self._require_loaded("train")
+        if isinstance(num_epochs, bool) or int(num_epochs) != num_epochs or num_epochs < 1:
+            raise ValueError(f"train num_epochs must be a positive integer, got {num_epochs!r}")
+        if isinstance(start_epoch, bool) or int(start_epoch) != start_epoch \
+                or not 0 <= start_epoch < num_epochs:
+            raise ValueError(f"train start_epoch must be an integer from 0 to num_epochs - 1 "
+                             f"({num_epochs - 1}), got {start_epoch!r}")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"train validation_split must be in [0, 1), got {validation_split!r}")
+        if validation_split > 0.0 and validation_x is not None:
+            raise ValueError("train takes validation_split or validation_x/validation_y, not both")
+        if (validation_x is None) != (validation_y is None):
+            raise ValueError("train needs both validation_x and validation_y, or neither")
+        x, y, n = self._check(x, y)
+        validate = validation_split > 0.0 or validation_x is not None
+        if validation_split > 0.0:
+            n_valid = int(round(n * validation_split))
+            if n_valid < 1 or n_valid >= n:
+                raise ValueError(f"validation_split {validation_split} of {n} examples leaves "
+                                 f"{n_valid} for validation; need at least 1 each")
+            n -= n_valid
+            vx, vy = {p: _take(v, slice(n, None)) for p, v in x.items()}, \
+                {p: v[n:] for p, v in y.items()}
+            x, y = {p: _take(v, slice(0, n)) for p, v in x.items()}, {p: v[:n] for p, v in y.items()}
+            n_v = n_valid
+        elif validate:
+            vx, vy, n_v = self._check(validation_x, validation_y, "validation_")
+        train_metrics = get_metrics(metrics, self.outputs)
+        valid_metrics = get_metrics(metrics, self.outputs) if validate else None
+        num_batches = (n + self.batch_size - 1) // self.batch_size
+        callback_list = self._callbacks(self.base_train_callbacks, callbacks, "train",
+                                        num_batches, num_epochs)
+        if validate:
+            valid_list = self._callbacks(self.base_validate_callbacks, validation_callbacks,
+                                         "validate", (n_v + self.batch_size - 1) // self.batch_size,
+                                         num_epochs)
+        seed = self.genn_model.get_rng_state()["seed"]
+        callback_list.on_train_begin()
+        for epoch in range(start_epoch, num_epochs):
+            order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle \
+                else np.arange(n)
+            callback_list.on_epoch_begin(epoch)
+            self._run_epoch(x, y, n, order, train_metrics, callback_list, True)
+            if validate:
+                valid_list.on_epoch_begin(epoch)
+                self._run_epoch(vx, vy, n_v, np.arange(n_v), valid_metrics, valid_list, False)
+                valid_list.on_epoch_end(epoch, valid_metrics)
+            callback_list.on_epoch_end(epoch, train_metrics)
+        callback_list.on_train_end(train_metrics)
+        if validate:
+            return train_metrics, valid_metrics, callback_list.get_data(), valid_list.get_data()
+        return train_metrics, callback_list.get_data()
+
+
+def _take(data: Any, index: Any) -> Any:
+    """Examples ``index`` (array of indices or slice) of an array or a list of spike trains."""
+    if isinstance(data, np.ndarray):
+        return data[index]
+    if isinstance(index, slice):
+        return data[index]
+    return [data[i] for i in index]

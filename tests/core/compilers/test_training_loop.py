@@ -1,0 +1,121 @@
+"""The generic training loop, optimisers and checkpoints, proven with the test LMS compiler."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lms_compiler import LMSCompiler, lms_reference
+from ml_genn import Connection, Network, Population
+from ml_genn.callbacks import Callback, OptimiserParamSchedule
+from ml_genn.connectivity import Dense
+from ml_genn.neurons import BinarySpikeInput, LeakyIntegrate
+from ml_genn.optimisers import SGD, Adam
+
+T, TAU = 6, 10.0
+
+
+def make(optimiser, batch_size=4, n_in=5, n_out=2):
+    net = Network()
+    with net:
+        inp = Population(BinarySpikeInput(), n_in)
+        out = Population(LeakyIntegrate(tau_mem=TAU, readout="avg_var"), n_out)
+        Connection(inp, out, Dense(np.zeros((n_in, n_out))))
+    compiled = LMSCompiler(T, optimiser, batch_size=batch_size, rng_seed=7).compile(net)
+    return net, inp, out, compiled
+
+
+def data(n=8):
+    rng = np.random.default_rng(0)
+    x = (rng.random((n, 5)) < 0.5).astype(np.float32)
+    y = (x @ rng.normal(size=(5, 2)) * 0.6).astype(np.float32)
+    return x, y
+
+
+@pytest.mark.parametrize("optimiser", [Adam(0.05), SGD(0.2)])
+def test_training_matches_numpy_reference_and_learns(optimiser):
+    x, y = data()
+    net, inp, out, compiled = make(optimiser)
+    losses = []
+
+    class LossAfterBatch(Callback):
+        def on_epoch_end(self, epoch, metrics):
+            losses.append(metrics[out].result)
+
+    with compiled:
+        metrics, cb = compiled.train({inp: x}, {out: y}, num_epochs=4, shuffle=False,
+                                     metrics="mean_square_error", callbacks=[LossAfterBatch()])
+        g = compiled.connection_populations[net.connections[0]].vars["g"].view[0].reshape(5, 2)
+    w_ref, _ = lms_reference(x.astype(float), y.astype(float), np.zeros((5, 2)),
+                             np.exp(-1.0 / TAU), T, 4, optimiser, 4, lambda e: np.arange(8))
+    np.testing.assert_allclose(g, w_ref, rtol=1e-3, atol=1e-5)
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_shuffle_is_seeded_and_validation_returns_four_values():
+    x, y = data(12)
+    results = []
+    for _ in range(2):
+        net, inp, out, compiled = make(Adam(0.05))
+        with compiled:
+            result = compiled.train({inp: x}, {out: y}, num_epochs=2, metrics="mean_square_error",
+                                    callbacks=[], validation_callbacks=[], validation_split=0.25)
+            results.append(compiled.connection_populations[net.connections[0]].vars["g"].view.copy())
+        train_metrics, valid_metrics, train_cb, valid_cb = result
+        assert train_metrics[out].total == 9 and valid_metrics[out].total == 3
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_optimiser_param_schedule_changes_alpha():
+    x, y = data()
+    net, inp, out, compiled = make(SGD(0.2))
+    seen = []
+
+    class Watch(Callback):
+        def set_params(self, compiled_network=None, **kwargs):
+            self.net = compiled_network
+
+        def on_epoch_begin(self, epoch):
+            seen.append(self.net.get_optimiser_param("alpha"))
+
+    with compiled:
+        compiled.train({inp: x}, {out: y}, num_epochs=3, shuffle=False, metrics="mean_square_error",
+                       callbacks=[OptimiserParamSchedule("alpha", lambda e, a: 0.2 / (e + 1)), Watch()])
+        g = compiled.connection_populations[net.connections[0]].vars["g"].view[0].reshape(5, 2)
+    assert seen == pytest.approx([0.2, 0.1, 0.2 / 3])
+    # Reference: SGD with the scheduled rate
+    w = np.zeros((5, 2))
+    for epoch in range(3):
+        w, _ = lms_reference(x.astype(float), y.astype(float), w, np.exp(-1.0 / TAU), T, 4,
+                             SGD(0.2 / (epoch + 1)), 1, lambda e: np.arange(8))
+    np.testing.assert_allclose(g, w, rtol=1e-3, atol=1e-5)
+
+
+def test_train_bad_input_and_arguments():
+    x, y = data()
+    net, inp, out, compiled = make(Adam())
+    with compiled:
+        with pytest.raises(ValueError, match="NaN"):
+            compiled.train({inp: x}, {out: np.full_like(y, np.nan)}, num_epochs=1, callbacks=[])
+        with pytest.raises(ValueError, match="same number of examples"):
+            compiled.train({inp: x}, {out: y[:5]}, num_epochs=1, callbacks=[])
+        with pytest.raises(ValueError, match="start_epoch"):
+            compiled.train({inp: x}, {out: y}, num_epochs=1, start_epoch=1, callbacks=[])
+        with pytest.raises(ValueError, match="cannot be changed"):
+            compiled.set_optimiser_param("beta1", 0.5)
+
+
+def run_script(mode, folder):
+    script = os.path.join(os.path.dirname(__file__), "resume_script.py")
+    subprocess.run([sys.executable, script, mode, str(folder)], check=True, timeout=300)
+    return np.load(os.path.join(folder, f"final_{mode}.npy"))
+
+
+def test_resume_from_checkpoint_in_new_process_is_bit_exact(tmp_path):
+    full_dir, part_dir = tmp_path / "full", tmp_path / "part"
+    full = run_script("full", full_dir)
+    first = run_script("first", part_dir)
+    resumed = run_script("resume", part_dir)
+    assert not np.array_equal(first, full)  # the second epoch changed the weights
+    np.testing.assert_array_equal(resumed, full)
