@@ -1,0 +1,209 @@
+"""SpikeRecorder against a NumPy reference: times, ids, counts, every filter kind, errors."""
+import numpy as np
+import pytest
+
+import ml_genn_recorders.spike_recorder as spike_recorder_module
+from ml_genn.callbacks import CallbackList, SpikeRecorder
+from recorders_reference import (IFNetwork, TIMESTEPS, expected_spikes, random_inputs,
+                                 random_weights, simulate)
+
+NUM_EXAMPLES = 10
+
+# (example filter, the example indices it selects among NUM_EXAMPLES)
+EXAMPLE_FILTERS = {
+    "all": (None, list(range(NUM_EXAMPLES))),
+    "int": (3, [3]),
+    "list": ([1, 4, 8], [1, 4, 8]),
+    "mask": (np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 1], dtype=bool), [1, 2, 5, 9]),
+    "short_mask": (np.array([1, 0, 0, 0, 0, 1], dtype=bool), [0, 5]),
+}
+
+
+def _mask_1d(f, n):
+    # NumPy's own indexing is the independent definition of what a neuron filter selects
+    mask = np.zeros(n, dtype=bool)
+    if f is None:
+        mask[:] = True
+    else:
+        mask[f] = True
+    return mask
+
+
+NEURON_FILTERS_1D = {
+    "all": None,
+    "int": 2,
+    "list": [0, 3, 5],
+    "mask": np.array([1, 0, 1, 1, 0, 0], dtype=bool),
+    "slice": slice(1, 5),
+    "step_slice": slice(None, None, 2),
+}
+
+NEURON_FILTERS_2D = {
+    "index_exp": np.index_exp[1:3, 0],
+    "per_axis_lists": [[0, 2], [1, 3]],
+    "mask": np.arange(12).reshape(3, 4) % 5 == 0,
+    "column_lists": np.index_exp[:, [0, 3]],
+    "row_int": 1,
+}
+
+
+def _mask_2d(f, shape):
+    mask = np.zeros(shape, dtype=bool)
+    mask[tuple(f) if isinstance(f, list) else f] = True
+    return mask.reshape(-1)
+
+
+@pytest.fixture(scope="module", params=[1, 5], ids=["batch1", "batch5"])
+def net_1d(request):
+    weights = random_weights(6, 4, seed=2)
+    net = IFNetwork(6, 4, weights, batch_size=request.param)
+    with net.compiled:
+        yield net
+
+
+@pytest.fixture(scope="module", params=[1, 5], ids=["batch1", "batch5"])
+def net_2d(request):
+    weights = random_weights(12, 6, seed=3)
+    net = IFNetwork((3, 4), (2, 3), weights, batch_size=request.param)
+    with net.compiled:
+        yield net
+
+
+def _check_lists(data, spikes, examples, mask):
+    times, ids = data
+    assert len(times) == len(ids) == len(examples)
+    for i, example in enumerate(examples):
+        exp_times, exp_ids = expected_spikes(spikes, example, mask)
+        np.testing.assert_array_equal(times[i], exp_times)
+        np.testing.assert_array_equal(ids[i], exp_ids)
+
+
+def test_every_example_and_neuron_filter_on_1d_populations(net_1d):
+    x = random_inputs(NUM_EXAMPLES, 6, seed=4)
+    ref = simulate(x, net_1d.weights)
+    # Both populations must actually spike for the comparison to mean something
+    assert ref["in_spikes"].sum() > 20 and ref["hid_spikes"].sum() > 5
+
+    recorders, expected = [], {}
+    for ename, (ef, examples) in EXAMPLE_FILTERS.items():
+        for nname, nf in NEURON_FILTERS_1D.items():
+            key = f"in_{ename}_{nname}"
+            recorders.append(SpikeRecorder(net_1d.inp, key=key, example_filter=ef,
+                                           neuron_filter=nf))
+            expected[key] = ("in_spikes", examples, _mask_1d(nf, 6))
+        recorders.append(SpikeRecorder(net_1d.hid, key=f"hid_{ename}", example_filter=ef))
+        expected[f"hid_{ename}"] = ("hid_spikes", examples, None)
+    cb_data = net_1d.evaluate(x, recorders)
+    for key, (which, examples, mask) in expected.items():
+        _check_lists(cb_data[key], ref[which], examples, mask)
+
+
+def test_multidimensional_neuron_filters(net_2d):
+    x = random_inputs(NUM_EXAMPLES, 12, seed=5).reshape(NUM_EXAMPLES, 3, 4)
+    ref = simulate(x.reshape(NUM_EXAMPLES, 12), net_2d.weights)
+    assert ref["in_spikes"].sum() > 20 and ref["hid_spikes"].sum() > 5
+
+    recorders = [SpikeRecorder(net_2d.inp, key=name, neuron_filter=f)
+                 for name, f in NEURON_FILTERS_2D.items()]
+    recorders.append(SpikeRecorder(net_2d.hid, key="hid_rows",
+                                   neuron_filter=np.index_exp[1, :],
+                                   example_filter=[0, 6, 7]))
+    cb_data = net_2d.evaluate(x, recorders)
+    for name, f in NEURON_FILTERS_2D.items():
+        _check_lists(cb_data[name], ref["in_spikes"], list(range(NUM_EXAMPLES)),
+                     _mask_2d(f, (3, 4)))
+    hid_mask = np.zeros((2, 3), dtype=bool)
+    hid_mask[1, :] = True
+    _check_lists(cb_data["hid_rows"], ref["hid_spikes"], [0, 6, 7], hid_mask.reshape(-1))
+
+
+def test_counts_equal_reference_and_length_of_spike_lists(net_1d):
+    x = random_inputs(NUM_EXAMPLES, 6, seed=6)
+    ref = simulate(x, net_1d.weights)
+    nf = [0, 2, 3, 5]
+    cb_data = net_1d.evaluate(x, [
+        SpikeRecorder(net_1d.inp, key="counts", record_counts=True, neuron_filter=nf),
+        SpikeRecorder(net_1d.inp, key="lists", neuron_filter=nf),
+        SpikeRecorder(net_1d.hid, key="hid_counts", record_counts=True, example_filter=[2, 9])])
+    counts, (times, ids) = cb_data["counts"], cb_data["lists"]
+    assert len(counts) == NUM_EXAMPLES
+    for e in range(NUM_EXAMPLES):
+        np.testing.assert_array_equal(counts[e], ref["in_spikes"][:, e][:, nf].sum(axis=0))
+        assert counts[e].sum() == len(times[e]) == len(ids[e])
+        np.testing.assert_array_equal(counts[e], [np.count_nonzero(ids[e] == n) for n in nf])
+    for i, e in enumerate([2, 9]):
+        np.testing.assert_array_equal(cb_data["hid_counts"][i],
+                                      ref["hid_spikes"][:, e].sum(axis=0))
+
+
+def test_portable_path_without_packed_buffer_gives_same_data(net_1d, monkeypatch):
+    x = random_inputs(NUM_EXAMPLES, 6, seed=7)
+    ref = simulate(x, net_1d.weights)
+    # A backend that only offers pygenn's spike_recording_data lists
+    monkeypatch.setattr(spike_recorder_module, "packed_recording_buffer", lambda g, k: None)
+    cb_data = net_1d.evaluate(x, [
+        SpikeRecorder(net_1d.inp, key="lists", example_filter=[0, 5, 9], neuron_filter=[1, 4]),
+        SpikeRecorder(net_1d.inp, key="counts", record_counts=True, neuron_filter=slice(0, 3))])
+    _check_lists(cb_data["lists"], ref["in_spikes"], [0, 5, 9], _mask_1d([1, 4], 6))
+    for e in range(NUM_EXAMPLES):
+        np.testing.assert_array_equal(cb_data["counts"][e], ref["in_spikes"][:, e, :3].sum(0))
+
+
+def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, monkeypatch):
+    batch_size = net_1d.compiled.batch_size
+    genn_model = net_1d.compiled.genn_model
+    pulls = []
+    monkeypatch.setattr(genn_model, "pull_recording_buffers_from_device",
+                        lambda: pulls.append(genn_model.timestep), raising=False)
+    gathered = []
+    real_gather = spike_recorder_module.gather_bits
+
+    def spy(buffer, first, end, slots, num_neurons, neuron_ids):
+        gathered.append((first, end, slots.tolist()))
+        return real_gather(buffer, first, end, slots, num_neurons, neuron_ids)
+
+    monkeypatch.setattr(spike_recorder_module, "gather_bits", spy)
+    recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
+                 SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
+                 SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]
+    callback_list = CallbackList(recorders, compiled_network=net_1d.compiled, num_batches=1)
+    # Spike recording needs no per-timestep hook, so examples run in one native call
+    assert not callback_list.has_timestep_callbacks
+
+    net_1d.evaluate(random_inputs(NUM_EXAMPLES, 6, seed=8), recorders)
+    num_batches = NUM_EXAMPLES // batch_size
+    assert len(pulls) == num_batches  # one pull per batch, by the first recorder only
+    # Only the batch holding example 7 is unpacked, only its slot, once per recorder
+    assert gathered == [(0, TIMESTEPS, [7 % batch_size])] * 3
+
+
+def test_missing_record_spikes_is_an_error_before_running():
+    net = IFNetwork(6, 4, random_weights(6, 4, seed=9), batch_size=1, record_spikes=False)
+    with pytest.raises(ValueError, match=r"SpikeRecorder needs record_spikes=True on "
+                                         r"Population 'hid'"):
+        SpikeRecorder(net.hid)
+    with pytest.raises(ValueError, match=r"record_spike_events=True on Population 'inp'"):
+        SpikeRecorder(net.inp, record_spike_events=True)
+
+    # Switched on only after compiling: the engine has no buffer, so the run refuses to start
+    net.hid.record_spikes = True
+    recorder = SpikeRecorder(net.hid, key="late")
+    with net.compiled:
+        timestep = net.compiled.genn_model.timestep
+        with pytest.raises(ValueError, match=r"record_spikes=True on Population 'hid' when the "
+                                             r"network is compiled"):
+            net.evaluate(random_inputs(2, 6, seed=1), [recorder])
+        assert net.compiled.genn_model.timestep == timestep  # nothing was simulated
+
+
+def test_bad_arguments_are_reported_with_the_recorder():
+    net = IFNetwork(6, 4, random_weights(6, 4, seed=9), batch_size=1)
+    with pytest.raises(IndexError, match="out of range"):
+        SpikeRecorder(net.inp, neuron_filter=[0, 6])
+    with pytest.raises(TypeError, match="Example filter"):
+        SpikeRecorder(net.inp, example_filter="all")
+    with pytest.raises(TypeError, match=r"SpikeRecorder\(Population 'inp'\): record_counts must "
+                                        r"be True or False"):
+        SpikeRecorder(net.inp, record_counts="yes")
+    with pytest.raises(TypeError, match="to_disk must be a folder path"):
+        SpikeRecorder(net.inp, to_disk=3)
