@@ -135,7 +135,8 @@ class EngineNet:
             e = np.exp(z - z.max(axis=1, keepdims=True))
             p = e / e.sum(axis=1, keepdims=True)
             onehot = np.eye(pop.n)[np.asarray(labels)]
-            losses = list(-np.log(p[np.arange(B), labels]))
+            log_p = (z - z.max(axis=1, keepdims=True)) - np.log(e.sum(axis=1, keepdims=True))
+            losses = list(-log_p[np.arange(B), labels])
             out.vars["Drive"].view[:] = (p - onehot) / B
         else:
             first = out.vars["FirstStep"].view
