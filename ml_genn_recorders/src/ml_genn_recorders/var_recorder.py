@@ -65,6 +65,9 @@ class VarRecorder(Recorder):
             raise ValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
                              f"create the recorder once its connections have given it one")
         self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
+        # The engine's default precision, so estimate_memory works before a run; replaced by
+        # the variable's real dtype once bound to a compiled network
+        self._dtype = np.dtype(np.float32)
         super().__init__(key, example_filter, to_disk)
 
     def describe(self) -> str:

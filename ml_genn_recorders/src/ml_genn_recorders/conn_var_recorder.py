@@ -59,6 +59,9 @@ class ConnVarRecorder(Recorder):
         source, target = self._conn.source, self._conn.target
         self._src_filter = get_neuron_filter(src_neuron_filter, source.shape)
         self._trg_filter = get_neuron_filter(trg_neuron_filter, target.shape)
+        self._shape = (self._src_filter.num_selected, self._trg_filter.num_selected)
+        # The engine's default precision until bound (see VarRecorder)
+        self._dtype = np.dtype(np.float32)
         super().__init__(key, example_filter, to_disk)
 
     def describe(self) -> str:
