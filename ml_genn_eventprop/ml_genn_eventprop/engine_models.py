@@ -19,8 +19,8 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from ml_genn.engine import (VarAccess, VarAccessMode, create_neuron_model,
-                            create_postsynaptic_model, create_weight_update_model)
+from ml_genn.engine import VarAccess, VarAccessMode
+from ml_genn.utils.model import NeuronModel, SynapseModel, WeightUpdateModel
 
 # Shared code: backward step indices and the spike buffer of this neuron and batch
 _INDICES = """
@@ -60,27 +60,36 @@ BackSpike = (ReadPos > 0 && RingStep[ringBase + ReadPos - 1] == m - 1) ? 1 : 0;
 """
 
 
-def _lif_params(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float,
-                max_spikes: int, example_timesteps: int, dt: float) -> Dict[str, float]:
-    return {"Alpha": float(np.exp(-dt / tau_mem)), "Beta": float(np.exp(-dt / tau_syn)),
-            "TauM": float(tau_mem), "Vthresh": float(v_thresh), "Vreset": float(v_reset),
-            "CouplingK": float(tau_syn / (tau_mem - tau_syn)), "MaxSpikes": int(max_spikes),
-            "NumSteps": int(example_timesteps), "Backward": 0}
+def _add_buffer(model: NeuronModel, max_spikes: int, example_timesteps: int, batch_size: int,
+                num_neurons: int, with_current: bool) -> None:
+    """Parameters, variables and buffers every replaying neuron needs."""
+    model.add_param("MaxSpikes", int(max_spikes), "int")
+    model.add_param("NumSteps", int(example_timesteps), "int")
+    model.add_param("Backward", 0, "int", dynamic=True)
+    for name, type_ in _BUFFER_VARS:
+        model.add_var(name, 0, type_)
+    size = int(batch_size) * int(num_neurons) * int(max_spikes)
+    model.add_egp("RingStep", "int*", np.zeros(size, dtype=np.int32))
+    if with_current:
+        model.add_egp("RingI", "scalar*", np.zeros(size))
 
 
-_LIF_PARAM_DECLS = [("Alpha", "scalar"), ("Beta", "scalar"), ("TauM", "scalar"),
-                    ("Vthresh", "scalar"), ("Vreset", "scalar"), ("CouplingK", "scalar"),
-                    ("MaxSpikes", "int"), ("NumSteps", "int"), ("Backward", "int")]
 _BUFFER_VARS = [("SpikeCount", "int"), ("Dropped", "int"), ("ReadPos", "int"),
                 ("BackSpike", "uint8_t")]
-_BUFFER_EGPS = [("RingStep", "int*"), ("RingI", "scalar*")]
 
 
-def lif_model(relative_reset: bool, first_spike_output: bool, regularised: bool):
+def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v_init,
+              relative_reset: bool, first_spike_output: bool, regularised: bool,
+              max_spikes: int, example_timesteps: int, dt: float, batch_size: int,
+              num_neurons: int) -> NeuronModel:
     """LIF neuron (hidden, or output with a first-spike-time loss) with its adjoint.
 
     Parameters
     ----------
+    tau_mem, tau_syn, v_thresh, v_reset
+        Membrane and synapse time constants [ms], threshold and reset voltage.
+    v_init
+        Initial ``V`` (engine value: number, array or ``init_var``).
     relative_reset
         Subtract ``Vthresh - Vreset`` on a spike instead of setting ``Vreset`` (the gradient is
         the same: in continuous time both resets land on ``Vreset``).
@@ -90,28 +99,35 @@ def lif_model(relative_reset: bool, first_spike_output: bool, regularised: bool)
     regularised
         Add the per-neuron surrogate regularisation jump ``RegJump`` (shared across the batch,
         written by the host between the phases).
-
-    Returns
-    -------
-    (model, initial var values)
+    max_spikes, example_timesteps, dt, batch_size, num_neurons
+        Buffer size per neuron, steps per example, timestep, batch and population sizes.
     """
-    variables = [("V", "scalar"), ("LambdaV", "scalar"), ("LambdaI", "scalar")] + _BUFFER_VARS
-    values = {"V": 0.0, "LambdaV": 0.0, "LambdaI": 0.0, "SpikeCount": 0, "Dropped": 0,
-              "ReadPos": 0, "BackSpike": 0}
+    name = "EventPropLIF" + ("FirstSpike" if first_spike_output else "") + \
+        ("Reg" if regularised else "") + ("Relative" if relative_reset else "")
+    model = NeuronModel(name, output_var_name="V")
+    model.add_param("Alpha", float(np.exp(-dt / tau_mem)))
+    model.add_param("Beta", float(np.exp(-dt / tau_syn)))
+    model.add_param("TauM", float(tau_mem))
+    model.add_param("Vthresh", float(v_thresh))
+    model.add_param("Vreset", float(v_reset))
+    model.add_param("CouplingK", float(tau_syn / (tau_mem - tau_syn)))
+    model.add_var("V", v_init)
+    model.add_var("LambdaV", 0.0)
+    model.add_var("LambdaI", 0.0)
+    _add_buffer(model, max_spikes, example_timesteps, batch_size, num_neurons, True)
+    model.additional_input_vars.append(("RevISyn", "scalar", 0.0))
     first_code = ""
     jump_extra = ""
     if first_spike_output:
-        variables += [("FirstStep", "int"), ("DLdtFirst", "scalar")]
-        values.update(FirstStep=-1, DLdtFirst=0.0)
+        model.add_var("FirstStep", -1, "int")
+        model.add_var("DLdtFirst", 0.0)
         first_code = "if (FirstStep < 0) { FirstStep = stepNow; }\n"
         jump_extra += "if (m == FirstStep) { dLdt += DLdtFirst; }\n"
     reg_code = ""
     if regularised:
-        variables.append(("RegJump", "scalar", VarAccess.READ_ONLY))
-        values["RegJump"] = 0.0
+        model.add_var("RegJump", 0.0, "scalar", VarAccess.READ_ONLY)
         reg_code = "LambdaV += RegJump;\n"
-    reset = "V -= (Vthresh - Vreset);" if relative_reset else "V = Vreset;"
-    sim_code = _INDICES + f"""
+    model.code["sim_code"] = _INDICES + f"""
 if (Backward == 0) {{
     BackSpike = 0;
     V = (Alpha * V) + ((1.0 - Alpha) * Isyn);
@@ -136,68 +152,62 @@ else {{
     {_FLAG_NEXT}
 }}
 """
-    name = "EventPropLIF" + ("FirstSpike" if first_spike_output else "") + \
-        ("Reg" if regularised else "") + ("Relative" if relative_reset else "")
-    model = create_neuron_model(
-        name, params=_LIF_PARAM_DECLS, vars=variables, sim_code=sim_code,
-        threshold_condition_code="Backward == 0 && V >= Vthresh", reset_code=reset,
-        extra_global_params=_BUFFER_EGPS, additional_input_vars=[("RevISyn", "scalar", 0.0)])
-    return model, values
+    model.code["threshold_condition_code"] = "Backward == 0 && V >= Vthresh"
+    model.code["reset_code"] = "V -= (Vthresh - Vreset);" if relative_reset else "V = Vreset;"
+    return model
 
 
-def lif_params(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float,
-               max_spikes: int, example_timesteps: int, dt: float) -> Dict[str, float]:
-    """Parameter values of :func:`lif_model` (``Backward`` must be made dynamic)."""
-    return _lif_params(tau_mem, tau_syn, v_thresh, v_reset, max_spikes, example_timesteps, dt)
-
-
-def li_model(readout: str, example_timesteps: int, dt: float):
+def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_timesteps: int,
+             dt: float, batch_size: int, num_neurons: int) -> NeuronModel:
     """Leaky-integrator output with its adjoint and the readout's drive.
 
-    ``readout`` is ``"avg_var"``, ``"sum_var"``, ``"avg_var_exp_weight"``, ``"max_var"`` (host
-    writes ``Drive`` = dL/dz per neuron and batch between the phases) or ``"var"`` (host writes
-    ``DriveRing[(batch * K + m) * N + id]`` = dL/dV after step m; forward writes ``RingV``
-    with the same layout).
-
-    Returns
-    -------
-    (model, initial var values, readout var name)
+    ``readout`` is ``"avg_var"``, ``"sum_var"``, ``"avg_var_exp_weight"``, ``"max_var"`` (the
+    host writes ``Drive`` = dL/dz per neuron and batch between the phases; the readout value is
+    ``model.output_var_name``) or ``"var"`` (the host writes
+    ``DriveRing[(batch * K + m) * N + id]`` = dL/dV after step m; the forward pass writes
+    ``RingV`` with the same layout).
     """
     K = int(example_timesteps)
-    variables = [("V", "scalar"), ("LambdaV", "scalar"), ("LambdaI", "scalar")]
-    values = {"V": 0.0, "LambdaV": 0.0, "LambdaI": 0.0}
-    egps = []
+    model = NeuronModel(f"EventPropLI_{readout}")
+    model.add_param("Alpha", float(np.exp(-dt / tau_mem)))
+    model.add_param("Beta", float(np.exp(-dt / tau_syn)))
+    model.add_param("CouplingK", float(tau_syn / (tau_mem - tau_syn)))
+    model.add_param("NumSteps", K, "int")
+    model.add_param("Backward", 0, "int", dynamic=True)
+    model.add_var("V", v_init)
+    model.add_var("LambdaV", 0.0)
+    model.add_var("LambdaI", 0.0)
     ring_index = "((int)batch * NumSteps + STEP) * (int)num_neurons + (int)id"
     if readout == "var":
-        egps = [("RingV", "scalar*"), ("DriveRing", "scalar*")]
+        size = int(batch_size) * K * int(num_neurons)
+        model.add_egp("RingV", "scalar*", np.zeros(size))
+        model.add_egp("DriveRing", "scalar*", np.zeros(size))
         forward = f"RingV[{ring_index.replace('STEP', 'stepNow')}] = V;"
         drive = f"LambdaV += DriveRing[{ring_index.replace('STEP', 'm')}];"
-        out_var = "V"
+        model.output_var_name = "V"
     else:
-        variables.append(("Drive", "scalar"))
-        values["Drive"] = 0.0
+        model.add_var("Drive", 0.0)
         if readout == "max_var":
-            variables += [("VMax", "scalar"), ("VMaxStep", "int")]
-            values.update(VMax=-1e30, VMaxStep=-1)
+            model.add_var("VMax", -1e30)
+            model.add_var("VMaxStep", -1, "int")
             forward = "if (V > VMax) { VMax = V; VMaxStep = stepNow; }"
             drive = "if (m == VMaxStep) { LambdaV += Drive; }"
-            out_var = "VMax"
+            model.output_var_name = "VMax"
         else:
-            variables.append(("VReadout", "scalar"))
-            values["VReadout"] = 0.0
+            model.add_var("VReadout", 0.0)
             if readout == "sum_var":
                 weight = "1.0"
             elif readout == "avg_var":
                 weight = f"{1.0 / K!r}"
             elif readout == "avg_var_exp_weight":
                 # mlGeNN weighs step m's V by exp(-t / T), t = m dt the step's start time
-                weight = f"(exp(-(scalar)STEP * {dt / (K * dt)!r}) * {1.0 / K!r})"
+                weight = f"(exp(-(scalar)STEP * {1.0 / K!r}) * {1.0 / K!r})"
             else:
                 raise ValueError(f"unknown readout {readout!r}")
             forward = f"VReadout += {weight.replace('STEP', 'stepNow')} * V;"
             drive = f"LambdaV += {weight.replace('STEP', 'm')} * Drive;"
-            out_var = "VReadout"
-    sim_code = f"""
+            model.output_var_name = "VReadout"
+    model.code["sim_code"] = f"""
 const int stepNow = (int)round(t / dt);
 if (Backward == 0) {{
     V = (Alpha * V) + ((1.0 - Alpha) * Isyn);
@@ -209,92 +219,79 @@ else {{
     {_COSTATE_STEP}
 }}
 """
-    model = create_neuron_model(
-        f"EventPropLI_{readout}",
-        params=[("Alpha", "scalar"), ("Beta", "scalar"), ("CouplingK", "scalar"),
-                ("NumSteps", "int"), ("Backward", "int")],
-        vars=variables, sim_code=sim_code, extra_global_params=egps)
-    return model, values, out_var
+    return model
 
 
-def li_params(tau_mem: float, tau_syn: float, example_timesteps: int, dt: float):
-    """Parameter values of :func:`li_model`."""
-    return {"Alpha": float(np.exp(-dt / tau_mem)), "Beta": float(np.exp(-dt / tau_syn)),
-            "CouplingK": float(tau_syn / (tau_mem - tau_syn)), "NumSteps": int(example_timesteps),
-            "Backward": 0}
-
-
-def replay_source_code() -> Tuple[str, str]:
-    """(forward, backward) code that gives any spiking source (e.g. an input) a spike buffer.
-
-    Insert the forward part where the neuron spikes (it uses ``stepNow``, ``ringBase``) and the
-    backward part as the neuron's whole backward step. Needs :data:`REPLAY_VARS`,
-    :data:`REPLAY_EGPS` and params ``MaxSpikes``, ``NumSteps``, ``Backward``.
-    """
+def add_replay(model: NeuronModel, max_spikes: int, example_timesteps: int, batch_size: int,
+               num_neurons: int) -> NeuronModel:
+    """Give a spiking source without costates (an input population) a spike buffer so its
+    outgoing synapses accumulate weight gradients backwards. The model's own code runs only in
+    the forward phase."""
+    _add_buffer(model, max_spikes, example_timesteps, batch_size, num_neurons, False)
+    store = _STORE_SPIKE.replace("RingI[ringBase + SpikeCount] = Isyn;", "")
     backward = _START_READ + """
 if (ReadPos > 0 && RingStep[ringBase + ReadPos - 1] == m) {
     ReadPos--;
 }
 """ + _FLAG_NEXT
-    return _STORE_SPIKE.replace("RingI[ringBase + SpikeCount] = Isyn;", ""), backward
-
-
-REPLAY_VARS = _BUFFER_VARS
-REPLAY_EGPS = [("RingStep", "int*")]
-
-
-def raster_input_model():
-    """Input replaying a spike raster EGP ``Raster[(batch * K + step) * N + id]`` (0/1), with
-    the spike buffer EventProp needs to replay its spikes backwards."""
-    store, backward = replay_source_code()
-    sim_code = _INDICES + f"""
+    sim = model.code["sim_code"] or ""
+    model.code["sim_code"] = _INDICES + f"""
 if (Backward == 0) {{
     BackSpike = 0;
-    if (Raster[((int)batch * NumSteps + stepNow) * (int)num_neurons + (int)id] > 0.5f) {{
-        {store}
+    {{
+{sim}
     }}
 }}
 else {{
     {backward}
 }}
 """
-    model = create_neuron_model(
-        "EventPropRasterInput",
-        params=[("MaxSpikes", "int"), ("NumSteps", "int"), ("Backward", "int")],
-        vars=REPLAY_VARS, sim_code=sim_code,
-        threshold_condition_code=("Backward == 0 && Raster[((int)batch * NumSteps + "
-                                  "(int)round(t / dt)) * (int)num_neurons + (int)id] > 0.5f"),
-        extra_global_params=REPLAY_EGPS + [("Raster", "scalar*")])
-    values = {"SpikeCount": 0, "Dropped": 0, "ReadPos": 0, "BackSpike": 0}
-    return model, values
+    threshold = model.code["threshold_condition_code"]
+    model.code["threshold_condition_code"] = f"(Backward == 0) && ({threshold})"
+    model.code["reset_code"] = "{\n" + _INDICES + store + "}\n" + (model.code["reset_code"] or "")
+    return model
 
 
-def exponential_psm():
+def raster_input_model(max_spikes: int, example_timesteps: int, batch_size: int,
+                       num_neurons: int) -> NeuronModel:
+    """Input replaying a spike raster EGP ``Raster[(batch * K + step) * N + id]`` (0/1)."""
+    model = NeuronModel("EventPropRasterInput")
+    model.add_egp("Raster", "scalar*", np.zeros(int(batch_size) * int(example_timesteps)
+                                                * int(num_neurons)))
+    model.code["threshold_condition_code"] = (
+        "Raster[((int)batch * NumSteps + (int)round(t / dt)) * (int)num_neurons + (int)id] > 0.5")
+    return add_replay(model, max_spikes, example_timesteps, batch_size, num_neurons)
+
+
+def exponential_psm(tau_syn: float, dt: float) -> SynapseModel:
     """Exponential current with ``scale_i``: inject ``IScale * inSyn``, then decay by ``Beta``."""
-    return create_postsynaptic_model(
-        "EventPropExpCurr", params=[("IScale", "scalar"), ("Beta", "scalar")],
-        sim_code="injectCurrent(IScale * inSyn);\ninSyn *= Beta;")
-
-
-def exponential_psm_params(tau_syn: float, dt: float) -> Dict[str, float]:
     beta = float(np.exp(-dt / tau_syn))
-    return {"IScale": float((tau_syn / dt) * (1.0 - beta)), "Beta": beta}
+    model = SynapseModel("EventPropExpCurr")
+    model.add_param("IScale", float((tau_syn / dt) * (1.0 - beta)))
+    model.add_param("Beta", beta)
+    model.code["sim_code"] = "injectCurrent(IScale * inSyn);\ninSyn *= Beta;"
+    return model
 
 
-def weight_update_model(source_spiking_lif: bool):
+def weight_update_model(source_spiking_lif: bool, tau_syn_post: float, tau_mem_post: float,
+                        weight, weight_access=VarAccess.READ_WRITE) -> WeightUpdateModel:
     """Trainable synapse: forward ``addToPost(g)``; backward, on the source's replayed spikes,
     ``Gradient += LambdaI_post`` and, for LIF sources, the arrival term into the source's
-    ``RevISyn`` (DERIVATION §4)."""
+    ``RevISyn`` (DERIVATION §4). The neuron var refs ``BackSpike_pre``, ``LambdaI_post`` and
+    ``LambdaV_post`` are bound once the groups exist."""
+    model = WeightUpdateModel("EventPropSynapse" + ("Feedback" if source_spiking_lif else ""))
+    model.add_param("InvTauSynPost", 1.0 / float(tau_syn_post))
+    model.add_param("InvTauMemPost", 1.0 / float(tau_mem_post))
+    model.add_var("g", weight, "scalar", weight_access)
+    model.add_var("Gradient", 0.0)
+    model.pre_neuron_var_refs["BackSpike_pre"] = ("uint8_t", VarAccessMode.READ_ONLY, None)
+    model.post_neuron_var_refs["LambdaI_post"] = ("scalar", VarAccessMode.READ_ONLY, None)
+    model.post_neuron_var_refs["LambdaV_post"] = ("scalar", VarAccessMode.READ_ONLY, None)
+    model.code["pre_spike_syn_code"] = "addToPost(g);"
+    model.code["pre_event_threshold_condition_code"] = "BackSpike_pre != 0"
     code = "Gradient += LambdaI_post;\n"
     if source_spiking_lif:
-        code += "addToPre(g * ((LambdaI_post * InvTauSynPost) - (LambdaV_post * InvTauMemPost)));\n"
-    return create_weight_update_model(
-        "EventPropSynapse" + ("Feedback" if source_spiking_lif else ""),
-        params=[("InvTauSynPost", "scalar"), ("InvTauMemPost", "scalar")],
-        vars=[("g", "scalar", VarAccess.READ_ONLY), ("Gradient", "scalar")],
-        pre_neuron_var_refs=[("BackSpike_pre", "uint8_t", VarAccessMode.READ_ONLY)],
-        post_neuron_var_refs=[("LambdaI_post", "scalar", VarAccessMode.READ_ONLY),
-                              ("LambdaV_post", "scalar", VarAccessMode.READ_ONLY)],
-        pre_spike_syn_code="addToPost(g);",
-        pre_event_threshold_condition_code="BackSpike_pre != 0",
-        pre_event_syn_code=code)
+        code += ("addToPre(g * ((LambdaI_post * InvTauSynPost) - "
+                 "(LambdaV_post * InvTauMemPost)));\n")
+    model.code["pre_event_syn_code"] = code
+    return model

@@ -13,7 +13,7 @@ import numpy as np
 
 import reference_discrete as D
 from ml_genn.backends.cpu import CPUBackend
-from ml_genn.engine import ModelSpec, create_var_ref, init_postsynaptic, init_weight_update
+from ml_genn.engine import ModelSpec, create_var_ref
 from ml_genn_eventprop import engine_models as EM
 
 
@@ -41,47 +41,34 @@ class EngineNet:
             taus[c.tgt] = net.pops[c.tgt].tau_syn
         self.groups = []
         for p, pop in enumerate(net.pops):
-            name = f"pop{p}"
             if pop.kind == "input":
-                model, values = EM.raster_input_model()
-                g = spec.add_neuron_population(name, pop.n, model,
-                                               {"MaxSpikes": max_spikes, "NumSteps": K,
-                                                "Backward": 0}, values)
-                g.extra_global_params["Raster"].set_init_values(np.zeros(batch_size * K * pop.n))
+                model = EM.raster_input_model(max_spikes, K, batch_size, pop.n)
             elif pop.kind == "lif":
-                first = (p == out_pop)
-                model, values = EM.lif_model(False, first, False)
-                g = spec.add_neuron_population(
-                    name, pop.n, model,
-                    EM.lif_params(pop.tau_mem, pop.tau_syn, pop.v_thresh, pop.v_reset, max_spikes,
-                                  K, dt), values)
-                g.extra_global_params["RingI"].set_init_values(np.zeros(batch_size * pop.n * max_spikes))
+                model = EM.lif_model(pop.tau_mem, pop.tau_syn, pop.v_thresh, pop.v_reset, 0.0,
+                                     False, p == out_pop, False, max_spikes, K, dt, batch_size,
+                                     pop.n)
             else:
-                model, values, self.out_var = EM.li_model(readout, K, dt)
-                g = spec.add_neuron_population(name, pop.n, model,
-                                               EM.li_params(pop.tau_mem, pop.tau_syn, K, dt), values)
-                if readout == "var":
-                    for e in ("RingV", "DriveRing"):
-                        g.extra_global_params[e].set_init_values(np.zeros(batch_size * K * pop.n))
-            if pop.kind != "li":
-                g.extra_global_params["RingStep"].set_init_values(
-                    np.zeros(batch_size * pop.n * max_spikes, dtype=np.int32))
-            g.set_param_dynamic("Backward")
+                model = EM.li_model(readout, pop.tau_mem, pop.tau_syn, 0.0, K, dt, batch_size,
+                                    pop.n)
+                self.out_var = model.output_var_name
+            engine_model, params, values = model.build()
+            g = spec.add_neuron_population(f"pop{p}", pop.n, engine_model, params, values)
+            model.apply_to_group(g)
             self.groups.append(g)
         for c_idx, c in enumerate(net.conns):
             assert c.d is None or np.all(c.delays() == 0), "harness: no delays yet"
             src, tgt = self.groups[c.src], self.groups[c.tgt]
             post = net.pops[c.tgt]
-            wu = EM.weight_update_model(net.pops[c.src].kind == "lif")
-            s = spec.add_synapse_population(
-                f"conn{c_idx}", "DENSE", src, tgt,
-                init_weight_update(wu, {"InvTauSynPost": 1.0 / post.tau_syn,
-                                        "InvTauMemPost": 1.0 / post.tau_mem},
-                                   {"g": c.w.reshape(-1), "Gradient": 0.0},
-                                   pre_var_refs={"BackSpike_pre": create_var_ref(src, "BackSpike")},
-                                   post_var_refs={"LambdaI_post": create_var_ref(tgt, "LambdaI"),
-                                                  "LambdaV_post": create_var_ref(tgt, "LambdaV")}),
-                init_postsynaptic(EM.exponential_psm(), EM.exponential_psm_params(post.tau_syn, dt)))
+            wu = EM.weight_update_model(net.pops[c.src].kind == "lif", post.tau_syn, post.tau_mem,
+                                        c.w.reshape(-1))
+            wu_init = wu.build()
+            wu_init.pre_var_refs["BackSpike_pre"] = create_var_ref(src, "BackSpike")
+            wu_init.post_var_refs["LambdaI_post"] = create_var_ref(tgt, "LambdaI")
+            wu_init.post_var_refs["LambdaV_post"] = create_var_ref(tgt, "LambdaV")
+            psm = EM.exponential_psm(post.tau_syn, dt)
+            s = spec.add_synapse_population(f"conn{c_idx}", "DENSE", src, tgt, wu_init, psm.build())
+            wu.apply_to_group(s)
+            psm.apply_to_group(s)
             if net.pops[c.src].kind == "lif":
                 s.pre_target_var = "RevISyn"
         self.rt = CPUBackend().build(spec).load()
