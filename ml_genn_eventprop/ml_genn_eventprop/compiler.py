@@ -5,12 +5,15 @@ See ``DERIVATION.md`` for the algorithm and ``DESIGN_NOTES.md`` for its engine m
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
 
 from ml_genn.compilers import Compiler
 from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, LeakyIntegrateFireInput
 from ml_genn.synapses import Exponential
 
+from . import engine_models as EM
 from .network_plan import NetworkPlan, plan_network
 
 #: Network default parameters EventProp's gradients assume (mlGeNN's): absolute reset, no
@@ -138,13 +141,106 @@ class EventPropCompiler(Compiler):
         return plan_network(network, self.losses, self.per_timestep_loss,
                             self.delay_learn_conns)
 
-    def compile(self, network: Any, name: str = "", **kwargs: Any) -> Any:
-        """Check ``network``, build its forward and backward engine models and load them.
-
-        Returns
-        -------
-        The compiled training network (``train``/``evaluate`` as core's training loop).
-        """
+    # ------------------------------------------------------------------ compiler hooks
+    def pre_compile(self, network: Any, model_spec: Any, **kwargs: Any) -> "EventPropState":
+        from ml_genn.optimisers import Optimiser
+        from ml_genn.utils.module import get_object
         plan = self.plan(network)
-        from .build import build_compiled_network
-        return build_compiled_network(self, network, plan, name, **kwargs)
+        optimiser = get_object(self.optimiser, Optimiser, "EventPropCompiler optimiser",
+                               "optimiser")
+        return EventPropState(plan, optimiser)
+
+    def build_neuron_model(self, pop: Any, model: Any, state: "EventPropState") -> Any:
+        from ml_genn.utils.model import engine_value
+        plan = state.plan.populations[pop]
+        sizes = dict(example_timesteps=self.example_timesteps, batch_size=self.batch_size,
+                     num_neurons=pop.num_neurons)
+        if plan.role == "input":
+            return EM.add_replay(model, self.max_spikes, **sizes)
+        neuron = pop.neuron
+        if plan.role == "output_li":
+            return EM.li_model(plan.readout, plan.tau_mem, plan.tau_syn, engine_value(neuron.v),
+                               dt=self.dt, **sizes)
+        return EM.lif_model(plan.tau_mem, plan.tau_syn, float(neuron.v_thresh),
+                            float(neuron.v_reset), engine_value(neuron.v), neuron.relative_reset,
+                            plan.role == "output_lif",
+                            plan.role == "hidden" and self.regulariser_enabled,
+                            self.max_spikes, dt=self.dt, **sizes)
+
+    def build_synapse_model(self, conn: Any, model: Any, state: "EventPropState") -> Any:
+        return EM.exponential_psm(state.plan.populations[conn.target].tau_syn, self.dt)
+
+    def weight_access(self, conn: Any, state: "EventPropState") -> Any:
+        # Optimiser custom updates may only write per-batch variables (see on_load)
+        from ml_genn.engine import VarAccess
+        return VarAccess.READ_WRITE
+
+    def build_weight_update_model(self, conn: Any, connect_snippet: Any,
+                                  state: "EventPropState") -> Any:
+        from ml_genn.engine import VarAccess
+        from .errors import UnsupportedNetworkError
+        from ml_genn.utils.value import is_value_constant
+        delay = connect_snippet.delay
+        no_delay = delay is None or (is_value_constant(delay) and delay == 0)
+        if conn in self.delay_learn_conns or not no_delay:
+            raise UnsupportedNetworkError(
+                f"Connection '{conn.name}' has synaptic delays; EventPropCompiler does not run "
+                f"delayed connections on the engine yet (the derivation and reference support "
+                f"them, see DERIVATION.md §4-5); use delay=0")
+        target = state.plan.populations[conn.target]
+        source = state.plan.populations[conn.source]
+        state.trained.append(conn)
+        return EM.weight_update_model(source.role in ("hidden", "output_lif"), target.tau_syn,
+                                      target.tau_mem, connect_snippet.weight, VarAccess.READ_WRITE)
+
+    def add_custom_updates(self, model_spec: Any, state: "EventPropState",
+                           neuron_groups: Dict[Any, Any], synapse_groups: Dict[Any, Any]) -> None:
+        from ml_genn.engine import CustomUpdateVarAccess, create_var_ref, create_wu_var_ref
+        from ml_genn.utils.model import CustomUpdateModel
+        for conn in state.trained:
+            sg = synapse_groups[conn]
+            source, target = neuron_groups[conn.source], neuron_groups[conn.target]
+            sg.wu_init.pre_var_refs["BackSpike_pre"] = create_var_ref(source, "BackSpike")
+            sg.wu_init.post_var_refs["LambdaI_post"] = create_var_ref(target, "LambdaI")
+            sg.wu_init.post_var_refs["LambdaV_post"] = create_var_ref(target, "LambdaV")
+            if state.plan.populations[conn.source].role in ("hidden", "output_lif"):
+                sg.pre_target_var = "RevISyn"
+            # Drives already carry 1/n, so the batch *sum* is the batch-mean loss's gradient
+            reduce = CustomUpdateModel("EventPropGradientReduce")
+            reduce.add_var_ref("Gradient", create_wu_var_ref(sg, "Gradient"))
+            reduce.add_var("ReducedGradient", 0.0, "scalar", CustomUpdateVarAccess.REDUCE_BATCH_SUM)
+            reduce.code["update_code"] = "ReducedGradient = Gradient;\nGradient = 0.0;"
+            reduce_group = reduce.add_to_model(model_spec, f"{sg.name}_reduce",
+                                               "GradientBatchReduce")
+            learn = state.optimiser.get_model(create_var_ref(reduce_group, "ReducedGradient"),
+                                              create_wu_var_ref(sg, "g"), False)
+            learn.add_to_model(model_spec, f"{sg.name}_learn", "GradientLearn")
+            state.optimiser_updates.append(f"{sg.name}_learn")
+
+    def create_compiled_network(self, built_model: Any, neuron_populations: Dict[Any, str],
+                                connection_populations: Dict[Any, str],
+                                state: "EventPropState") -> Any:
+        from ml_genn.callbacks import CustomUpdateOnBatchEnd
+        from .compiled_network import CompiledEventPropNetwork, EventPropStats
+        plan = state.plan
+        stats = EventPropStats()
+        inputs = [p for p, q in plan.populations.items() if q.role == "input"]
+        outputs = [q.population for q in plan.outputs]
+        return CompiledEventPropNetwork(
+            built_model, neuron_populations, connection_populations, self.connect_snippets,
+            self.example_timesteps, losses={q.population: q.loss.obj for q in plan.outputs},
+            optimisers=[(state.optimiser, state.optimiser_updates)], inputs=inputs,
+            outputs=outputs,
+            base_train_callbacks=[stats, CustomUpdateOnBatchEnd("GradientBatchReduce"),
+                                  CustomUpdateOnBatchEnd("GradientLearn")],
+            compiler=self, plan=plan, stats=stats, trained_connections=list(state.trained))
+
+
+class EventPropState:
+    """What the compiler hooks share while one network is compiled."""
+
+    def __init__(self, plan: NetworkPlan, optimiser: Any):
+        self.plan = plan
+        self.optimiser = optimiser
+        self.trained: List[Any] = []
+        self.optimiser_updates: List[str] = []

@@ -1,0 +1,186 @@
+"""The compiled EventProp network: core's training loop plus a backward phase per batch."""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from ml_genn.callbacks import Callback
+from ml_genn.compilers.compiled_training_network import CompiledTrainingNetwork
+
+from . import output_gradients as OG
+from .errors import SpikeBufferOverflowError
+from .network_plan import NetworkPlan
+
+
+class EventPropStats(Callback):
+    """Keeps each batch's loss and spike-count regularisation terms (``cb_data["eventprop"]``).
+
+    Data: ``{"loss": {output name: [per batch]}, "spike_reg": {hidden name: [per batch]},
+    "mean_spikes": {hidden name: [per batch]}}``.
+    """
+
+    def __init__(self):
+        self.data: Dict[str, Dict[str, List[float]]] = {"loss": {}, "spike_reg": {},
+                                                        "mean_spikes": {}}
+
+    def record(self, kind: str, name: str, value: float) -> None:
+        self.data[kind].setdefault(name, []).append(float(value))
+
+    def get_data(self):
+        return "eventprop", self.data
+
+
+class CompiledEventPropNetwork(CompiledTrainingNetwork):
+    """A network compiled by :class:`~ml_genn_eventprop.compiler.EventPropCompiler`.
+
+    ``train`` and ``evaluate`` behave as core's; each training batch runs ``example_timesteps``
+    forward steps, computes the losses' drives on the host, runs ``example_timesteps`` backward
+    steps and lets the optimiser custom updates (base callbacks) apply the gradients.
+    """
+
+    def __init__(self, *args: Any, compiler: Any, plan: NetworkPlan, stats: EventPropStats,
+                 trained_connections: List[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.compiler = compiler
+        self.plan = plan
+        self.stats = stats
+        self.trained_connections = list(trained_connections)
+        self.last_losses: Dict[Any, float] = {}
+        self.last_dropped: Dict[Any, int] = {}
+
+    # ------------------------------------------------------------------ loading
+    def on_load(self) -> None:
+        # Weights have one engine copy per batch element (custom updates may only write
+        # per-batch variables); an initializer drew each copy, so make them all the first one
+        for conn in self.trained_connections:
+            g = self.connection_populations[conn].vars["g"].view
+            if g.ndim > 1:
+                g[...] = g[0]
+        super().on_load()
+
+    # ------------------------------------------------------------------ phases
+    def _set_phase(self, backward: int) -> None:
+        for pop, plan in self.plan.populations.items():
+            self.neuron_populations[pop].set_dynamic_param_value("Backward", backward)
+        self.reset_time()
+
+    def get_readout(self, outputs: Any) -> Any:
+        if isinstance(outputs, (list, tuple)):
+            return [self.get_readout(o) for o in outputs]
+        pop = getattr(outputs, "population", outputs)
+        pop = pop() if callable(pop) and not hasattr(pop, "neuron") else pop
+        plan = self.plan.populations[pop]
+        group = self.neuron_populations[pop]
+        shape = (self.batch_size,) + tuple(pop.shape)
+        if plan.role == "output_lif":
+            first = group.vars["FirstStep"].view
+            times = (first + 1) * self.compiler.dt
+            no_spike = -float(np.finfo(np.float32).max)
+            return np.where(first >= 0, -times, no_spike).reshape(shape)
+        if plan.readout == "var":
+            ring = group.extra_global_params["RingV"].view
+            return ring.reshape(self.batch_size, self.example_timesteps, -1)[:, -1].reshape(shape)
+        return np.array(group.vars[self._readout_var(pop)].view).reshape(shape)
+
+    def _readout_var(self, pop: Any) -> str:
+        return {"max_var": "VMax"}.get(self.plan.populations[pop].readout, "VReadout")
+
+    # ------------------------------------------------------------------ host-side loss
+    def _first_spike_times(self, pop: Any, n: int) -> np.ndarray:
+        first = self.neuron_populations[pop].vars["FirstStep"].view[:n].reshape(n, -1)
+        return np.where(first >= 0, (first + 1) * self.compiler.dt, np.inf)
+
+    def _drive_outputs(self, y: Dict[Any, Any], n: int) -> None:
+        c, K, B = self.compiler, self.example_timesteps, self.batch_size
+        for pop, target in y.items():
+            plan = self.plan.populations[pop]
+            group = self.neuron_populations[pop]
+            loss_name = plan.loss.name
+            if plan.role == "output_lif":
+                t = self._first_spike_times(pop, n)
+                labels = np.asarray(target[:n]).astype(int)
+                duration = K * c.dt
+                if loss_name == "sparse_categorical_crossentropy":
+                    loss, grad = OG.first_spike_crossentropy(t, labels, c.softmax_temperature,
+                                                             c.ttfs_alpha, duration)
+                else:
+                    loss, grad = OG.first_spike_relative_mse(t, labels, plan.loss.delta, duration)
+                drive = np.zeros((B, grad.shape[1]))
+                drive[:n] = grad
+                group.vars["DLdtFirst"].view[...] = drive
+            elif plan.readout == "var":
+                ring = group.extra_global_params["RingV"].view.reshape(B, K, -1)
+                if loss_name == "mean_square_error":
+                    target = np.asarray(target[:n], dtype=float).reshape(n, K, -1)
+                    loss, grad = OG.mean_square_error(ring[:n], target)
+                else:
+                    loss, grad = OG.per_timestep_crossentropy(
+                        ring[:n], np.asarray(target[:n]).astype(int))
+                drive = np.zeros_like(ring)
+                drive[:n] = grad
+                group.extra_global_params["DriveRing"].view[:] = drive.reshape(-1)
+            else:
+                z = np.array(group.vars[self._readout_var(pop)].view[:n]).reshape(n, -1)
+                loss, grad = OG.crossentropy(z, np.asarray(target[:n]).astype(int))
+                drive = np.zeros((B, grad.shape[1]))
+                drive[:n] = grad
+                group.vars["Drive"].view[...] = drive
+            self.last_losses[pop] = loss
+            self.stats.record("loss", pop.name, loss)
+
+    def _regularise(self, n: int) -> None:
+        c = self.compiler
+        for plan in self.plan.hidden:
+            pop = plan.population
+            counts = self.neuron_populations[pop].vars["SpikeCount"].view[:n].reshape(n, -1)
+            mean = counts.mean(axis=0)
+            excess = mean - c.reg_nu_upper
+            strength = np.where(excess > 0.0, c.reg_lambda_upper, c.reg_lambda_lower)
+            self.stats.record("mean_spikes", pop.name, float(mean.mean()))
+            self.stats.record("spike_reg", pop.name, float(0.5 * np.sum(strength * excess ** 2)))
+            if c.regulariser_enabled:
+                self.neuron_populations[pop].vars["RegJump"].view[...] = strength * excess / n
+
+    def _check_buffers(self, batch: int, n: int) -> None:
+        c = self.compiler
+        for pop, plan in self.plan.populations.items():
+            if plan.role == "output_li":
+                continue
+            group = self.neuron_populations[pop]
+            dropped = int(np.sum(group.vars["Dropped"].view[:n]))
+            self.last_dropped[pop] = dropped
+            if dropped == 0:
+                continue
+            busiest = int(np.max(group.vars["SpikeCount"].view[:n]))
+            message = (f"EventPropCompiler: Population '{pop.name}' emitted more spikes than its "
+                       f"buffer holds (max_spikes={c.max_spikes}) in batch {batch}: {dropped} "
+                       f"spikes were left out of the backward pass; its busiest neuron fired "
+                       f"{busiest} times, so pass max_spikes >= {busiest}")
+            if c.strict_buffer_checking:
+                raise SpikeBufferOverflowError(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    # ------------------------------------------------------------------ one batch
+    def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: Any,
+                   train: bool) -> None:
+        n = len(next(iter(y.values())))
+        self.reset_batch_state()
+        self._set_phase(0)
+        self.set_input(x)
+        if train:
+            self._set_step()
+        callback_list.on_batch_begin(batch)
+        self.run_example(callback_list)
+        for pop, target in y.items():
+            metrics[pop].update(target, self.get_readout(pop)[:n], None)
+        if train:
+            self._check_buffers(batch, n)
+            self._drive_outputs(y, n)
+            self._regularise(n)
+            self._set_phase(1)
+            self.genn_model.run_timesteps(self.example_timesteps)
+        callback_list.on_batch_end(batch, metrics)
+        if train:
+            self.optimiser_step += 1

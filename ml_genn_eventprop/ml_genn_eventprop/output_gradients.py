@@ -1,0 +1,85 @@
+"""Losses of one batch and their sensitivities to the outputs (DERIVATION.md §3), on the host.
+
+The forward pass leaves each output's readout (or its per-step samples, or first spike steps)
+in engine variables; these functions turn them into the loss value and the drives the backward
+pass injects. All take the ``n`` real examples of a (possibly partial) batch and divide by ``n``
+so the gradients are those of the batch-mean loss.
+"""
+from __future__ import annotations
+
+from typing import Tuple
+
+import numpy as np
+
+
+def _log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    z = z - np.max(z, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def crossentropy(z: np.ndarray, labels: np.ndarray) -> Tuple[float, np.ndarray]:
+    """Sparse categorical crossentropy of logits ``z[n, classes]``: (mean loss, dL/dz)."""
+    n = z.shape[0]
+    log_p = _log_softmax(z)
+    grad = np.exp(log_p)
+    grad[np.arange(n), labels] -= 1.0
+    return float(-np.mean(log_p[np.arange(n), labels])), grad / n
+
+
+def per_timestep_crossentropy(v: np.ndarray, labels: np.ndarray) -> Tuple[float, np.ndarray]:
+    """Crossentropy of ``v[n, K, classes]`` at every step, averaged over steps and examples."""
+    n, k = v.shape[:2]
+    log_p = _log_softmax(v)
+    grad = np.exp(log_p)
+    grad[np.arange(n), :, labels] -= 1.0
+    loss = -np.mean(log_p[np.arange(n), :, labels])
+    return float(loss), grad / (n * k)
+
+
+def mean_square_error(v: np.ndarray, target: np.ndarray) -> Tuple[float, np.ndarray]:
+    """``1/(2K) sum_q sum_i (V - Y)^2`` per example, averaged: (loss, dL/dV)."""
+    n, k = v.shape[:2]
+    err = v - target
+    return float(0.5 * np.sum(err ** 2) / (n * k)), err / (n * k)
+
+
+def first_spike_crossentropy(t: np.ndarray, labels: np.ndarray, temperature: float,
+                             alpha: float, duration: float) -> Tuple[float, np.ndarray]:
+    """Crossentropy of ``-t / temperature`` plus ``alpha / (1.01 T - t_label)``.
+
+    ``t[n, classes]`` are first spike times (inf: no spike, probability 0, no gradient).
+    """
+    n = t.shape[0]
+    spiked = np.isfinite(t)
+    z = np.where(spiked, -t / temperature, -np.inf)
+    rows = np.arange(n)
+    label_spiked = spiked[rows, labels]
+    # An example whose correct neuron is silent has an infinite loss and no spike to carry its
+    # gradient; its loss is reported as that of a spike at the end of the trial
+    z = np.where(~label_spiked[:, None] & (np.arange(t.shape[1]) == labels[:, None]),
+                 -duration / temperature, z)
+    with np.errstate(invalid="ignore"):
+        log_p = _log_softmax(z)
+    p = np.exp(log_p)
+    t_label = np.where(label_spiked, t[rows, labels], duration)
+    horizon = 1.01 * duration
+    loss = -log_p[rows, labels] + alpha / (horizon - t_label)
+    grad = -(p - np.eye(t.shape[1])[labels]) / temperature
+    grad[rows, labels] += alpha / (horizon - t_label) ** 2
+    grad = np.where(spiked, grad, 0.0)
+    return float(np.mean(loss)), grad / n
+
+
+def first_spike_relative_mse(t: np.ndarray, labels: np.ndarray,
+                             delta: float, duration: float) -> Tuple[float, np.ndarray]:
+    """``1/2 sum_{k != y} (t_k - t_y - delta)^2`` (silent neurons count as spiking at T)."""
+    n, c = t.shape
+    rows = np.arange(n)
+    spiked = np.isfinite(t)
+    tt = np.where(spiked, t, duration)
+    r = tt - tt[rows, labels][:, None] - delta
+    r[rows, labels] = 0.0
+    grad = r.copy()
+    grad[rows, labels] = -np.sum(r, axis=1)
+    grad = np.where(spiked, grad, 0.0)
+    return float(np.mean(0.5 * np.sum(r ** 2, axis=1))), grad / n
