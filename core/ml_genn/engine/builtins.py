@@ -53,8 +53,9 @@ def _builtin_toeplitz(kind, params, row, kernel):
 #: "Conv2D": stride-1 cross-correlation of an (ih, iw, ic) input (channels last) with a
 #: (kh, kw, ic, oc) kernel into (oh, ow, oc); implicit zero padding of
 #: ((oh - 1) + kh - ih) // 2 rows (0 for "valid", (kh-1)//2 for "same") and likewise columns.
-#: "AvgPoolConv2D": average pooling (pool_kh x pool_kw windows, strides pool_sh/pool_sw, valid)
-#: of a (pool_ih, pool_iw, pool_ic) input followed by that convolution.
+#: "AvgPoolConv2D": pooling (pool_kh x pool_kw windows, strides pool_sh/pool_sw, valid) of a
+#: (pool_ih, pool_iw, pool_ic) input followed by that convolution. As in GeNN 5 each pool is
+#: *summed*: the caller makes it an average by dividing the kernel by pool_kh * pool_kw.
 TOEPLITZ_CONNECT_INIT_SNIPPETS = {
     "Conv2D": _builtin_toeplitz("Conv2D", ["conv_kh", "conv_kw", "conv_ih", "conv_iw", "conv_ic",
                                            "conv_oh", "conv_ow", "conv_oc"], _conv_row, _conv_kernel),

@@ -399,7 +399,7 @@ class ModelSpec:
             raise ModelSpecError(f"{owner}: unknown {what} {sorted(given)}; declared: {[x.name for x in decls]}")
         return out
 
-    def _target_var(self, owner, decl, ref) -> VarSpec:
+    def _target_var(self, owner, decl, ref, custom_update: bool = False) -> VarSpec:
         g = ref.group
         if g.model_spec is not self:
             raise ModelSpecError(f"{owner}: reference '{decl.name}' points at group '{g.name}' of another model")
@@ -414,7 +414,9 @@ class ModelSpec:
         if canon(target.type) != canon(decl.type):
             raise ModelSpecError(f"{owner}: reference '{decl.name}' has type '{decl.type}' but "
                                  f"{target.description} has type '{target.type}'")
-        if decl.access is VarAccessMode.READ_WRITE and target.read_only:
+        # As in GeNN 5, READ_ONLY means read-only to the *model's* code; custom updates may write
+        # such variables (that is how weights shared across the batch are trained)
+        if decl.access is VarAccessMode.READ_WRITE and target.read_only and not custom_update:
             raise ModelSpecError(f"{owner}: reference '{decl.name}' is READ_WRITE but {target.description} "
                                  f"is read-only; declare the reference VarAccessMode.READ_ONLY")
         return target
@@ -431,7 +433,7 @@ class ModelSpec:
             ref = given.pop(decl.name)
             if not isinstance(ref, R.VarRef):
                 raise ModelSpecError(f"{d}: var_refs['{decl.name}'] must come from create_var_ref/create_wu_var_ref..., got {ref!r}")
-            resolved[decl.name] = (decl, ref, self._target_var(d, decl, ref))
+            resolved[decl.name] = (decl, ref, self._target_var(d, decl, ref, custom_update=True))
         if given:
             raise ModelSpecError(f"{d}: unknown var ref(s) {sorted(given)}; model declares {[r.name for r in m.var_refs]}")
         if not resolved:
@@ -468,6 +470,11 @@ class ModelSpec:
         if c.batched and self.batch_size == 1 and not any(t.batched for _, _, t in resolved.values()):
             c.batched = False
         for name, (decl, ref, t) in resolved.items():
+            if c.batched and decl.access is VarAccessMode.READ_WRITE and not t.batched:
+                # Every batch element would write the one shared copy: a race, not an update
+                raise ModelSpecError(f"{d}: var ref '{name}' is READ_WRITE but {t.description} is shared "
+                                     f"across the batch while this update runs per batch element; "
+                                     f"declare it READ_ONLY, or reduce into it with REDUCE_SUM/REDUCE_MAX")
             if decl.access.reduction is not None:
                 if t.batched:
                     raise ModelSpecError(f"{d}: var ref '{name}' reduces over the batch but {t.description} has a "

@@ -62,9 +62,10 @@ def test_var_ref_to_missing_var_and_type_mismatch_and_read_only():
     ro = create_neuron_model("RO", vars=[("c", "scalar", VarAccess.READ_ONLY)])
     m3 = ModelSpec()
     p3 = m3.add_neuron_population("p", 3, ro, {}, {"c": 1.0})
+    # GeNN 5: READ_ONLY binds the model's own code, not custom updates (which is how weights
+    # shared across the batch are trained); test_engine_custom_update_access.py runs it
     m3.add_custom_update("r", "R", cu, var_refs={"V": create_var_ref(p3, "c")})
-    with pytest.raises(ModelSpecError, match=r"READ_WRITE.*read-only.*VarAccessMode.READ_ONLY"):
-        m3.finalize()
+    m3.finalize()
 
 
 def test_reserved_and_invalid_names_rejected():
