@@ -15,7 +15,7 @@ import numpy as np
 
 from ml_genn.callbacks import CustomUpdateOnBatchEnd
 from ml_genn.compilers import Compiler, CompiledTrainingNetwork
-from ml_genn.engine import CustomUpdateVarAccess, VarAccess, VarAccessMode, create_var_ref, create_wu_var_ref
+from ml_genn.engine import CustomUpdateVarAccess, VarAccessMode, create_var_ref, create_wu_var_ref
 from ml_genn.losses import MeanSquareError
 from ml_genn.optimisers import Adam
 from ml_genn.utils.model import CustomUpdateModel, WeightUpdateModel
@@ -86,13 +86,6 @@ class LMSCompiler(Compiler):
                               "if (t > (0.5 * dt)) { Elig = (Alpha * Elig) + 1.0; }\n"
                               f"Error = (V - YTrue) * Elig / {float(self.example_timesteps)};")
         return model
-
-    def weight_access(self, conn, state):
-        # Custom updates write g, which the engine allows only for read-write variables (see
-        # tests/core/engine/test_needed_by_compilers.py); so g has one copy per batch, updated
-        # identically. Weights must therefore be given as arrays or constants: an initializer
-        # would draw each batch copy differently.
-        return VarAccess.READ_WRITE
 
     def build_weight_update_model(self, conn, snippet, state):
         model = super().build_weight_update_model(conn, snippet, state)

@@ -46,7 +46,7 @@ def test_training_matches_numpy_reference_and_learns(optimiser):
     with compiled:
         metrics, cb = compiled.train({inp: x}, {out: y}, num_epochs=4, shuffle=False,
                                      metrics="mean_square_error", callbacks=[LossAfterBatch()])
-        g = compiled.connection_populations[net.connections[0]].vars["g"].view[0].reshape(5, 2)
+        g = compiled.connection_populations[net.connections[0]].vars["g"].view.reshape(5, 2)
     w_ref, _ = lms_reference(x.astype(float), y.astype(float), np.zeros((5, 2)),
                              np.exp(-1.0 / TAU), T, 4, optimiser, 4, lambda e: np.arange(8))
     np.testing.assert_allclose(g, w_ref, rtol=1e-3, atol=1e-5)
@@ -82,7 +82,7 @@ def test_optimiser_param_schedule_changes_alpha():
     with compiled:
         compiled.train({inp: x}, {out: y}, num_epochs=3, shuffle=False, metrics="mean_square_error",
                        callbacks=[OptimiserParamSchedule("alpha", lambda e, a: 0.2 / (e + 1)), Watch()])
-        g = compiled.connection_populations[net.connections[0]].vars["g"].view[0].reshape(5, 2)
+        g = compiled.connection_populations[net.connections[0]].vars["g"].view.reshape(5, 2)
     assert seen == pytest.approx([0.2, 0.1, 0.2 / 3])
     # Reference: SGD with the scheduled rate
     w = np.zeros((5, 2))
