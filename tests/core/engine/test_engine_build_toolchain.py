@@ -109,3 +109,47 @@ def test_toolchain_probes_report_working_compiler():
     assert isinstance(omp_ok, bool) and omp_detail
     rt = build(_single(LIF, "omp_probe", {"tau_m": 20.0, "v_thresh": 1.0}, {"V": 0.0}))
     assert rt.has_openmp == omp_ok
+
+
+def _noisy_batched_spec(name):
+    """A batched model whose result depends on the RNG and on parallel batch updates."""
+    from conftest import DELTA, STATIC_PULSE
+    from ml_genn.engine import init_postsynaptic, init_var, init_weight_update
+    spec = ModelSpec("float", name)
+    spec.batch_size, spec.seed = 3, 7
+    noise = create_neuron_model("Noise", threshold_condition_code="gennrand_uniform() < 0.3")
+    src = spec.add_neuron_population("src", 20, noise)
+    trg = spec.add_neuron_population("trg", 5, LIF, {"tau_m": 10.0, "v_thresh": 2.0}, {"V": 0.0})
+    spec.add_synapse_population("s", "DENSE", src, trg,
+                                init_weight_update(STATIC_PULSE, vars={"g": init_var("Normal", {"mean": 0.2, "sd": 0.1})}),
+                                init_postsynaptic(DELTA))
+    return spec
+
+
+def test_serial_build_without_openmp_gives_identical_results(monkeypatch):
+    runs = {}
+    for disabled in ("0", "1"):
+        monkeypatch.setenv("ML_GENN_DISABLE_OPENMP", disabled)
+        rt = build(_noisy_batched_spec("serial_fallback"))
+        rt.set_num_threads(2)
+        rt.run_timesteps(50)
+        runs[disabled] = (rt.has_openmp, rt.neuron_populations["trg"].vars["V"].view.copy())
+    assert runs["1"][0] is False
+    assert runs["0"][0] == toolchain.openmp_available()[0]
+    np.testing.assert_array_equal(runs["0"][1], runs["1"][1])
+
+
+def test_native_builds_are_keyed_on_the_target_cpu(monkeypatch):
+    compiler = toolchain.find_c_compiler()
+    native = ["-O3", "-march=native"]
+    identity = toolchain.build_identity(compiler, native)
+    assert toolchain.compiler_version(tuple(compiler)) in identity
+    assert toolchain.native_target(tuple(compiler)) in identity
+    # The same flags on another CPU must not share a cached library
+    monkeypatch.setattr(toolchain, "native_target", lambda c: "some-other-cpu")
+    other = toolchain.build_identity(compiler, native)
+    assert other != identity
+    key = lambda ident: build_cache.cache_key("int x;", compiler, ident, native)
+    assert key(identity) != key(other)
+    # Portable builds do not depend on the CPU at all
+    assert toolchain.build_identity(compiler, ["-O3"]) == toolchain.compiler_version(tuple(compiler))

@@ -7,7 +7,7 @@ from ..backend import Backend
 from .build_cache import build_library
 from .codegen import GeneratedModel, Generator
 from .runtime import Runtime
-from .toolchain import compile_flags, compiler_version, find_c_compiler
+from .toolchain import build_identity, compile_flags, find_c_compiler
 
 
 class BuiltModel:
@@ -62,6 +62,6 @@ class CPUBackend(Backend):
         compiler = find_c_compiler()
         flags = compile_flags(compiler)
         path, compiled = build_library(spec.model_name, generated.source, compiler,
-                                       compiler_version(tuple(compiler)), flags, generated.code_labels,
+                                       build_identity(compiler, flags), flags, generated.code_labels,
                                        generated.block_ends)
         return BuiltModel(spec, generated, path, compiled)

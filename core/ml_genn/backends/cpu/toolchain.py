@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import shlex
 import shutil
 import subprocess
@@ -47,7 +48,10 @@ def find_c_compiler() -> List[str]:
 
 @functools.lru_cache(maxsize=8)
 def compiler_version(compiler: Tuple[str, ...]) -> str:
-    """First line of ``compiler --version`` (part of the build cache key)."""
+    """First line of ``compiler --version`` (part of the build cache key).
+
+    See :func:`build_identity` for the whole of what identifies a build besides its source.
+    """
     try:
         out = subprocess.run(list(compiler) + ["--version"], capture_output=True, text=True, timeout=30)
         return (out.stdout or out.stderr).splitlines()[0].strip() if (out.stdout or out.stderr) else ""
@@ -103,6 +107,40 @@ def openmp_available() -> Tuple[bool, str]:
 @functools.lru_cache(maxsize=8)
 def _native_arch_ok(compiler: Tuple[str, ...]) -> bool:
     return _try_build(list(compiler), _PROBE, ["-march=native"])[0]
+
+
+@functools.lru_cache(maxsize=8)
+def native_target(compiler: Tuple[str, ...]) -> str:
+    """The CPU that ``-march=native`` resolves to on this machine (part of the cache key).
+
+    A cache directory shared between machines (an NFS home on a cluster) must never hand one
+    CPU's ``-march=native`` build to another, where it could die of an illegal instruction.
+    """
+    try:
+        out = subprocess.run(list(compiler) + ["-march=native", "-Q", "--help=target"],
+                             capture_output=True, text=True, timeout=30).stdout
+        resolved = [line.split()[-1] for line in out.splitlines()
+                    if line.strip().startswith(("-march=", "-mcpu="))]
+        if resolved:
+            return resolved[0]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    # Compilers that cannot say (e.g. clang): fall back to the kernel's view of the CPU
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            lines = [line for line in cpuinfo if line.startswith(("model name", "flags"))]
+        return " ".join(sorted(set(lines)))
+    except OSError:
+        return platform.processor() or platform.machine()
+
+
+def build_identity(compiler: List[str], flags: List[str]) -> str:
+    """What, besides source and flags, decides the binary: compiler version and, for
+    ``-march=native`` builds, the CPU it resolves to."""
+    identity = compiler_version(tuple(compiler))
+    if "-march=native" in flags:
+        identity += f" target={native_target(tuple(compiler))}"
+    return identity
 
 
 def compile_flags(compiler: List[str]) -> List[str]:
