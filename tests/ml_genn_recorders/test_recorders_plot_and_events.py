@@ -14,7 +14,8 @@ from ml_genn.engine import (ModelSpec, VarAccess, VarAccessMode, create_neuron_m
                             create_weight_update_model, init_postsynaptic, init_weight_update)
 from ml_genn.neurons import IntegrateFire
 from ml_genn_recorders.engine_access import timestep_range
-from ml_genn_recorders.packed_spikes import gather_bits, unpack_words
+from ml_genn_recorders.packed_spikes import (find_spikes, gather_words, spike_counts,
+                                             unpack_words)
 from ml_genn_recorders.plot import plot_spike_raster, plot_var_traces
 from recorders_reference import IFNetwork, random_inputs, random_weights
 
@@ -124,12 +125,17 @@ def test_unpacking_matches_bit_arithmetic(num_neurons, batch_size, steps, seed):
     first = int(rng.integers(0, 50))
     slots = np.sort(rng.choice(batch_size, size=int(rng.integers(1, batch_size + 1)),
                                replace=False))
-    ids = np.sort(rng.choice(num_neurons, size=int(rng.integers(1, num_neurons + 1)),
-                             replace=False))
-    got_steps, bits = gather_bits(buffer, first, first + steps, slots, num_neurons, ids)
+    mask = rng.random(num_neurons) < 0.6
+    got_steps, words = gather_words(buffer, first, first + steps, slots)
     np.testing.assert_array_equal(got_steps, np.arange(first, first + steps))
     rows = np.arange(first, first + steps) % steps
-    np.testing.assert_array_equal(bits, expected[rows][:, slots][:, :, ids].transpose(1, 0, 2))
+    selected = expected[rows][:, slots].transpose(1, 0, 2)   # (examples, steps, neurons)
+    example, row, ids = find_spikes(words, num_neurons, mask)
+    want = np.nonzero(selected & mask[None, None, :])
+    for got, exp in zip((example, row, ids), want):
+        np.testing.assert_array_equal(got, exp)
+    counts = spike_counts(example, ids, len(slots), num_neurons, np.flatnonzero(mask))
+    np.testing.assert_array_equal(counts, selected[:, :, mask].sum(axis=1))
 
 
 def test_timestep_range_refuses_overwritten_buffers():

@@ -156,13 +156,13 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     monkeypatch.setattr(genn_model, "pull_recording_buffers_from_device",
                         lambda: pulls.append(genn_model.timestep), raising=False)
     gathered = []
-    real_gather = spike_recorder_module.gather_bits
+    real_gather = spike_recorder_module.gather_words
 
-    def spy(buffer, first, end, slots, num_neurons, neuron_ids):
+    def spy(buffer, first, end, slots):
         gathered.append((first, end, slots.tolist()))
-        return real_gather(buffer, first, end, slots, num_neurons, neuron_ids)
+        return real_gather(buffer, first, end, slots)
 
-    monkeypatch.setattr(spike_recorder_module, "gather_bits", spy)
+    monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]

@@ -2,8 +2,8 @@
 
 The engine records one bit per neuron per timestep per example. A batch's recording is turned
 into per-example spike lists in one vectorised pass: only the rows of the batch's timesteps
-and the recorded examples are gathered, unpacked with ``np.unpackbits``, narrowed to the
-recorded neurons, and split per example.
+and the recorded examples are gathered, only their non-zero words are unpacked (with
+``np.unpackbits``), the result is narrowed to the recorded neurons and split per example.
 """
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ def unpack_words(words: np.ndarray, num_neurons: int) -> np.ndarray:
     return bits[..., :num_neurons]
 
 
-def gather_bits(buffer: np.ndarray, first_step: int, end_step: int, slots: np.ndarray,
-                num_neurons: int, neuron_ids: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
-    """Unpacked spikes of timesteps ``[first_step, end_step)`` for some batch slots and neurons.
+def gather_words(buffer: np.ndarray, first_step: int, end_step: int,
+                 slots: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Packed words of timesteps ``[first_step, end_step)`` for some batch slots.
 
     Parameters
     ----------
@@ -48,59 +48,94 @@ def gather_bits(buffer: np.ndarray, first_step: int, end_step: int, slots: np.nd
         Engine timesteps to read; ``end_step - first_step`` must not exceed ``buffer_steps``.
     slots
         Batch slots to read, ascending.
-    num_neurons
-        Neurons in the population.
-    neuron_ids
-        Neurons to keep (ascending flat ids), or ``None`` for all.
 
     Returns
     -------
     steps : np.ndarray
         The timesteps read, ``int64``.
-    bits : np.ndarray
-        ``(len(slots), len(steps), num_kept_neurons)`` ``uint8`` spike flags.
+    words : np.ndarray
+        ``(len(slots), len(steps), num_words)`` copy of just those words.
     """
     steps = np.arange(first_step, end_step, dtype=np.int64)
     rows = steps % buffer.shape[0]
-    # Gather only what is recorded: (slots, steps, words)
-    words = buffer[rows[None, :], slots[:, None]]
-    bits = unpack_words(words, num_neurons)
-    if neuron_ids is not None:
-        bits = bits[..., neuron_ids]
-    return steps, bits
+    return steps, buffer[rows[None, :], slots[:, None]]
 
 
-def spike_lists(steps: np.ndarray, bits: np.ndarray, dt: float,
-                neuron_ids: Optional[np.ndarray]) -> List[Tuple[np.ndarray, np.ndarray]]:
+def find_spikes(words: np.ndarray, num_neurons: int,
+                neuron_mask: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every set bit of ``words`` as ``(example, row, neuron id)``, sorted in that order.
+
+    Spikes are sparse, so only non-zero bytes are expanded into bits: the cost grows with the
+    size of the packed words plus the number of spikes, not with neurons x timesteps.
+
+    Parameters
+    ----------
+    words
+        ``(examples, steps, num_words)`` packed flags from :func:`gather_words`.
+    num_neurons
+        Neurons in the population (bits beyond are padding).
+    neuron_mask
+        Boolean mask over flat neuron ids to keep, or ``None`` for all.
+    """
+    num_steps = words.shape[1]
+    row_bytes = words.shape[2] * 4
+    # Little-endian words: byte j of word w holds neurons 32 w + 8 j ... 32 w + 8 j + 7
+    flat = np.ascontiguousarray(words, dtype="<u4").view(np.uint8).reshape(-1)
+    # np.nonzero is several times faster on booleans than on integers, and NumPy divides
+    # int32 by a scalar several times faster than int64 (every index here fits in 32 bits)
+    nonzero_bytes = np.nonzero(flat != 0)[0].astype(np.int32)
+    set_bits = np.nonzero(np.unpackbits(flat[nonzero_bytes], bitorder="little").view(bool))[0]
+    set_bits = set_bits.astype(np.int32)
+    example_row, byte_in_row = np.divmod(nonzero_bytes[set_bits >> 3], np.int32(row_bytes))
+    ids = byte_in_row * np.int32(8) + (set_bits & np.int32(7))
+    example, row = np.divmod(example_row, np.int32(num_steps))
+    keep = ids < num_neurons
+    if neuron_mask is not None:
+        keep &= neuron_mask[np.minimum(ids, num_neurons - 1)]
+    if not keep.all():
+        example, row, ids = example[keep], row[keep], ids[keep]
+    # Neuron ids are handed to users as int64, as pygenn does
+    return example, row, ids.astype(np.int64)
+
+
+def spike_lists(steps: np.ndarray, example: np.ndarray, row: np.ndarray, ids: np.ndarray,
+                num_examples: int, dt: float) -> List[Tuple[np.ndarray, np.ndarray]]:
     """Per example, spike times and neuron ids ordered by time, then id.
 
     Parameters
     ----------
     steps
-        Timestep of each row of ``bits``.
-    bits
-        ``(examples, steps, neurons)`` flags from :func:`gather_bits`.
+        Timestep of each row.
+    example, row, ids
+        Sorted spikes from :func:`find_spikes`.
+    num_examples
+        Examples read.
     dt
         Timestep length [ms]; a spike in timestep ``s`` has time ``s * dt``.
-    neuron_ids
-        Flat id of each column of ``bits`` (``None``: the column index is the id).
     """
-    example, row, column = np.nonzero(bits)
     times = steps[row] * dt
-    ids = column.astype(np.int64) if neuron_ids is None else neuron_ids[column]
-    bounds = np.searchsorted(example, np.arange(bits.shape[0] + 1))
+    bounds = np.searchsorted(example, np.arange(num_examples + 1))
     return [(times[a:b], ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def spike_counts(bits: np.ndarray) -> np.ndarray:
-    """Spikes per example and neuron, ``(examples, neurons)`` ``int64``.
+def spike_counts(example: np.ndarray, ids: np.ndarray, num_examples: int, num_neurons: int,
+                 neuron_ids: Optional[np.ndarray]) -> np.ndarray:
+    """Spikes per example and recorded neuron, ``(examples, recorded neurons)`` ``int64``.
 
     Parameters
     ----------
-    bits
-        ``(examples, steps, neurons)`` flags from :func:`gather_bits`.
+    example, ids
+        Spikes from :func:`find_spikes`.
+    num_examples
+        Examples read.
+    num_neurons
+        Neurons in the population.
+    neuron_ids
+        Recorded neurons (ascending flat ids), or ``None`` for all.
     """
-    return bits.sum(axis=1, dtype=np.int64)
+    counts = np.bincount(example * num_neurons + ids, minlength=num_examples * num_neurons)
+    counts = counts.astype(np.int64).reshape(num_examples, num_neurons)
+    return counts if neuron_ids is None else counts[:, neuron_ids]
 
 
 def from_recording_lists(data: Sequence[Tuple[np.ndarray, np.ndarray]], slots: np.ndarray,

@@ -11,7 +11,8 @@ from ml_genn.utils.network import get_underlying_pop
 from .engine_access import (neuron_group, packed_recording_buffer, recording_data_lists,
                             recording_enabled, timestep_range)
 from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
-from .packed_spikes import from_recording_lists, gather_bits, spike_counts, spike_lists
+from .packed_spikes import (find_spikes, from_recording_lists, gather_words, spike_counts,
+                            spike_lists)
 from .recorder import Recorder
 from .sinks import DenseSink, PathType, RaggedSink
 
@@ -134,13 +135,16 @@ class SpikeRecorder(Recorder):
                                     self._buffer_steps, self.describe())
         self._begin_step = None
         if self._buffer is not None:
-            steps, bits = gather_bits(self._buffer, first, end, self._slots,
-                                      self._neuron_filter.mask.size, self._neuron_ids)
+            steps, words = gather_words(self._buffer, first, end, self._slots)
+            nf = self._neuron_filter
+            example, row, ids = find_spikes(words, nf.mask.size,
+                                            None if self._neuron_ids is None else nf.mask)
             if self.record_counts:
-                self._sink.append(spike_counts(bits))
+                self._sink.append(spike_counts(example, ids, len(self._slots), nf.mask.size,
+                                               self._neuron_ids))
             else:
-                self._sink.append(spike_lists(steps, bits, float(genn_model.dt),
-                                              self._neuron_ids))
+                self._sink.append(spike_lists(steps, example, row, ids, len(self._slots),
+                                              float(genn_model.dt)))
         else:
             data = recording_data_lists(self._group, self._kind)
             result = from_recording_lists(data, self._slots, self._neuron_filter.mask,

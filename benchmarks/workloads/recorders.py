@@ -1,0 +1,86 @@
+"""Recording overhead on the inference workload (784 -> 128 LIF -> 10 LI, exponential synapses,
+100 timesteps, latency-coded inputs, batch 32, InferenceCompiler.evaluate).
+
+Configurations, timed interleaved so machine noise hits them alike:
+
+- ``none``: no recorder, populations built without ``record_spikes``;
+- ``spikes_all``: ``record_spikes=True`` on every population and a ``SpikeRecorder`` on each;
+- ``var_hidden_v``: a ``VarRecorder`` on the hidden population's ``v`` (steps per timestep).
+
+Each row reports examples/s and the overhead against ``none`` in percent.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ml_genn import Connection, Network, Population
+from ml_genn.callbacks import SpikeRecorder, VarRecorder
+from ml_genn.compilers import InferenceCompiler
+from ml_genn.connectivity import Dense
+from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+from ml_genn.synapses import Exponential
+from ml_genn.utils.data import linear_latency_encode_data
+
+NAME = "recorders"
+BATCH, TIMESTEPS, NUM_EXAMPLES = 32, 100, 256
+
+
+def build(record_spikes: bool):
+    """The inference workload's network, data and compiled network."""
+    rng = np.random.default_rng(0)
+    net = Network()
+    with net:
+        inp = Population(SpikeInput(max_spikes=784 * BATCH), 784, record_spikes=record_spikes)
+        hidden = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0), 128,
+                            record_spikes=record_spikes)
+        out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 10,
+                         record_spikes=record_spikes)
+        Connection(inp, hidden, Dense(rng.normal(0, 0.2, (784, 128)).astype(np.float32)),
+                   Exponential(5.0))
+        Connection(hidden, out, Dense(rng.normal(0, 0.2, (128, 10)).astype(np.float32)),
+                   Exponential(5.0))
+    images = rng.integers(0, 256, (NUM_EXAMPLES, 784))
+    images[rng.random(images.shape) < 0.8] = 0  # MNIST-like: most pixels dark, never spike
+    spikes = linear_latency_encode_data(images, max_time=TIMESTEPS - 10.0)
+    labels = rng.integers(0, 10, NUM_EXAMPLES)
+    compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, batch_size=BATCH).compile(
+        net, f"{NAME}_{int(record_spikes)}")
+    return compiled, (inp, hidden, out), spikes, labels
+
+
+def run(threads: int, repeats: int = 5) -> list:
+    plain, (p_inp, p_hid, p_out), spikes, labels = build(record_spikes=False)
+    recorded, (r_inp, r_hid, r_out), _, _ = build(record_spikes=True)
+    configs = {
+        "none": (plain, p_inp, p_out, lambda: []),
+        "spikes_all": (recorded, r_inp, r_out,
+                       lambda: [SpikeRecorder(p, key=p.name) for p in (r_inp, r_hid, r_out)]),
+        "var_hidden_v": (plain, p_inp, p_out, lambda: [VarRecorder(p_hid, "v", key="v")]),
+    }
+    best = {name: float("inf") for name in configs}
+    recorded_spikes = 0
+    with plain, recorded:
+        for compiled in (plain, recorded):
+            compiled.genn_model.set_num_threads(threads)
+        for round_index in range(repeats + 1):  # the first round warms up and is not counted
+            for name, (compiled, inp, out, callbacks) in configs.items():
+                cbs = callbacks()
+                start = time.perf_counter()
+                _, cb_data = compiled.evaluate({inp: spikes}, {out: labels}, callbacks=cbs)
+                elapsed = time.perf_counter() - start
+                if round_index > 0:
+                    best[name] = min(best[name], elapsed)
+                if name == "spikes_all":
+                    recorded_spikes = sum(len(ids) for key in cb_data
+                                          for ids in cb_data[key][1])
+                del cb_data
+    rows = []
+    for name in configs:
+        rows.append({"config": name, "examples_per_s": NUM_EXAMPLES / best[name],
+                     "overhead_pct": 100.0 * (best[name] / best["none"] - 1.0),
+                     "seconds": best[name], "batch_size": BATCH, "timesteps": TIMESTEPS,
+                     "examples": NUM_EXAMPLES,
+                     **({"recorded_spikes": recorded_spikes} if name == "spikes_all" else {})})
+    return rows
