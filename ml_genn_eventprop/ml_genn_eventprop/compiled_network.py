@@ -105,8 +105,12 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
                 if loss_name == "sparse_categorical_crossentropy":
                     loss, grad = OG.first_spike_crossentropy(t, labels, c.softmax_temperature,
                                                              c.ttfs_alpha, duration)
-                else:
+                elif plan.loss.delta is not None:
                     loss, grad = OG.first_spike_relative_mse(t, labels, plan.loss.delta, duration)
+                else:
+                    obj = plan.loss.obj
+                    loss, grad = OG.first_spike_goeltz(t, labels, obj.tau_0, obj.tau_1,
+                                                       obj.alpha, duration)
                 drive = np.zeros((B, grad.shape[1]))
                 drive[:n] = grad
                 group.vars["DLdtFirst"].view[...] = drive
@@ -161,6 +165,46 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             if c.strict_buffer_checking:
                 raise SpikeBufferOverflowError(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    # ------------------------------------------------------------------ data checks
+    def _check(self, x: Any, y: Any, what: str = "") -> Any:
+        from ml_genn.compilers.data_checks import (check_inputs, dataset_size, resolve_keys)
+        x = check_inputs(x, self.inputs, what + "x")
+        y = resolve_keys(y, self.outputs, what + "y", "output")
+        y = {p: self._check_target(v, p, what + "y") for p, v in y.items()}
+        n = dataset_size(x, y)
+        self.check_spike_budget(x)
+        return x, y, n
+
+    def _check_target(self, target: Any, pop: Any, what: str) -> np.ndarray:
+        plan = self.plan.populations[pop]
+        owner = f"{what}[{pop.name!r}]"
+        if plan.loss.name == "mean_square_error":
+            # Regression on var: a target value per example, timestep and neuron
+            y = np.asarray(target, dtype=float)
+            expected = (self.example_timesteps,) + tuple(pop.shape)
+            if y.ndim < 2 or (y.shape[1:] != expected and y.shape[1:] != (
+                    self.example_timesteps, pop.num_neurons)):
+                raise ValueError(f"{owner} for MeanSquareError on the var readout must have "
+                                 f"shape (examples, {self.example_timesteps}) + {tuple(pop.shape)}"
+                                 f" (a target per timestep), got shape {y.shape}")
+            if not np.all(np.isfinite(y)):
+                raise ValueError(f"{owner} holds NaN or infinite targets")
+            return y
+        # Every other EventProp loss takes one class label per example
+        y = np.asarray(target)
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.number):
+            raise ValueError(f"{owner} for {plan.loss.class_name} must be one integer class "
+                             f"label per example (shape (examples,)), got shape {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+                raise TypeError(f"{owner} must hold integer class labels, got {y.dtype} values")
+            y = y.astype(np.int64)
+        if y.size and (y.min() < 0 or y.max() >= pop.num_neurons):
+            bad = y[(y < 0) | (y >= pop.num_neurons)][0]
+            raise ValueError(f"{owner} has label {int(bad)}, out of range for Population "
+                             f"'{pop.name}' with {pop.num_neurons} neurons")
+        return y
 
     # ------------------------------------------------------------------ one batch
     def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: Any,

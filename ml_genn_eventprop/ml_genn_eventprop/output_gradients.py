@@ -83,3 +83,23 @@ def first_spike_relative_mse(t: np.ndarray, labels: np.ndarray,
     grad[rows, labels] = -np.sum(r, axis=1)
     grad = np.where(spiked, grad, 0.0)
     return float(np.mean(0.5 * np.sum(r ** 2, axis=1))), grad / n
+
+
+def first_spike_goeltz(t: np.ndarray, labels: np.ndarray, tau_0: float, tau_1: float,
+                       alpha: float, duration: float) -> Tuple[float, np.ndarray]:
+    """Goeltz et al. (2021) loss, core's ``RelativeMeanSquareError(tau_0, tau_1, alpha)``:
+    ``t_y / tau_0 + log sum_j exp(-t_j / tau_1) + alpha (exp(t_y / tau_1) - 1)``.
+    Silent neurons count as spiking at ``T`` in the value and get no gradient."""
+    n = t.shape[0]
+    rows = np.arange(n)
+    spiked = np.isfinite(t)
+    tt = np.where(spiked, t, duration)
+    logits = -tt / tau_1
+    log_p = _log_softmax(logits)
+    t_y = tt[rows, labels]
+    log_sum = logits[rows, labels] - log_p[rows, labels]     # log sum_j exp(-t_j / tau_1)
+    loss = t_y / tau_0 + log_sum + alpha * (np.exp(t_y / tau_1) - 1.0)
+    grad = -np.exp(log_p) / tau_1
+    grad[rows, labels] += 1.0 / tau_0 + alpha * np.exp(t_y / tau_1) / tau_1
+    grad = np.where(spiked, grad, 0.0)
+    return float(np.mean(loss)), grad / n

@@ -240,7 +240,8 @@ def readout_weights(readout: str, num_samples: int, dt: float) -> np.ndarray:
 
 def loss_and_output_gradients(net: Net, trace: Trace, loss: str, label, out_pop: int,
                               readout: str = "avg_var", softmax_temperature: float = 1.0,
-                              ttfs_alpha: float = 0.0, delta: float = 1.0):
+                              ttfs_alpha: float = 0.0, delta: float = 1.0,
+                              goeltz=(0.5, 6.4, 3e-3)):
     """Loss of one example and (dL/dV_samples[q, n] or None, dL/dt_first[n] or None)."""
     K = net.num_samples
     if net.pops[out_pop].kind == "li":
@@ -285,6 +286,16 @@ def loss_and_output_gradients(net: Net, trace: Trace, loss: str, label, out_pop:
         # ttfs_alpha term: alpha / (1.01 T - t_label) pushes the correct neuron to fire early
         value = -np.log(p[label]) + ttfs_alpha / (horizon - t[label])
         dt_[label] += ttfs_alpha / (horizon - t[label]) ** 2
+        return value, None, dt_
+    if loss == "relative_mse_goeltz":
+        # Goeltz et al. 2021 form (core's RelativeMeanSquareError(tau_0, tau_1, alpha)):
+        # L = t_y / tau_0 + log sum_j exp(-t_j / tau_1) + alpha (exp(t_y / tau_1) - 1)
+        tau_0, tau_1, alpha = goeltz
+        p = _softmax(-t / tau_1)
+        value = t[label] / tau_0 + np.log(np.sum(np.exp(-t / tau_1))) \
+            + alpha * (np.exp(t[label] / tau_1) - 1.0)
+        dt_ = -p / tau_1
+        dt_[label] += 1.0 / tau_0 + alpha * np.exp(t[label] / tau_1) / tau_1
         return value, None, dt_
     if loss == "relative_mse":
         others = np.arange(len(t)) != label

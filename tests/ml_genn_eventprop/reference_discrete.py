@@ -93,7 +93,8 @@ def first_spike_times(net: Net, trace: DiscreteTrace, pop: int) -> np.ndarray:
 
 def loss_and_output_gradients(net: Net, trace: DiscreteTrace, loss: str, label, out_pop: int,
                               readout: str = "avg_var", softmax_temperature: float = 1.0,
-                              ttfs_alpha: float = 0.0, delta: float = 1.0):
+                              ttfs_alpha: float = 0.0, delta: float = 1.0,
+                              goeltz=(0.5, 6.4, 3e-3)):
     """As :func:`reference.loss_and_output_gradients`, on the time-stepped trace."""
     import reference
     shim = reference.Trace([], {out_pop: first_spike_times(net, trace, out_pop)}
@@ -101,7 +102,7 @@ def loss_and_output_gradients(net: Net, trace: DiscreteTrace, loss: str, label, 
     if net.pops[out_pop].kind == "li":
         shim.samples[out_pop] = trace.samples[out_pop]
     return reference.loss_and_output_gradients(net, shim, loss, label, out_pop, readout,
-                                               softmax_temperature, ttfs_alpha, delta)
+                                               softmax_temperature, ttfs_alpha, delta, goeltz)
 
 
 def backward(net: Net, trace: DiscreteTrace, dL_dV: Optional[np.ndarray],

@@ -166,6 +166,11 @@ def test_first_spike_time_relative_mse(first_spike_net):
     _check(net, inputs, [0, 2], loss="relative_mse", out_pop=2, delta=2.0)
 
 
+def test_first_spike_time_goeltz_relative_mse(first_spike_net):
+    net, inputs = first_spike_net
+    _check(net, inputs, [0, 2], loss="relative_mse_goeltz", out_pop=2, goeltz=(0.5, 6.4, 3e-3))
+
+
 def test_finite_difference_detects_a_wrong_gradient(three_layer):
     """Guard against a check that cannot fail: a deliberately wrong jump must be caught."""
     import reference

@@ -1,0 +1,194 @@
+"""EventPropCompiler end to end: networks built with ml_genn's API, trained with ``train``.
+
+With plain SGD (``alpha``) one training batch changes each weight by exactly ``-alpha`` times
+the EventProp gradient, which must equal the NumPy time-stepped scheme (``reference_discrete``)
+on the same spikes. Plus: spike-buffer overflow reporting, regulariser terms in ``cb_data``,
+learning on a small task, and reproducibility.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import reference as R
+import reference_discrete as D
+from ml_genn import Connection, Network, Population
+from ml_genn.compilers import EventPropCompiler
+from ml_genn.compilers.event_prop_compiler import default_params
+from ml_genn.connectivity import Dense
+from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+from ml_genn.optimisers import SGD
+from ml_genn.readouts import FirstSpikeTime
+from ml_genn.synapses import Exponential
+from ml_genn.utils.data import preprocess_spikes
+
+from ml_genn_eventprop.errors import SpikeBufferOverflowError
+
+DT, STEPS = 0.1, 200
+
+
+def _spike_data(rng, num_examples, num_inputs, per_input=3, t_max=15.0):
+    """Spike trains for SpikeInput and the same spikes for the reference.
+
+    SpikeInput emits a spike at the first step whose start time reaches it, the reference in
+    the step containing it; times half a step off the grid avoid rounding ambiguity."""
+    trains, data = [], []
+    for _ in range(num_examples):
+        # Distinct steps per input: SpikeInput would delay a second spike in one step
+        steps = [np.sort(rng.choice(int(t_max / DT), per_input, replace=False))
+                 for _ in range(num_inputs)]
+        trains.append([(k + 1.5) * DT for k in steps])
+        flat_t = np.concatenate([(k + 0.5) * DT for k in steps])
+        flat_i = np.concatenate([np.full(per_input, i) for i in range(num_inputs)])
+        order = np.argsort(flat_t, kind="stable")
+        data.append(preprocess_spikes(flat_t[order], flat_i[order], num_inputs))
+    return trains, data
+
+
+def _network(weights, output, recurrent=None, max_spikes=64):
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=1000), weights[0].shape[0], name="input")
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=10.0), weights[0].shape[1],
+                         name="hidden")
+        # Created inside the network so its default_params apply
+        out = Population(output(), weights[1].shape[1], name="output")
+        Connection(inp, hid, Dense(weights[0].copy()), Exponential(5.0), name="in_hid")
+        if recurrent is not None:
+            Connection(hid, hid, Dense(recurrent.copy()), Exponential(5.0), name="hid_hid")
+        Connection(hid, out, Dense(weights[1].copy()), Exponential(5.0), name="hid_out")
+    return net, inp, hid, out
+
+
+def _train_one_batch(net, inp, out, data, labels, **compiler_kwargs):
+    alpha = 0.5
+    compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=len(data),
+                                 optimiser=SGD(alpha), precision="double", max_spikes=64,
+                                 **compiler_kwargs)
+    compiled = compiler.compile(net, "eventprop_e2e")
+    with compiled:
+        before = {c: compiled.connection_populations[c].vars["g"].view[0].copy()
+                  for c in net.connections}
+        metrics, cb_data = compiled.train({inp: data}, {out: np.asarray(labels)}, num_epochs=1,
+                                          shuffle=False, callbacks=[])
+        after = {c: compiled.connection_populations[c].vars["g"].view[0].copy()
+                 for c in net.connections}
+    grads = {c.name: (before[c] - after[c]).reshape(c.connectivity.weight.shape) / alpha
+             for c in net.connections}
+    return grads, metrics, cb_data
+
+
+@pytest.mark.parametrize("readout", ["avg_var", "max_var"])
+def test_one_batch_of_sgd_applies_the_eventprop_gradient(readout):
+    rng = np.random.default_rng(5)
+    w = [rng.normal(1.5, 0.8, (4, 5)), rng.normal(0.5, 1.0, (5, 3))]
+    rec = rng.normal(0.0, 0.3, (5, 5))
+    trains, data = _spike_data(rng, 3, 4)
+    labels = [0, 2, 1]
+    net, inp, _, out = _network(w, lambda: LeakyIntegrate(tau_mem=10.0, readout=readout), rec)
+    grads, _, cb_data = _train_one_batch(net, inp, out, data, labels,
+                                         losses="sparse_categorical_crossentropy")
+    ref = R.Net([R.Pop(4, "input"), R.Pop(5, "lif", 10.0, 5.0), R.Pop(3, "li", 10.0, 5.0)],
+                [R.Conn(0, 1, w[0]), R.Conn(1, 1, rec), R.Conn(1, 2, w[1])], STEPS * DT, DT)
+    expected = D.batch_gradient(ref, trains, labels, loss="sce", out_pop=2, readout=readout)[0]
+    for name, want in zip(["in_hid", "hid_hid", "hid_out"], expected):
+        assert np.max(np.abs(want)) > 1e-6
+        # SGD in double precision: w - alpha * g, then (w_before - w_after) / alpha
+        np.testing.assert_allclose(grads[name], want, rtol=0, atol=1e-9 * np.max(np.abs(want)),
+                                   err_msg=name)
+    loss = D.batch_loss(ref, trains, labels, loss="sce", out_pop=2, readout=readout)
+    assert cb_data["eventprop"]["loss"]["output"] == [pytest.approx(loss, rel=1e-9)]
+
+
+def test_first_spike_time_output_with_relative_mse():
+    from ml_genn.losses import RelativeMeanSquareError
+    rng = np.random.default_rng(7)
+    w = [rng.normal(2.0, 0.8, (4, 5)), rng.normal(2.0, 0.5, (5, 3))]
+    trains, data = _spike_data(rng, 2, 4)
+    labels = [0, 2]
+    net, inp, _, out = _network(
+        w, lambda: LeakyIntegrateFire(v_thresh=1.0, tau_mem=10.0, readout=FirstSpikeTime()))
+    grads, _, _ = _train_one_batch(net, inp, out, data, labels,
+                                   losses=RelativeMeanSquareError(tau_0=0.5, tau_1=6.4,
+                                                                  alpha=3e-3))
+    ref = R.Net([R.Pop(4, "input"), R.Pop(5, "lif", 10.0, 5.0), R.Pop(3, "lif", 10.0, 5.0)],
+                [R.Conn(0, 1, w[0]), R.Conn(1, 2, w[1])], STEPS * DT, DT)
+    for x in trains:
+        assert np.all(D.simulate(ref, x).first_step[2] >= 0), "every output must spike"
+    expected = D.batch_gradient(ref, trains, labels, loss="relative_mse_goeltz", out_pop=2,
+                                goeltz=(0.5, 6.4, 3e-3))[0]
+    for name, want in zip(["in_hid", "hid_out"], expected):
+        np.testing.assert_allclose(grads[name], want, rtol=0, atol=1e-9 * np.max(np.abs(want)),
+                                   err_msg=name)
+
+
+def _busy_network(max_spikes, strict):
+    rng = np.random.default_rng(1)
+    w = [np.full((4, 5), 3.0), rng.normal(0.0, 1.0, (5, 2))]
+    trains, data = _spike_data(rng, 2, 4, per_input=6)
+    net, inp, hid, out = _network(w, lambda: LeakyIntegrate(tau_mem=10.0, readout="avg_var"))
+    compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=2,
+                                 losses="sparse_categorical_crossentropy", max_spikes=max_spikes,
+                                 strict_buffer_checking=strict, precision="double")
+    ref = R.Net([R.Pop(4, "input"), R.Pop(5, "lif", 10.0, 5.0), R.Pop(2, "li", 10.0, 5.0)],
+                [R.Conn(0, 1, w[0]), R.Conn(1, 2, w[1])], STEPS * DT, DT)
+    counts = np.array([D.simulate(ref, x).spikes[1].sum(axis=0) for x in trains])
+    return compiler.compile(net, "eventprop_busy"), inp, out, data, counts
+
+
+def test_buffer_overflow_is_counted_and_reported():
+    compiled, inp, out, data, counts = _busy_network(max_spikes=3, strict=False)
+    assert counts.max() > 3
+    with compiled:
+        with pytest.warns(RuntimeWarning) as record:
+            compiled.train({inp: data}, {out: np.array([0, 1])}, num_epochs=1, shuffle=False,
+                           callbacks=[])
+        dropped = {p.name: v for p, v in compiled.last_dropped.items()}
+    text = " ".join(str(r.message) for r in record)
+    assert "Population 'hidden'" in text and "max_spikes=3" in text
+    assert f"max_spikes >= {counts.max()}" in text
+    assert dropped["hidden"] == int(np.sum(np.maximum(counts - 3, 0)))
+    assert dropped["input"] == int(np.sum(np.maximum(6 - 3, 0)) * 4 * 2)
+
+
+def test_strict_buffer_checking_raises():
+    compiled, inp, out, data, _ = _busy_network(max_spikes=3, strict=True)
+    with compiled:
+        with pytest.raises(SpikeBufferOverflowError, match="Population '(input|hidden)'"):
+            compiled.train({inp: data}, {out: np.array([0, 1])}, num_epochs=1, callbacks=[])
+
+
+def test_no_warning_when_buffers_suffice():
+    compiled, inp, out, data, counts = _busy_network(max_spikes=64, strict=True)
+    with compiled, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled.train({inp: data}, {out: np.array([0, 1])}, num_epochs=1, callbacks=[])
+
+
+def test_regulariser_terms_reach_callback_data_and_the_gradient():
+    rng = np.random.default_rng(5)
+    w = [rng.normal(1.5, 0.8, (4, 5)), rng.normal(0.5, 1.0, (5, 3))]
+    trains, data = _spike_data(rng, 2, 4)
+    labels = [0, 2]
+    net, inp, hid, out = _network(w, lambda: LeakyIntegrate(tau_mem=10.0, readout="avg_var"))
+    lam, nu = 1e-2, 1.0
+    grads, _, cb_data = _train_one_batch(net, inp, out, data, labels,
+                                         losses="sparse_categorical_crossentropy",
+                                         reg_lambda_upper=lam, reg_lambda_lower=lam,
+                                         reg_nu_upper=nu)
+    ref = R.Net([R.Pop(4, "input"), R.Pop(5, "lif", 10.0, 5.0), R.Pop(3, "li", 10.0, 5.0)],
+                [R.Conn(0, 1, w[0]), R.Conn(1, 2, w[1])], STEPS * DT, DT)
+    counts = np.array([D.simulate(ref, x).spikes[1].sum(axis=0) for x in trains])
+    mean = counts.mean(axis=0)
+    assert cb_data["eventprop"]["mean_spikes"]["hidden"] == [pytest.approx(mean.mean())]
+    assert cb_data["eventprop"]["spike_reg"]["hidden"] == \
+        [pytest.approx(0.5 * lam * np.sum((mean - nu) ** 2))]
+    # The surrogate term enters each hidden spike's jump (DERIVATION §7)
+    gw = [np.zeros_like(c.w) for c in ref.conns]
+    for x, y in zip(trains, labels):
+        tr = D.simulate(ref, x)
+        _, dv, _ = D.loss_and_output_gradients(ref, tr, "sce", y, 2, "avg_var")
+        g, _ = D.backward(ref, tr, dv / 2, None, 2, reg_jump={1: lam * (mean - nu) / 2})
+        for a, b in zip(gw, g):
+            a += b
+    np.testing.assert_allclose(grads["in_hid"], gw[0], rtol=0, atol=1e-9 * np.abs(gw[0]).max())
