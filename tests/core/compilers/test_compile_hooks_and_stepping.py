@@ -50,7 +50,7 @@ def test_plugin_hooks_are_called_in_order(register_ml_genn_plugin):
         setattr(plugin, f.__name__, f)
     register_ml_genn_plugin(plugin, name="spy")
     net, inp, out = small_network()
-    compiled = InferenceCompiler(evaluate_timesteps=2).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=2, reset_in_syn_between_batches=True).compile(net)
     with compiled:
         compiled.evaluate({inp: np.ones((1, 3))}, {out: np.zeros(1, int)}, callbacks=[])
     assert calls == ["validate", ("amend", ["input", "output"]), "compiled", ("run", "evaluate"),
@@ -59,7 +59,7 @@ def test_plugin_hooks_are_called_in_order(register_ml_genn_plugin):
 
 def test_timestep_hooks_force_stepping_only_when_present():
     net, inp, out = small_network()
-    compiled = InferenceCompiler(evaluate_timesteps=4, batch_size=2).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=4, reset_in_syn_between_batches=True, batch_size=2).compile(net)
     seen = []
 
     class Timesteps(Callback):

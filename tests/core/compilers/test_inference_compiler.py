@@ -20,7 +20,7 @@ def model():
         inp = Population(IntegrateFireInput(v_thresh=0.5), 5, name="input")
         out = Population(IntegrateFire(v_thresh=1e9, readout="var"), 3, name="output")
         Connection(inp, out, Dense(w))
-    compiled = InferenceCompiler(evaluate_timesteps=2, batch_size=4).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=2, reset_in_syn_between_batches=True, batch_size=4).compile(net)
     x = (rng.random((10, 5)) < 0.5).astype(np.float32)
     with compiled:
         yield compiled, inp, out, w, x
@@ -92,13 +92,13 @@ def test_spike_input_fed_dense_array_is_an_error():
         inp = Population(SpikeInput(), 2)
         out = Population(IntegrateFire(readout="spike_count"), 2)
         Connection(inp, out, Dense(1.0))
-    compiled = InferenceCompiler(evaluate_timesteps=2).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=2, reset_in_syn_between_batches=True).compile(net)
     with compiled:
         with pytest.raises(TypeError, match="SpikeInput.*PreprocessedSpikes"):
             compiled.predict({inp: np.ones((3, 2))}, out, callbacks=[])
 
 
 def test_compiled_network_must_be_loaded(model):
-    compiled = InferenceCompiler(evaluate_timesteps=2).compile(Network())
+    compiled = InferenceCompiler(evaluate_timesteps=2, reset_in_syn_between_batches=True).compile(Network())
     with pytest.raises(RuntimeError, match="with compiled_net"):
         compiled.evaluate({}, {}, callbacks=[])

@@ -20,7 +20,7 @@ def run_layer(in_shape, connectivity, x, batch_size=3):
         inp = Population(IntegrateFireInput(v_thresh=0.5), in_shape)
         out = Population(IntegrateFire(v_thresh=1e9, readout="var"))
         Connection(inp, out, connectivity)
-    compiled = InferenceCompiler(evaluate_timesteps=2, batch_size=batch_size).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=2, reset_in_syn_between_batches=True, batch_size=batch_size).compile(net)
     with compiled:
         y, _ = compiled.predict({inp: x}, out, callbacks=[])
     return y.reshape(len(x), -1)

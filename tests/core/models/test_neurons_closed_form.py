@@ -38,7 +38,7 @@ def simulate(neuron, weight, timesteps, names=("V",), synapse="delta", dt=1.0):
         inp = Population(BinarySpikeInput(), 1)
         pop = Population(neuron, 1)
         Connection(inp, pop, Dense(np.array([[weight]])), synapse=synapse)
-    compiled = InferenceCompiler(evaluate_timesteps=timesteps, dt=dt).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=timesteps, reset_in_syn_between_batches=True, dt=dt).compile(net)
     with compiled:
         _, cb = compiled.predict({inp: np.ones((1, 1))}, [], callbacks=[RecordVars(pop, names)])
     return cb["trace"]
@@ -149,7 +149,7 @@ def test_lif_input_multi_frame():
     with net:
         inp = Population(LeakyIntegrateFireInput(v_thresh=100.0, tau_mem=10.0, input_frames=2,
                                                  input_frame_timesteps=2), 3)
-    compiled = InferenceCompiler(evaluate_timesteps=5, batch_size=2).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=5, reset_in_syn_between_batches=True, batch_size=2).compile(net)
     x = np.array([[[0.1, 0.2, 0.3], [1.0, 2.0, 3.0]], [[0.5, 0.0, 0.0], [0.0, 0.5, 1.0]]])
     rec = RecordVars(inp, ("V",))
     with compiled:

@@ -34,7 +34,7 @@ def test_variable_readouts(readout):
         inp = Population(IntegrateFireInput(v_thresh=0.5, v_reset=0.0), 4)
         out = Population(LeakyIntegrate(tau_mem=TAU, readout=readout), 3)
         Connection(inp, out, Dense(w))
-    compiled = InferenceCompiler(evaluate_timesteps=T, batch_size=2).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=T, reset_in_syn_between_batches=True, batch_size=2).compile(net)
     with compiled:
         y, _ = compiled.predict({inp: x}, out, callbacks=[])
     trace = li_trace(x, w)
@@ -60,7 +60,7 @@ def test_spike_input_spike_count_and_first_spike_time():
                 preprocess_spikes([], [], 3)]
     for readout in ("spike_count", "first_spike_time"):
         net, inp, out = spike_net(readout)
-        compiled = InferenceCompiler(evaluate_timesteps=T, batch_size=2).compile(net)
+        compiled = InferenceCompiler(evaluate_timesteps=T, reset_in_syn_between_batches=True, batch_size=2).compile(net)
         with compiled:
             y, _ = compiled.predict({inp: examples}, out, callbacks=[])
         if readout == "spike_count":
@@ -80,7 +80,7 @@ def test_spike_input_spike_count_and_first_spike_time():
 
 def test_spike_input_budget_error_names_population_and_count():
     net, inp, out = spike_net("spike_count", max_spikes=3)
-    compiled = InferenceCompiler(evaluate_timesteps=T, batch_size=2).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=T, reset_in_syn_between_batches=True, batch_size=2).compile(net)
     examples = [preprocess_spikes([1.0, 2.0], [0, 1], 3), preprocess_spikes([1.0, 2.0], [0, 1], 3)]
     with compiled:
         with pytest.raises(ValueError, match=rf"Population '{inp.name}'.*4 spikes.*max_spikes is 3"):
@@ -94,7 +94,7 @@ def test_poisson_input_rate():
         inp = Population(PoissonInput(), 50)
         out = Population(IntegrateFire(v_thresh=1e9, readout="var"), 1)
         Connection(inp, out, Dense(1.0))
-    compiled = InferenceCompiler(evaluate_timesteps=steps, batch_size=1, rng_seed=3).compile(net)
+    compiled = InferenceCompiler(evaluate_timesteps=steps, reset_in_syn_between_batches=True, batch_size=1, rng_seed=3).compile(net)
     with compiled:
         y, _ = compiled.predict({inp: np.full((1, 50), rate)}, out, callbacks=[])
     p = 1 - np.exp(-rate)
