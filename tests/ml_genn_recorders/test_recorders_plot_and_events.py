@@ -86,8 +86,8 @@ def test_spike_like_events_of_a_hand_built_model(batch_size):
     network = Network()
     with network:
         pop = Population(IntegrateFire(), 5, record_spike_events=True, name="pre")
-    compiled = SimpleNamespace(genn_model=runtime, neuron_populations={pop: runtime.neuron_populations["pre"]},
-                               example_timesteps=steps)
+    compiled = SimpleNamespace(genn_model=runtime, example_timesteps=steps,
+                               neuron_populations={pop: runtime.neuron_populations["pre"]})
     callbacks = CallbackList([
         SpikeRecorder(pop, key="events", record_spike_events=True, neuron_filter=[1, 2, 4]),
         SpikeRecorder(pop, key="counts", record_spike_events=True, record_counts=True)],

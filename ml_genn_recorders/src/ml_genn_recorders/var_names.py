@@ -72,5 +72,6 @@ def describe_recordable(pop: Any, engine_vars: Iterable[str]) -> str:
     parts = []
     for genn_name in engine_vars:
         mlgenn = by_engine.get(genn_name)
-        parts.append(f"'{mlgenn}' (genn_var '{genn_name}')" if mlgenn else f"genn_var '{genn_name}'")
+        parts.append(f"'{mlgenn}' (genn_var '{genn_name}')" if mlgenn
+                     else f"genn_var '{genn_name}'")
     return ", ".join(parts) or "none"
