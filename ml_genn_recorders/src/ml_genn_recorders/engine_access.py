@@ -5,10 +5,6 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-# Names of the bit-packed recording buffers in the cpu backend's runtime state
-_CPU_BUFFER_KEYS = {"spikes": "rec_spk", "spike_events": "rec_evt"}
-
-
 def require_loaded(compiled_network: Any, owner: str) -> Any:
     """The compiled network's runtime; raises when the network is not loaded.
 
@@ -103,15 +99,7 @@ def packed_recording_buffer(group: Any, kind: str) -> Optional[np.ndarray]:
     kind
         ``"spikes"`` or ``"spike_events"``.
     """
-    # A public accessor wins if the backend provides one
-    public = getattr(group, f"{kind[:-1]}_recording_buffer", None)
-    if isinstance(public, np.ndarray):
-        return public
-    runtime = getattr(group, "_runtime", None)
-    arrays = getattr(runtime, "_arrays", None)
-    if not isinstance(arrays, dict):
-        return None
-    buffer = arrays.get((_CPU_BUFFER_KEYS[kind], getattr(group, "name", None)))
+    buffer = getattr(group, f"{kind[:-1]}_recording_buffer", None)
     if not isinstance(buffer, np.ndarray) or buffer.ndim != 3 or buffer.dtype != np.uint32:
         return None
     return buffer

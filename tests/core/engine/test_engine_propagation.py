@@ -233,3 +233,10 @@ def test_recording_equals_spikes_emitted_per_batch():
         assert len(emitted[b]) > 50
     # Batches draw different random numbers
     assert sorted(emitted[0]) != sorted(emitted[1])
+    # The packed buffer holds bit (i % 32) of word (i // 32) for neuron i, row = timestep % 12
+    packed = rt.neuron_populations["p"].spike_recording_buffer
+    assert packed.shape == (12, 3, 3) and packed.dtype == np.uint32
+    for b in range(3):
+        from_bits = [(float(step), int(i)) for step in range(12) for i in range(70)
+                     if (int(packed[step, b, i // 32]) >> (i % 32)) & 1]
+        assert sorted(from_bits) == sorted(emitted[b])

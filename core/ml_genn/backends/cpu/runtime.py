@@ -25,7 +25,7 @@ class NeuronGroupRuntime(GroupView):
         self.num_neurons = spec_group.num_neurons
         self.spec = spec_group
 
-    def _recording(self, kind: str) -> List[Tuple[np.ndarray, np.ndarray]]:
+    def _recording_buffer(self, kind: str) -> np.ndarray:
         rt = self._runtime
         enabled = self.spec.spike_recording_enabled if kind == "spk" else self.spec.spike_event_recording_enabled
         what = "spike_recording_enabled" if kind == "spk" else "spike_event_recording_enabled"
@@ -35,7 +35,26 @@ class NeuronGroupRuntime(GroupView):
         if not rt.num_recording_timesteps:
             raise RuntimeStateError(f"{self._describe}: no recording buffer; load the model with "
                                     f"num_recording_timesteps=<n>")
-        buf = rt._arrays[("rec_spk" if kind == "spk" else "rec_evt", self.name)]
+        return rt._arrays[("rec_spk" if kind == "spk" else "rec_evt", self.name)]
+
+    @property
+    def spike_recording_buffer(self) -> np.ndarray:
+        """The bit-packed spike recording, zero-copy (our extension of pygenn's surface).
+
+        Shape ``(num_recording_timesteps, batch_size, ceil(num_neurons / 32))``, ``uint32``: row
+        ``timestep % num_recording_timesteps`` holds that timestep, bit ``i % 32`` of word
+        ``i // 32`` neuron ``i``. Lets a reader unpack only the examples and neurons it keeps.
+        """
+        return self._recording_buffer("spk")
+
+    @property
+    def spike_event_recording_buffer(self) -> np.ndarray:
+        """The bit-packed spike-like-event recording; layout as :attr:`spike_recording_buffer`."""
+        return self._recording_buffer("evt")
+
+    def _recording(self, kind: str) -> List[Tuple[np.ndarray, np.ndarray]]:
+        rt = self._runtime
+        buf = self._recording_buffer(kind)
         T = rt.num_recording_timesteps
         ts = rt.timestep
         first = max(0, ts - T)
