@@ -92,6 +92,28 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         first = self.neuron_populations[pop].vars["FirstStep"].view[:n].reshape(n, -1)
         return np.where(first >= 0, (first + 1) * self.compiler.dt, np.inf)
 
+    def _add_phantom_spikes(self, pop: Any, labels: np.ndarray) -> None:
+        """A correct output neuron that stayed silent has no spike to carry a gradient; as in
+        mlGeNN, give it a *phantom* spike in the last step (pushing it to fire earlier).
+
+        The phantom's slope at threshold is unknown; it is taken as 1 / tau_mem (I - theta = 1).
+        """
+        group = self.neuron_populations[pop]
+        first = group.vars["FirstStep"].view
+        count = group.vars["SpikeCount"].view
+        step_ring = group.extra_global_params["RingStep"].view
+        current_ring = group.extra_global_params["RingI"].view
+        max_spikes, num = self.compiler.max_spikes, pop.num_neurons
+        theta = float(pop.neuron.v_thresh)
+        for b, label in enumerate(labels):
+            if first[b, label] >= 0 or count[b, label] >= max_spikes:
+                continue
+            slot = (b * num + label) * max_spikes + int(count[b, label])
+            step_ring[slot] = self.example_timesteps - 1
+            current_ring[slot] = theta + 1.0
+            count[b, label] += 1
+            first[b, label] = self.example_timesteps - 1
+
     def _drive_outputs(self, y: Dict[Any, Any], n: int) -> None:
         c, K, B = self.compiler, self.example_timesteps, self.batch_size
         for pop, target in y.items():
@@ -99,8 +121,9 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             group = self.neuron_populations[pop]
             loss_name = plan.loss.name
             if plan.role == "output_lif":
-                t = self._first_spike_times(pop, n)
                 labels = np.asarray(target[:n]).astype(int)
+                self._add_phantom_spikes(pop, labels)
+                t = self._first_spike_times(pop, n)
                 duration = K * c.dt
                 if loss_name == "sparse_categorical_crossentropy":
                     loss, grad = OG.first_spike_crossentropy(t, labels, c.softmax_temperature,
@@ -165,6 +188,32 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             if c.strict_buffer_checking:
                 raise SpikeBufferOverflowError(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, x: Dict[Any, Any], y: Dict[Any, Any],
+                 metrics: Any = "sparse_categorical_accuracy",
+                 callbacks: Optional[List[Any]] = None) -> Any:
+        """Forward passes only (no learning): ``(metrics, cb_data)`` as core's evaluate.
+
+        Parameters
+        ----------
+        x, y
+            Dicts mapping input populations to data and output populations to targets.
+        metrics
+            Metric (name or object) per output, or a dict of them.
+        callbacks
+            Callbacks run during evaluation.
+        """
+        from ml_genn.metrics import get_metrics
+        self._require_loaded("evaluate")
+        x, y, n = self._check(x, y)
+        results = get_metrics(metrics, self.outputs)
+        num_batches = (n + self.batch_size - 1) // self.batch_size
+        callback_list = self._callbacks(self.base_validate_callbacks,
+                                        [] if callbacks is None else callbacks, "evaluate",
+                                        num_batches, 1)
+        self._run_epoch(x, y, n, np.arange(n), results, callback_list, False)
+        return results, callback_list.get_data()
 
     # ------------------------------------------------------------------ data checks
     def _check(self, x: Any, y: Any, what: str = "") -> Any:
