@@ -207,3 +207,19 @@ def test_bad_arguments_are_reported_with_the_recorder():
         SpikeRecorder(net.inp, record_counts="yes")
     with pytest.raises(TypeError, match="to_disk must be a folder path"):
         SpikeRecorder(net.inp, to_disk=3)
+
+
+def test_partial_last_batch_records_only_real_examples():
+    # 10 examples at batch size 4: the last batch has 2 real examples and 2 padding slots,
+    # which the compiled network tells recorders about through num_examples
+    weights = random_weights(6, 4, seed=2)
+    net = IFNetwork(6, 4, weights, batch_size=4)
+    x = random_inputs(NUM_EXAMPLES, 6, seed=5)
+    reference = simulate(x, weights)
+    with net.compiled:
+        cb_data = net.evaluate(x, [SpikeRecorder(net.hid, key="hid"),
+                                   SpikeRecorder(net.inp, key="counts", record_counts=True)])
+    _check_lists(cb_data["hid"], reference["hid_spikes"], list(range(NUM_EXAMPLES)), None)
+    assert len(cb_data["counts"]) == NUM_EXAMPLES
+    np.testing.assert_array_equal(np.array(cb_data["counts"]),
+                                  reference["in_spikes"].sum(axis=0))

@@ -34,12 +34,14 @@ class CompiledInferenceNetwork(CompiledNetwork):
         self.outputs = list(outputs)
 
     # ------------------------------------------------------------------ helpers
-    def _callbacks(self, callbacks: Any, mode: str, num_batches: int) -> CallbackList:
+    def _callbacks(self, callbacks: Any, mode: str, num_batches: Optional[int],
+                   num_examples: Optional[int] = None) -> CallbackList:
+        # num_examples lets callbacks (recorders) ignore the padding of a partial last batch
         from ..plugins.manager import get_plugin_manager
         callbacks = list(callbacks) if callbacks is not None else []
         callbacks += get_plugin_manager().run_callbacks(self, mode)
         return CallbackList(callbacks, compiled_network=self, num_batches=num_batches,
-                            num_epochs=1)
+                            num_epochs=1, num_examples=num_examples)
 
     def check_evaluate_data(self, x: Any, y: Any, metrics: Dict[Any, Any],
                             what: str = "") -> Tuple[Dict, Dict, int]:
@@ -91,7 +93,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         metrics = get_metrics(metrics, self.outputs)
         x, y, n = self.check_evaluate_data(x, y, metrics)
         num_batches = (n + self.batch_size - 1) // self.batch_size
-        callback_list = self._callbacks(callbacks, "evaluate", num_batches)
+        callback_list = self._callbacks(callbacks, "evaluate", num_batches, n)
         callback_list.on_test_begin()
         for batch in range(num_batches):
             start, stop = batch * self.batch_size, min(n, (batch + 1) * self.batch_size)
@@ -117,7 +119,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         if n > self.batch_size:
             raise ValueError(f"evaluate_batch got {n} examples but the batch size is "
                              f"{self.batch_size}; use evaluate() for datasets")
-        callback_list = self._callbacks(callbacks, "evaluate", 1)
+        callback_list = self._callbacks(callbacks, "evaluate", 1, n)
         callback_list.on_test_begin()
         self._evaluate_one(0, x, y, metrics, callback_list)
         callback_list.on_test_end(metrics)
@@ -184,7 +186,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         n = dataset_size(x)
         self.check_spike_budget(x)
         num_batches = (n + self.batch_size - 1) // self.batch_size
-        callback_list = self._callbacks(callbacks, "predict", num_batches)
+        callback_list = self._callbacks(callbacks, "predict", num_batches, n)
         callback_list.on_test_begin()
         results = {p: [] for p in outputs}
         for batch in range(num_batches):

@@ -114,11 +114,13 @@ class CompiledTrainingNetwork(CompiledNetwork):
         return x, y, n
 
     def _callbacks(self, base: List[Any], callbacks: Any, mode: str, num_batches: int,
-                   num_epochs: int) -> CallbackList:
+                   num_epochs: int, num_examples: Optional[int] = None) -> CallbackList:
+        # num_examples lets callbacks (recorders) ignore the padding of a partial last batch
         from ..plugins.manager import get_plugin_manager
         user = list(callbacks) if callbacks is not None else []
         return CallbackList(base + user + get_plugin_manager().run_callbacks(self, mode),
-                            compiled_network=self, num_batches=num_batches, num_epochs=num_epochs)
+                            compiled_network=self, num_batches=num_batches, num_epochs=num_epochs,
+                            num_examples=num_examples)
 
     def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: CallbackList,
                    train: bool) -> None:
@@ -211,11 +213,11 @@ class CompiledTrainingNetwork(CompiledNetwork):
         valid_metrics = get_metrics(metrics, self.outputs) if validate else None
         num_batches = (n + self.batch_size - 1) // self.batch_size
         callback_list = self._callbacks(self.base_train_callbacks, callbacks, "train",
-                                        num_batches, num_epochs)
+                                        num_batches, num_epochs, n)
         if validate:
             valid_list = self._callbacks(self.base_validate_callbacks, validation_callbacks,
                                          "validate", (n_v + self.batch_size - 1) // self.batch_size,
-                                         num_epochs)
+                                         num_epochs, n_v)
         seed = self.genn_model.get_rng_state()["seed"]
         callback_list.on_train_begin()
         for epoch in range(start_epoch, num_epochs):
