@@ -97,6 +97,7 @@ class IFNetwork:
                                   record_spikes=record_spikes, name="hid")
             self.conn = Connection(self.inp, self.hid, Dense(weights), Delta(), name="conn")
         self.compiled = InferenceCompiler(evaluate_timesteps=timesteps, batch_size=batch_size,
+                                          reset_in_syn_between_batches=True,
                                           rng_seed=1).compile(self.network, name="recorder_test")
         self.timesteps = timesteps
 

@@ -59,6 +59,7 @@ def _compile(build, batch_size=1):
     with network:
         parts = build()
     compiled = InferenceCompiler(evaluate_timesteps=3, batch_size=batch_size,
+                                 reset_in_syn_between_batches=True,
                                  rng_seed=1).compile(network, name="conn_var_test")
     return compiled, parts
 

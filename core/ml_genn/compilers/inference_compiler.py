@@ -40,7 +40,7 @@ class InferenceCompiler(Compiler):
     def __init__(self, evaluate_timesteps: int, dt: float = 1.0, batch_size: int = 1,
                  rng_seed: int = 0, reset_time_between_batches: bool = True,
                  reset_vars_between_batches: bool = True,
-                 reset_in_syn_between_batches: bool = True,
+                 reset_in_syn_between_batches: bool = False,
                  prefer_in_memory_connect: bool = True, backend: Any = "cpu", **genn_kwargs: Any):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed, backend=backend,
                          prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)

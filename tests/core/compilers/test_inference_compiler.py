@@ -102,3 +102,22 @@ def test_compiled_network_must_be_loaded(model):
     compiled = InferenceCompiler(evaluate_timesteps=2, reset_in_syn_between_batches=True).compile(Network())
     with pytest.raises(RuntimeError, match="with compiled_net"):
         compiled.evaluate({}, {}, callbacks=[])
+
+
+@pytest.mark.parametrize("reset_in_syn, expected", [(False, [0.0, 1.0]), (True, [0.0, 0.0])])
+def test_synaptic_state_crosses_batches_unless_reset(reset_in_syn, expected):
+    # The input spikes on the last step of each 2-step example (V: 0.5, then 1.0), so its spike
+    # is delivered on the next step: the first step of the *next* batch. mlGeNN's default keeps
+    # that in-flight input (reset_in_syn_between_batches=False); resetting drops it.
+    from ml_genn.neurons import IntegrateFireInput
+    from ml_genn.synapses import Delta
+    net = Network()
+    with net:
+        inp = Population(IntegrateFireInput(v_thresh=1.0), 1)
+        out = Population(IntegrateFire(v_thresh=100.0, readout="var"), 1)
+        Connection(inp, out, Dense(np.ones((1, 1))), Delta())
+    kwargs = {} if not reset_in_syn else {"reset_in_syn_between_batches": True}
+    compiled = InferenceCompiler(evaluate_timesteps=2, batch_size=1, **kwargs).compile(net)
+    with compiled:
+        y, _ = compiled.predict({inp: np.full((2, 1), 0.5)}, out, callbacks=[])
+    np.testing.assert_array_equal(np.asarray(y).ravel(), expected)

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import LIF, build
+from conftest import DELTA, LIF, STATIC_PULSE, build
 from ml_genn.backends.cpu import CPUBackend, build_cache, toolchain
 from ml_genn.engine import CodeCompileError, CompilerNotFoundError, ModelSpec, create_neuron_model
 
@@ -113,7 +113,6 @@ def test_toolchain_probes_report_working_compiler():
 
 def _noisy_batched_spec(name):
     """A batched model whose result depends on the RNG and on parallel batch updates."""
-    from conftest import DELTA, STATIC_PULSE
     from ml_genn.engine import init_postsynaptic, init_var, init_weight_update
     spec = ModelSpec("float", name)
     spec.batch_size, spec.seed = 3, 7
