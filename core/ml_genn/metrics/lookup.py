@@ -39,4 +39,9 @@ def get_metrics(metrics: MetricsType, outputs: Iterable[Any],
     description
         What the metrics are for, used in error messages.
     """
-    return get_object_mapping(metrics, outputs, Metric, description, "metric")
+    # Layers stand for their populations, as keys given and as keys looked up
+    from ..utils.network import PopulationKeyedDict, population_key
+    if isinstance(metrics, dict):
+        metrics = {population_key(k): v for k, v in metrics.items()}
+    outputs = [population_key(o) for o in outputs]
+    return PopulationKeyedDict(get_object_mapping(metrics, outputs, Metric, description, "metric"))

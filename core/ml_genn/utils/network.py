@@ -23,6 +23,29 @@ def get_underlying_pop(obj: PopulationType) -> Population:
                     f"{obj!r}")
 
 
+def population_key(key: Any) -> Any:
+    """A layer's population; any other key unchanged."""
+    return key.population if isinstance(key, (InputLayer, Layer)) else key
+
+
+class PopulationKeyedDict(dict):
+    """A dict keyed by populations that can also be indexed by their layers.
+
+    mlGeNN's documentation reads results with the object the user built, often a ``Layer``
+    (``metrics[output].result`` where ``output = Layer(...)``); the compiled networks key them
+    by population.
+    """
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(population_key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(population_key(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(population_key(key), default)
+
+
 def get_underlying_conn(obj: ConnectionType) -> Connection:
     """The connection ``obj`` stands for (a layer's incoming connection, or ``obj`` itself)."""
     if isinstance(obj, Connection):
