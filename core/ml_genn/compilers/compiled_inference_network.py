@@ -7,7 +7,7 @@ import numpy as np
 
 from ..callbacks import CallbackList
 from ..metrics import get_metrics
-from ..utils.network import get_underlying_pop
+from ..utils.network import PopulationKeyedDict, get_underlying_pop
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, check_labels, dataset_size
 
@@ -196,5 +196,5 @@ class CompiledInferenceNetwork(CompiledNetwork):
                 results[p].append(readouts[p][:stop - start])
             callback_list.on_batch_end(batch, {})
         callback_list.on_test_end({})
-        y_pred = {p: np.concatenate(v) for p, v in results.items()}
+        y_pred = PopulationKeyedDict((p, np.concatenate(v)) for p, v in results.items())
         return (y_pred[outputs[0]] if single else y_pred), callback_list.get_data()
