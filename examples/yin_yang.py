@@ -27,7 +27,7 @@ from ml_genn.utils.data import generate_yin_yang_dataset
 NUM_HIDDEN, DT, TRIAL_MS, BATCH = 100, 0.01, 30.0, 32
 
 
-def build(batch_size, out_mean, out_sd):
+def build(batch_size, in_mean, in_sd, out_mean, out_sd):
     network = Network(default_params)
     with network:
         inp = Population(SpikeInput(max_spikes=4 * batch_size), 4, name="input")
@@ -35,7 +35,7 @@ def build(batch_size, out_mean, out_sd):
                             name="hidden")
         out = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0, readout=FirstSpikeTime()),
                          3, name="output")
-        Connection(inp, hidden, Dense(Normal(mean=2.5, sd=1.0)), Exponential(5.0))
+        Connection(inp, hidden, Dense(Normal(mean=in_mean, sd=in_sd)), Exponential(5.0))
         Connection(hidden, out, Dense(Normal(mean=out_mean, sd=out_sd)), Exponential(5.0))
     return network, inp, out
 
@@ -46,17 +46,27 @@ def main():
     parser.add_argument("--train", type=int, default=5000)
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--dt", type=float, default=DT, help="timestep [ms] (published: 0.01)")
+    parser.add_argument("--in-mean", type=float, default=2.0)
+    parser.add_argument("--in-sd", type=float, default=2.5)
     parser.add_argument("--out-mean", type=float, default=0.2)
     parser.add_argument("--out-sd", type=float, default=0.3)
+    parser.add_argument("--loss", choices=["relative_mse", "crossentropy"],
+                        default="relative_mse")
+    parser.add_argument("--tau-0", type=float, default=6.4, help="RelativeMeanSquareError tau_0")
+    parser.add_argument("--tau-1", type=float, default=6.4, help="RelativeMeanSquareError tau_1")
     args = parser.parse_args()
 
     start = time.perf_counter()
     train_x, train_y = generate_yin_yang_dataset(args.train, scale=15.0, offset=2.0, bias=False,
                                                  rng=1)
     test_x, test_y = generate_yin_yang_dataset(1000, scale=15.0, offset=2.0, bias=False, rng=2)
-    network, inp, out = build(BATCH, args.out_mean, args.out_sd)
+    network, inp, out = build(BATCH, args.in_mean, args.in_sd, args.out_mean, args.out_sd)
     compiler = EventPropCompiler(example_timesteps=int(round(TRIAL_MS / args.dt)),
-                                 losses=RelativeMeanSquareError(),
+                                 losses=(RelativeMeanSquareError(tau_0=args.tau_0,
+                                                                 tau_1=args.tau_1)
+                                         if args.loss == "relative_mse"
+                                         else "sparse_categorical_crossentropy"),
+                                 softmax_temperature=0.5, ttfs_alpha=0.01,
                                  optimiser=Adam(args.learning_rate), dt=args.dt,
                                  batch_size=BATCH, max_spikes=100, rng_seed=1)
     compiled = compiler.compile(network, "yin_yang_eventprop")
