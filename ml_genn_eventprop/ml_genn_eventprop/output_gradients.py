@@ -47,24 +47,19 @@ def first_spike_crossentropy(t: np.ndarray, labels: np.ndarray, temperature: flo
                              alpha: float, duration: float) -> Tuple[float, np.ndarray]:
     """Crossentropy of ``-t / temperature`` plus ``alpha / (1.01 T - t_label)``.
 
-    ``t[n, classes]`` are first spike times (inf: no spike, probability 0, no gradient).
+    ``t[n, classes]`` are first spike times (inf: no spike). A silent neuron counts as firing at
+    the end of the trial ``T`` in the loss (so silence is never rewarded) but has no spike to
+    carry a gradient.
     """
-    n = t.shape[0]
-    spiked = np.isfinite(t)
-    z = np.where(spiked, -t / temperature, -np.inf)
+    n, c = t.shape
     rows = np.arange(n)
-    label_spiked = spiked[rows, labels]
-    # An example whose correct neuron is silent has an infinite loss and no spike to carry its
-    # gradient; its loss is reported as that of a spike at the end of the trial
-    z = np.where(~label_spiked[:, None] & (np.arange(t.shape[1]) == labels[:, None]),
-                 -duration / temperature, z)
-    with np.errstate(invalid="ignore"):
-        log_p = _log_softmax(z)
-    p = np.exp(log_p)
-    t_label = np.where(label_spiked, t[rows, labels], duration)
+    spiked = np.isfinite(t)
+    tt = np.where(spiked, t, duration)
+    log_p = _log_softmax(-tt / temperature)
+    t_label = tt[rows, labels]
     horizon = 1.01 * duration
     loss = -log_p[rows, labels] + alpha / (horizon - t_label)
-    grad = -(p - np.eye(t.shape[1])[labels]) / temperature
+    grad = -(np.exp(log_p) - np.eye(c)[labels]) / temperature
     grad[rows, labels] += alpha / (horizon - t_label) ** 2
     grad = np.where(spiked, grad, 0.0)
     return float(np.mean(loss)), grad / n
