@@ -5,7 +5,12 @@ neurons read out by their first spike time, exponential synapses (tau 5 ms), dt 
 trials, RelativeMeanSquareError loss, Adam. Trains on 5000 generated examples and reports the
 accuracy on 1000 held-out ones (the earliest output spike is the prediction).
 
+RelativeMeanSquareError is core's Goeltz-style loss; tau_0 = tau_1 = 6.4 ms worked best here.
+Measured (2-core machine, one thread, other jobs running): with --dt 0.1, 40 epochs: 89.0% test
+accuracy in 179 s. The published dt of 0.01 ms is the default and runs 10x longer.
+
 Needs the ``ml-genn-eventprop`` distribution. Run: python examples/yin_yang.py [--epochs N]
+[--dt 0.1]
 """
 import argparse
 import time
@@ -42,12 +47,12 @@ def build(batch_size, in_mean, in_sd, out_mean, out_sd):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--train", type=int, default=5000)
-    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--learning-rate", type=float, default=0.005)
     parser.add_argument("--dt", type=float, default=DT, help="timestep [ms] (published: 0.01)")
-    parser.add_argument("--in-mean", type=float, default=2.0)
-    parser.add_argument("--in-sd", type=float, default=2.5)
+    parser.add_argument("--in-mean", type=float, default=1.0)
+    parser.add_argument("--in-sd", type=float, default=4.0)
     parser.add_argument("--out-mean", type=float, default=0.2)
     parser.add_argument("--out-sd", type=float, default=0.3)
     parser.add_argument("--loss", choices=["relative_mse", "crossentropy"],
