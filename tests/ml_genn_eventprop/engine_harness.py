@@ -72,6 +72,8 @@ class EngineNet:
             if net.pops[c.src].kind == "lif":
                 s.pre_target_var = "RevISyn"
         self.rt = CPUBackend().build(spec).load()
+        # These networks are tiny: one thread avoids OpenMP spin-waiting when the machine is busy
+        self.rt.set_num_threads(1)
         self._initial = {f"pop{p}": {k: v.view.copy() for k, v in
                                      self.rt.neuron_populations[f"pop{p}"].vars.items()}
                          for p in range(len(net.pops))}

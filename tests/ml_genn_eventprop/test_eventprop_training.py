@@ -67,6 +67,7 @@ def _train_one_batch(net, inp, out, data, labels, **compiler_kwargs):
                                  **compiler_kwargs)
     compiled = compiler.compile(net, "eventprop_e2e")
     with compiled:
+        compiled.genn_model.set_num_threads(1)   # tiny network: avoid OpenMP spin-waiting
         before = {c: compiled.connection_populations[c].vars["g"].view[0].copy()
                   for c in net.connections}
         metrics, cb_data = compiled.train({inp: data}, {out: np.asarray(labels)}, num_epochs=1,
@@ -140,6 +141,7 @@ def test_buffer_overflow_is_counted_and_reported():
     compiled, inp, out, data, counts = _busy_network(max_spikes=3, strict=False)
     assert counts.max() > 3
     with compiled:
+        compiled.genn_model.set_num_threads(1)
         with pytest.warns(RuntimeWarning) as record:
             compiled.train({inp: data}, {out: np.array([0, 1])}, num_epochs=1, shuffle=False,
                            callbacks=[])
@@ -154,6 +156,7 @@ def test_buffer_overflow_is_counted_and_reported():
 def test_strict_buffer_checking_raises():
     compiled, inp, out, data, _ = _busy_network(max_spikes=3, strict=True)
     with compiled:
+        compiled.genn_model.set_num_threads(1)
         with pytest.raises(SpikeBufferOverflowError, match="Population '(input|hidden)'"):
             compiled.train({inp: data}, {out: np.array([0, 1])}, num_epochs=1, callbacks=[])
 
@@ -161,6 +164,7 @@ def test_strict_buffer_checking_raises():
 def test_no_warning_when_buffers_suffice():
     compiled, inp, out, data, counts = _busy_network(max_spikes=64, strict=True)
     with compiled, warnings.catch_warnings():
+        compiled.genn_model.set_num_threads(1)
         warnings.simplefilter("error")
         compiled.train({inp: data}, {out: np.array([0, 1])}, num_epochs=1, callbacks=[])
 
