@@ -58,8 +58,8 @@ def check_inputs(x: Any, inputs: List[Any], what: str = "x") -> Dict[Any, Any]:
 def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray:
     """Check labels/targets of one output population against what its metric or loss needs.
 
-    Sparse categorical metrics and losses need integer class labels in ``[0, num_neurons)``;
-    others need finite targets of the population's shape.
+    Metrics and losses declaring ``sparse_labels`` need integer class labels in
+    ``[0, num_neurons)``; others need finite targets of the population's shape.
     """
     owner = f"{what}[{pop.name!r}]"
     try:
@@ -69,7 +69,7 @@ def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray
     if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
         raise TypeError(f"{owner} must be numeric, got dtype {y.dtype}")
     kind = type(metric_or_loss).__name__
-    if "Sparse" in kind:
+    if getattr(metric_or_loss, "sparse_labels", False):
         if y.ndim != 1:
             raise ValueError(f"{owner} for {kind} must be one integer class label per example "
                              f"(shape (examples,)), got shape {y.shape}")

@@ -14,6 +14,9 @@ class Metric(ABC):
     reports :attr:`result`; :meth:`reset` starts a new accumulation (e.g. each epoch).
     """
 
+    #: Whether targets are integer class labels (one per example) rather than values
+    sparse_labels: bool = False
+
     @abstractmethod
     def update(self, y_true: np.ndarray, y_pred: np.ndarray,
                communicator: Optional[Any]) -> None:

@@ -15,6 +15,8 @@ class SparseCategoricalAccuracy(Metric):
     ``(batch, num_classes)``.
     """
 
+    sparse_labels = True
+
     def __init__(self):
         self.reset()
 
