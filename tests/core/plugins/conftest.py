@@ -5,6 +5,7 @@ the tests that ask for ``plugin_site`` put on ``sys.path`` (or ``PYTHONPATH``), 
 broken plugin never leaks into the rest of the suite.
 """
 import importlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +19,13 @@ DISTS = ("ml_genn_demo", "ml_genn_broken", "ml_genn_collide")
 @pytest.fixture(scope="session")
 def plugin_site(tmp_path_factory):
     target = tmp_path_factory.mktemp("plugin_site")
+    # Build from copies: setuptools writes build/ and *.egg-info next to the sources
+    sources = tmp_path_factory.mktemp("plugin_sources")
+    for dist in DISTS:
+        shutil.copytree(DISTS_DIR / dist, sources / dist)
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
            "--no-deps", "--no-build-isolation", "--no-index", "--target", str(target),
-           *(str(DISTS_DIR / d) for d in DISTS)]
+           *(str(sources / d) for d in DISTS)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     assert result.returncode == 0, f"installing test plugins failed:\n{result.stderr}"
     return target
