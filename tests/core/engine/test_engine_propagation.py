@@ -84,6 +84,24 @@ def test_dense_propagation_equals_matmul(precision):
     np.testing.assert_array_equal(rt.neuron_populations["post"].vars["x"].view, 0.0)
 
 
+def test_small_batch_dense_propagation_split_across_targets_equals_serial():
+    # Batch 1 with 2 threads: spike propagation is split across target ranges (DENSE, nothing
+    # presynaptic written); it must equal x @ W and the 1-thread result bit for bit
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(40, 150))
+    S = (rng.uniform(size=(1, 40)) < 0.5).astype(float)
+    results = []
+    for threads in (1, 2):
+        m, _ = _driver_to_probe("dense_split", "DENSE", 40, 150, 1, {"g": W.reshape(-1)})
+        rt = build(m)
+        rt.set_num_threads(threads)
+        rt.neuron_populations["pre"].vars["s"].view[:] = S
+        rt.run_timesteps(2)
+        results.append(rt.neuron_populations["post"].vars["x"].view.copy())
+    np.testing.assert_allclose(results[1], S @ W, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
 def test_sparse_equals_dense_under_mask():
     rng = np.random.default_rng(2)
     W = rng.normal(size=(7, 5))

@@ -367,6 +367,14 @@ class Generator:
             L.append(f"    const uint32_t _denptr = (uint32_t)_ctl[{self.ctl_slots[('denptr', s.name)]}];")
         return L
 
+    @staticmethod
+    def _can_split_targets(s) -> bool:
+        """Whether spike propagation of ``s`` may be split across target ranges: DENSE, and its
+        code writes nothing presynaptic (no addToPre, no pre vars or pre neuron var refs)."""
+        wu = s.wu_model
+        return (s.matrix_type is DENSE and not s.uses_add_to_pre and not wu.pre_vars
+                and not wu.pre_neuron_var_refs)
+
     def _row_loop(self, s, body: List[str], indent: str) -> List[str]:
         """Loop over the targets of presynaptic neuron ``_id_pre`` (in batch ``_b``)."""
         npost = s.target.num_neurons
@@ -469,16 +477,37 @@ class Generator:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id(ctx, s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
             body += self.emit.block(env, code, f"{label}.{code_field}", "        ")
             L.append(f"    {{ const uint32_t _slot = {slot};")
+            spike_loop_head = [
+                f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;",
+                f"      const uint32_t _n = {carr}[(size_t)_b * {D} + _slot];",
+                f"      const uint32_t *_q = &{qarr}[((size_t)_b * {D} + _slot) * {npre}];",
+                "      for (uint32_t _k0 = 0; _k0 < _n; _k0++) {",
+                "        const uint32_t _id_pre = _q[_k0];"]
+            if self._can_split_targets(s):
+                # Fewer batch elements than threads: each thread walks every spike over its own
+                # contiguous range of targets. Writes land only on its targets (the code writes
+                # nothing presynaptic), and each target sees spikes in the same order as serially,
+                # so results equal the serial ones bit for bit.
+                L.append("#ifdef _OPENMP")
+                L.append(f"    if ({B} < omp_get_max_threads() && {npost} >= 64) {{")
+                L.append("      #pragma omp parallel")
+                L.append("      { const uint32_t _nt = (uint32_t)omp_get_num_threads(), _tid = (uint32_t)omp_get_thread_num();")
+                L.append(f"        const uint32_t _j0 = (uint32_t)((uint64_t){npost} * _tid / _nt), _j1 = (uint32_t)((uint64_t){npost} * (_tid + 1) / _nt);")
+                L.append(f"        for (uint32_t _b = 0; _b < {B}; _b++) {{")
+                L += spike_loop_head
+                L.append("        for (uint32_t _id_post = _j0; _id_post < _j1; _id_post++) {")
+                L.append(f"            const size_t _id_syn = (size_t)_id_pre * {npost} + _id_post;")
+                L += body
+                L.append("        } } } }")
+                L.append("    } else")
+                L.append("#endif")
+            L.append("    {")
             L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
             L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
-            L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
-            L.append(f"      const uint32_t _n = {carr}[(size_t)_b * {D} + _slot];")
-            L.append(f"      const uint32_t *_q = &{qarr}[((size_t)_b * {D} + _slot) * {npre}];")
-            L.append("      for (uint32_t _k0 = 0; _k0 < _n; _k0++) {")
-            L.append("        const uint32_t _id_pre = _q[_k0];")
+            L += spike_loop_head
             L += self._row_loop(s, body, "        ")
             L.append("      }")
-            L.append("    } }")
+            L.append("    } } }")
         if wu.post_spike_syn_code:
             Dp = s.target.num_delay_slots
             if Dp > 1:
