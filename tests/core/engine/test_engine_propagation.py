@@ -258,3 +258,40 @@ def test_recording_equals_spikes_emitted_per_batch():
         from_bits = [(float(step), int(i)) for step in range(12) for i in range(70)
                      if (int(packed[step, b, i // 32]) >> (i % 32)) & 1]
         assert sorted(from_bits) == sorted(emitted[b])
+
+
+def test_small_batch_sparse_and_conv_propagation_split_across_targets_equals_serial():
+    # Batch 1 with 2 threads splits SPARSE rows and convolution kernels across target ranges;
+    # results must equal NumPy and the serial run bit for bit
+    rng = np.random.default_rng(9)
+    W = rng.normal(size=(30, 100))
+    mask = rng.uniform(size=W.shape) < 0.3
+    pre_i, post_i = np.nonzero(mask)
+    S = (rng.uniform(size=(1, 30)) < 0.5).astype(float)
+    ih, ic, kh, oc = 8, 2, 3, 4
+    K = rng.normal(size=(kh, kh, ic, oc))
+    params = {"conv_kh": kh, "conv_kw": kh, "conv_ih": ih, "conv_iw": ih, "conv_ic": ic,
+              "conv_oh": ih, "conv_ow": ih, "conv_oc": oc}
+    X = (rng.uniform(size=(1, ih, ih, ic)) < 0.5).astype(float)
+    sparse_out, conv_out = [], []
+    for threads in (1, 2):
+        m, sg = _driver_to_probe("sparse_split", "SPARSE", 30, 100, 1, {"g": W[pre_i, post_i]})
+        sg.set_sparse_connections(pre_i, post_i)
+        rt = build(m)
+        rt.set_num_threads(threads)
+        rt.neuron_populations["pre"].vars["s"].view[:] = S
+        rt.run_timesteps(2)
+        sparse_out.append(rt.neuron_populations["post"].vars["x"].view.copy())
+        m, _ = _driver_to_probe("conv_split", "TOEPLITZ", ih * ih * ic, ih * ih * oc, 1,
+                                {"g": K.reshape(-1)}, init_toeplitz_connectivity("Conv2D", params),
+                                precision="double")
+        rt = build(m)
+        rt.set_num_threads(threads)
+        rt.neuron_populations["pre"].vars["s"].view[:] = X.reshape(1, -1)
+        rt.run_timesteps(2)
+        conv_out.append(rt.neuron_populations["post"].vars["x"].view.copy())
+    np.testing.assert_allclose(sparse_out[1], S @ (W * mask), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(sparse_out[0], sparse_out[1])
+    np.testing.assert_allclose(conv_out[1][0], _conv_numpy(X[0], K, ih, ih).reshape(-1),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(conv_out[0], conv_out[1])

@@ -369,11 +369,14 @@ class Generator:
 
     @staticmethod
     def _can_split_targets(s) -> bool:
-        """Whether spike propagation of ``s`` may be split across target ranges: DENSE, and its
-        code writes nothing presynaptic (no addToPre, no pre vars or pre neuron var refs)."""
+        """Whether spike propagation of ``s`` may be split across target ranges: its code writes
+        nothing presynaptic (no addToPre, no pre vars or pre neuron var refs), so each thread's
+        writes stay on its own targets."""
         wu = s.wu_model
-        return (s.matrix_type is DENSE and not s.uses_add_to_pre and not wu.pre_vars
-                and not wu.pre_neuron_var_refs)
+        if s.uses_add_to_pre or wu.pre_vars or wu.pre_neuron_var_refs:
+            return False
+        # A convolution kernel entry serves many targets: only split if nothing writes it
+        return s.matrix_type is not TOEPLITZ or all(v.access.read_only for v in wu.vars)
 
     def _row_loop(self, s, body: List[str], indent: str) -> List[str]:
         """Loop over the targets of presynaptic neuron ``_id_pre`` (in batch ``_b``)."""
@@ -495,10 +498,17 @@ class Generator:
                 L.append(f"        const uint32_t _j0 = (uint32_t)((uint64_t){npost} * _tid / _nt), _j1 = (uint32_t)((uint64_t){npost} * (_tid + 1) / _nt);")
                 L.append(f"        for (uint32_t _b = 0; _b < {B}; _b++) {{")
                 L += spike_loop_head
-                L.append("        for (uint32_t _id_post = _j0; _id_post < _j1; _id_post++) {")
-                L.append(f"            const size_t _id_syn = (size_t)_id_pre * {npost} + _id_post;")
-                L += body
-                L.append("        } } } }")
+                if s.matrix_type is DENSE:
+                    L.append("        for (uint32_t _id_post = _j0; _id_post < _j1; _id_post++) {")
+                    L.append(f"            const size_t _id_syn = (size_t)_id_pre * {npost} + _id_post;")
+                    L += body
+                    L.append("        }")
+                else:
+                    # SPARSE rows and convolution kernels: every thread scans the row and keeps
+                    # the targets in its range
+                    keep_own = ["            if (_id_post < _j0 || _id_post >= _j1) continue;"]
+                    L += self._row_loop(s, keep_own + body, "        ")
+                L.append("        } } }")
                 L.append("    } else")
                 L.append("#endif")
             L.append("    {")
