@@ -1,23 +1,21 @@
 """2-D convolutional connectivity."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
-from ..neurons.checks import check_bool, check_positive_int
-from ..utils.value import InitValue
 from ..engine import SynapseMatrixType, init_toeplitz_connectivity
 from ..utils.model import engine_value
 from ..utils.snippet import ConnectivitySnippet
-from .connectivity import Connectivity, kernel_weights
+from .connectivity import kernel_weights
+from .convolution import Convolution
 from .sparse_geometry import conv2d_synapses
-from .geometry import (Param2D, conv_output_shape, get_image_shape, get_pad_mode,
-                       get_param_2d, update_target_shape)
+from .geometry import conv_output_shape, get_image_shape, update_target_shape
 
 if TYPE_CHECKING:
     from ..population import Population
 
 
-class Conv2D(Connectivity):
+class Conv2D(Convolution):
     """Convolution from a source population of shape ``(height, width, channels)``; the target
     takes the output shape ``(out_height, out_width, filters)`` (flattened if ``flatten``).
 
@@ -39,20 +37,6 @@ class Conv2D(Connectivity):
     delay
         A single delay in timesteps for every synapse.
     """
-
-    def __init__(self, weight: InitValue, filters: int, conv_size: Param2D,
-                 flatten: bool = False, conv_strides: Optional[Param2D] = None,
-                 conv_padding: str = "valid", delay: InitValue = 0):
-        super().__init__(weight, delay)
-        owner = type(self).__name__
-        self.filters = check_positive_int(owner, "filters", filters)
-        self.conv_size = get_param_2d(owner, "conv_size", conv_size)
-        self.flatten = check_bool(owner, "flatten", flatten)
-        self.conv_strides = get_param_2d(owner, "conv_strides", conv_strides, default=(1, 1))
-        self.conv_padding = get_pad_mode(owner, conv_padding)
-        self._require_constant_delay()
-        #: Output shape (height, width, filters), known once connected
-        self.output_shape = None
 
     def connect(self, source: "Population", target: "Population") -> None:
         owner = type(self).__name__
