@@ -378,6 +378,23 @@ class Generator:
         # A convolution kernel entry serves many targets: only split if nothing writes it
         return s.matrix_type is not TOEPLITZ or all(v.access.read_only for v in wu.vars)
 
+    def _synapse_element_indices(self, sg, indent: str) -> List[str]:
+        """C lines turning element ``_e`` of synapse group ``sg`` into ``_id_pre``/``_id_post``
+        (SPARSE padding elements ``continue``; kernel elements have no single pre/post)."""
+        T = self.table
+        if sg.matrix_type is DENSE:
+            npost = sg.target.num_neurons
+            lines = [f"const uint32_t _id_pre = (uint32_t)(_e / {npost}), _id_post = (uint32_t)(_e % {npost});"]
+        elif sg.matrix_type is SPARSE:
+            M = max(sg.max_row_length, 1)
+            lines = [f"const uint32_t _id_pre = (uint32_t)(_e / {M});",
+                     f"if ((_e % {M}) >= {T['rowlen', sg.name].cname}[_id_pre]) continue;",
+                     f"const uint32_t _id_post = {T['ind', sg.name].cname}[_e];"]
+        else:
+            lines = ["const uint32_t _id_pre = 0, _id_post = 0;"]
+        lines.append("(void)_id_pre; (void)_id_post;")
+        return [indent + line for line in lines]
+
     def _row_loop(self, s, body: List[str], indent: str) -> List[str]:
         """Loop over the targets of presynaptic neuron ``_id_pre`` (in batch ``_b``)."""
         npost = s.target.num_neurons
@@ -578,15 +595,8 @@ class Generator:
             npre, npost = sg.source.num_neurons, sg.target.num_neurons
             env["num_pre"], env["num_post"] = str(npre), str(npost)
             env["id_pre"], env["id_post"], env["id_syn"] = "_id_pre", "_id_post", "_e"
-            if sg.matrix_type is DENSE:
-                idx.append(f"const uint32_t _id_pre = (uint32_t)(_e / {npost}), _id_post = (uint32_t)(_e % {npost});")
-            elif sg.matrix_type is SPARSE:
-                M = max(sg.max_row_length, 1)
-                idx.append(f"const uint32_t _id_pre = (uint32_t)(_e / {M});")
-                idx.append(f"if ((_e % {M}) >= {T['rowlen', sg.name].cname}[_id_pre]) continue;")
-                idx.append(f"const uint32_t _id_post = {T['ind', sg.name].cname}[_e];")
-            else:
-                idx.append("const uint32_t _id_pre = 0, _id_post = 0; (void)_id_pre; (void)_id_post;")
+            idx += self._synapse_element_indices(sg, "")
+            if sg.matrix_type not in (DENSE, SPARSE):
                 env["id_kernel"] = "_e"
         else:
             env["id"] = "_e"
@@ -731,18 +741,8 @@ class Generator:
         L = ["    #pragma omp parallel for collapse(2) schedule(static)",
              f"    for (uint32_t _b = 0; _b < {Bv}; _b++) for (size_t _e = 0; _e < {E}; _e++) {{"]
         if sg is not None:
-            npost = sg.target.num_neurons
             env.update({"id_pre": "_id_pre", "id_post": "_id_post", "id_syn": "_e", "id_kernel": "_e"})
-            if sg.matrix_type is DENSE:
-                L.append(f"      const uint32_t _id_pre = (uint32_t)(_e / {npost}), _id_post = (uint32_t)(_e % {npost});")
-            elif sg.matrix_type is SPARSE:
-                M = max(sg.max_row_length, 1)
-                L.append(f"      const uint32_t _id_pre = (uint32_t)(_e / {M});")
-                L.append(f"      if ((_e % {M}) >= {self.table['rowlen', sg.name].cname}[_id_pre]) continue;")
-                L.append(f"      const uint32_t _id_post = {self.table['ind', sg.name].cname}[_e];")
-            else:
-                L.append("      const uint32_t _id_pre = 0, _id_post = 0;")
-            L.append("      (void)_id_pre; (void)_id_post;")
+            L += self._synapse_element_indices(sg, "      ")
         L.append(f"      _rng_t _rng = _rng_make(_seed, {stream_id('init', owner, v.name)}u, 0, (uint64_t)_b * {E} + _e); (void)_rng;")
         L.append(f"      {self.sc} value = 0;")
         L += self.emit.block(env, sn.var_init_code, f"{sn.class_name}.var_init_code", "      ")
