@@ -17,13 +17,16 @@ NAME = "inference_latency"
 BATCH, TIMESTEPS, NUM_EXAMPLES = 32, 100, 256
 
 
-def build():
+def build(record_spikes: bool = False, name: str = NAME):
+    """The network (recording spikes of every population if asked), its data, compiled."""
     rng = np.random.default_rng(0)
     net = Network()
     with net:
-        inp = Population(SpikeInput(max_spikes=784 * BATCH), 784)
-        hidden = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0), 128)
-        out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 10)
+        inp = Population(SpikeInput(max_spikes=784 * BATCH), 784, record_spikes=record_spikes)
+        hidden = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0), 128,
+                            record_spikes=record_spikes)
+        out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 10,
+                         record_spikes=record_spikes)
         Connection(inp, hidden, Dense(rng.normal(0, 0.2, (784, 128)).astype(np.float32)),
                    Exponential(5.0))
         Connection(hidden, out, Dense(rng.normal(0, 0.2, (128, 10)).astype(np.float32)),
@@ -32,12 +35,12 @@ def build():
     images[rng.random(images.shape) < 0.8] = 0  # MNIST-like: most pixels dark, never spike
     spikes = linear_latency_encode_data(images, max_time=TIMESTEPS - 10.0)
     labels = rng.integers(0, 10, NUM_EXAMPLES)
-    compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, batch_size=BATCH).compile(net, NAME)
-    return compiled, inp, out, spikes, labels
+    compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, batch_size=BATCH).compile(net, name)
+    return compiled, (inp, hidden, out), spikes, labels
 
 
 def run(threads: int, repeats: int = 5) -> list:
-    compiled, inp, out, spikes, labels = build()
+    compiled, (inp, _, out), spikes, labels = build()
     best = float("inf")
     with compiled:
         compiled.genn_model.set_num_threads(threads)

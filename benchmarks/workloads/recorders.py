@@ -19,41 +19,18 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
-from ml_genn import Connection, Network, Population
 from ml_genn.callbacks import SpikeRecorder, VarRecorder
-from ml_genn.compilers import InferenceCompiler
-from ml_genn.connectivity import Dense
-from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
-from ml_genn.synapses import Exponential
-from ml_genn.utils.data import linear_latency_encode_data
+
+from .inference_latency import BATCH, NUM_EXAMPLES, TIMESTEPS
+from .inference_latency import build as build_inference
 
 NAME = "recorders"
-BATCH, TIMESTEPS, NUM_EXAMPLES = 32, 100, 256
 
 
 def build(record_spikes: bool):
     """The inference workload's network, data and compiled network."""
-    rng = np.random.default_rng(0)
-    net = Network()
-    with net:
-        inp = Population(SpikeInput(max_spikes=784 * BATCH), 784, record_spikes=record_spikes)
-        hidden = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0), 128,
-                            record_spikes=record_spikes)
-        out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 10,
-                         record_spikes=record_spikes)
-        Connection(inp, hidden, Dense(rng.normal(0, 0.2, (784, 128)).astype(np.float32)),
-                   Exponential(5.0))
-        Connection(hidden, out, Dense(rng.normal(0, 0.2, (128, 10)).astype(np.float32)),
-                   Exponential(5.0))
-    images = rng.integers(0, 256, (NUM_EXAMPLES, 784))
-    images[rng.random(images.shape) < 0.8] = 0  # MNIST-like: most pixels dark, never spike
-    spikes = linear_latency_encode_data(images, max_time=TIMESTEPS - 10.0)
-    labels = rng.integers(0, 10, NUM_EXAMPLES)
-    compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, batch_size=BATCH).compile(
-        net, f"{NAME}_{int(record_spikes)}")
-    return compiled, (inp, hidden, out), spikes, labels
+    return build_inference(record_spikes, name=f"{NAME}_{int(record_spikes)}")
 
 
 def run(threads: int, repeats: int = 5) -> list:
