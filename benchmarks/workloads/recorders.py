@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 
-
 from ml_genn.callbacks import SpikeRecorder, VarRecorder
 
 from .inference_latency import BATCH, NUM_EXAMPLES, TIMESTEPS
