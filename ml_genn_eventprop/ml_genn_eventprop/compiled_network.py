@@ -50,16 +50,6 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         self.last_losses: Dict[Any, float] = {}
         self.last_dropped: Dict[Any, int] = {}
 
-    # ------------------------------------------------------------------ loading
-    def on_load(self) -> None:
-        # Weights have one engine copy per batch element (custom updates may only write
-        # per-batch variables); an initializer drew each copy, so make them all the first one
-        for conn in self.trained_connections:
-            g = self.connection_populations[conn].vars["g"].view
-            if g.ndim > 1:
-                g[...] = g[0]
-        super().on_load()
-
     # ------------------------------------------------------------------ phases
     def _set_phase(self, backward: int) -> None:
         for pop, plan in self.plan.populations.items():

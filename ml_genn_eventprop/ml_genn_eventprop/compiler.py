@@ -171,9 +171,10 @@ class EventPropCompiler(Compiler):
         return EM.exponential_psm(state.plan.populations[conn.target].tau_syn, self.dt)
 
     def weight_access(self, conn: Any, state: "EventPropState") -> Any:
-        # Optimiser custom updates may only write per-batch variables (see on_load)
+        # One weight copy shared by the batch: the synapses only read it, and the optimiser's
+        # (unbatched) custom update writes it once per batch, as GeNN 5 allows
         from ml_genn.engine import VarAccess
-        return VarAccess.READ_WRITE
+        return VarAccess.READ_ONLY
 
     def build_weight_update_model(self, conn: Any, connect_snippet: Any,
                                   state: "EventPropState") -> Any:
@@ -191,7 +192,7 @@ class EventPropCompiler(Compiler):
         source = state.plan.populations[conn.source]
         state.trained.append(conn)
         return EM.weight_update_model(source.role in ("hidden", "output_lif"), target.tau_syn,
-                                      target.tau_mem, connect_snippet.weight, VarAccess.READ_WRITE)
+                                      target.tau_mem, connect_snippet.weight, VarAccess.READ_ONLY)
 
     def add_custom_updates(self, model_spec: Any, state: "EventPropState",
                            neuron_groups: Dict[Any, Any], synapse_groups: Dict[Any, Any]) -> None:

@@ -68,11 +68,12 @@ def _train_one_batch(net, inp, out, data, labels, **compiler_kwargs):
     compiled = compiler.compile(net, "eventprop_e2e")
     with compiled:
         compiled.genn_model.set_num_threads(1)   # tiny network: avoid OpenMP spin-waiting
-        before = {c: compiled.connection_populations[c].vars["g"].view[0].copy()
+        # The batch shares one weight copy (the optimiser writes it once per batch)
+        before = {c: compiled.connection_populations[c].vars["g"].view.copy()
                   for c in net.connections}
         metrics, cb_data = compiled.train({inp: data}, {out: np.asarray(labels)}, num_epochs=1,
                                           shuffle=False, callbacks=[])
-        after = {c: compiled.connection_populations[c].vars["g"].view[0].copy()
+        after = {c: compiled.connection_populations[c].vars["g"].view.copy()
                  for c in net.connections}
     grads = {c.name: (before[c] - after[c]).reshape(c.connectivity.weight.shape) / alpha
              for c in net.connections}

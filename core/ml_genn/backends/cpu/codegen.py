@@ -642,20 +642,28 @@ class Generator:
         body += self.emit.block(env, m.update_code, f"{m.class_name}.update_code", "        ")
         body += tp
         if batch_red or batch_red_refs:
-            # Elements in parallel, batches serially so the sum order is fixed.
+            # Elements in parallel, batches serially so each element's sum order is fixed.
+            # Elements go in tiles so that each batch row is read contiguously: walking one
+            # element's batch copies (a stride of E) misses the cache on every read.
+            tile = 256
             L.append(f"    #pragma omp parallel for schedule(static)")
-            L.append(f"    for (size_t _e = 0; _e < {E}; _e++) {{")
-            L += ["      " + x for x in idx]
+            L.append(f"    for (size_t _e0 = 0; _e0 < {E}; _e0 += {tile}) {{")
+            L.append(f"      const size_t _e1 = (_e0 + {tile} < {E}) ? _e0 + {tile} : {E};")
             for name, op, store, type_name in red_targets:
-                L.append(f"      {type_name} _lr_{name} = {ident(op, type_name)};")
+                L.append(f"      {type_name} _lr_{name}[{tile}];")
+                L.append(f"      for (size_t _e = _e0; _e < _e1; _e++) _lr_{name}[_e - _e0] = {ident(op, type_name)};")
             L.append(f"      for (uint32_t _b = 0; _b < {Bc}; _b++) {{")
+            L.append("       for (size_t _e = _e0; _e < _e1; _e++) {")
+            L += ["        " + x for x in idx]
             L += body
             for name, op, store, type_name in red_targets:
-                L.append("        " + combine(op, f"_lr_{name}", f"_le_{name}"))
+                L.append("        " + combine(op, f"_lr_{name}[_e - _e0]", f"_le_{name}"))
+            L.append("       }")
             L.append("      }")
-            L.append("      { const uint32_t _b = 0; (void)_b;")
+            L.append("      for (size_t _e = _e0; _e < _e1; _e++) {")
+            L.append("        const uint32_t _b = 0; (void)_b;")
             for name, op, store, type_name in red_targets:
-                L.append(f"        {store} = _lr_{name};")
+                L.append(f"        {store} = _lr_{name}[_e - _e0];")
             L.append("      }")
             L.append("    }")
         elif neuron_red:
