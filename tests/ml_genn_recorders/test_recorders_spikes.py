@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import ml_genn_recorders.spike_recorder as spike_recorder_module
+from ml_genn.backends.cpu.runtime import NeuronGroupRuntime
 from ml_genn.callbacks import CallbackList, SpikeRecorder
 from recorders_reference import (IFNetwork, TIMESTEPS, expected_spikes, random_inputs,
                                  random_weights, simulate)
@@ -157,12 +158,19 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
                         lambda: pulls.append(genn_model.timestep), raising=False)
     gathered = []
     real_gather = spike_recorder_module.gather_words
+    real_unpack = NeuronGroupRuntime.unpack_recording
 
     def spy(buffer, first, end, slots):
         gathered.append((first, end, slots.tolist()))
         return real_gather(buffer, first, end, slots)
 
+    def spy_native(self, kind, first, end, slots, mask=None):
+        gathered.append((first, end, list(slots)))
+        return real_unpack(self, kind, first, end, slots, mask)
+
+    # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
+    monkeypatch.setattr(NeuronGroupRuntime, "unpack_recording", spy_native)
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]

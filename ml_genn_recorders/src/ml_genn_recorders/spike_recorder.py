@@ -135,10 +135,17 @@ class SpikeRecorder(Recorder):
                                     self._buffer_steps, self.describe())
         self._begin_step = None
         if self._buffer is not None:
-            steps, words = gather_words(self._buffer, first, end, self._slots)
             nf = self._neuron_filter
-            example, row, ids = find_spikes(words, nf.mask.size,
-                                            None if self._neuron_ids is None else nf.mask)
+            mask = None if self._neuron_ids is None else nf.mask
+            unpack = getattr(self._group, "unpack_recording", None)
+            if unpack is not None:
+                # The cpu backend decodes the packed rows natively (~10x faster than NumPy)
+                kind = "evt" if self._kind == "spike_events" else "spk"
+                example, row, ids = unpack(kind, first, end, self._slots, mask)
+                steps = np.arange(first, end, dtype=np.int64)
+            else:
+                steps, words = gather_words(self._buffer, first, end, self._slots)
+                example, row, ids = find_spikes(words, nf.mask.size, mask)
             if self.record_counts:
                 self._sink.append(spike_counts(example, ids, len(self._slots), nf.mask.size,
                                                self._neuron_ids))

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import DELTA, INPUT_PROBE, SPIKE_DRIVER, STATIC_PULSE, build
+from ml_genn.engine.errors import RuntimeStateError
 from ml_genn.engine import (ModelSpec, VarAccess, create_neuron_model, create_weight_update_model,
                             init_postsynaptic, init_sparse_connectivity, init_toeplitz_connectivity,
                             init_weight_update)
@@ -258,6 +259,16 @@ def test_recording_equals_spikes_emitted_per_batch():
         from_bits = [(float(step), int(i)) for step in range(12) for i in range(70)
                      if (int(packed[step, b, i // 32]) >> (i % 32)) & 1]
         assert sorted(from_bits) == sorted(emitted[b])
+    # Native decoding of a sub-range, chosen slots (in the caller's order) and a neuron mask
+    mask = np.zeros(70, dtype=bool)
+    mask[[0, 5, 31, 32, 33, 64, 69]] = True
+    slot_index, row, ids = rt.neuron_populations["p"].unpack_recording("spk", 3, 10, [2, 0], mask)
+    expected = [(k, int(step) - 3, i) for k, b in enumerate([2, 0])
+                for step, i in sorted(emitted[b]) if 3 <= step < 10 and mask[i]]
+    assert list(zip(slot_index.tolist(), row.tolist(), ids.tolist())) == expected
+    assert len(expected) > 5
+    with pytest.raises(RuntimeStateError, match="not all in the recording ring"):
+        rt.neuron_populations["p"].unpack_recording("spk", 0, 13, [0])
 
 
 def test_small_batch_sparse_and_conv_propagation_split_across_targets_equals_serial():

@@ -63,6 +63,42 @@ static inline scalar _rng_exponential(_rng_t *r) {
 #define CTL_OVERFLOW 4
 #define CTL_CU_STEP 5
 
+/* Unpack bit-packed recording rows (layout: [buffer_steps][batch][words]) of engine timesteps
+   [first_step, end_step) for the batch slots `slots`, keeping neurons whose bit is set in
+   `mask` (packed like a row). Spikes come out ordered by slot, then step, then neuron id, as
+   (slot index, row index, id); at most `capacity` are written. Returns the number of spikes,
+   so a caller whose arrays were too small calls again with larger ones. Decoding here rather
+   than in NumPy keeps recording every spike cheap. */
+uint64_t ml_genn_unpack_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
+                                  uint64_t batch_size, uint64_t words, uint64_t first_step,
+                                  uint64_t end_step, const int64_t *restrict slots,
+                                  uint64_t num_slots, const uint32_t *restrict mask,
+                                  uint64_t capacity, int32_t *restrict out_slot,
+                                  int32_t *restrict out_row, int64_t *restrict out_id) {
+    uint64_t n = 0;
+    const uint64_t row_stride = batch_size * words;
+    for (uint64_t s = 0; s < num_slots; s++) {
+        const uint32_t *const slot_base = buf + (uint64_t)slots[s] * words;
+        uint64_t ring_row = first_step % buffer_steps;
+        for (uint64_t step = first_step; step < end_step; step++) {
+            const uint32_t *const row = slot_base + ring_row * row_stride;
+            if (++ring_row == buffer_steps) ring_row = 0;
+            for (uint64_t w = 0; w < words; w++) {
+                uint32_t bits = row[w] & mask[w];
+                while (bits) {
+                    if (n < capacity) {
+                        out_slot[n] = (int32_t)s;
+                        out_row[n] = (int32_t)(step - first_step);
+                        out_id[n] = (int64_t)(w * 32u + (uint64_t)__builtin_ctz(bits));
+                    }
+                    bits &= bits - 1u;
+                    n++;
+                }
+            }
+        }
+    }
+    return n;
+}
 int ml_genn_has_openmp(void) {
 #ifdef _OPENMP
     return 1;

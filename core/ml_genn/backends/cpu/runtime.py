@@ -24,6 +24,7 @@ class NeuronGroupRuntime(GroupView):
         self._runtime = runtime
         self.num_neurons = spec_group.num_neurons
         self.spec = spec_group
+        self._unpack_capacity: Dict[str, int] = {}
 
     def _recording_buffer(self, kind: str) -> np.ndarray:
         rt = self._runtime
@@ -52,22 +53,74 @@ class NeuronGroupRuntime(GroupView):
         """The bit-packed spike-like-event recording; layout as :attr:`spike_recording_buffer`."""
         return self._recording_buffer("evt")
 
-    def _recording(self, kind: str) -> List[Tuple[np.ndarray, np.ndarray]]:
+    def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
+                         neuron_mask: Optional[np.ndarray] = None
+                         ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Set bits of the packed recording, decoded natively (our extension of pygenn's surface).
+
+        Parameters
+        ----------
+        kind
+            ``"spk"`` (spikes) or ``"evt"`` (spike-like events).
+        first_step, end_step
+            Engine timesteps ``[first_step, end_step)`` to read; at most
+            ``num_recording_timesteps`` of them, all still in the ring.
+        slots
+            Batch slots to read, in the order wanted.
+        neuron_mask
+            Boolean mask over the population's neurons to keep, or ``None`` for all.
+
+        Returns
+        -------
+        slot_index, row, ids
+            One entry per recorded spike, ordered by slot, then timestep, then neuron id:
+            the position in ``slots`` (``int32``), ``step - first_step`` (``int32``) and the
+            neuron id (``int64``).
+        """
         rt = self._runtime
         buf = self._recording_buffer(kind)
+        steps, batch, words = buf.shape
+        if end_step - first_step > steps or first_step < max(0, rt.timestep - steps) or end_step > rt.timestep:
+            raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are not "
+                                    f"all in the recording ring (timestep {rt.timestep}, "
+                                    f"{steps} recorded timesteps)")
+        slots = np.ascontiguousarray(slots, dtype=np.int64)
+        if slots.size and (slots.min() < 0 or slots.max() >= batch):
+            raise RuntimeStateError(f"{self._describe}: batch slots must lie in [0, {batch}), got {slots}")
+        if neuron_mask is None:
+            mask_words = np.full(words, 0xFFFFFFFF, dtype=np.uint32)
+        else:
+            bits = np.zeros(words * 32, dtype=bool)
+            bits[:self.num_neurons] = np.asarray(neuron_mask, dtype=bool).reshape(-1)
+            mask_words = np.packbits(bits, bitorder="little").view("<u4").astype(np.uint32)
+        args = (buf.ctypes.data, steps, batch, words, int(first_step), int(end_step),
+                slots.ctypes.data, slots.size, mask_words.ctypes.data)
+        # One pass in the common case: arrays sized from the last call's count; a second
+        # pass only when more spikes came than fit
+        capacity = self._unpack_capacity.get(kind, 1024)
+        while True:
+            slot_index = np.empty(capacity, dtype=np.int32)
+            row = np.empty(capacity, dtype=np.int32)
+            ids = np.empty(capacity, dtype=np.int64)
+            count = int(rt._lib.ml_genn_unpack_recording(*args, capacity, slot_index.ctypes.data,
+                                                         row.ctypes.data, ids.ctypes.data))
+            if count <= capacity:
+                break
+            capacity = count
+        self._unpack_capacity[kind] = max(1024, count + count // 4)
+        slot_index, row, ids = slot_index[:count], row[:count], ids[:count]
+        return slot_index, row, ids
+
+    def _recording(self, kind: str) -> List[Tuple[np.ndarray, np.ndarray]]:
+        rt = self._runtime
         T = rt.num_recording_timesteps
+        self._recording_buffer(kind)
         ts = rt.timestep
         first = max(0, ts - T)
-        steps = np.arange(first, ts)
-        if len(steps) == 0:
-            return [(np.zeros(0), np.zeros(0, dtype=np.int64)) for _ in range(rt.batch_size)]
-        words = buf[steps % T]                         # (steps, batch, words)
-        bits = np.unpackbits(words.view(np.uint8), axis=-1, bitorder="little")[..., :self.num_neurons]
-        out = []
-        for b in range(rt.batch_size):
-            t_idx, ids = np.nonzero(bits[:, b, :])
-            out.append((steps[t_idx] * rt.dt, ids.astype(np.int64)))
-        return out
+        slot, row, ids = self.unpack_recording(kind, first, ts, np.arange(rt.batch_size))
+        times = (row.astype(np.int64) + first) * rt.dt
+        bounds = np.searchsorted(slot, np.arange(rt.batch_size + 1))
+        return [(times[a:b], ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
     @property
     def spike_recording_data(self) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -166,7 +219,11 @@ class Runtime:
                                 ("ml_genn_init_connectivity", None, [ctypes.c_void_p]),
                                 ("ml_genn_set_num_threads", None, [ctypes.c_int]),
                                 ("ml_genn_get_num_threads", ctypes.c_int, []),
-                                ("ml_genn_has_openmp", ctypes.c_int, [])):
+                                ("ml_genn_has_openmp", ctypes.c_int, []),
+                                ("ml_genn_unpack_recording", ctypes.c_uint64,
+                                 [ctypes.c_void_p] + [ctypes.c_uint64] * 5
+                                 + [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64]
+                                 + [ctypes.c_void_p] * 3)):
             fn = getattr(self._lib, name)
             fn.restype, fn.argtypes = res, args
         if num_recording_timesteps is not None and (isinstance(num_recording_timesteps, bool)
