@@ -67,13 +67,21 @@ def first_spike_crossentropy(t: np.ndarray, labels: np.ndarray, temperature: flo
 
 def first_spike_relative_mse(t: np.ndarray, labels: np.ndarray,
                              delta: float, duration: float) -> Tuple[float, np.ndarray]:
-    """``1/2 sum_{k != y} (t_k - t_y - delta)^2`` (silent neurons count as spiking at T)."""
+    """mlGeNN's ``RelativeMeanSquareError(delta)``: ``1/2 sum_{k != y} (t_k - t_y - delta)^2``.
+
+    A silent incorrect neuron adds nothing: it has kept its distance from the correct one.
+    (Counting it as firing at ``T`` instead would pull the correct neuron *later*, towards
+    ``T - delta``.) A silent correct neuron counts as firing at ``T``; it has no spike to carry
+    its own gradient (the caller gives it a phantom spike).
+    """
     n, c = t.shape
     rows = np.arange(n)
     spiked = np.isfinite(t)
     tt = np.where(spiked, t, duration)
     r = tt - tt[rows, labels][:, None] - delta
-    r[rows, labels] = 0.0
+    compared = spiked.copy()
+    compared[rows, labels] = False
+    r = np.where(compared, r, 0.0)
     grad = r.copy()
     grad[rows, labels] = -np.sum(r, axis=1)
     grad = np.where(spiked, grad, 0.0)
