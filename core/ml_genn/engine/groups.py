@@ -119,6 +119,10 @@ class NeuronGroupSpec(_Group):
         self.out_syn = []
         self.in_syn = []
         self.num_delay_slots = 1
+        # Filled by finalize: variables synapse code reads with a delay (``X_post[d]``), by
+        # name, and how many past values of each the backend keeps
+        self.history_vars: Dict[str, VarSpec] = {}
+        self.history_slots = 0
 
     def _param_owner_models(self):
         return {"neuron": self.model}
@@ -164,6 +168,7 @@ class SynapseGroupSpec(_Group):
         self.sparse_order: Optional[np.ndarray] = None
         self.uses_dendritic_delay = False
         self.uses_add_to_pre = False
+        self.delayed_post_refs: Dict[str, VarSpec] = {}
 
     def _param_owner_models(self):
         return {"wu": self.wu_model, "psm": self.ps_model}

@@ -21,6 +21,16 @@ def _uses(code: str, name: str) -> bool:
     return re.search(r"\b" + name + r"\b", code or "") is not None
 
 
+#: Weight update code fields run per synapse, where ``X_post[d]`` (delayed read) is allowed
+DELAYED_READ_FIELDS = ("pre_spike_syn_code", "pre_event_syn_code", "post_spike_syn_code",
+                       "synapse_dynamics_code")
+
+
+def indexed_use(code: str, name: str) -> bool:
+    """Whether ``code`` subscripts ``name`` (``name[...]``), GeNN 5's delayed-read syntax."""
+    return re.search(r"\b" + re.escape(name) + r"\s*\[", code or "") is not None
+
+
 class ModelSpec:
     """A model made of neuron groups, synapse groups and custom updates.
 
@@ -193,6 +203,7 @@ class ModelSpec:
             raise ModelSpecError(f"ModelSpec '{self.model_name}': seed must be a non-negative integer, got {self.seed!r}")
         for g in self.neuron_populations.values():
             g.out_syn, g.in_syn, g.num_delay_slots = [], [], 1
+            g.history_vars, g.history_slots = {}, 0
         for g in self.neuron_populations.values():
             g.param_values = self._param_values(g.describe(), g.model, g.params)
             for v in g.vars.values():
@@ -362,6 +373,49 @@ class ModelSpec:
                                                    s.wu_init.post_var_refs, s.target)
         s.psm_var_ref_targets = self._neuron_refs(d, "postsynaptic var_refs", s.ps_model.neuron_var_refs,
                                                   s.ps_init.var_refs, s.target)
+        s.delayed_post_refs = self._delayed_post_refs(s)
+
+    def _delayed_post_refs(self, s: SynapseGroupSpec) -> Dict[str, VarSpec]:
+        """Postsynaptic neuron var refs the synapse code reads with a delay (``X_post[d]``).
+
+        As in GeNN 5, ``X_post[d]`` is the referenced variable's value ``d`` timesteps before
+        the one ``X_post`` reads; ``d`` may differ per synapse. The target population keeps a
+        history of ``max_dendritic_delay_timesteps`` values of each such variable.
+        """
+        d = s.describe()
+        wu = s.wu_model
+        delayed: Dict[str, VarSpec] = {}
+        others = [v.name for v in wu.vars + wu.pre_vars + wu.post_vars] + \
+            [r.name for r in wu.pre_neuron_var_refs]
+        for field, code in wu.code_fields().items():
+            for decl, target in s.post_var_ref_targets.values():
+                if not indexed_use(code, decl.name):
+                    continue
+                if field not in DELAYED_READ_FIELDS:
+                    raise ModelSpecError(
+                        f"{d}: {wu.class_name}.{field} reads '{decl.name}[...]'; delayed reads of "
+                        f"postsynaptic neuron var refs are only possible in {', '.join(DELAYED_READ_FIELDS)}")
+                if decl.access is not VarAccessMode.READ_ONLY:
+                    raise ModelSpecError(
+                        f"{d}: post_neuron_var_ref '{decl.name}' is read with a delay ('{decl.name}[d]'), "
+                        f"so it must be declared VarAccessMode.READ_ONLY (past values cannot be written)")
+                delayed[decl.name] = target
+            for name in others:
+                if indexed_use(code, name):
+                    raise ModelSpecError(
+                        f"{d}: {wu.class_name}.{field} indexes '{name}[...]'; only postsynaptic neuron "
+                        f"var refs can be read with a delay ('X_post[d]')")
+        if delayed:
+            if s.max_dendritic_delay_timesteps < 2:
+                raise ModelSpecError(
+                    f"{d}: {wu.class_name} reads {sorted(delayed)} with a delay; set the synapse group's "
+                    f"max_dendritic_delay_timesteps to the largest delay + 1 (it is "
+                    f"{s.max_dendritic_delay_timesteps}, which leaves only delay 0)")
+            g = s.target
+            g.history_slots = max(g.history_slots, s.max_dendritic_delay_timesteps)
+            for target in delayed.values():
+                g.history_vars[target.name] = target
+        return delayed
 
     def _check_toeplitz(self, s, p, npre, npost):
         d = s.describe()

@@ -38,6 +38,34 @@ def const_expr(value, type_name: str) -> str:
     return f"(({ctype}){int(value)})"
 
 
+def delayed_macro(name: str) -> str:
+    """Name of the function-like macro a delayed read ``name[d]`` is rewritten to."""
+    return f"_delayed_{name}"
+
+
+def rewrite_delayed_reads(code: str, names) -> str:
+    """Rewrite GeNN 5's delayed reads ``name[expr]`` into ``_delayed_name(expr)`` calls.
+
+    The C preprocessor cannot match a subscript, so each ``name[...]`` (brackets matched,
+    nesting allowed) becomes a function-like macro call the backend defines.
+    """
+    if not code or not names:
+        return code
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\s*\[")
+    while True:
+        m = pattern.search(code)
+        if m is None:
+            return code
+        depth, end = 1, m.end()
+        while end < len(code) and depth:
+            depth += {"[": 1, "]": -1}.get(code[end], 0)
+            end += 1
+        if depth:
+            # Unbalanced: leave it for the C compiler to report at the user's line
+            return code
+        code = code[:m.start()] + f"{delayed_macro(m.group(1))}(" + code[m.end():end - 1] + ")" + code[end:]
+
+
 class CodeEmitter:
     """Collects user code strings by label so compiler errors can quote them."""
 

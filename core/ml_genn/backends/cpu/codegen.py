@@ -21,7 +21,8 @@ from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .array_table import ArrayTable
 from .c_support import prelude
-from .code_block import CodeEmitter, const_expr, resolve_line_marks, uses_rng
+from .code_block import (CodeEmitter, const_expr, delayed_macro, resolve_line_marks,
+                         rewrite_delayed_reads, uses_rng)
 
 DENSE, SPARSE, TOEPLITZ = SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.TOEPLITZ
 SOURCE_NAME = "model.c"
@@ -57,6 +58,7 @@ class Generator:
         self.ctl_slots: Dict[tuple, int] = {}
         self.var_slot: Dict[int, object] = {}   # id(VarSpec) -> ArraySlot
         self.egp_slot: Dict[int, object] = {}   # id(EGPSpec) -> ArraySlot
+        self.history_readers: Dict[tuple, str] = {}   # (group, var) -> C reader of its history
         self.sc = "scalar"
 
     # ------------------------------------------------------------------ layout
@@ -98,6 +100,13 @@ class Generator:
             t.add(("flags", g.name), np.uint32, (B, N))
             t.add(("rec_spk", g.name), np.uint32, (0,))
             t.add(("rec_evt", g.name), np.uint32, (0,))
+            if g.history_vars:
+                # Past values of variables synapse code reads with a delay (X_post[d]):
+                # [batch][slot][neuron], slot advanced once per step by the neuron update.
+                # Cleared with the other in-flight state (like dendritic delay buffers).
+                for name, v in g.history_vars.items():
+                    t.add(("posthist", g.name, name), v.dtype, (B, g.history_slots, N), zero_on_reset=True)
+                self._ctl(("histptr", g.name))
             self._add_egps("neuron", g.name, g.extra_global_params)
             g._dyn_names = self._add_dyn("neuron", g)
             if D > 1:
@@ -210,6 +219,9 @@ class Generator:
         else:
             L.append("    const uint32_t _slot = 0;")
         flags = T["flags", g.name].cname
+        if g.history_vars:
+            h = self.ctl_slots[("histptr", g.name)]
+            L.append(f"    const uint32_t _hslot = (uint32_t)((_ctl[{h}] + 1) % {g.history_slots}); _ctl[{h}] = _hslot;")
         L.append("    #pragma omp parallel for collapse(2) schedule(static)")
         L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) for (uint32_t _i = 0; _i < {N}; _i++) {{")
         if rng:
@@ -275,6 +287,9 @@ class Generator:
                     L += self.emit.block(self._wu_post_env(s, base), s.wu_model.post_spike_code,
                                          f"{s.wu_model.class_name}.post_spike_code", "            ")
             L.append("        } }")
+        for name, v in g.history_vars.items():
+            hist = T["posthist", g.name, name].cname
+            L.append(f"        {hist}[((size_t)_b * {g.history_slots} + _hslot) * {N} + _i] = {nvars[name]};")
         L.append(f"        {flags}[(size_t)_b * {N} + _i] = _flag;")
         L.append("    }")
         # Serial-per-batch compaction keeps spike order (ascending id) independent of threads.
@@ -354,7 +369,33 @@ class Generator:
                                             f"* {npost} + _id_post] += (_x))")
         if s.uses_add_to_pre:
             env["addToPre(_x)"] = f"({T['outpre', s.name].cname}[(size_t)_b * {npre} + _id_pre] += (_x))"
+        for name, target in s.delayed_post_refs.items():
+            g = s.target
+            h = self.ctl_slots[("histptr", g.name)]
+            hist = T["posthist", g.name, target.name].cname
+            live = self._var_expr(target, "_b", "_id_post")
+            env[f"{delayed_macro(name)}(_d)"] = (f"{self.history_readers[(g.name, target.name)]}({hist}, {live}, "
+                                                  f"(int64_t)(_d), _ctl[{h}], _b, _id_post)")
         return env
+
+    def history_reader_functions(self) -> List[str]:
+        """One C reader per history ring: ``d <= 0`` gives the live value, larger ``d`` the
+        value ``d`` steps back, clamped to the oldest one kept."""
+        L = []
+        self.history_readers = {}
+        for gi, g in enumerate(self.spec.neuron_populations.values()):
+            D, N = g.history_slots, g.num_neurons
+            for k, (name, v) in enumerate(g.history_vars.items()):
+                fn = f"_history_read_{gi}_{k}"
+                self.history_readers[(g.name, name)] = fn
+                ct = self.table["posthist", g.name, name].ctype
+                L += [f"static inline {ct} {fn}(const {ct} *h, {ct} live, int64_t d, uint64_t ptr, "
+                      f"uint32_t b, uint32_t id) {{ /* {g.name}.{name} */",
+                      "    if (d <= 0) return live;",
+                      f"    if (d > {D - 1}) d = {D - 1};",
+                      f"    return h[((size_t)b * {D} + (size_t)((ptr + {D} - (uint64_t)d) % {D})) * {N} + id];",
+                      "}"]
+        return L
 
     def _syn_prologue(self, s) -> List[str]:
         T = self.table
@@ -466,7 +507,8 @@ class Generator:
             body = []
             if rng:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('syndyn', s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
-            body += self.emit.block(env, wu.synapse_dynamics_code, f"{label}.synapse_dynamics_code", "        ")
+            body += self.emit.block(env, rewrite_delayed_reads(wu.synapse_dynamics_code, s.delayed_post_refs),
+                                    f"{label}.synapse_dynamics_code", "        ")
             L.append(f"    #pragma omp parallel for schedule(static)")
             L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
             L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
@@ -495,7 +537,8 @@ class Generator:
             body = []
             if rng:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id(ctx, s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
-            body += self.emit.block(env, code, f"{label}.{code_field}", "        ")
+            body += self.emit.block(env, rewrite_delayed_reads(code, s.delayed_post_refs),
+                                    f"{label}.{code_field}", "        ")
             L.append(f"    {{ const uint32_t _slot = {slot};")
             spike_loop_head = [
                 f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;",
@@ -546,7 +589,8 @@ class Generator:
             body = []
             if rng:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('postsyn', s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
-            body += self.emit.block(env, wu.post_spike_syn_code, f"{label}.post_spike_syn_code", "        ")
+            body += self.emit.block(env, rewrite_delayed_reads(wu.post_spike_syn_code, s.delayed_post_refs),
+                                    f"{label}.post_spike_syn_code", "        ")
             L.append(f"    {{ const uint32_t _slot = {slot};")
             L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
             L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
@@ -733,6 +777,14 @@ class Generator:
             sg = c.synapse_group if c.kind == "wu" else None
             for v in c.vars.values():
                 L += self._init_var(v, c.describe(), {"num_neurons": str(c.num_elements)}, sg)
+        for g in self.spec.neuron_populations.values():
+            # Every past value starts as the initial one, as GeNN initialises all delay slots
+            D, N = g.history_slots, g.num_neurons
+            for name, v in g.history_vars.items():
+                hist = T["posthist", g.name, name].cname
+                L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) for (uint32_t _k = 0; _k < {D}; _k++) "
+                         f"for (uint32_t _i = 0; _i < {N}; _i++)")
+                L.append(f"        {hist}[((size_t)_b * {D} + _k) * {N} + _i] = {self._var_expr(v, '_b', '_i')};")
         L.append("}")
         return L
 
@@ -771,6 +823,7 @@ class Generator:
         sparse_post = [s for s in spec.synapse_populations.values()
                        if s.matrix_type is SPARSE and s.wu_model.post_spike_syn_code]
         src += T.struct_decl().splitlines()
+        src += self.history_reader_functions()
         src += self.init_functions()
         groups = list(spec.neuron_populations.values())
         syns = list(spec.synapse_populations.values())
