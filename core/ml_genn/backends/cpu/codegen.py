@@ -60,6 +60,11 @@ class Generator:
         self.egp_slot: Dict[int, object] = {}   # id(EGPSpec) -> ArraySlot
         self.history_readers: Dict[tuple, str] = {}   # (group, var) -> C reader of its history
         self.sc = "scalar"
+        # With a batch, each thread owns a slice of batch elements for a whole run_timesteps
+        # call (batch elements are independent within a run): one parallel region per call, no
+        # barrier per timestep. A batch of one keeps per-step parallel loops over neurons and
+        # targets instead.
+        self.slice_mode = spec.batch_size > 1
 
     # ------------------------------------------------------------------ layout
     def _ctl(self, key) -> int:
@@ -150,6 +155,20 @@ class Generator:
             c._dyn_names = self._add_dyn("cu", c)
         t["ctl",].shape = (NUM_FIXED_CTL + len(self.ctl_slots),)
 
+    def _par(self, pragma: str) -> List[str]:
+        """An OpenMP pragma line, only outside slice mode (there the caller owns the threads)."""
+        return [] if self.slice_mode else [pragma]
+
+    def _kernel_head(self, name: str, comment: str) -> List[str]:
+        """Signature and prologue of a timestep kernel: it reads the step counters from
+        ``_ctl`` (a thread's own copy in slice mode) and handles batch elements [_b0, _b1)."""
+        return [f"static void {name}(Ctx *_c, uint64_t *const _ctl, const double _time, "
+                f"const uint32_t _b0, const uint32_t _b1) {{ /* {comment} */",
+                self.table.locals_decl(),
+                "    const scalar t = (scalar)_time;",
+                "    const uint64_t _step = _ctl[CTL_RNG_STEP], _seed = _ctl[CTL_SEED];",
+                "    (void)_step; (void)_seed; (void)t; (void)_b0; (void)_b1;"]
+
     def _scalar_dtype(self):
         return np.float32 if self.spec.precision == "float" else np.float64
 
@@ -207,12 +226,7 @@ class Generator:
         event_groups = [s for s in g.out_syn if s.wu_model.pre_event_threshold_condition_code]
         if len(event_groups) > 28:
             raise ModelSpecError(f"{g.describe()}: more than 28 outgoing synapse groups use spike-like events")
-        L.append(f"static void _neuron_update_{gi}(Ctx *_c) {{ /* {g.name} */")
-        L.append(T.locals_decl())
-        L.append("    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";")
-        L.append(f"    const scalar t = (scalar){T['time',].cname}[0];")
-        L.append("    const uint64_t _step = _ctl[CTL_RNG_STEP], _seed = _ctl[CTL_SEED];")
-        L.append("    (void)_step; (void)_seed; (void)t;")
+        L += self._kernel_head(f"_neuron_update_{gi}", g.name)
         if D > 1:
             q = self.ctl_slots[("qptr", g.name)]
             L.append(f"    const uint32_t _slot = (uint32_t)((_ctl[{q}] + 1) % {D}); _ctl[{q}] = _slot;")
@@ -222,8 +236,8 @@ class Generator:
         if g.history_vars:
             h = self.ctl_slots[("histptr", g.name)]
             L.append(f"    const uint32_t _hslot = (uint32_t)((_ctl[{h}] + 1) % {g.history_slots}); _ctl[{h}] = _hslot;")
-        L.append("    #pragma omp parallel for collapse(2) schedule(static)")
-        L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) for (uint32_t _i = 0; _i < {N}; _i++) {{")
+        L += self._par("    #pragma omp parallel for collapse(2) schedule(static)")
+        L.append(f"    for (uint32_t _b = _b0; _b < _b1; _b++) for (uint32_t _i = 0; _i < {N}; _i++) {{")
         if rng:
             L.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('neuron', g.name)}u, _step, (uint64_t)_b * {N} + _i);")
         L.append(f"        {self.sc} Isyn = 0; uint32_t _flag = 0;")
@@ -298,8 +312,8 @@ class Generator:
         rs, re_ = T["rec_spk", g.name].cname, T["rec_evt", g.name].cname
         L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
         L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
-        L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
-        L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+        L += self._par(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
+        L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
         L.append(f"        uint32_t *_spk = &{spk}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _n = 0;")
         rec_s = g.spike_recording_enabled
         rec_e = g.spike_event_recording_enabled
@@ -398,12 +412,7 @@ class Generator:
         return L
 
     def _syn_prologue(self, s) -> List[str]:
-        T = self.table
-        L = [T.locals_decl(),
-             "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
-             f"    const scalar t = (scalar){T['time',].cname}[0];",
-             "    const uint64_t _step = _ctl[CTL_RNG_STEP], _seed = _ctl[CTL_SEED];",
-             "    (void)_step; (void)_seed; (void)t;"]
+        L = []
         if s.uses_dendritic_delay:
             L.append(f"    const uint32_t _denptr = (uint32_t)_ctl[{self.ctl_slots[('denptr', s.name)]}];")
         return L
@@ -495,7 +504,7 @@ class Generator:
         wu = s.wu_model
         if not (wu.pre_spike_syn_code or wu.pre_event_syn_code or wu.post_spike_syn_code or wu.synapse_dynamics_code):
             return []
-        L = [f"static void _synapse_update_{si}(Ctx *_c) {{ /* {s.name} */"]
+        L = self._kernel_head(f"_synapse_update_{si}", s.name)
         L += self._syn_prologue(s)
         env = self._syn_env(s)
         D = s.source.num_delay_slots
@@ -509,8 +518,8 @@ class Generator:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('syndyn', s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
             body += self.emit.block(env, rewrite_delayed_reads(wu.synapse_dynamics_code, s.delayed_post_refs),
                                     f"{label}.synapse_dynamics_code", "        ")
-            L.append(f"    #pragma omp parallel for schedule(static)")
-            L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+            L += self._par("    #pragma omp parallel for schedule(static)")
+            L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
             L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
             L.append(f"      for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{")
             L += self._row_loop(s, body, "        ")
@@ -546,7 +555,7 @@ class Generator:
                 f"      const uint32_t *_q = &{qarr}[((size_t)_b * {D} + _slot) * {npre}];",
                 "      for (uint32_t _k0 = 0; _k0 < _n; _k0++) {",
                 "        const uint32_t _id_pre = _q[_k0];"]
-            if self._can_split_targets(s):
+            if self._can_split_targets(s) and not self.slice_mode:
                 # Fewer batch elements than threads: each thread walks every spike over its own
                 # contiguous range of targets. Writes land only on its targets (the code writes
                 # nothing presynaptic), and each target sees spikes in the same order as serially,
@@ -556,7 +565,7 @@ class Generator:
                 L.append("      #pragma omp parallel")
                 L.append("      { const uint32_t _nt = (uint32_t)omp_get_num_threads(), _tid = (uint32_t)omp_get_thread_num();")
                 L.append(f"        const uint32_t _j0 = (uint32_t)((uint64_t){npost} * _tid / _nt), _j1 = (uint32_t)((uint64_t){npost} * (_tid + 1) / _nt);")
-                L.append(f"        for (uint32_t _b = 0; _b < {B}; _b++) {{")
+                L.append("        for (uint32_t _b = _b0; _b < _b1; _b++) {")
                 L += spike_loop_head
                 if s.matrix_type is DENSE:
                     L.append("        for (uint32_t _id_post = _j0; _id_post < _j1; _id_post++) {")
@@ -572,8 +581,8 @@ class Generator:
                 L.append("    } else")
                 L.append("#endif")
             L.append("    {")
-            L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
-            L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+            L += self._par(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
+            L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
             L += spike_loop_head
             L += self._row_loop(s, body, "        ")
             L.append("      }")
@@ -592,8 +601,8 @@ class Generator:
             body += self.emit.block(env, rewrite_delayed_reads(wu.post_spike_syn_code, s.delayed_post_refs),
                                     f"{label}.post_spike_syn_code", "        ")
             L.append(f"    {{ const uint32_t _slot = {slot};")
-            L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
-            L.append(f"    for (uint32_t _b = 0; _b < {B}; _b++) {{")
+            L += self._par(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
+            L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
             L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
             L.append(f"      const uint32_t _n = {T['spkcnt', s.target.name].cname}[(size_t)_b * {Dp} + _slot];")
             L.append(f"      const uint32_t *_q = &{T['spk', s.target.name].cname}[((size_t)_b * {Dp} + _slot) * {npost}];")
@@ -841,20 +850,48 @@ class Generator:
             src += self.custom_update(ci, c)
             if c.update_group_name not in update_groups:
                 update_groups.append(c.update_group_name)
-        src.append("void ml_genn_step(Ctx *_c) {")
-        src.append(f"    uint64_t *const _ctl = _c->{T['ctl',].cname};")
+        num_ctl, B = NUM_FIXED_CTL + len(self.ctl_slots), self.B
+        src.append("/* One timestep of batch elements [_b0, _b1), advancing the counters in _ctl. */")
+        src.append("static void _step(Ctx *_c, uint64_t *const _ctl, double *const _time, "
+                   "const uint32_t _b0, const uint32_t _b1) {")
         for s in syns:
             if s.uses_dendritic_delay:
                 p = self.ctl_slots[("denptr", s.name)]
                 src.append(f"    _ctl[{p}] = (_ctl[{p}] + 1) % {s.max_dendritic_delay_timesteps};")
         for si in syn_fns:
-            src.append(f"    _synapse_update_{si}(_c);")
+            src.append(f"    _synapse_update_{si}(_c, _ctl, *_time, _b0, _b1);")
         for gi in range(len(groups)):
-            src.append(f"    _neuron_update_{gi}(_c);")
+            src.append(f"    _neuron_update_{gi}(_c, _ctl, *_time, _b0, _b1);")
         src.append("    _ctl[CTL_TIMESTEP]++; _ctl[CTL_RNG_STEP]++;")
-        src.append(f"    _c->{T['time',].cname}[0] = (double)_ctl[CTL_TIMESTEP] * {float(spec.dt)!r};")
+        src.append(f"    *_time = (double)_ctl[CTL_TIMESTEP] * {float(spec.dt)!r};")
         src.append("}")
-        src.append("void ml_genn_run(Ctx *_c, uint64_t n) { for (uint64_t k = 0; k < n; k++) ml_genn_step(_c); }")
+        src.append("void ml_genn_run(Ctx *_c, uint64_t n) {")
+        src.append(f"    uint64_t *const _gctl = _c->{T['ctl',].cname};")
+        src.append(f"    double *const _gtime = _c->{T['time',].cname};")
+        if self.slice_mode:
+            # Each thread runs its batch elements one after the other through all n steps (an
+            # element's state stays in cache), from its own copy of the step counters; every
+            # counter is a function of the step alone, so all copies agree. The shared counters
+            # then advance once, by n steps over an empty range.
+            src += ["    #pragma omp parallel",
+                    "    {",
+                    "        uint32_t _nt = 1, _tid = 0;",
+                    "#ifdef _OPENMP",
+                    "        _nt = (uint32_t)omp_get_num_threads(); _tid = (uint32_t)omp_get_thread_num();",
+                    "#endif",
+                    f"        const uint32_t _b0 = (uint32_t)((uint64_t){B} * _tid / _nt), "
+                    f"_b1 = (uint32_t)((uint64_t){B} * (_tid + 1) / _nt);",
+                    f"        uint64_t _lctl[{num_ctl}]; double _ltime;",
+                    "        for (uint32_t _b = _b0; _b < _b1; _b++) {",
+                    "            memcpy(_lctl, _gctl, sizeof _lctl); _ltime = _gtime[0];",
+                    "            for (uint64_t _k = 0; _k < n; _k++) _step(_c, _lctl, &_ltime, _b, _b + 1);",
+                    "        }",
+                    "    }",
+                    "    for (uint64_t _k = 0; _k < n; _k++) _step(_c, _gctl, _gtime, 0, 0);"]
+        else:
+            src.append(f"    for (uint64_t _k = 0; _k < n; _k++) _step(_c, _gctl, _gtime, 0, {B});")
+        src.append("}")
+        src.append("void ml_genn_step(Ctx *_c) { ml_genn_run(_c, 1); }")
         src.append("int ml_genn_custom_update(Ctx *_c, int group) {")
         src.append("    switch (group) {")
         for ui, name in enumerate(update_groups):
