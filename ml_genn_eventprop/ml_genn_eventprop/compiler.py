@@ -148,7 +148,10 @@ class EventPropCompiler(Compiler):
         plan = self.plan(network)
         optimiser = get_object(self.optimiser, Optimiser, "EventPropCompiler optimiser",
                                "optimiser")
-        return EventPropState(plan, optimiser)
+        # As in mlGeNN, delays share the weights' optimiser unless given their own
+        delay_optimiser = optimiser if self.delay_optimiser is self.optimiser else get_object(
+            self.delay_optimiser, Optimiser, "EventPropCompiler delay_optimiser", "optimiser")
+        return EventPropState(plan, optimiser, delay_optimiser)
 
     def build_neuron_model(self, pop: Any, model: Any, state: "EventPropState") -> Any:
         from ml_genn.utils.model import engine_value
@@ -179,25 +182,38 @@ class EventPropCompiler(Compiler):
     def build_weight_update_model(self, conn: Any, connect_snippet: Any,
                                   state: "EventPropState") -> Any:
         from ml_genn.engine import VarAccess
+        from ml_genn.utils.model import engine_value
+        from ml_genn.utils.value import is_value_array, is_value_constant
         from .errors import UnsupportedNetworkError
-        from ml_genn.utils.value import is_value_constant
-        delay = connect_snippet.delay
-        no_delay = delay is None or (is_value_constant(delay) and delay == 0)
-        if conn in self.delay_learn_conns or not no_delay:
-            raise UnsupportedNetworkError(
-                f"Connection '{conn.name}' has synaptic delays; EventPropCompiler does not run "
-                f"delayed connections on the engine yet (the derivation and reference support "
-                f"them, see DERIVATION.md §4-5); use delay=0")
+        plan = state.plan.connections[conn]
         target = state.plan.populations[conn.target]
         source = state.plan.populations[conn.source]
+        delay = connect_snippet.delay
+        if plan.learn_delay:
+            if plan.max_delay_steps < 1:
+                raise UnsupportedNetworkError(
+                    f"Connection '{conn.name}' is in delay_learn_conns but max_delay_steps is "
+                    f"{plan.max_delay_steps}, which leaves no delay to learn; pass "
+                    f"max_delay_steps >= 1 to the Connection")
+            # Learned delays stay real-valued (the optimiser moves them by fractions of a
+            # step); the synapses use them rounded to whole steps
+            delay = (np.asarray(delay, dtype=float).reshape(-1) if is_value_array(delay)
+                     else engine_value(delay))
+        elif delay is None or (is_value_constant(delay) and int(np.rint(delay)) == 0):
+            delay = None
+        elif is_value_array(delay):
+            delay = np.rint(np.asarray(delay, dtype=float)).reshape(-1)
+        elif not is_value_constant(delay):
+            delay = engine_value(delay)
         state.trained.append(conn)
         return EM.weight_update_model(source.role in ("hidden", "output_lif"), target.tau_syn,
-                                      target.tau_mem, connect_snippet.weight, VarAccess.READ_ONLY)
+                                      target.tau_mem, connect_snippet.weight, VarAccess.READ_ONLY,
+                                      delay=delay, max_delay_steps=plan.max_delay_steps,
+                                      learn_delay=plan.learn_delay, dt=self.dt)
 
     def add_custom_updates(self, model_spec: Any, state: "EventPropState",
                            neuron_groups: Dict[Any, Any], synapse_groups: Dict[Any, Any]) -> None:
-        from ml_genn.engine import CustomUpdateVarAccess, create_var_ref, create_wu_var_ref
-        from ml_genn.utils.model import CustomUpdateModel
+        from ml_genn.engine import create_var_ref
         for conn in state.trained:
             sg = synapse_groups[conn]
             source, target = neuron_groups[conn.source], neuron_groups[conn.target]
@@ -206,17 +222,41 @@ class EventPropCompiler(Compiler):
             sg.wu_init.post_var_refs["LambdaV_post"] = create_var_ref(target, "LambdaV")
             if state.plan.populations[conn.source].role in ("hidden", "output_lif"):
                 sg.pre_target_var = "RevISyn"
-            # Drives already carry 1/n, so the batch *sum* is the batch-mean loss's gradient
-            reduce = CustomUpdateModel("EventPropGradientReduce")
-            reduce.add_var_ref("Gradient", create_wu_var_ref(sg, "Gradient"))
-            reduce.add_var("ReducedGradient", 0.0, "scalar", CustomUpdateVarAccess.REDUCE_BATCH_SUM)
-            reduce.code["update_code"] = "ReducedGradient = Gradient;\nGradient = 0.0;"
-            reduce_group = reduce.add_to_model(model_spec, f"{sg.name}_reduce",
-                                               "GradientBatchReduce")
-            learn = state.optimiser.get_model(create_var_ref(reduce_group, "ReducedGradient"),
-                                              create_wu_var_ref(sg, "g"), False)
-            learn.add_to_model(model_spec, f"{sg.name}_learn", "GradientLearn")
-            state.optimiser_updates.append(f"{sg.name}_learn")
+            plan = state.plan.connections[conn]
+            if "d" in sg.vars or "Delay" in sg.wu_params:
+                # Delays act on arrival (dendritic), so that the backward pass's spike-like
+                # events are not delayed too, as an axonal delay of the source's queue would
+                sg.axonal_delay_steps = 0
+                sg.max_dendritic_delay_timesteps = plan.max_delay_steps + 1
+            self._add_learning(model_spec, sg, "Gradient", "g", state.optimiser,
+                               state.optimiser_updates)
+            if plan.learn_delay:
+                self._add_learning(model_spec, sg, "DelayGradient", "d", state.delay_optimiser,
+                                   state.delay_optimiser_updates, clip=plan.max_delay_steps)
+
+    @staticmethod
+    def _add_learning(model_spec: Any, sg: Any, gradient: str, variable: str, optimiser: Any,
+                      update_names: List[str], clip: Any = None) -> None:
+        """Batch-reduce ``gradient`` of ``sg`` and let ``optimiser`` apply it to ``variable``
+        (then clipped to ``[0, clip]`` when ``clip`` is given)."""
+        from ml_genn.engine import CustomUpdateVarAccess, create_var_ref, create_wu_var_ref
+        from ml_genn.utils.model import CustomUpdateModel
+        suffix = "" if variable == "g" else f"_{variable}"
+        # Drives already carry 1/n, so the batch *sum* is the batch-mean loss's gradient
+        reduce = CustomUpdateModel("EventPropGradientReduce")
+        reduce.add_var_ref("Gradient", create_wu_var_ref(sg, gradient))
+        reduce.add_var("ReducedGradient", 0.0, "scalar", CustomUpdateVarAccess.REDUCE_BATCH_SUM)
+        reduce.code["update_code"] = "ReducedGradient = Gradient;\nGradient = 0.0;"
+        reduce_group = reduce.add_to_model(model_spec, f"{sg.name}_reduce{suffix}",
+                                           "GradientBatchReduce")
+        learn = optimiser.get_model(create_var_ref(reduce_group, "ReducedGradient"),
+                                    create_wu_var_ref(sg, variable), False)
+        if clip is not None:
+            # Learned delays stay within what the delay buffers hold (mlGeNN clips the same way)
+            learn.code["update_code"] += (f"\nVariable = fmin(fmax(Variable, (scalar)0.0), "
+                                          f"(scalar){float(clip)!r});")
+        learn.add_to_model(model_spec, f"{sg.name}_learn{suffix}", "GradientLearn")
+        update_names.append(f"{sg.name}_learn{suffix}")
 
     def create_compiled_network(self, built_model: Any, neuron_populations: Dict[Any, str],
                                 connection_populations: Dict[Any, str],
@@ -230,7 +270,7 @@ class EventPropCompiler(Compiler):
         return CompiledEventPropNetwork(
             built_model, neuron_populations, connection_populations, self.connect_snippets,
             self.example_timesteps, losses={q.population: q.loss.obj for q in plan.outputs},
-            optimisers=[(state.optimiser, state.optimiser_updates)], inputs=inputs,
+            optimisers=state.optimiser_list(), inputs=inputs,
             outputs=outputs,
             base_train_callbacks=[stats, CustomUpdateOnBatchEnd("GradientBatchReduce"),
                                   CustomUpdateOnBatchEnd("GradientLearn")],
@@ -240,8 +280,19 @@ class EventPropCompiler(Compiler):
 class EventPropState:
     """What the compiler hooks share while one network is compiled."""
 
-    def __init__(self, plan: NetworkPlan, optimiser: Any):
+    def __init__(self, plan: NetworkPlan, optimiser: Any, delay_optimiser: Any = None):
         self.plan = plan
         self.optimiser = optimiser
+        self.delay_optimiser = optimiser if delay_optimiser is None else delay_optimiser
         self.trained: List[Any] = []
         self.optimiser_updates: List[str] = []
+        self.delay_optimiser_updates: List[str] = []
+
+    def optimiser_list(self) -> List[Any]:
+        """``(optimiser, [custom update names])`` pairs for the compiled network."""
+        if self.delay_optimiser is self.optimiser:
+            return [(self.optimiser, self.optimiser_updates + self.delay_optimiser_updates)]
+        pairs = [(self.optimiser, self.optimiser_updates)]
+        if self.delay_optimiser_updates:
+            pairs.append((self.delay_optimiser, self.delay_optimiser_updates))
+        return pairs

@@ -274,12 +274,45 @@ def exponential_psm(tau_syn: float, dt: float) -> SynapseModel:
 
 
 def weight_update_model(source_spiking_lif: bool, tau_syn_post: float, tau_mem_post: float,
-                        weight, weight_access=VarAccess.READ_WRITE) -> WeightUpdateModel:
+                        weight, weight_access=VarAccess.READ_WRITE, delay=None,
+                        max_delay_steps: int = 0, learn_delay: bool = False,
+                        dt: float = 1.0) -> WeightUpdateModel:
     """Trainable synapse: forward ``addToPost(g)``; backward, on the source's replayed spikes,
     ``Gradient += LambdaI_post`` and, for LIF sources, the arrival term into the source's
     ``RevISyn`` (DERIVATION §4). The neuron var refs ``BackSpike_pre``, ``LambdaI_post`` and
-    ``LambdaV_post`` are bound once the groups exist."""
-    model = WeightUpdateModel("EventPropSynapse" + ("Feedback" if source_spiking_lif else ""))
+    ``LambdaV_post`` are bound once the groups exist.
+
+    With delays (in timesteps) the spike reaches the target ``delay`` steps later
+    (``addToPostDelay``) and the backward pass reads the target costates at that arrival:
+    ``LambdaI_post[delay]`` is the costate ``delay`` engine steps earlier, which in the backward
+    phase (engine time forward, model time backward) is model time ``t* + delay dt``. The synapse
+    group needs ``max_dendritic_delay_timesteps = max_delay_steps + 1``.
+
+    Parameters
+    ----------
+    source_spiking_lif
+        Whether the source is a LIF population (it then receives the arrival terms).
+    tau_syn_post, tau_mem_post
+        Time constants of the target [ms].
+    weight
+        Initial weights (engine value).
+    weight_access
+        Access mode of ``g``.
+    delay
+        None or 0 (no delay), one number of timesteps for every synapse (a param ``Delay``),
+        or per-synapse delays (engine value: array or ``init_var``; a var ``d``).
+    max_delay_steps
+        Largest delay; per-synapse delays are rounded and clipped to ``[0, max_delay_steps]``.
+    learn_delay
+        Learn ``d``: adds ``DelayGradient`` = dL/dd per timestep of delay (per batch element).
+    dt
+        Timestep [ms] (the delay gradient is per step: ``dt`` times DERIVATION §5's per-ms one).
+    """
+    from numbers import Number
+    constant = delay is None or isinstance(delay, Number)
+    delayed = learn_delay or not constant or int(np.rint(delay or 0)) != 0
+    model = WeightUpdateModel("EventPropSynapse" + ("Feedback" if source_spiking_lif else "")
+                              + (("LearnDelay" if learn_delay else "Delay") if delayed else ""))
     model.add_param("InvTauSynPost", 1.0 / float(tau_syn_post))
     model.add_param("InvTauMemPost", 1.0 / float(tau_mem_post))
     model.add_var("g", weight, "scalar", weight_access)
@@ -287,11 +320,39 @@ def weight_update_model(source_spiking_lif: bool, tau_syn_post: float, tau_mem_p
     model.pre_neuron_var_refs["BackSpike_pre"] = ("uint8_t", VarAccessMode.READ_ONLY, None)
     model.post_neuron_var_refs["LambdaI_post"] = ("scalar", VarAccessMode.READ_ONLY, None)
     model.post_neuron_var_refs["LambdaV_post"] = ("scalar", VarAccessMode.READ_ONLY, None)
-    model.code["pre_spike_syn_code"] = "addToPost(g);"
     model.code["pre_event_threshold_condition_code"] = "BackSpike_pre != 0"
-    code = "Gradient += LambdaI_post;\n"
+    if not delayed:
+        model.code["pre_spike_syn_code"] = "addToPost(g);"
+        code = "Gradient += LambdaI_post;\n"
+        if source_spiking_lif:
+            code += ("addToPre(g * ((LambdaI_post * InvTauSynPost) - "
+                     "(LambdaV_post * InvTauMemPost)));\n")
+        model.code["pre_event_syn_code"] = code
+        return model
+    if constant and not learn_delay:
+        model.add_param("Delay", int(np.rint(delay)), "int")
+        steps = ""
+    else:
+        # Per-synapse delay used as whole steps, rounded and clipped to what the buffers hold
+        model.add_var("d", delay, "scalar", VarAccess.READ_ONLY)
+        model.add_param("MaxDelay", int(max_delay_steps), "int")
+        steps = ("const int roundedDelay = (int)round(d);\n"
+                 "const int Delay = (roundedDelay < 0) ? 0 : "
+                 "((roundedDelay > MaxDelay) ? MaxDelay : roundedDelay);\n")
+    model.code["pre_spike_syn_code"] = steps + "addToPostDelay(g, Delay);"
+    code = steps + """const scalar lambdaIArrival = LambdaI_post[Delay];
+const scalar lambdaVArrival = LambdaV_post[Delay];
+Gradient += lambdaIArrival;
+"""
+    if source_spiking_lif or learn_delay:
+        # dL/d(arrival time) of this spike at this synapse (DERIVATION §4-5)
+        code += ("const scalar arrivalTerm = g * ((lambdaIArrival * InvTauSynPost) - "
+                 "(lambdaVArrival * InvTauMemPost));\n")
+    if learn_delay:
+        model.add_param("DelayGradientScale", float(dt))
+        model.add_var("DelayGradient", 0.0)
+        code += "DelayGradient += DelayGradientScale * arrivalTerm;\n"
     if source_spiking_lif:
-        code += ("addToPre(g * ((LambdaI_post * InvTauSynPost) - "
-                 "(LambdaV_post * InvTauMemPost)));\n")
+        code += "addToPre(arrivalTerm);\n"
     model.code["pre_event_syn_code"] = code
     return model

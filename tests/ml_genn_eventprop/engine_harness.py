@@ -23,14 +23,18 @@ class EngineResult:
     grad_w: List[np.ndarray]
     spike_counts: dict
     dropped: dict
+    grad_d: dict = None        # connection index -> dL/dd per timestep of delay (learned delays)
 
 
 class EngineNet:
     """A built and loaded engine model of ``net`` for ``batch_size`` examples."""
 
     def __init__(self, net, batch_size: int, loss: str, out_pop: int, readout: str = "avg_var",
-                 max_spikes: int = 64, **loss_kwargs):
+                 max_spikes: int = 64, learn_delays=(), max_delay_steps=None, **loss_kwargs):
+        """``learn_delays``: indices of connections whose delays are engine variables with a
+        delay gradient; ``max_delay_steps`` (by index) bounds them (default: their largest)."""
         self.net, self.B, self.out_pop, self.readout = net, batch_size, out_pop, readout
+        self.learn_delays = set(learn_delays)
         self.loss, self.loss_kwargs = loss, loss_kwargs
         self.K = net.num_samples
         K, dt = self.K, net.dt
@@ -56,11 +60,18 @@ class EngineNet:
             model.apply_to_group(g)
             self.groups.append(g)
         for c_idx, c in enumerate(net.conns):
-            assert c.d is None or np.all(c.delays() == 0), "harness: no delays yet"
             src, tgt = self.groups[c.src], self.groups[c.tgt]
             post = net.pops[c.tgt]
+            steps = np.rint(c.delays() / dt)
+            learn = c_idx in self.learn_delays
+            largest = int((max_delay_steps or {}).get(c_idx, steps.max()))
+            if learn or np.any(steps != steps.flat[0]):
+                delay = steps.reshape(-1)
+            else:
+                delay = int(steps.flat[0])
             wu = EM.weight_update_model(net.pops[c.src].kind == "lif", post.tau_syn, post.tau_mem,
-                                        c.w.reshape(-1))
+                                        c.w.reshape(-1), delay=delay, max_delay_steps=largest,
+                                        learn_delay=learn, dt=dt)
             wu_init = wu.build()
             wu_init.pre_var_refs["BackSpike_pre"] = create_var_ref(src, "BackSpike")
             wu_init.post_var_refs["LambdaI_post"] = create_var_ref(tgt, "LambdaI")
@@ -69,6 +80,8 @@ class EngineNet:
             s = spec.add_synapse_population(f"conn{c_idx}", "DENSE", src, tgt, wu_init, psm.build())
             wu.apply_to_group(s)
             psm.apply_to_group(s)
+            if learn or largest > 0:
+                s.max_dendritic_delay_timesteps = largest + 1
             if net.pops[c.src].kind == "lif":
                 s.pre_target_var = "RevISyn"
         self.rt = CPUBackend().build(spec).load()
@@ -90,11 +103,18 @@ class EngineNet:
                 self.rt.neuron_populations[name].vars[k].view[...] = v
         for s in self.rt.synapse_populations.values():
             s.vars["Gradient"].view[...] = 0.0
+            if "DelayGradient" in s.vars:
+                s.vars["DelayGradient"].view[...] = 0.0
         self.rt.reset_in_flight_state()
 
     def set_weights(self, ws):
         for c_idx, w in enumerate(ws):
             self.rt.synapse_populations[f"conn{c_idx}"].vars["g"].view[...] = np.reshape(w, -1)
+
+    def set_delays(self, ds):
+        """Delays (timesteps, floats allowed) of the connections with learned delays."""
+        for c_idx, d in ds.items():
+            self.rt.synapse_populations[f"conn{c_idx}"].vars["d"].view[...] = np.reshape(d, -1)
 
     def run(self, inputs, labels, backward: bool = True) -> EngineResult:
         net, B, K, dt = self.net, self.B, self.K, self.net.dt
@@ -141,11 +161,14 @@ class EngineNet:
                   for p, q in enumerate(net.pops) if q.kind != "li"}
         dropped = {p: self.rt.neuron_populations[f"pop{p}"].vars["Dropped"].view.copy()
                    for p in counts}
-        grads = []
+        grads, grad_d = [], {}
         if backward:
             self._set_phase(1)
             self.rt.run_timesteps(K)
             for c_idx, c in enumerate(net.conns):
                 g = self.rt.synapse_populations[f"conn{c_idx}"].vars["Gradient"].view
                 grads.append(np.asarray(g).reshape(B, *c.w.shape).sum(axis=0))
-        return EngineResult(float(np.mean(losses)), grads, counts, dropped)
+                if c_idx in self.learn_delays:
+                    gd = self.rt.synapse_populations[f"conn{c_idx}"].vars["DelayGradient"].view
+                    grad_d[c_idx] = np.asarray(gd).reshape(B, *c.w.shape).sum(axis=0)
+        return EngineResult(float(np.mean(losses)), grads, counts, dropped, grad_d)

@@ -196,6 +196,13 @@ def test_learned_delays_need_max_delay_steps():
     assert "Connection 'in_hid'" in msg and "max_delay_steps" in msg
 
 
+def test_learned_delays_need_room_to_move():
+    net, *_ = _network(max_delay_steps=0)
+    conn = [c for c in net.connections if c.name == "in_hid"][0]
+    msg = _compile_error(net, delay_learn_conns=[conn])
+    assert "Connection 'in_hid'" in msg and "max_delay_steps >= 1" in msg
+
+
 def test_delay_learn_conns_must_belong_to_network():
     net, *_ = _network()
     other, *_ = _network()

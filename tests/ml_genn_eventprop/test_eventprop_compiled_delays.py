@@ -1,0 +1,125 @@
+"""EventPropCompiler with synaptic delays, end to end with ml_genn's API.
+
+With plain SGD one training batch moves each weight by ``-alpha`` times its EventProp gradient
+and each learned delay by ``-beta`` times its delay gradient (then clipped to
+``[0, max_delay_steps]``); both must equal the NumPy time-stepped scheme
+(``reference_discrete``) on the same spikes, to double precision. Delays are in timesteps on
+``Connection`` (``Dense(w, delay=...)``) and in ms in the reference (``steps * dt``); the delay
+gradient applied to ``d`` is per timestep (``dt`` times the reference's per-ms one).
+"""
+import numpy as np
+import pytest
+
+import reference as R
+import reference_discrete as D
+from ml_genn import Connection, Network, Population
+from ml_genn.compilers import EventPropCompiler
+from ml_genn.compilers.event_prop_compiler import default_params
+from ml_genn.connectivity import Dense
+from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+from ml_genn.optimisers import SGD
+from ml_genn.synapses import Exponential
+from test_eventprop_training import DT, STEPS, _spike_data
+
+from ml_genn_eventprop.errors import UnsupportedNetworkError
+
+ALPHA, BETA = 0.5, 2.0
+
+
+def _weights_and_delays(seed=6):
+    rng = np.random.default_rng(seed)
+    w = [rng.normal(1.5, 0.8, (4, 5)), rng.normal(0.0, 0.3, (5, 5)), rng.normal(0.5, 1.0, (5, 3))]
+    # Delays in steps: per synapse into the hidden layer and on the recurrent connection,
+    # one for every synapse into the output
+    d = [rng.integers(0, 25, (4, 5)), rng.integers(1, 12, (5, 5)), 7]
+    return rng, w, d
+
+
+def _network(w, d, max_delay_steps=(None, None, None)):
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=1000), 4, name="input")
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=10.0), 5, name="hidden")
+        out = Population(LeakyIntegrate(tau_mem=10.0, readout="avg_var"), 3, name="output")
+        conns = [Connection(inp, hid, Dense(w[0].copy(), delay=d[0]), Exponential(5.0),
+                            name="in_hid", max_delay_steps=max_delay_steps[0]),
+                 Connection(hid, hid, Dense(w[1].copy(), delay=d[1]), Exponential(5.0),
+                            name="hid_hid", max_delay_steps=max_delay_steps[1]),
+                 Connection(hid, out, Dense(w[2].copy(), delay=d[2]), Exponential(5.0),
+                            name="hid_out", max_delay_steps=max_delay_steps[2])]
+    return net, inp, out, conns
+
+
+def _reference(w, d):
+    return R.Net([R.Pop(4, "input"), R.Pop(5, "lif", 10.0, 5.0), R.Pop(3, "li", 10.0, 5.0)],
+                 [R.Conn(0, 1, w[0], np.asarray(d[0]) * DT),
+                  R.Conn(1, 1, w[1], np.asarray(d[1]) * DT),
+                  R.Conn(1, 2, w[2], np.full(w[2].shape, d[2] * DT))], STEPS * DT, DT)
+
+
+def _compile(net, **kwargs):
+    compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=3,
+                                 losses="sparse_categorical_crossentropy", optimiser=SGD(ALPHA),
+                                 precision="double", max_spikes=64, **kwargs)
+    return compiler.compile(net, "eventprop_delays")
+
+
+def _values(compiled, conns, var):
+    return {c.name: np.array(compiled.connection_populations[c].vars[var].view, dtype=float)
+            .reshape(c.connectivity.weight.shape) for c in conns
+            if var in compiled.connection_populations[c].vars}
+
+
+def test_fixed_delays_one_batch_of_sgd_applies_the_eventprop_gradient():
+    rng, w, d = _weights_and_delays()
+    trains, data = _spike_data(rng, 3, 4)
+    labels = np.array([0, 2, 1])
+    net, inp, out, conns = _network(w, d)
+    compiled = _compile(net)
+    with compiled:
+        compiled.genn_model.set_num_threads(1)
+        before = _values(compiled, conns, "g")
+        compiled.train({inp: data}, {out: labels}, num_epochs=1, shuffle=False, callbacks=[])
+        after = _values(compiled, conns, "g")
+    ref = _reference(w, d)
+    expected, _ = D.batch_gradient(ref, trains, list(labels), loss="sce", out_pop=2,
+                                   readout="avg_var")
+    for c, want in zip(conns, expected):
+        assert np.max(np.abs(want)) > 1e-6, f"{c.name}: inert gradient"
+        np.testing.assert_allclose((before[c.name] - after[c.name]) / ALPHA, want, rtol=0,
+                                   atol=1e-9 * np.max(np.abs(want)), err_msg=c.name)
+
+
+def test_learned_delays_one_batch_of_sgd_and_clipping():
+    rng, w, d = _weights_and_delays()
+    trains, data = _spike_data(rng, 3, 4)
+    labels = np.array([0, 2, 1])
+    # in_hid's largest delay sits at its bound and the gradient lengthens it: clipped there
+    max_steps = (24, 14, None)
+    net, inp, out, conns = _network(w, d, max_steps)
+    compiled = _compile(net, delay_learn_conns=conns[:2], delay_optimiser=SGD(BETA))
+    with compiled:
+        compiled.genn_model.set_num_threads(1)
+        d_before = _values(compiled, conns, "d")
+        g_before = _values(compiled, conns, "g")
+        compiled.train({inp: data}, {out: labels}, num_epochs=1, shuffle=False, callbacks=[])
+        d_after = _values(compiled, conns, "d")
+        g_after = _values(compiled, conns, "g")
+    assert sorted(d_after) == ["hid_hid", "in_hid"]
+    ref = _reference(w, d)
+    want_w, want_d = D.batch_gradient(ref, trains, list(labels), loss="sce", out_pop=2,
+                                      readout="avg_var")
+    for c, want in zip(conns, want_w):
+        np.testing.assert_allclose((g_before[c.name] - g_after[c.name]) / ALPHA, want, rtol=0,
+                                   atol=1e-9 * np.max(np.abs(want)), err_msg=c.name)
+    for c, want, top in zip(conns[:2], want_d[:2], max_steps):
+        step = -BETA * want * DT
+        assert np.count_nonzero(step) > step.size // 2, f"{c.name}: inert delay gradient"
+        expected = np.clip(d_before[c.name] + step, 0.0, top)
+        np.testing.assert_allclose(d_after[c.name], expected, rtol=0, atol=1e-9, err_msg=c.name)
+        assert np.array_equal(d_before[c.name], np.asarray(d[conns.index(c)], dtype=float))
+    # Clipping was exercised
+    clipped = [np.any((d_before[c.name] + -BETA * want * DT < 0.0)
+                      | (d_before[c.name] + -BETA * want * DT > top))
+               for c, want, top in zip(conns[:2], want_d[:2], max_steps)]
+    assert any(clipped)
