@@ -84,9 +84,12 @@ class EventPropCompiler(Compiler):
     rng_seed
         Seed of the engine's random number generator.
     delay_optimiser
-        Optimiser of learned delays (``optimiser`` if None).
+        Optimiser of learned delays (``optimiser`` if None, as in mlGeNN).
     delay_learn_conns
-        Connections whose delays are learned along with their weights.
+        Connections whose delays are learned along with their weights. Each needs
+        ``max_delay_steps`` (at least 1) on its ``Connection``; its delays stay real-valued,
+        are used rounded to whole timesteps, move by their gradient per timestep of delay and
+        are clipped to ``[0, max_delay_steps]``.
     backend
         Registered backend name or backend object.
     """
