@@ -39,7 +39,9 @@ def _expected(hist, step, d, max_delay):
     return hist[back + 1]
 
 
-def test_heterogeneous_delayed_reads_dense_spikes():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_heterogeneous_delayed_reads_dense_spikes(threads):
+    """Batch elements may run on different threads, each with its own history pointer copy."""
     wu = create_weight_update_model(
         "DelayedProbe", vars=[("d", "int", VarAccess.READ_ONLY), ("Seen", "scalar"), ("Now", "scalar")],
         post_neuron_var_refs=[("X_post", "scalar", VarAccessMode.READ_ONLY)],
@@ -58,6 +60,7 @@ def test_heterogeneous_delayed_reads_dense_spikes():
         init_postsynaptic(DELTA))
     sg.max_dendritic_delay_timesteps = 5
     rt = build(m)
+    rt.set_num_threads(threads)
     view = rt.neuron_populations["post"].vars["X"].view
     seen = rt.synapse_populations["s"].vars["Seen"].view
     now = rt.synapse_populations["s"].vars["Now"].view
