@@ -40,12 +40,22 @@ else {
 SpikeCount++;
 """
 
-# Backward: start reading the buffer at the last stored spike
-_START_READ = """
-if (stepNow == 0) {
+# Backward: start reading the buffer at the last stored spike. NextBackStep caches the step of
+# the spike at ReadPos - 1 (NO_SPIKE when none is left), so that each step compares one
+# contiguous per-neuron value instead of gathering from every neuron's buffer
+_NO_SPIKE = "(-1000000000)"
+_START_READ = f"""
+if (stepNow == 0) {{
     ReadPos = (SpikeCount < MaxSpikes) ? SpikeCount : MaxSpikes;
-}
+    NextBackStep = (ReadPos > 0) ? RingStep[ringBase + ReadPos - 1] : {_NO_SPIKE};
+}}
 const int m = NumSteps - 1 - stepNow;
+"""
+
+# Backward: the spike at ReadPos - 1 has been replayed; move to the one before it
+_CONSUME_SPIKE = f"""
+ReadPos--;
+NextBackStep = (ReadPos > 0) ? RingStep[ringBase + ReadPos - 1] : {_NO_SPIKE};
 """
 
 # Backward: closed-form costate step from t = (m+1) dt back to m dt (uses the old LambdaV)
@@ -56,7 +66,7 @@ LambdaV *= Alpha;
 
 # Backward: flag the spike of step m - 1 so its arrivals (at time m dt) are read next step
 _FLAG_NEXT = """
-BackSpike = (ReadPos > 0 && RingStep[ringBase + ReadPos - 1] == m - 1) ? 1 : 0;
+BackSpike = (NextBackStep == m - 1) ? 1 : 0;
 """
 
 
@@ -75,7 +85,7 @@ def _add_buffer(model: NeuronModel, max_spikes: int, example_timesteps: int, bat
 
 
 _BUFFER_VARS = [("SpikeCount", "int"), ("Dropped", "int"), ("ReadPos", "int"),
-                ("BackSpike", "uint8_t")]
+                ("NextBackStep", "int"), ("BackSpike", "uint8_t")]
 
 
 def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v_init,
@@ -138,7 +148,7 @@ if (Backward == 0) {{
 }}
 else {{
     {_START_READ}
-    if (ReadPos > 0 && RingStep[ringBase + ReadPos - 1] == m) {{
+    if (NextBackStep == m) {{
         const scalar iSpike = RingI[ringBase + ReadPos - 1];
         // dL/dt* = arrivals' terms - LambdaV+ dV+/dt (+ the loss's own term)
         scalar dLdt = RevISyn - (LambdaV * (iSpike - Vreset) / TauM);
@@ -146,7 +156,7 @@ else {{
         // Absolute reset: only the spike-time shift carries LambdaV across the spike
         LambdaV = -dLdt * TauM / (iSpike - Vthresh);
         {reg_code}
-        ReadPos--;
+        {_CONSUME_SPIKE}
     }}
     {_COSTATE_STEP}
     {_FLAG_NEXT}
@@ -230,9 +240,7 @@ def add_replay(model: NeuronModel, max_spikes: int, example_timesteps: int, batc
     _add_buffer(model, max_spikes, example_timesteps, batch_size, num_neurons, False)
     store = _STORE_SPIKE.replace("RingI[ringBase + SpikeCount] = Isyn;", "")
     backward = _START_READ + """
-if (ReadPos > 0 && RingStep[ringBase + ReadPos - 1] == m) {
-    ReadPos--;
-}
+if (NextBackStep == m) {""" + _CONSUME_SPIKE + """}
 """ + _FLAG_NEXT
     sim = model.code["sim_code"] or ""
     model.code["sim_code"] = _INDICES + f"""
