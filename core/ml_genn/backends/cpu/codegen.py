@@ -60,6 +60,7 @@ class Generator:
         self.egp_slot: Dict[int, object] = {}   # id(EGPSpec) -> ArraySlot
         self.history_readers: Dict[tuple, str] = {}   # (group, var) -> C reader of its history
         self.sc = "scalar"
+        self._dyn_locals = None   # dynamic params read on entry to the kernel being generated
         # With a batch, each thread owns a slice of batch elements for a whole run_timesteps
         # call (batch elements are independent within a run): one parallel region per call, no
         # barrier per timestep. A batch of one keeps per-step parallel loops over neurons and
@@ -159,6 +160,12 @@ class Generator:
         """An OpenMP pragma line, only outside slice mode (there the caller owns the threads)."""
         return [] if self.slice_mode else [pragma]
 
+    def _hoist_dynamic_params(self, lines: List[str], head_length: int) -> List[str]:
+        """Declare the dynamic params the kernel ``lines`` used right after its head."""
+        decls = [f"    const double {local} = {value};" for local, value in self._dyn_locals.items()]
+        self._dyn_locals = None
+        return lines[:head_length] + decls + lines[head_length:]
+
     def _kernel_head(self, name: str, comment: str) -> List[str]:
         """Signature and prologue of a timestep kernel: it reads the step counters from
         ``_ctl`` (a thread's own copy in slice mode) and handles batch elements [_b0, _b1)."""
@@ -179,7 +186,14 @@ class Generator:
         for name, value in values.items():
             if name in dyn_names:
                 k = dyn_names.index(name)
-                env[name] = f"(({types.get(name, 'scalar')}){self.table[dyn_key].cname}[{k}])"
+                value = f"{self.table[dyn_key].cname}[{k}]"
+                if self._dyn_locals is not None:
+                    # Inside a timestep kernel: read once on entry (a dynamic param cannot change
+                    # during a run, and the compiler cannot always prove the array unaliased)
+                    local = f"_dp_{self.table[dyn_key].cname}_{k}"
+                    self._dyn_locals[local] = value
+                    value = local
+                env[name] = f"(({types.get(name, 'scalar')}){value})"
             else:
                 env[name] = const_expr(value, types.get(name, "scalar"))
         return env
@@ -227,6 +241,8 @@ class Generator:
         if len(event_groups) > 28:
             raise ModelSpecError(f"{g.describe()}: more than 28 outgoing synapse groups use spike-like events")
         L += self._kernel_head(f"_neuron_update_{gi}", g.name)
+        head_length = len(L)
+        self._dyn_locals = {}
         if D > 1:
             q = self.ctl_slots[("qptr", g.name)]
             L.append(f"    const uint32_t _slot = (uint32_t)((_ctl[{q}] + 1) % {D}); _ctl[{q}] = _slot;")
@@ -340,7 +356,7 @@ class Generator:
             L.append(f"        {T['evcnt', s.name].cname}[(size_t)_b * {D} + _slot] = _ne{k};")
         L.append("    }")
         L.append("}")
-        return L
+        return self._hoist_dynamic_params(L, head_length)
 
     def _wu_common_env(self, s, base):
         env = dict(base)
@@ -505,6 +521,8 @@ class Generator:
         if not (wu.pre_spike_syn_code or wu.pre_event_syn_code or wu.post_spike_syn_code or wu.synapse_dynamics_code):
             return []
         L = self._kernel_head(f"_synapse_update_{si}", s.name)
+        head_length = len(L)
+        self._dyn_locals = {}
         L += self._syn_prologue(s)
         env = self._syn_env(s)
         D = s.source.num_delay_slots
@@ -622,7 +640,7 @@ class Generator:
             L.append("      }")
             L.append("    } }")
         L.append("}")
-        return L
+        return self._hoist_dynamic_params(L, head_length)
 
     # ----------------------------------------------------------- custom updates
     def custom_update(self, ci, c) -> List[str]:
