@@ -252,8 +252,18 @@ class Generator:
         if g.history_vars:
             h = self.ctl_slots[("histptr", g.name)]
             L.append(f"    const uint32_t _hslot = (uint32_t)((_ctl[{h}] + 1) % {g.history_slots}); _ctl[{h}] = _hslot;")
-        L += self._par("    #pragma omp parallel for collapse(2) schedule(static)")
-        L.append(f"    for (uint32_t _b = _b0; _b < _b1; _b++) for (uint32_t _i = 0; _i < {N}; _i++) {{")
+        queue_head, queue_append, queue_tail = self._spike_queue_code(g, event_groups)
+        if self.slice_mode:
+            # One thread walks one batch element's neurons in ascending order, so spikes are
+            # queued (and recorded) as they are detected: no flags array and no second pass
+            L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
+            L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
+            L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
+            L += queue_head
+            L.append(f"    for (uint32_t _i = 0; _i < {N}; _i++) {{")
+        else:
+            L.append("    #pragma omp parallel for collapse(2) schedule(static)")
+            L.append(f"    for (uint32_t _b = _b0; _b < _b1; _b++) for (uint32_t _i = 0; _i < {N}; _i++) {{")
         if rng:
             L.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('neuron', g.name)}u, _step, (uint64_t)_b * {N} + _i);")
         L.append(f"        {self.sc} Isyn = 0; uint32_t _flag = 0;")
@@ -320,43 +330,61 @@ class Generator:
         for name, v in g.history_vars.items():
             hist = T["posthist", g.name, name].cname
             L.append(f"        {hist}[((size_t)_b * {g.history_slots} + _hslot) * {N} + _i] = {nvars[name]};")
-        L.append(f"        {flags}[(size_t)_b * {N} + _i] = _flag;")
-        L.append("    }")
-        # Serial-per-batch compaction keeps spike order (ascending id) independent of threads.
+        if self.slice_mode:
+            L.append("        { const uint32_t _f = _flag; if (_f) {")
+            L += ["    " + line for line in queue_append]
+            L.append("        } }")
+            L.append("    }")
+            L += queue_tail
+            L.append("    }")
+        else:
+            L.append(f"        {flags}[(size_t)_b * {N} + _i] = _flag;")
+            L.append("    }")
+            # Serial-per-batch compaction keeps spike order (ascending id) independent of threads.
+            L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
+            L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
+            L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
+            L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
+            L += queue_head
+            L.append(f"        for (uint32_t _i = 0; _i < {N}; _i++) {{")
+            L.append(f"            const uint32_t _f = {flags}[(size_t)_b * {N} + _i];")
+            L.append("            if (!_f) continue;")
+            L += queue_append
+            L.append("        }")
+            L += queue_tail
+            L.append("    }")
+        L.append("}")
+        return self._hoist_dynamic_params(L, head_length)
+
+    def _spike_queue_code(self, g, event_groups):
+        """C lines that queue (and record) batch element ``_b``'s spikes and spike-like events:
+        set-up per element, the append for neuron ``_i`` with flags ``_f`` (bit 0 spike, bit 1
+        any event, bit 2 + k event of outgoing group k), and the counts written at the end."""
+        T, B, N, D = self.table, self.B, g.num_neurons, g.num_delay_slots
         W = (N + 31) // 32
         spk, cnt = T["spk", g.name].cname, T["spkcnt", g.name].cname
         rs, re_ = T["rec_spk", g.name].cname, T["rec_evt", g.name].cname
-        L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
-        L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
-        L += self._par(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
-        L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
-        L.append(f"        uint32_t *_spk = &{spk}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _n = 0;")
-        rec_s = g.spike_recording_enabled
-        rec_e = g.spike_event_recording_enabled
+        rec_s, rec_e = g.spike_recording_enabled, g.spike_event_recording_enabled
+        head = [f"        uint32_t *_spk = &{spk}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _n = 0;"]
         if rec_s:
-            L.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[(_rt * {B} + _b) * {W}] : NULL;")
-            L.append(f"        if (_rs) memset(_rs, 0, {W} * sizeof(uint32_t));")
+            head.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[(_rt * {B} + _b) * {W}] : NULL;")
+            head.append(f"        if (_rs) memset(_rs, 0, {W} * sizeof(uint32_t));")
         if rec_e:
-            L.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[(_rt * {B} + _b) * {W}] : NULL;")
-            L.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
+            head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[(_rt * {B} + _b) * {W}] : NULL;")
+            head.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
         for k, s in enumerate(event_groups):
-            L.append(f"        uint32_t *_ev{k} = &{T['ev', s.name].cname}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _ne{k} = 0;")
-        L.append(f"        for (uint32_t _i = 0; _i < {N}; _i++) {{")
-        L.append(f"            const uint32_t _f = {flags}[(size_t)_b * {N} + _i];")
-        L.append("            if (!_f) continue;")
-        L.append("            if (_f & 1u) { _spk[_n++] = _i;" + (" if (_rs) _rs[_i >> 5] |= 1u << (_i & 31);" if rec_s else "") + " }")
+            head.append(f"        uint32_t *_ev{k} = &{T['ev', s.name].cname}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _ne{k} = 0;")
+        append = ["            if (_f & 1u) { _spk[_n++] = _i;"
+                  + (" if (_rs) _rs[_i >> 5] |= 1u << (_i & 31);" if rec_s else "") + " }"]
         if event_groups:
-            L.append("            if (_f & 2u) {" + (" if (_re) _re[_i >> 5] |= 1u << (_i & 31);" if rec_e else ""))
+            append.append("            if (_f & 2u) {" + (" if (_re) _re[_i >> 5] |= 1u << (_i & 31);" if rec_e else ""))
             for k in range(len(event_groups)):
-                L.append(f"                if (_f & (4u << {k})) _ev{k}[_ne{k}++] = _i;")
-            L.append("            }")
-        L.append("        }")
-        L.append(f"        {cnt}[(size_t)_b * {D} + _slot] = _n;")
+                append.append(f"                if (_f & (4u << {k})) _ev{k}[_ne{k}++] = _i;")
+            append.append("            }")
+        tail = [f"        {cnt}[(size_t)_b * {D} + _slot] = _n;"]
         for k, s in enumerate(event_groups):
-            L.append(f"        {T['evcnt', s.name].cname}[(size_t)_b * {D} + _slot] = _ne{k};")
-        L.append("    }")
-        L.append("}")
-        return self._hoist_dynamic_params(L, head_length)
+            tail.append(f"        {T['evcnt', s.name].cname}[(size_t)_b * {D} + _slot] = _ne{k};")
+        return head, append, tail
 
     def _wu_common_env(self, s, base):
         env = dict(base)
