@@ -165,7 +165,7 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
         return real_gather(buffer, first, end, slots)
 
     def spy_native(self, kind, first, end, slots, mask=None):
-        gathered.append((first, end, list(slots)))
+        gathered.append((first, end, [int(x) for x in slots]))
         return real_unpack(self, kind, first, end, slots, mask)
 
     # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched

@@ -262,11 +262,13 @@ def test_recording_equals_spikes_emitted_per_batch():
     # Native decoding of a sub-range, chosen slots (in the caller's order) and a neuron mask
     mask = np.zeros(70, dtype=bool)
     mask[[0, 5, 31, 32, 33, 64, 69]] = True
-    slot_index, row, ids = rt.neuron_populations["p"].unpack_recording("spk", 3, 10, [2, 0], mask)
-    expected = [(k, int(step) - 3, i) for k, b in enumerate([2, 0])
-                for step, i in sorted(emitted[b]) if 3 <= step < 10 and mask[i]]
-    assert list(zip(slot_index.tolist(), row.tolist(), ids.tolist())) == expected
-    assert len(expected) > 5
+    offsets, times, ids = rt.neuron_populations["p"].unpack_recording("spk", 3, 10, [2, 0], mask)
+    assert offsets[0] == 0 and offsets[-1] == len(times) == len(ids)
+    for k, b in enumerate([2, 0]):
+        expected = [(step * rt.dt, i) for step, i in sorted(emitted[b]) if 3 <= step < 10 and mask[i]]
+        got = list(zip(times[offsets[k]:offsets[k + 1]].tolist(), ids[offsets[k]:offsets[k + 1]].tolist()))
+        assert got == expected
+        assert len(expected) > 2
     with pytest.raises(RuntimeStateError, match="not all in the recording ring"):
         rt.neuron_populations["p"].unpack_recording("spk", 0, 13, [0])
 

@@ -5,6 +5,7 @@ PRELUDE = r"""
 #include <stdint.h>
 #include <stdbool.h>
 #include <string.h>
+#include <stdlib.h>
 #include <float.h>
 #include <tgmath.h>
 #ifdef _OPENMP
@@ -65,39 +66,86 @@ static inline scalar _rng_exponential(_rng_t *r) {
 
 /* Unpack bit-packed recording rows (layout: [buffer_steps][batch][words]) of engine timesteps
    [first_step, end_step) for the batch slots `slots`, keeping neurons whose bit is set in
-   `mask` (packed like a row). Spikes come out ordered by slot, then step, then neuron id, as
-   (slot index, row index, id); at most `capacity` are written. Returns the number of spikes,
-   so a caller whose arrays were too small calls again with larger ones. Decoding here rather
-   than in NumPy keeps recording every spike cheap. */
+   `mask` (packed like a row). Spikes come out grouped by slot (slot k's spikes are entries
+   [offsets[k], offsets[k + 1])), ordered by time then neuron id, as a time (step * dt) and an
+   id. `row_counts` ([buffer_steps][batch] set bits per row, or NULL) is only valid with an
+   all-ones mask; it replaces the counting pass and lets empty rows be skipped unread.
+   Returns the number of spikes; nothing is written to out_* unless they all fit in
+   `capacity`, so a caller whose arrays were too small calls again with larger ones.
+   The buffer is walked in memory order (timestep, then batch element) with a write cursor per
+   slot: walking one slot's rows instead strides across the buffer and waits on memory.
+   Decoding here rather than in NumPy keeps recording every spike cheap; it runs on the calling
+   thread because waking the engine's threads for a fraction of a millisecond costs more than
+   it saves as soon as the machine is busy. */
 uint64_t ml_genn_unpack_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
                                   uint64_t batch_size, uint64_t words, uint64_t first_step,
                                   uint64_t end_step, const int64_t *restrict slots,
                                   uint64_t num_slots, const uint32_t *restrict mask,
-                                  uint64_t capacity, int32_t *restrict out_slot,
-                                  int32_t *restrict out_row, int64_t *restrict out_id) {
-    uint64_t n = 0;
-    const uint64_t row_stride = batch_size * words;
-    for (uint64_t s = 0; s < num_slots; s++) {
-        const uint32_t *const slot_base = buf + (uint64_t)slots[s] * words;
-        uint64_t ring_row = first_step % buffer_steps;
+                                  const uint32_t *restrict row_counts, double dt,
+                                  int64_t *restrict offsets, uint64_t capacity,
+                                  double *restrict out_time, int64_t *restrict out_id) {
+    /* slot_of[b]: position of batch element b in `slots`, or -1 when it is not read */
+    int64_t *const slot_of = (int64_t *)malloc(batch_size * sizeof(int64_t));
+    int64_t *const cursor = (int64_t *)malloc((num_slots + 1) * sizeof(int64_t));
+    if (!slot_of || !cursor) { free(slot_of); free(cursor); return UINT64_MAX; }
+    for (uint64_t b = 0; b < batch_size; b++) slot_of[b] = -1;
+    for (uint64_t s = 0; s < num_slots; s++) { slot_of[slots[s]] = (int64_t)s; offsets[s + 1] = 0; }
+    offsets[0] = 0;
+    uint64_t ring_row = first_step % buffer_steps;
+    for (uint64_t step = first_step; step < end_step; step++) {
+        const uint64_t r = ring_row;
+        if (++ring_row == buffer_steps) ring_row = 0;
+        for (uint64_t b = 0; b < batch_size; b++) {
+            const int64_t s = slot_of[b];
+            if (s < 0) continue;
+            if (row_counts) { offsets[s + 1] += row_counts[r * batch_size + b]; continue; }
+            const uint32_t *const row = buf + (r * batch_size + b) * words;
+            uint64_t n = 0;
+            for (uint64_t w = 0; w < words; w++) n += (uint64_t)__builtin_popcount(row[w] & mask[w]);
+            offsets[s + 1] += (int64_t)n;
+        }
+    }
+    for (uint64_t s = 0; s < num_slots; s++) offsets[s + 1] += offsets[s];
+    const uint64_t total = (uint64_t)offsets[num_slots];
+    if (total <= capacity) {
+        for (uint64_t s = 0; s < num_slots; s++) cursor[s] = offsets[s];
+        ring_row = first_step % buffer_steps;
         for (uint64_t step = first_step; step < end_step; step++) {
-            const uint32_t *const row = slot_base + ring_row * row_stride;
+            const uint64_t r = ring_row;
             if (++ring_row == buffer_steps) ring_row = 0;
-            for (uint64_t w = 0; w < words; w++) {
-                uint32_t bits = row[w] & mask[w];
-                while (bits) {
-                    if (n < capacity) {
-                        out_slot[n] = (int32_t)s;
-                        out_row[n] = (int32_t)(step - first_step);
-                        out_id[n] = (int64_t)(w * 32u + (uint64_t)__builtin_ctz(bits));
+            const double time = (double)step * dt;
+            for (uint64_t b = 0; b < batch_size; b++) {
+                const int64_t s = slot_of[b];
+                if (s < 0) continue;
+                const uint32_t *const row = buf + (r * batch_size + b) * words;
+                uint64_t n = (uint64_t)cursor[s];
+                if (row_counts && !row_counts[r * batch_size + b]) continue;
+                /* Rows are sparse: find the non-zero words of each block of 64 without a
+                   branch per word (the compiler vectorises this), then visit only those */
+                for (uint64_t w0 = 0; w0 < words; w0 += 64) {
+                    const uint64_t block = (words - w0 < 64) ? words - w0 : 64;
+                    uint64_t nonzero = 0;
+                    for (uint64_t k = 0; k < block; k++)
+                        nonzero |= (uint64_t)((row[w0 + k] & mask[w0 + k]) != 0) << k;
+                    while (nonzero) {
+                        const uint64_t w = w0 + (uint64_t)__builtin_ctzll(nonzero);
+                        nonzero &= nonzero - 1u;
+                        uint32_t bits = row[w] & mask[w];
+                        do {
+                            out_time[n] = time;
+                            out_id[n] = (int64_t)(w * 32u + (uint64_t)__builtin_ctz(bits));
+                            bits &= bits - 1u;
+                            n++;
+                        } while (bits);
                     }
-                    bits &= bits - 1u;
-                    n++;
                 }
+                cursor[s] = (int64_t)n;
             }
         }
     }
-    return n;
+    free(slot_of);
+    free(cursor);
+    return total;
 }
 int ml_genn_has_openmp(void) {
 #ifdef _OPENMP

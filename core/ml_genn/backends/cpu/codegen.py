@@ -106,6 +106,10 @@ class Generator:
             t.add(("flags", g.name), np.uint32, (B, N))
             t.add(("rec_spk", g.name), np.uint32, (0,))
             t.add(("rec_evt", g.name), np.uint32, (0,))
+            # Set bits per recorded row, [timestep % num_recording_timesteps][batch]: decoding
+            # then needs no counting pass and stops scanning a row at its last spike
+            t.add(("rec_spk_n", g.name), np.uint32, (0,))
+            t.add(("rec_evt_n", g.name), np.uint32, (0,))
             if g.history_vars:
                 # Past values of variables synapse code reads with a delay (X_post[d]):
                 # [batch][slot][neuron], slot advanced once per step by the neuron update.
@@ -370,18 +374,22 @@ class Generator:
             head.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[(_rt * {B} + _b) * {W}] : NULL;")
             head.append(f"        if (_rs) memset(_rs, 0, {W} * sizeof(uint32_t));")
         if rec_e:
-            head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[(_rt * {B} + _b) * {W}] : NULL;")
+            head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[(_rt * {B} + _b) * {W}] : NULL; uint32_t _nre = 0;")
             head.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
         for k, s in enumerate(event_groups):
             head.append(f"        uint32_t *_ev{k} = &{T['ev', s.name].cname}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _ne{k} = 0;")
         append = ["            if (_f & 1u) { _spk[_n++] = _i;"
                   + (" if (_rs) _rs[_i >> 5] |= 1u << (_i & 31);" if rec_s else "") + " }"]
         if event_groups:
-            append.append("            if (_f & 2u) {" + (" if (_re) _re[_i >> 5] |= 1u << (_i & 31);" if rec_e else ""))
+            append.append("            if (_f & 2u) {" + (" if (_re) { _re[_i >> 5] |= 1u << (_i & 31); _nre++; }" if rec_e else ""))
             for k in range(len(event_groups)):
                 append.append(f"                if (_f & (4u << {k})) _ev{k}[_ne{k}++] = _i;")
             append.append("            }")
         tail = [f"        {cnt}[(size_t)_b * {D} + _slot] = _n;"]
+        if rec_s:
+            tail.append(f"        if (_rs) {T['rec_spk_n', g.name].cname}[_rt * {B} + _b] = _n;")
+        if rec_e:
+            tail.append(f"        if (_re) {T['rec_evt_n', g.name].cname}[_rt * {B} + _b] = _nre;")
         for k, s in enumerate(event_groups):
             tail.append(f"        {T['evcnt', s.name].cname}[(size_t)_b * {D} + _slot] = _ne{k};")
         return head, append, tail

@@ -72,10 +72,10 @@ class NeuronGroupRuntime(GroupView):
 
         Returns
         -------
-        slot_index, row, ids
-            One entry per recorded spike, ordered by slot, then timestep, then neuron id:
-            the position in ``slots`` (``int32``), ``step - first_step`` (``int32``) and the
-            neuron id (``int64``).
+        offsets, times, ids
+            Slot ``k``'s spikes are entries ``offsets[k]:offsets[k + 1]`` (``int64``) of
+            ``times`` (``timestep * dt``, ``float64``) and ``ids`` (``int64``), ordered by time,
+            then neuron id.
         """
         rt = self._runtime
         buf = self._recording_buffer(kind)
@@ -87,40 +87,40 @@ class NeuronGroupRuntime(GroupView):
         slots = np.ascontiguousarray(slots, dtype=np.int64)
         if slots.size and (slots.min() < 0 or slots.max() >= batch):
             raise RuntimeStateError(f"{self._describe}: batch slots must lie in [0, {batch}), got {slots}")
+        row_counts = None
         if neuron_mask is None:
             mask_words = np.full(words, 0xFFFFFFFF, dtype=np.uint32)
+            row_counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
         else:
             bits = np.zeros(words * 32, dtype=bool)
             bits[:self.num_neurons] = np.asarray(neuron_mask, dtype=bool).reshape(-1)
             mask_words = np.packbits(bits, bitorder="little").view("<u4").astype(np.uint32)
+        offsets = np.empty(slots.size + 1, dtype=np.int64)
         args = (buf.ctypes.data, steps, batch, words, int(first_step), int(end_step),
-                slots.ctypes.data, slots.size, mask_words.ctypes.data)
+                slots.ctypes.data, slots.size, mask_words.ctypes.data,
+                None if row_counts is None else row_counts.ctypes.data, float(rt.dt),
+                offsets.ctypes.data)
         # One pass in the common case: arrays sized from the last call's count; a second
         # pass only when more spikes came than fit
         capacity = self._unpack_capacity.get(kind, 1024)
         while True:
-            slot_index = np.empty(capacity, dtype=np.int32)
-            row = np.empty(capacity, dtype=np.int32)
+            times = np.empty(capacity, dtype=np.float64)
             ids = np.empty(capacity, dtype=np.int64)
-            count = int(rt._lib.ml_genn_unpack_recording(*args, capacity, slot_index.ctypes.data,
-                                                         row.ctypes.data, ids.ctypes.data))
+            count = int(rt._lib.ml_genn_unpack_recording(*args, capacity, times.ctypes.data,
+                                                         ids.ctypes.data))
             if count <= capacity:
                 break
             capacity = count
         self._unpack_capacity[kind] = max(1024, count + count // 4)
-        slot_index, row, ids = slot_index[:count], row[:count], ids[:count]
-        return slot_index, row, ids
+        return offsets, times[:count], ids[:count]
 
     def _recording(self, kind: str) -> List[Tuple[np.ndarray, np.ndarray]]:
         rt = self._runtime
         T = rt.num_recording_timesteps
         self._recording_buffer(kind)
         ts = rt.timestep
-        first = max(0, ts - T)
-        slot, row, ids = self.unpack_recording(kind, first, ts, np.arange(rt.batch_size))
-        times = (row.astype(np.int64) + first) * rt.dt
-        bounds = np.searchsorted(slot, np.arange(rt.batch_size + 1))
-        return [(times[a:b], ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+        offsets, times, ids = self.unpack_recording(kind, max(0, ts - T), ts, np.arange(rt.batch_size))
+        return [(times[a:b], ids[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
 
     @property
     def spike_recording_data(self) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -222,8 +222,9 @@ class Runtime:
                                 ("ml_genn_has_openmp", ctypes.c_int, []),
                                 ("ml_genn_unpack_recording", ctypes.c_uint64,
                                  [ctypes.c_void_p] + [ctypes.c_uint64] * 5
-                                 + [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64]
-                                 + [ctypes.c_void_p] * 3)):
+                                 + [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p,
+                                    ctypes.c_double, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p,
+                                    ctypes.c_void_p])):
             fn = getattr(self._lib, name)
             fn.restype, fn.argtypes = res, args
         if num_recording_timesteps is not None and (isinstance(num_recording_timesteps, bool)
@@ -271,10 +272,11 @@ class Runtime:
             kind = slot.key[0]
             if kind == "ctl":
                 shape = (self._gen.num_ctl,)
-            elif kind in ("rec_spk", "rec_evt"):
+            elif kind in ("rec_spk", "rec_evt", "rec_spk_n", "rec_evt_n"):
                 g = spec.neuron_populations[slot.key[1]]
-                on = g.spike_recording_enabled if kind == "rec_spk" else g.spike_event_recording_enabled
-                shape = (T, B, (g.num_neurons + 31) // 32) if (on and T) else (0,)
+                on = g.spike_recording_enabled if kind.startswith("rec_spk") else g.spike_event_recording_enabled
+                row = (g.num_neurons + 31) // 32
+                shape = ((T, B) + ((row,) if kind in ("rec_spk", "rec_evt") else ())) if (on and T) else (0,)
             elif kind == "egp":
                 _, role, gname, ename = slot.key
                 egp = self._egp_spec(role, gname, ename)
