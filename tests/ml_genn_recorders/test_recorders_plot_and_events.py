@@ -90,7 +90,8 @@ def test_spike_like_events_of_a_hand_built_model(batch_size):
                                neuron_populations={pop: runtime.neuron_populations["pre"]})
     callbacks = CallbackList([
         SpikeRecorder(pop, key="events", record_spike_events=True, neuron_filter=[1, 2, 4]),
-        SpikeRecorder(pop, key="counts", record_spike_events=True, record_counts=True)],
+        SpikeRecorder(pop, key="counts", record_spike_events=True, record_counts=True),
+        SpikeRecorder(pop, key="all", record_spike_events=True)],
         compiled_network=compiled, num_batches=1)
     callbacks.on_batch_begin(0)
     runtime.run_timesteps(steps)
@@ -105,6 +106,9 @@ def test_spike_like_events_of_a_hand_built_model(batch_size):
         np.testing.assert_array_equal(data["events"][0][example], k.astype(float))
         np.testing.assert_array_equal(data["events"][1][example], kept[n])
         np.testing.assert_array_equal(data["counts"][example], events.sum(axis=0))
+        k_all, n_all = np.nonzero(events)
+        np.testing.assert_array_equal(data["all"][0][example], k_all.astype(float))
+        np.testing.assert_array_equal(data["all"][1][example], n_all)
     with pytest.raises(ValueError, match="SpikeRecorder needs record_spikes=True"):
         SpikeRecorder(pop)
 
