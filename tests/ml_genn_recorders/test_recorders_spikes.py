@@ -164,9 +164,9 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
         gathered.append((first, end, slots.tolist()))
         return real_gather(buffer, first, end, slots)
 
-    def spy_native(self, kind, first, end, slots, mask=None):
+    def spy_native(self, kind, first, end, slots, mask=None, **kwargs):
         gathered.append((first, end, [int(x) for x in slots]))
-        return real_unpack(self, kind, first, end, slots, mask)
+        return real_unpack(self, kind, first, end, slots, mask, **kwargs)
 
     # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
@@ -231,3 +231,12 @@ def test_partial_last_batch_records_only_real_examples():
     assert len(cb_data["counts"]) == NUM_EXAMPLES
     np.testing.assert_array_equal(np.array(cb_data["counts"]),
                                   reference["in_spikes"].sum(axis=0))
+
+
+def test_a_decoding_error_on_the_background_thread_reaches_the_caller(net_1d, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("decoder broke")
+
+    monkeypatch.setattr(NeuronGroupRuntime, "unpack_recording", broken)
+    with pytest.raises(RuntimeError, match="decoder broke"):
+        net_1d.evaluate(random_inputs(NUM_EXAMPLES, 6, seed=8), [SpikeRecorder(net_1d.hid, key="h")])

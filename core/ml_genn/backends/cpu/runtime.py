@@ -16,6 +16,17 @@ from .runtime_views import EGPView, GroupView, VarView
 CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
 
 
+class RecordingSnapshot:
+    """A copy of a population's packed recording ring and its per-row spike counts, taken at
+    ``timestep``, for decoding while the engine runs on (see
+    :meth:`NeuronGroupRuntime.recording_snapshot`)."""
+
+    def __init__(self, words: np.ndarray, row_counts: np.ndarray, timestep: int):
+        self.words = words
+        self.row_counts = row_counts
+        self.timestep = timestep
+
+
 class NeuronGroupRuntime(GroupView):
     """A loaded neuron population (pygenn's ``NeuronGroup``)."""
 
@@ -53,8 +64,31 @@ class NeuronGroupRuntime(GroupView):
         """The bit-packed spike-like-event recording; layout as :attr:`spike_recording_buffer`."""
         return self._recording_buffer("evt")
 
+    def recording_snapshot(self, kind: str, into: Optional[RecordingSnapshot] = None
+                           ) -> RecordingSnapshot:
+        """Copy the packed recording (``"spk"`` or ``"evt"``) and its per-row counts, so that
+        :meth:`unpack_recording` can decode them later, e.g. on another thread, while the
+        engine overwrites the ring (our extension of pygenn's surface).
+
+        Parameters
+        ----------
+        kind
+            ``"spk"`` (spikes) or ``"evt"`` (spike-like events).
+        into
+            A snapshot of this population and kind to overwrite instead of allocating one.
+        """
+        buf = self._recording_buffer(kind)
+        counts = self._runtime._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
+        if into is None:
+            into = RecordingSnapshot(np.empty_like(buf), np.empty_like(counts), 0)
+        np.copyto(into.words, buf)
+        np.copyto(into.row_counts, counts)
+        into.timestep = self._runtime.timestep
+        return into
+
     def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
-                         neuron_mask: Optional[np.ndarray] = None
+                         neuron_mask: Optional[np.ndarray] = None,
+                         snapshot: Optional[RecordingSnapshot] = None
                          ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Set bits of the packed recording, decoded natively (our extension of pygenn's surface).
 
@@ -69,6 +103,9 @@ class NeuronGroupRuntime(GroupView):
             Batch slots to read, in the order wanted.
         neuron_mask
             Boolean mask over the population's neurons to keep, or ``None`` for all.
+        snapshot
+            Decode this :meth:`recording_snapshot` instead of the live ring. Only the
+            snapshot is read, so this may run on another thread while the engine steps.
 
         Returns
         -------
@@ -78,11 +115,16 @@ class NeuronGroupRuntime(GroupView):
             then neuron id.
         """
         rt = self._runtime
-        buf = self._recording_buffer(kind)
+        if snapshot is None:
+            buf = self._recording_buffer(kind)
+            counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
+            timestep = rt.timestep
+        else:
+            buf, counts, timestep = snapshot.words, snapshot.row_counts, snapshot.timestep
         steps, batch, words = buf.shape
-        if end_step - first_step > steps or first_step < max(0, rt.timestep - steps) or end_step > rt.timestep:
+        if end_step - first_step > steps or first_step < max(0, timestep - steps) or end_step > timestep:
             raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are not "
-                                    f"all in the recording ring (timestep {rt.timestep}, "
+                                    f"all in the recording ring (timestep {timestep}, "
                                     f"{steps} recorded timesteps)")
         slots = np.ascontiguousarray(slots, dtype=np.int64)
         if slots.size and (slots.min() < 0 or slots.max() >= batch):
@@ -90,7 +132,7 @@ class NeuronGroupRuntime(GroupView):
         row_counts = None
         if neuron_mask is None:
             mask_words = np.full(words, 0xFFFFFFFF, dtype=np.uint32)
-            row_counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
+            row_counts = counts
         else:
             bits = np.zeros(words * 32, dtype=bool)
             bits[:self.num_neurons] = np.asarray(neuron_mask, dtype=bool).reshape(-1)
