@@ -6,7 +6,16 @@ Layout conventions (Python allocates, see :mod:`.array_table`):
 * spike queues are ``[batch][delay slot][neuron]`` with counts ``[batch][delay slot]``;
 * SPARSE rows are ragged: ``ind[pre * max_row_length + k]`` for ``k < row_length[pre]``;
 * dendritic delay buffers are ``[batch][slot][post]``; recording is
-  ``[timestep % num_recording_timesteps][batch][words]`` with bit ``id % 32`` of word ``id / 32``.
+  ``[timestep % num_recording_timesteps][batch][words]`` with bit ``id % 32`` of word ``id / 32``,
+  plus the number of set bits per row in ``[timestep % num_recording_timesteps][batch]``.
+
+Threads: batch elements are independent within a run, so with a batch ``ml_genn_run(n)`` opens
+one OpenMP region in which each thread takes a contiguous slice of batch elements and runs each
+of them through all ``n`` steps, with its own copy of the step counters (timestep, RNG step,
+queue and delay pointers, which depend on the step alone). There is no synchronisation per
+step, an element's state stays in cache across steps, and a descheduled thread delays only its
+own elements. A batch of one instead parallelises each step over neurons and, where nothing
+presynaptic is written, over target ranges of spike propagation (bit-equal to serial).
 """
 from __future__ import annotations
 
