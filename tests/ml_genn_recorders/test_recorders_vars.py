@@ -80,10 +80,26 @@ def test_two_dimensional_population_filters(net_2d):
         np.testing.assert_array_equal(cb_data["inp"][e], ref["in_v"][:, e][:, col3.ravel()])
 
 
-def test_variable_recording_steps_every_timestep_only_when_recording(net_1d):
-    recorder = VarRecorder(net_1d.hid, "v", key="v")
-    assert CallbackList([recorder], compiled_network=net_1d.compiled,
+def test_the_engine_records_natively_and_the_per_timestep_fallback_agrees(net_1d, monkeypatch):
+    # Inference on the cpu backend: the engine fills a ring, examples run in one native call
+    callback_list = CallbackList([VarRecorder(net_1d.hid, "v", key="v")],
+                                 compiled_network=net_1d.compiled, num_batches=1)
+    assert not callback_list.has_timestep_callbacks
+    callback_list.get_data()  # hand the (empty) data over: the engine stops recording
+    # A compiled network whose batches run other steps too: sample after every timestep
+    x = random_inputs(NUM_EXAMPLES, 6, seed=13)
+    ref = simulate(x, net_1d.weights)
+    native = net_1d.evaluate(x, [VarRecorder(net_1d.hid, "v", key="v")])["v"]
+    monkeypatch.setattr(type(net_1d.compiled), "batch_runs_example_steps_only", False)
+    fallback_recorder = VarRecorder(net_1d.hid, "v", key="v")
+    assert CallbackList([fallback_recorder], compiled_network=net_1d.compiled,
                         num_batches=1).has_timestep_callbacks
+    fallback = net_1d.evaluate(x, [fallback_recorder])["v"]
+    for e in range(NUM_EXAMPLES):
+        np.testing.assert_array_equal(native[e], ref["hid_v"][:, e])
+        np.testing.assert_array_equal(fallback[e], ref["hid_v"][:, e])
+    # Every recorder handed its data over, so the engine records nothing any more
+    assert not net_1d.compiled.genn_model._var_recordings
 
 
 def test_unknown_variable_names_list_what_exists():

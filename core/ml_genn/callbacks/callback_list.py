@@ -175,9 +175,6 @@ class CallbackList:
                             f"in a list, e.g. [{callbacks!r}]")
         self._callbacks: List[Callback] = [_resolve_callback(c, i)
                                            for i, c in enumerate(callbacks)]
-        implemented = [_implemented_hooks(c) for c in self._callbacks]
-        for c in self._callbacks:
-            _warn_unknown_hooks(c)
 
         self.data: Dict[Any, Any] = {} if data is None else data
         set_params_kwargs = dict(params, data=self.data, compiled_network=compiled_network,
@@ -196,6 +193,12 @@ class CallbackList:
                 set_first = getattr(c, "set_first", None)
                 if callable(set_first):
                     set_first()
+
+        # Hooks are looked up after set_params: a callback may add or drop one once it knows
+        # the compiled network (a VarRecorder needs no timestep hook where the engine records)
+        implemented = [_implemented_hooks(c) for c in self._callbacks]
+        for c in self._callbacks:
+            _warn_unknown_hooks(c)
 
         # pluggy calls the most recently registered implementation first, so register the
         # list backwards to have hooks run in list order

@@ -27,6 +27,10 @@ class CompiledInferenceNetwork(CompiledNetwork):
         Passed to :class:`CompiledNetwork`.
     """
 
+    #: Each batch runs exactly ``example_timesteps`` engine steps and nothing else, so a
+    #: recorder may read a ring of the engine's native recordings once per batch
+    batch_runs_example_steps_only = True
+
     def __init__(self, *args: Any, inputs: Sequence[Any] = (), outputs: Sequence[Any] = (),
                  **kwargs: Any):
         super().__init__(*args, **kwargs)

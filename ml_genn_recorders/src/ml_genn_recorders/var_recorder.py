@@ -40,8 +40,11 @@ class VarRecorder(Recorder):
     Notes
     -----
     ``cb_data[key]`` is a list with, per recorded example, an array of shape
-    ``(timesteps, recorded_neurons)`` (neurons in ascending flat id order). Recording needs
-    the value after every timestep, so a run with a VarRecorder steps one timestep at a time.
+    ``(timesteps, recorded_neurons)`` (neurons in ascending flat id order). Where the engine
+    can record the variable itself (the cpu backend, evaluating with an inference-compiled
+    network) it fills a ring of the values after every timestep that the recorder reads once
+    per batch, so examples still run in one native call; otherwise the run steps one timestep
+    at a time and the recorder copies the value after each.
     """
 
     def __init__(self, pop: Any, var: Optional[str] = None, key: Any = None,
@@ -98,6 +101,17 @@ class VarRecorder(Recorder):
         nf = self._neuron_filter
         self._columns = None if nf.records_all else nf.indices
         self._sampler = TimestepSampler(self._batched)
+        self._ring = None
+        timesteps = getattr(compiled_network, "example_timesteps", None)
+        if (getattr(compiled_network, "batch_runs_example_steps_only", False)
+                and hasattr(group, "record_var") and timesteps):
+            # The engine records natively: no timestep hook, a ring read once per batch
+            self._group = group
+            self._ring = group.record_var(self._var, int(timesteps))
+            self.__dict__.pop("on_timestep_end", None)
+        else:
+            self.on_timestep_end = self._sample_timestep
+        self._begin_step = int(self._genn_model.timestep)
         self._start_batch(self._slots)
         label = self.key if self.key is not None else f"{self._pop.name}_{self._var}"
         self._sink = DenseSink(self.to_disk, str(label))
@@ -120,16 +134,32 @@ class VarRecorder(Recorder):
     def on_batch_begin(self, batch: int) -> None:
         self._flush()
         self._start_batch(self.slots_for_batch(batch))
+        self._begin_step = int(self._genn_model.timestep)
 
-    def on_timestep_end(self, timestep: int) -> None:
+    def _sample_timestep(self, timestep: int) -> None:
+        """``on_timestep_end`` where the engine cannot record the variable itself."""
         if self._sampler.active:
             self._var_view.pull_from_device()
             self._sampler.add(self._gather(self._var_view.view))
 
     def on_batch_end(self, batch: int, metrics: Any) -> None:
+        if self._ring is not None and len(self._slots):
+            end = int(self._genn_model.timestep)
+            rows = np.arange(self._begin_step, end) % self._ring.shape[0]
+            if end - self._begin_step > self._ring.shape[0]:
+                raise RuntimeError(f"{self.describe()}: the batch ran {end - self._begin_step} "
+                                   f"timesteps, more than the {self._ring.shape[0]} recorded")
+            block = self._ring[rows][:, self._slots]
+            if self._columns is not None:
+                block = block[:, :, self._columns]
+            self._sink.append(np.ascontiguousarray(block.transpose(1, 0, 2)))
         self._flush()
 
     # ------------------------------------------------------------------ results
     def result(self) -> List[np.ndarray]:
         self._flush()
+        if self._ring is not None:
+            # Recording nothing costs nothing again once the run's data is handed over
+            self._group.stop_recording_var(self._var)
+            self._ring = None
         return self._sink.result()

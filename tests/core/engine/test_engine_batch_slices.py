@@ -6,10 +6,12 @@ into uneven chunks."""
 import zlib
 
 import numpy as np
+import pytest
 
 from conftest import DELTA, LIF, build
 from ml_genn.engine import ModelSpec, VarAccess, create_neuron_model, create_weight_update_model
 from ml_genn.engine import init_postsynaptic, init_weight_update
+from ml_genn.engine.errors import RuntimeStateError
 
 BERNOULLI = create_neuron_model("BernoulliSource", params=["p"], vars=[("fired", "scalar")],
                                 sim_code="fired = (gennrand_uniform() < p) ? 1.0 : 0.0;",
@@ -116,3 +118,39 @@ def test_run_in_batch_slices_equals_numpy_simulation():
         for pop, v in final_v.items():
             np.testing.assert_allclose(rt.neuron_populations[pop].vars["V"].view, v,
                                        rtol=1e-12, atol=1e-12)
+
+
+def test_native_variable_recording_equals_the_variable_after_each_step():
+    rt = build(_model("var_recording"), num_recording_timesteps=STEPS)
+    rt.set_num_threads(2)
+    lif = rt.neuron_populations["lif"]
+    ring = lif.record_var("V", 8)
+    assert ring.shape == (8, BATCH, 30)
+    expected = []
+    for _ in range(11):
+        rt.step_time()
+        expected.append(lif.vars["V"].view.copy())
+    # Row timestep % 8 holds the value after that step: the last 8 steps
+    for step in range(3, 11):
+        np.testing.assert_array_equal(ring[step % 8], expected[step])
+    # Several steps in one native call record the same
+    rt.run_timesteps(8)
+    lif_again = build(_model("var_recording"), num_recording_timesteps=STEPS)
+    lif_again.set_num_threads(1)
+    values = []
+    for _ in range(19):
+        lif_again.step_time()
+        values.append(lif_again.neuron_populations["lif"].vars["V"].view.copy())
+    for step in range(11, 19):
+        np.testing.assert_array_equal(ring[step % 8], values[step])
+    assert np.abs(np.array(values)).max() > 0.1
+    # One ring length for everything recorded at once; stopping frees the slot
+    with pytest.raises(RuntimeStateError, match="share one ring length"):
+        rt.neuron_populations["den"].record_var("V", 5)
+    with pytest.raises(RuntimeStateError, match="no variable 'X'"):
+        lif.record_var("X", 8)
+    lif.stop_recording_var("V")
+    before = ring.copy()
+    rt.run_timesteps(3)
+    np.testing.assert_array_equal(ring, before)
+    assert rt.neuron_populations["den"].record_var("V", 5).shape == (5, BATCH, 20)

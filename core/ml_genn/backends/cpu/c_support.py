@@ -63,6 +63,7 @@ static inline scalar _rng_exponential(_rng_t *r) {
 #define CTL_NUM_REC 3
 #define CTL_OVERFLOW 4
 #define CTL_CU_STEP 5
+#define CTL_VAR_REC 6
 
 /* Unpack bit-packed recording rows (layout: [buffer_steps][batch][words]) of engine timesteps
    [first_step, end_step) for the batch slots `slots`, keeping neurons whose bit is set in

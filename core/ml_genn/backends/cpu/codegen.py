@@ -7,7 +7,9 @@ Layout conventions (Python allocates, see :mod:`.array_table`):
 * SPARSE rows are ragged: ``ind[pre * max_row_length + k]`` for ``k < row_length[pre]``;
 * dendritic delay buffers are ``[batch][slot][post]``; recording is
   ``[timestep % num_recording_timesteps][batch][words]`` with bit ``id % 32`` of word ``id / 32``,
-  plus the number of set bits per row in ``[timestep % num_recording_timesteps][batch]``.
+  plus the number of set bits per row in ``[timestep % num_recording_timesteps][batch]``;
+* a neuron variable recorded natively (switched on at runtime, NULL otherwise) is
+  ``[timestep % ctl[CTL_VAR_REC]][batch][neuron]``.
 
 Threads: batch elements are independent within a run, so with a batch ``ml_genn_run(n)`` opens
 one OpenMP region in which each thread takes a contiguous slice of batch elements and runs each
@@ -35,8 +37,9 @@ from .code_block import (CodeEmitter, const_expr, delayed_macro, resolve_line_ma
 
 DENSE, SPARSE, TOEPLITZ = SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.TOEPLITZ
 SOURCE_NAME = "model.c"
-NUM_FIXED_CTL = 6
+NUM_FIXED_CTL = 7
 CTL_CU_STEP = 5
+CTL_VAR_REC = 6
 
 
 def stream_id(*parts) -> int:
@@ -119,6 +122,10 @@ class Generator:
             # then needs no counting pass and stops scanning a row at its last spike
             t.add(("rec_spk_n", g.name), np.uint32, (0,))
             t.add(("rec_evt_n", g.name), np.uint32, (0,))
+            for v in g.vars.values():
+                # Native recording of this variable after every step: empty (NULL) until a
+                # recorder switches it on, so recording nothing costs one untaken branch
+                t.add(("vrec", g.name, v.name), v.dtype, (0,))
             if g.history_vars:
                 # Past values of variables synapse code reads with a delay (X_post[d]):
                 # [batch][slot][neuron], slot advanced once per step by the neuron update.
@@ -266,11 +273,13 @@ class Generator:
             h = self.ctl_slots[("histptr", g.name)]
             L.append(f"    const uint32_t _hslot = (uint32_t)((_ctl[{h}] + 1) % {g.history_slots}); _ctl[{h}] = _hslot;")
         queue_head, queue_append, queue_tail = self._spike_queue_code(g, event_groups)
+        L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
+        L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
+        L.append("    const uint64_t _nvrec = _ctl[CTL_VAR_REC];")
+        L.append("    const uint64_t _vrt = _nvrec ? (_ctl[CTL_TIMESTEP] % _nvrec) : 0; (void)_vrt;")
         if self.slice_mode:
             # One thread walks one batch element's neurons in ascending order, so spikes are
             # queued (and recorded) as they are detected: no flags array and no second pass
-            L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
-            L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
             L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
             L += queue_head
             L.append(f"    for (uint32_t _i = 0; _i < {N}; _i++) {{")
@@ -343,6 +352,9 @@ class Generator:
         for name, v in g.history_vars.items():
             hist = T["posthist", g.name, name].cname
             L.append(f"        {hist}[((size_t)_b * {g.history_slots} + _hslot) * {N} + _i] = {nvars[name]};")
+        for name, v in g.vars.items():
+            vrec = T["vrec", g.name, name].cname
+            L.append(f"        if ({vrec}) {vrec}[(_vrt * {B} + _b) * {N} + _i] = {nvars[name]};")
         if self.slice_mode:
             L.append("        { const uint32_t _f = _flag; if (_f) {")
             L += ["    " + line for line in queue_append]
@@ -354,8 +366,6 @@ class Generator:
             L.append(f"        {flags}[(size_t)_b * {N} + _i] = _flag;")
             L.append("    }")
             # Serial-per-batch compaction keeps spike order (ascending id) independent of threads.
-            L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
-            L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
             L.append(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
             L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
             L += queue_head

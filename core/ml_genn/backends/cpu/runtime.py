@@ -10,7 +10,7 @@ import numpy as np
 from ...engine.errors import ModelSpecError, RuntimeStateError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
-from .codegen import CTL_CU_STEP, GeneratedModel
+from .codegen import CTL_CU_STEP, CTL_VAR_REC, GeneratedModel
 from .runtime_views import EGPView, GroupView, VarView
 
 CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
@@ -63,6 +63,47 @@ class NeuronGroupRuntime(GroupView):
     def spike_event_recording_buffer(self) -> np.ndarray:
         """The bit-packed spike-like-event recording; layout as :attr:`spike_recording_buffer`."""
         return self._recording_buffer("evt")
+
+    def record_var(self, var_name: str, num_steps: int) -> np.ndarray:
+        """Record variable ``var_name`` natively after every timestep (our extension of
+        pygenn's surface): a run then needs no per-timestep host callback.
+
+        Parameters
+        ----------
+        var_name
+            A variable of this population.
+        num_steps
+            Rows of the ring; every variable recorded at once shares one length.
+
+        Returns
+        -------
+        np.ndarray
+            The ring, zero-copy, ``(num_steps, batch_size, num_neurons)``: row
+            ``timestep % num_steps`` holds the value after that timestep.
+        """
+        if var_name not in self.spec.vars:
+            raise RuntimeStateError(f"{self._describe}: no variable '{var_name}' to record; "
+                                    f"variables: {sorted(self.spec.vars)}")
+        rt = self._runtime
+        key = ("vrec", self.name, var_name)
+        if rt._claim_var_recording(key, int(num_steps), self._describe):
+            rt._set_array(key, np.zeros((int(num_steps), rt.batch_size, self.num_neurons),
+                                        dtype=rt._gen.table[key].dtype))
+        return rt._arrays[key]
+
+    def stop_recording_var(self, var_name: str) -> None:
+        """Drop one :meth:`record_var` of ``var_name``; when none is left, the variable is no
+        longer recorded (recording nothing costs nothing again).
+
+        Parameters
+        ----------
+        var_name
+            A variable passed to :meth:`record_var`.
+        """
+        rt = self._runtime
+        key = ("vrec", self.name, var_name)
+        if rt._release_var_recording(key):
+            rt._set_array(key, np.zeros(0))
 
     def recording_snapshot(self, kind: str, into: Optional[RecordingSnapshot] = None
                            ) -> RecordingSnapshot:
@@ -290,6 +331,8 @@ class Runtime:
             seed = int.from_bytes(os.urandom(8), "little") or 1
         self._ctl[CTL_SEED] = seed
         self._ctl[CTL_NUM_REC] = self.num_recording_timesteps
+        self._var_recordings: Dict[tuple, int] = {}   # ("vrec", group, var) -> users
+        self._ctl[CTL_VAR_REC] = 0
         self._ctx = ctypes.cast(self._ptrs, ctypes.c_void_p)
         self._build_views()
         self._initialise()
@@ -301,6 +344,33 @@ class Runtime:
                 raise RuntimeStateError(f"ML_GENN_NUM_THREADS must be a positive integer, got {threads!r}") from None
 
     # -------------------------------------------------------------- allocation
+    def _claim_var_recording(self, key, num_steps: int, owner: str) -> bool:
+        """Count one more user of ``key``'s ring; True when it must be allocated."""
+        if num_steps < 1:
+            raise RuntimeStateError(f"{owner}: num_steps must be at least 1, got {num_steps}")
+        current = int(self._ctl[CTL_VAR_REC])
+        if self._var_recordings and current != num_steps:
+            raise RuntimeStateError(f"{owner}: variables recorded at once share one ring length; "
+                                    f"{sorted(k[1] + '.' + k[2] for k in self._var_recordings)} "
+                                    f"record {current} steps, asked for {num_steps}")
+        users = self._var_recordings.get(key, 0)
+        self._var_recordings[key] = users + 1
+        self._ctl[CTL_VAR_REC] = num_steps
+        return users == 0
+
+    def _release_var_recording(self, key) -> bool:
+        """Count one user of ``key``'s ring less; True when it is no longer used."""
+        users = self._var_recordings.get(key, 0)
+        if users == 0:
+            return False
+        if users > 1:
+            self._var_recordings[key] = users - 1
+            return False
+        del self._var_recordings[key]
+        if not self._var_recordings:
+            self._ctl[CTL_VAR_REC] = 0
+        return True
+
     def _set_array(self, key, array: np.ndarray) -> None:
         slot = self._gen.table[key]
         array = np.ascontiguousarray(array, dtype=slot.dtype)
