@@ -1,6 +1,7 @@
 """The compiled EventProp network: core's training loop plus a backward phase per batch."""
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import Any, Dict, List, Optional
 
@@ -263,7 +264,11 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             self._drive_outputs(y, n)
             self._regularise(n)
             self._set_phase(1)
-            self.genn_model.run_timesteps(self.example_timesteps)
+            # The backward steps must not overwrite the forward pass's recordings, which
+            # recorders read at the end of the batch
+            pause = getattr(self.genn_model, "recording_paused", None)
+            with pause() if pause is not None else contextlib.nullcontext():
+                self.genn_model.run_timesteps(self.example_timesteps)
         callback_list.on_batch_end(batch, metrics)
         if train:
             self.optimiser_step += 1

@@ -197,3 +197,37 @@ def test_regulariser_terms_reach_callback_data_and_the_gradient():
         for a, b in zip(gw, g):
             a += b
     np.testing.assert_allclose(grads["in_hid"], gw[0], rtol=0, atol=1e-9 * np.abs(gw[0]).max())
+
+
+def test_spike_recorder_sees_the_forward_pass_of_a_training_batch():
+    # The backward phase runs the same populations again; it must not overwrite what the
+    # SpikeRecorder reads at the end of the batch
+    from ml_genn.callbacks import SpikeRecorder
+    rng = np.random.default_rng(8)
+    trains, data = _spike_data(rng, 3, 4)
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=1000), 4, name="input")
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=10.0), 5, name="hidden",
+                         record_spikes=True)
+        out = Population(LeakyIntegrate(tau_mem=10.0, readout="avg_var"), 3, name="output")
+        Connection(inp, hid, Dense(rng.normal(1.5, 0.8, (4, 5))), Exponential(5.0))
+        Connection(hid, out, Dense(rng.normal(0.5, 1.0, (5, 3))), Exponential(5.0))
+    compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=3,
+                                 losses="sparse_categorical_crossentropy", max_spikes=64,
+                                 optimiser=SGD(0.1))
+    compiled = compiler.compile(net, "eventprop_recorded")
+    with compiled:
+        compiled.genn_model.set_num_threads(1)
+        _, cb_data = compiled.train({inp: data}, {out: np.array([0, 1, 2])}, num_epochs=1,
+                                    shuffle=False, callbacks=[SpikeRecorder(hid, key="h")])
+        group = compiled.neuron_populations[hid]
+        counts = group.vars["SpikeCount"].view.copy()
+        ring = group.extra_global_params["RingStep"].view.reshape(3, 5, 64)
+    times, ids = cb_data["h"]
+    assert counts.sum() > 5
+    for e in range(3):
+        # The forward pass stored each spike's step in its neuron's buffer
+        expected = sorted((int(ring[e, i, k]), i) for i in range(5) for k in range(counts[e, i]))
+        recorded = sorted(zip(np.round(times[e] / DT).astype(int).tolist(), ids[e].tolist()))
+        assert recorded == expected

@@ -154,3 +154,13 @@ def test_native_variable_recording_equals_the_variable_after_each_step():
     rt.run_timesteps(3)
     np.testing.assert_array_equal(ring, before)
     assert rt.neuron_populations["den"].record_var("V", 5).shape == (5, BATCH, 20)
+    # Paused recording (e.g. a backward phase) leaves every ring as it was, then resumes
+    den_ring = rt.neuron_populations["den"].record_var("V", 5)
+    spikes_before = rt.neuron_populations["lif"].spike_recording_buffer.copy()
+    vars_before = den_ring.copy()
+    with rt.recording_paused():
+        rt.run_timesteps(4)
+    np.testing.assert_array_equal(den_ring, vars_before)
+    np.testing.assert_array_equal(rt.neuron_populations["lif"].spike_recording_buffer, spikes_before)
+    rt.run_timesteps(5)
+    assert not np.array_equal(den_ring, vars_before)

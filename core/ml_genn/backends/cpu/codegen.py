@@ -354,7 +354,7 @@ class Generator:
             L.append(f"        {hist}[((size_t)_b * {g.history_slots} + _hslot) * {N} + _i] = {nvars[name]};")
         for name, v in g.vars.items():
             vrec = T["vrec", g.name, name].cname
-            L.append(f"        if ({vrec}) {vrec}[(_vrt * {B} + _b) * {N} + _i] = {nvars[name]};")
+            L.append(f"        if (_nvrec && {vrec}) {vrec}[(_vrt * {B} + _b) * {N} + _i] = {nvars[name]};")
         if self.slice_mode:
             L.append("        { const uint32_t _f = _flag; if (_f) {")
             L += ["    " + line for line in queue_append]

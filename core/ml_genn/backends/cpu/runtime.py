@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -344,6 +345,19 @@ class Runtime:
                 raise RuntimeStateError(f"ML_GENN_NUM_THREADS must be a positive integer, got {threads!r}") from None
 
     # -------------------------------------------------------------- allocation
+    @contextmanager
+    def recording_paused(self):
+        """Context in which steps write no spike, spike-event or variable recordings (our
+        extension of pygenn's surface): e.g. a training algorithm's backward phase, whose
+        steps must not overwrite the forward pass that recorders read at the end of a batch."""
+        saved = int(self._ctl[CTL_NUM_REC]), int(self._ctl[CTL_VAR_REC])
+        self._ctl[CTL_NUM_REC] = 0
+        self._ctl[CTL_VAR_REC] = 0
+        try:
+            yield self
+        finally:
+            self._ctl[CTL_NUM_REC], self._ctl[CTL_VAR_REC] = saved
+
     def _claim_var_recording(self, key, num_steps: int, owner: str) -> bool:
         """Count one more user of ``key``'s ring; True when it must be allocated."""
         if num_steps < 1:
