@@ -116,18 +116,7 @@ def test_delayed_reads_sparse_events_and_synapse_dynamics_with_float_delay():
 
 
 def test_history_is_in_flight_state_cleared_by_reset():
-    wu = create_weight_update_model(
-        "DelayedProbe2", vars=[("Seen", "scalar")],
-        post_neuron_var_refs=[("X_post", "scalar", VarAccessMode.READ_ONLY)],
-        pre_spike_syn_code="Seen = X_post[2];")
-    m = ModelSpec("double", "delayed_reset")
-    pre = m.add_neuron_population("pre", 1, ALWAYS, {}, {"c": 0.0})
-    post = m.add_neuron_population("post", 1, WOBBLE, {}, {"X": 3.0})
-    sg = m.add_synapse_population("s", "DENSE", pre, post,
-                                  init_weight_update(wu, vars={"Seen": 0.0},
-                                                     post_var_refs={"X_post": create_var_ref(post, "X")}),
-                                  init_postsynaptic(DELTA))
-    sg.max_dendritic_delay_timesteps = 3
+    m = _model(code="Seen = X_post[2];", x_init=3.0, name="delayed_reset")
     rt = build(m)
     rt.run_timesteps(2)
     # Loaded history holds the initial value: at step 1, two steps back is before step 0
@@ -139,13 +128,13 @@ def test_history_is_in_flight_state_cleared_by_reset():
 
 
 def _model(code_field="pre_spike_syn_code", code="Seen = X_post[1];", access=VarAccessMode.READ_ONLY,
-           max_delay=3, **extra):
+           max_delay=3, x_init=0.0, name="bad", **extra):
     wu = create_weight_update_model(
         "Bad", vars=[("Seen", "scalar")],
         post_neuron_var_refs=[("X_post", "scalar", access)], **{code_field: code}, **extra)
-    m = ModelSpec("double", "bad")
+    m = ModelSpec("double", name)
     pre = m.add_neuron_population("pre", 1, ALWAYS, {}, {"c": 0.0})
-    post = m.add_neuron_population("post", 1, WOBBLE, {}, {"X": 0.0})
+    post = m.add_neuron_population("post", 1, WOBBLE, {}, {"X": x_init})
     sg = m.add_synapse_population("s", "DENSE", pre, post,
                                   init_weight_update(wu, vars={"Seen": 0.0},
                                                      post_var_refs={"X_post": create_var_ref(post, "X")}),
