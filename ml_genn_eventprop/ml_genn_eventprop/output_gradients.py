@@ -67,21 +67,25 @@ def first_spike_crossentropy(t: np.ndarray, labels: np.ndarray, temperature: flo
 
 def first_spike_relative_mse(t: np.ndarray, labels: np.ndarray,
                              delta: float, duration: float) -> Tuple[float, np.ndarray]:
-    """mlGeNN's ``RelativeMeanSquareError(delta)``: ``1/2 sum_{k != y} (t_k - t_y - delta)^2``.
+    """mlGeNN's ``RelativeMeanSquareError(delta)``: ``1/2 sum_{k != y} r_k^2``, ``r_k = t_k - t_y
+    - delta`` for an incorrect neuron ``k`` that fired.
 
-    A silent incorrect neuron adds nothing: it has kept its distance from the correct one.
-    (Counting it as firing at ``T`` instead would pull the correct neuron *later*, towards
-    ``T - delta``.) A silent correct neuron counts as firing at ``T``; it has no spike to carry
-    its own gradient (the caller gives it a phantom spike).
+    A silent correct neuron counts as firing at ``T``. A silent incorrect neuron fires at some
+    unknown time after ``T``; it counts as firing at ``T`` but only where that breaks the margin,
+    ``r_k = min(0, T - t_y - delta)``: nothing while the correct neuron fires by ``T - delta``
+    (counting it at ``T`` regardless would pull the correct neuron *later*), and a pull to fire
+    earlier when the correct neuron is late or silent too (otherwise an all-silent output
+    would have zero loss and no gradient, and silence would be a trap). Silent neurons have no
+    spike to carry their own gradient (the caller gives a silent correct neuron a phantom
+    spike at ``T``, so its entry is used).
     """
     n, c = t.shape
     rows = np.arange(n)
     spiked = np.isfinite(t)
     tt = np.where(spiked, t, duration)
     r = tt - tt[rows, labels][:, None] - delta
-    compared = spiked.copy()
-    compared[rows, labels] = False
-    r = np.where(compared, r, 0.0)
+    r = np.where(spiked, r, np.minimum(r, 0.0))
+    r[rows, labels] = 0.0
     grad = r.copy()
     grad[rows, labels] = -np.sum(r, axis=1)
     grad = np.where(spiked, grad, 0.0)

@@ -30,13 +30,16 @@ T = 30.0
 
 
 def _loss_by_loops(t, labels, delta):
-    """Per-example loops over the definition; silent incorrect neurons are left out and a
-    silent correct neuron counts as firing at T."""
+    """Per-example loops over the definition: a silent correct neuron counts as firing at T,
+    a silent incorrect one at T only where that breaks the margin (min(0, T - t_y - delta))."""
     total = 0.0
     for row, y in zip(t, labels):
         t_y = row[y] if np.isfinite(row[y]) else T
-        total += sum(0.5 * (row[k] - t_y - delta) ** 2 for k in range(len(row))
-                     if k != y and np.isfinite(row[k]))
+        for k in range(len(row)):
+            if k == y:
+                continue
+            r = row[k] - t_y - delta if np.isfinite(row[k]) else min(0.0, T - t_y - delta)
+            total += 0.5 * r ** 2
     return total / len(t)
 
 
@@ -58,7 +61,8 @@ def test_bad_parameters_are_refused(kwargs, match):
 def test_gradient_is_the_derivative_of_the_loss():
     rng = np.random.default_rng(11)
     t, labels = rng.uniform(1.0, 25.0, size=(4, 3)), np.array([0, 2, 1, 1])
-    t[1, 0] = np.inf                      # a silent incorrect neuron
+    t[1, 0] = np.inf                      # a silent incorrect neuron, label fires early
+    t[2, 0], t[2, 1] = np.inf, 29.6       # a silent incorrect neuron, label fires late
     loss, grad = OG.first_spike_relative_mse(t, labels, 1.0, T)
     assert loss == pytest.approx(_loss_by_loops(t, labels, 1.0), rel=1e-12)
     eps = 1e-6
@@ -68,7 +72,19 @@ def test_gradient_is_the_derivative_of_the_loss():
         down[idx] -= eps
         numeric = (_loss_by_loops(up, labels, 1.0) - _loss_by_loops(down, labels, 1.0)) / (2 * eps)
         assert grad[idx] == pytest.approx(numeric, abs=1e-6)
-    assert grad[1, 0] == 0.0              # silent: no spike to carry a gradient
+    assert grad[1, 0] == 0.0 and grad[2, 0] == 0.0   # silent: no spike to carry a gradient
+    # The late label (29.6 > T - delta) is pulled earlier by the silent neuron's margin term
+    assert _loss_by_loops(t[2:3], labels[2:3], 1.0) > 0.5 * (T - 29.6 - 1.0) ** 2 - 1e-12
+
+
+def test_all_silent_outputs_are_not_loss_free():
+    # Everything silent (the correct neuron carries a phantom spike at T, so the caller passes
+    # t_y = T as spiking): each silent incorrect neuron adds 1/2 delta^2 and pulls the correct
+    # one earlier with dL/dt_y = delta
+    t = np.array([[T, np.inf, np.inf]])
+    loss, grad = OG.first_spike_relative_mse(t, np.array([0]), 1.0, T)
+    assert loss == pytest.approx(2 * 0.5 * 1.0 ** 2)
+    np.testing.assert_allclose(grad, [[2.0, 0.0, 0.0]])
 
 
 def test_silent_incorrect_neuron_does_not_pull_the_correct_one_later():

@@ -21,10 +21,11 @@ class RelativeMeanSquareError(Loss):
 
     ``RelativeMeanSquareError(delta)`` is mlGeNN's loss: the squared error between each
     incorrect neuron's first spike time and the correct neuron's plus a margin ``delta``,
-    ``1/2 sum_{k != y} (t_k - t_y - delta)^2``. An incorrect neuron that stays silent has
-    already kept its distance, so it adds nothing (no spike time to compare, and silence of
-    an incorrect neuron is never a mistake); a silent correct neuron counts as firing at the
-    end of the trial.
+    ``1/2 sum_{k != y} (t_k - t_y - delta)^2``. A silent correct neuron counts as firing at
+    the end of the trial ``T``. A silent incorrect neuron fires at some unknown time after
+    ``T``: it counts as firing at ``T`` only where that breaks the margin, its term being
+    ``1/2 min(0, T - t_y - delta)^2`` (nothing while the correct neuron fires by
+    ``T - delta``; all-silent outputs are not a loss-free state).
 
     Without ``delta`` it is Göltz et al. (2021)'s form instead,
     ``t_y / tau_0 + log sum_j exp(-t_j / tau_1) + alpha (exp(t_y / tau_1) - 1)``
@@ -83,10 +84,10 @@ class RelativeMeanSquareError(Loss):
         t_end = np.where(silent, duration, t)
         t_y = t_end[rows, labels]
         if self.delta is not None:
-            r = t - t_y[:, None] - self.delta
-            keep = ~silent
-            keep[rows, labels] = False
-            return float(np.mean(0.5 * np.sum(np.where(keep, r, 0.0) ** 2, axis=1)))
+            r = t_end - t_y[:, None] - self.delta
+            r = np.where(silent, np.minimum(r, 0.0), r)
+            r[rows, labels] = 0.0
+            return float(np.mean(0.5 * np.sum(r ** 2, axis=1)))
         logits = -t_end / self.tau_1
         top = logits.max(axis=1)
         log_sum = np.log(np.exp(logits - top[:, None]).sum(axis=1)) + top
