@@ -22,6 +22,10 @@ def is_spike_data(data: Any) -> bool:
     return isinstance(data, Sequence) and len(data) > 0 and isinstance(data[0], PreprocessedSpikes)
 
 
+# "Never" for NextSpikeTime: the largest float, so any precision compares correctly
+NO_SPIKE_TIME = float(np.finfo(np.float32).max)
+
+
 class SpikeInput(Neuron, Input):
     """An input neuron that emits the spike trains it is given (preprocessed spikes).
 
@@ -41,14 +45,18 @@ class SpikeInput(Neuron, Input):
     def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
         """Spikes are replayed from ``SpikeTimes``: each neuron walks its slice
         ``[StartSpike, EndSpike)`` of the batch's spike times, emitting one spike per timestep
-        while the next time has been reached."""
+        while the next time has been reached. ``NextSpikeTime`` caches the time at
+        ``StartSpike`` (or never), so the test each step reads one contiguous value per neuron
+        instead of gathering from the spike times."""
         model = NeuronModel("SpikeInput")
         model.add_var("StartSpike", 0, "unsigned int", VarAccess.READ_WRITE)
         model.add_var("EndSpike", 0, "unsigned int", VarAccess.READ_ONLY_DUPLICATE)
+        model.add_var("NextSpikeTime", NO_SPIKE_TIME, "scalar", VarAccess.READ_WRITE)
         model.add_egp("SpikeTimes", "scalar*", np.zeros(self.max_spikes, dtype=np.float32))
-        model.code["threshold_condition_code"] = \
-            "StartSpike != EndSpike && t >= SpikeTimes[StartSpike]"
-        model.code["reset_code"] = "StartSpike++;"
+        model.code["threshold_condition_code"] = "t >= NextSpikeTime"
+        model.code["reset_code"] = (
+            "StartSpike++;\n"
+            f"NextSpikeTime = (StartSpike != EndSpike) ? SpikeTimes[StartSpike] : {NO_SPIKE_TIME!r};")
         return model
 
     def check_input(self, data: Any, shape: Tuple[int, ...], owner: str) -> List[PreprocessedSpikes]:
@@ -84,6 +92,11 @@ class SpikeInput(Neuron, Input):
                              f"{num_spikes} spikes but max_spikes is {self.max_spikes}; create "
                              f"it with SpikeInput(max_spikes={num_spikes}) or more")
         end = batched.end_spikes.reshape(batch_size, -1)
-        genn_pop.vars["StartSpike"].view[...] = calc_start_spikes(end)
+        start = calc_start_spikes(end)
+        genn_pop.vars["StartSpike"].view[...] = start
         genn_pop.vars["EndSpike"].view[...] = end
         genn_pop.extra_global_params["SpikeTimes"].view[:num_spikes] = batched.spike_times
+        times = np.asarray(batched.spike_times)
+        first = np.minimum(start, max(num_spikes - 1, 0))
+        genn_pop.vars["NextSpikeTime"].view[...] = np.where(
+            start < end, times[first] if num_spikes else NO_SPIKE_TIME, NO_SPIKE_TIME)

@@ -352,14 +352,19 @@ class Generator:
         for name, v in g.history_vars.items():
             hist = T["posthist", g.name, name].cname
             L.append(f"        {hist}[((size_t)_b * {g.history_slots} + _hslot) * {N} + _i] = {nvars[name]};")
+        # Variables recorded natively: copied row by row after the neuron loop, so that the
+        # loop itself carries no per-variable branch (that halved EventProp's speed)
+        var_record = []
         for name, v in g.vars.items():
             vrec = T["vrec", g.name, name].cname
-            L.append(f"        if (_nvrec && {vrec}) {vrec}[(_vrt * {B} + _b) * {N} + _i] = {nvars[name]};")
+            var_record.append(f"        if (_nvrec && {vrec}) for (uint32_t _i = 0; _i < {N}; _i++) "
+                              f"{vrec}[(_vrt * {B} + _b) * {N} + _i] = {nvars[name]};")
         if self.slice_mode:
             L.append("        { const uint32_t _f = _flag; if (_f) {")
             L += ["    " + line for line in queue_append]
             L.append("        } }")
             L.append("    }")
+            L += var_record
             L += queue_tail
             L.append("    }")
         else:
@@ -374,6 +379,7 @@ class Generator:
             L.append("            if (!_f) continue;")
             L += queue_append
             L.append("        }")
+            L += var_record
             L += queue_tail
             L.append("    }")
         L.append("}")
