@@ -148,10 +148,12 @@ class SpikeRecorder(Recorder):
                 # The cpu backend decodes the packed rows natively; a copy of this batch's
                 # rows is decoded on a background thread while the engine runs the next batch
                 kind = "evt" if self._kind == "spike_events" else "spk"
+                # Only the recorded examples' rows are copied
                 snapshot = self._group.recording_snapshot(
-                    kind, into=self._free_snapshots.pop() if self._free_snapshots else None)
+                    kind, first, end, self._slots,
+                    into=self._free_snapshots.pop() if self._free_snapshots else None)
                 job = background_decoder().submit(self._decode, snapshot, kind, first, end,
-                                                  self._slots, mask)
+                                                  np.arange(num_slots), mask)
                 self._pending.append((job, snapshot))
                 # At most two batches in flight: memory stays bounded if decoding falls behind
                 self._collect(wait_for=len(self._pending) - 2)

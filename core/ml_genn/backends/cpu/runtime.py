@@ -18,9 +18,10 @@ CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
 
 
 class RecordingSnapshot:
-    """A copy of a population's packed recording ring and its per-row spike counts, taken at
-    ``timestep``, for decoding while the engine runs on (see
-    :meth:`NeuronGroupRuntime.recording_snapshot`)."""
+    """A copy of some rows of a population's packed recording and their per-row spike counts,
+    for decoding while the engine runs on (see :meth:`NeuronGroupRuntime.recording_snapshot`):
+    a ring of its own whose batch axis holds only the copied examples, complete up to
+    ``timestep``."""
 
     def __init__(self, words: np.ndarray, row_counts: np.ndarray, timestep: int):
         self.words = words
@@ -106,26 +107,43 @@ class NeuronGroupRuntime(GroupView):
         if rt._release_var_recording(key):
             rt._set_array(key, np.zeros(0))
 
-    def recording_snapshot(self, kind: str, into: Optional[RecordingSnapshot] = None
-                           ) -> RecordingSnapshot:
-        """Copy the packed recording (``"spk"`` or ``"evt"``) and its per-row counts, so that
-        :meth:`unpack_recording` can decode them later, e.g. on another thread, while the
-        engine overwrites the ring (our extension of pygenn's surface).
+    def recording_snapshot(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
+                           into: Optional[RecordingSnapshot] = None) -> RecordingSnapshot:
+        """Copy the packed recording (``"spk"`` or ``"evt"``) of timesteps
+        ``[first_step, end_step)`` for batch ``slots`` only, with its per-row counts, so that
+        :meth:`unpack_recording` can decode it later, e.g. on another thread, while the engine
+        overwrites the ring (our extension of pygenn's surface).
 
         Parameters
         ----------
         kind
             ``"spk"`` (spikes) or ``"evt"`` (spike-like events).
+        first_step, end_step
+            Engine timesteps to copy, all still in the recording ring.
+        slots
+            Batch slots to copy; in the snapshot they become examples ``0 .. len(slots) - 1``.
         into
-            A snapshot of this population and kind to overwrite instead of allocating one.
+            A snapshot of this population and kind to overwrite when its shape fits.
         """
+        rt = self._runtime
         buf = self._recording_buffer(kind)
-        counts = self._runtime._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
-        if into is None:
-            into = RecordingSnapshot(np.empty_like(buf), np.empty_like(counts), 0)
-        np.copyto(into.words, buf)
-        np.copyto(into.row_counts, counts)
-        into.timestep = self._runtime.timestep
+        counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
+        ring_steps = buf.shape[0]
+        num_steps = int(end_step) - int(first_step)
+        if num_steps < 1 or num_steps > ring_steps or first_step < max(0, rt.timestep - ring_steps) \
+                or end_step > rt.timestep:
+            raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are not "
+                                    f"all in the recording ring (timestep {rt.timestep}, "
+                                    f"{ring_steps} recorded timesteps)")
+        slots = np.asarray(slots, dtype=np.int64)
+        shape = (num_steps, slots.size, buf.shape[2])
+        if into is None or into.words.shape != shape:
+            into = RecordingSnapshot(np.empty(shape, buf.dtype), np.empty(shape[:2], counts.dtype), 0)
+        steps = np.arange(first_step, end_step)
+        # Row s of the copy is step s % num_steps, so it reads like the engine's own ring
+        into.words[steps % num_steps] = buf[(steps % ring_steps)[:, None], slots[None, :]]
+        into.row_counts[steps % num_steps] = counts[(steps % ring_steps)[:, None], slots[None, :]]
+        into.timestep = int(end_step)
         return into
 
     def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
@@ -146,8 +164,9 @@ class NeuronGroupRuntime(GroupView):
         neuron_mask
             Boolean mask over the population's neurons to keep, or ``None`` for all.
         snapshot
-            Decode this :meth:`recording_snapshot` instead of the live ring. Only the
-            snapshot is read, so this may run on another thread while the engine steps.
+            Decode this :meth:`recording_snapshot` instead of the live ring; ``slots`` then
+            index the snapshot's examples. Only the snapshot is read, so this may run on
+            another thread while the engine steps.
 
         Returns
         -------
