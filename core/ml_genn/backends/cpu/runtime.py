@@ -139,10 +139,21 @@ class NeuronGroupRuntime(GroupView):
         shape = (num_steps, slots.size, buf.shape[2])
         if into is None or into.words.shape != shape:
             into = RecordingSnapshot(np.empty(shape, buf.dtype), np.empty(shape[:2], counts.dtype), 0)
-        steps = np.arange(first_step, end_step)
-        # Row s of the copy is step s % num_steps, so it reads like the engine's own ring
-        into.words[steps % num_steps] = buf[(steps % ring_steps)[:, None], slots[None, :]]
-        into.row_counts[steps % num_steps] = counts[(steps % ring_steps)[:, None], slots[None, :]]
+        # Row s of the copy is step s % num_steps, so it reads like the engine's own ring.
+        # Copied in runs of steps contiguous in both rings (at most three), and a contiguous
+        # range of slots as a slice: plain block copies, no element-wise gathering
+        contiguous = slots.size > 0 and np.array_equal(slots, np.arange(slots[0], slots[0] + slots.size))
+        step = int(first_step)
+        while step < end_step:
+            src, dst = step % ring_steps, step % num_steps
+            run = min(ring_steps - src, num_steps - dst, int(end_step) - step)
+            for target, source in ((into.words, buf), (into.row_counts, counts)):
+                rows = source[src:src + run]
+                if contiguous:
+                    target[dst:dst + run] = rows[:, slots[0]:slots[0] + slots.size]
+                else:
+                    np.take(rows, slots, axis=1, out=target[dst:dst + run])
+            step += run
         into.timestep = int(end_step)
         return into
 
