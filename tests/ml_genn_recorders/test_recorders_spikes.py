@@ -158,20 +158,19 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
                         lambda: pulls.append(genn_model.timestep), raising=False)
     gathered = []
     real_gather = spike_recorder_module.gather_words
-    real_snapshot = NeuronGroupRuntime.recording_snapshot
+    real_unpack = NeuronGroupRuntime.unpack_recording
 
     def spy(buffer, first, end, slots):
         gathered.append((first, end, slots.tolist()))
         return real_gather(buffer, first, end, slots)
 
-    def spy_native(self, kind, first, end, slots, **kwargs):
+    def spy_native(self, kind, first, end, slots, *args, **kwargs):
         gathered.append((first, end, [int(x) for x in slots]))
-        return real_snapshot(self, kind, first, end, slots, **kwargs)
+        return real_unpack(self, kind, first, end, slots, *args, **kwargs)
 
-    # Whichever path reads the buffer (a copy of the recorded rows for native decoding on the
-    # cpu backend, NumPy unpacking elsewhere) is watched
+    # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
-    monkeypatch.setattr(NeuronGroupRuntime, "recording_snapshot", spy_native)
+    monkeypatch.setattr(NeuronGroupRuntime, "unpack_recording", spy_native)
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]
@@ -234,7 +233,7 @@ def test_partial_last_batch_records_only_real_examples():
                                   reference["in_spikes"].sum(axis=0))
 
 
-def test_a_decoding_error_on_the_background_thread_reaches_the_caller(net_1d, monkeypatch):
+def test_a_decoding_error_reaches_the_caller(net_1d, monkeypatch):
     def broken(self, *args, **kwargs):
         raise RuntimeError("decoder broke")
 

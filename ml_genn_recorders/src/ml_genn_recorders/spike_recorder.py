@@ -13,7 +13,6 @@ from .engine_access import (neuron_group, packed_recording_buffer, recording_dat
 from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
 from .packed_spikes import (find_spikes, from_recording_lists, gather_words, spike_counts,
                             spike_lists)
-from .decoder import background_decoder
 from .recorder import Recorder
 from .sinks import DenseSink, PathType, RaggedSink
 
@@ -27,8 +26,7 @@ class SpikeRecorder(Recorder):
     for events) so that the engine records them. Spikes are read from the engine's bit-packed
     buffer once per batch, and only the recorded examples and neurons are unpacked; the
     recorder needs no per-timestep callback, so examples still run in one native call. On the
-    cpu backend a batch's recording is copied at the end of the batch and decoded on a
-    background thread while the next batch runs; the results are collected in order.
+    cpu backend the rows are decoded in native code.
 
     Parameters
     ----------
@@ -102,8 +100,6 @@ class SpikeRecorder(Recorder):
                                f"spike recording buffer (num_recording_timesteps is "
                                f"{self._buffer_steps!r})")
         self._buffer = packed_recording_buffer(self._group, self._kind)
-        self._pending: List[Tuple[Any, Any]] = []   # (decoding job, snapshot), batch order
-        self._free_snapshots: List[Any] = []
         nf = self._neuron_filter
         self._neuron_ids = None if nf.records_all else nf.indices
         self._begin_step: Optional[int] = None
@@ -145,18 +141,12 @@ class SpikeRecorder(Recorder):
             unpack = getattr(self._group, "unpack_recording", None)
             num_slots = len(self._slots)
             if unpack is not None:
-                # The cpu backend decodes the packed rows natively; a copy of this batch's
-                # rows is decoded on a background thread while the engine runs the next batch
+                # The cpu backend decodes the recorded examples' rows natively. (Decoding a
+                # copy on a background thread while the next batch ran measured no better on
+                # a 2-core machine: the decoder competes with the engine's threads and, for
+                # the GIL, with the main thread.)
                 kind = "evt" if self._kind == "spike_events" else "spk"
-                # Only the recorded examples' rows are copied
-                snapshot = self._group.recording_snapshot(
-                    kind, first, end, self._slots,
-                    into=self._free_snapshots.pop() if self._free_snapshots else None)
-                job = background_decoder().submit(self._decode, snapshot, kind, first, end,
-                                                  np.arange(num_slots), mask)
-                self._pending.append((job, snapshot))
-                # At most two batches in flight: memory stays bounded if decoding falls behind
-                self._collect(wait_for=len(self._pending) - 2)
+                self._sink.append(self._shape_batch(*unpack(kind, first, end, self._slots, mask)))
                 return
             steps, words = gather_words(self._buffer, first, end, self._slots)
             example, row, ids = find_spikes(words, nf.mask.size, mask)
@@ -172,29 +162,17 @@ class SpikeRecorder(Recorder):
                                           self._neuron_filter.indices, self.record_counts)
             self._sink.append(result)
 
-    def _decode(self, snapshot: Any, kind: str, first: int, end: int, slots: np.ndarray,
-                mask: Optional[np.ndarray]) -> Any:
-        """One batch's data from a recording snapshot (runs on the decoder thread)."""
-        offsets, times, ids = self._group.unpack_recording(kind, first, end, slots, mask,
-                                                           snapshot=snapshot)
+    def _shape_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> Any:
+        """A decoded batch as the sink stores it: counts, or per-example (times, ids)."""
+        num_slots = len(offsets) - 1
         if self.record_counts:
-            example = np.repeat(np.arange(len(slots)), np.diff(offsets))
-            return spike_counts(example, ids, len(slots), self._neuron_filter.mask.size,
+            example = np.repeat(np.arange(num_slots), np.diff(offsets))
+            return spike_counts(example, ids, num_slots, self._neuron_filter.mask.size,
                                 self._neuron_ids)
         return [(times[a:b], ids[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
 
-    def _collect(self, wait_for: int = 0) -> None:
-        """Move decoded batches to the sink in batch order: the first ``wait_for`` are waited
-        for, later ones only taken if already done. A decoding error surfaces here."""
-        while self._pending and (wait_for > 0 or self._pending[0][0].done()):
-            job, snapshot = self._pending.pop(0)
-            self._sink.append(job.result())
-            self._free_snapshots.append(snapshot)
-            wait_for -= 1
-
     # ------------------------------------------------------------------ results
     def result(self) -> SpikeData:
-        self._collect(wait_for=len(self._pending))
         return self._sink.result()
 
     def empty_result(self) -> SpikeData:

@@ -271,17 +271,6 @@ def test_recording_equals_spikes_emitted_per_batch():
         assert len(expected) > 2
     with pytest.raises(RuntimeStateError, match="not all in the recording ring"):
         rt.neuron_populations["p"].unpack_recording("spk", 0, 13, [0])
-    # A snapshot of just those rows and examples decodes alike after the engine moves on
-    group = rt.neuron_populations["p"]
-    live_all = group.unpack_recording("spk", 3, 10, [2, 0])
-    snapshot = group.recording_snapshot("spk", 3, 10, [2, 0])
-    assert snapshot.words.shape == (7, 2, 3)
-    rt.run_timesteps(12)   # overwrites the whole ring
-    for got, want in ((group.unpack_recording("spk", 3, 10, [0, 1], mask, snapshot=snapshot),
-                       (offsets, times, ids)),
-                      (group.unpack_recording("spk", 3, 10, [0, 1], snapshot=snapshot), live_all)):
-        for g_array, w_array in zip(got, want):
-            np.testing.assert_array_equal(g_array, w_array)
 
 
 def test_small_batch_sparse_and_conv_propagation_split_across_targets_equals_serial():

@@ -17,18 +17,6 @@ from .runtime_views import EGPView, GroupView, VarView
 CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
 
 
-class RecordingSnapshot:
-    """A copy of some rows of a population's packed recording and their per-row spike counts,
-    for decoding while the engine runs on (see :meth:`NeuronGroupRuntime.recording_snapshot`):
-    a ring of its own whose batch axis holds only the copied examples, complete up to
-    ``timestep``."""
-
-    def __init__(self, words: np.ndarray, row_counts: np.ndarray, timestep: int):
-        self.words = words
-        self.row_counts = row_counts
-        self.timestep = timestep
-
-
 class NeuronGroupRuntime(GroupView):
     """A loaded neuron population (pygenn's ``NeuronGroup``)."""
 
@@ -107,59 +95,8 @@ class NeuronGroupRuntime(GroupView):
         if rt._release_var_recording(key):
             rt._set_array(key, np.zeros(0))
 
-    def recording_snapshot(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
-                           into: Optional[RecordingSnapshot] = None) -> RecordingSnapshot:
-        """Copy the packed recording (``"spk"`` or ``"evt"``) of timesteps
-        ``[first_step, end_step)`` for batch ``slots`` only, with its per-row counts, so that
-        :meth:`unpack_recording` can decode it later, e.g. on another thread, while the engine
-        overwrites the ring (our extension of pygenn's surface).
-
-        Parameters
-        ----------
-        kind
-            ``"spk"`` (spikes) or ``"evt"`` (spike-like events).
-        first_step, end_step
-            Engine timesteps to copy, all still in the recording ring.
-        slots
-            Batch slots to copy; in the snapshot they become examples ``0 .. len(slots) - 1``.
-        into
-            A snapshot of this population and kind to overwrite when its shape fits.
-        """
-        rt = self._runtime
-        buf = self._recording_buffer(kind)
-        counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
-        ring_steps = buf.shape[0]
-        num_steps = int(end_step) - int(first_step)
-        if num_steps < 1 or num_steps > ring_steps or first_step < max(0, rt.timestep - ring_steps) \
-                or end_step > rt.timestep:
-            raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are not "
-                                    f"all in the recording ring (timestep {rt.timestep}, "
-                                    f"{ring_steps} recorded timesteps)")
-        slots = np.asarray(slots, dtype=np.int64)
-        shape = (num_steps, slots.size, buf.shape[2])
-        if into is None or into.words.shape != shape:
-            into = RecordingSnapshot(np.empty(shape, buf.dtype), np.empty(shape[:2], counts.dtype), 0)
-        # Row s of the copy is step s % num_steps, so it reads like the engine's own ring.
-        # Copied in runs of steps contiguous in both rings (at most three), and a contiguous
-        # range of slots as a slice: plain block copies, no element-wise gathering
-        contiguous = slots.size > 0 and np.array_equal(slots, np.arange(slots[0], slots[0] + slots.size))
-        step = int(first_step)
-        while step < end_step:
-            src, dst = step % ring_steps, step % num_steps
-            run = min(ring_steps - src, num_steps - dst, int(end_step) - step)
-            for target, source in ((into.words, buf), (into.row_counts, counts)):
-                rows = source[src:src + run]
-                if contiguous:
-                    target[dst:dst + run] = rows[:, slots[0]:slots[0] + slots.size]
-                else:
-                    np.take(rows, slots, axis=1, out=target[dst:dst + run])
-            step += run
-        into.timestep = int(end_step)
-        return into
-
     def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
-                         neuron_mask: Optional[np.ndarray] = None,
-                         snapshot: Optional[RecordingSnapshot] = None
+                         neuron_mask: Optional[np.ndarray] = None
                          ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Set bits of the packed recording, decoded natively (our extension of pygenn's surface).
 
@@ -174,10 +111,6 @@ class NeuronGroupRuntime(GroupView):
             Batch slots to read, in the order wanted.
         neuron_mask
             Boolean mask over the population's neurons to keep, or ``None`` for all.
-        snapshot
-            Decode this :meth:`recording_snapshot` instead of the live ring; ``slots`` then
-            index the snapshot's examples. Only the snapshot is read, so this may run on
-            another thread while the engine steps.
 
         Returns
         -------
@@ -187,12 +120,9 @@ class NeuronGroupRuntime(GroupView):
             then neuron id.
         """
         rt = self._runtime
-        if snapshot is None:
-            buf = self._recording_buffer(kind)
-            counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
-            timestep = rt.timestep
-        else:
-            buf, counts, timestep = snapshot.words, snapshot.row_counts, snapshot.timestep
+        buf = self._recording_buffer(kind)
+        counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
+        timestep = rt.timestep
         steps, batch, words = buf.shape
         if end_step - first_step > steps or first_step < max(0, timestep - steps) or end_step > timestep:
             raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are not "
