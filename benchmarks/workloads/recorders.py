@@ -9,11 +9,14 @@ Configurations, timed interleaved so machine noise hits them alike:
 
 Each row reports examples/s and the overhead against ``none`` in percent.
 
-Measured on the 2-core development machine while other jobs ran (load average 2.5-5, so
-figures scatter by +-10 points between runs), 20 repeats, best of each:
-threads=1: none 3180 ex/s; spikes_all 2800 ex/s (+13.6 %, 347k spikes recorded);
-var_hidden_v 2813 ex/s (+13.0 %). Decoding the packed buffers costs about 1-2 ms per batch of
-32 x 100 timesteps for the three populations; the engine's own recording adds 0-9 %.
+Measured on the quiet 2-core development machine (1024 examples, best of 10, four runs),
+2026-11-21: none 5700-6100 ex/s at 1 thread and 8700-9800 at 2; SpikeRecorder on every
+population (1.38 M spikes recorded) +23% to +34% at 1 thread and +14% to +60% at 2;
+VarRecorder on hidden v +19% to +51% and +25% to +57%. Run to run the machine scatters by
+tens of percent. The engine's own recording costs 0-11%; the rest is decoding, about
+0.8-1.2 ms per batch. Decoding is serial, so its share grows with threads. Most of it is per
+spike: 16 bytes of new float64 times and int64 ids, whose first touch runs at about 1 GB/s in
+this VM.
 """
 from __future__ import annotations
 
