@@ -169,7 +169,9 @@ class SpikeRecorder(Recorder):
             example = np.repeat(np.arange(num_slots), np.diff(offsets))
             return spike_counts(example, ids, num_slots, self._neuron_filter.mask.size,
                                 self._neuron_ids)
-        return [(times[a:b], ids[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+        # Plain ints slice faster than NumPy scalars
+        bounds = offsets.tolist()
+        return [(times[a:b], ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
     # ------------------------------------------------------------------ results
     def result(self) -> SpikeData:
