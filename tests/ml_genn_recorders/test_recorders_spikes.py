@@ -137,11 +137,16 @@ def test_counts_equal_reference_and_length_of_spike_lists(net_1d):
                                       ref["hid_spikes"][:, e].sum(axis=0))
 
 
-def test_portable_path_without_packed_buffer_gives_same_data(net_1d, monkeypatch):
+@pytest.mark.parametrize("backend", ["lists_only", "packed_without_native_decoder"])
+def test_portable_paths_give_same_data(net_1d, monkeypatch, backend):
     x = random_inputs(NUM_EXAMPLES, 6, seed=7)
     ref = simulate(x, net_1d.weights)
-    # A backend that only offers pygenn's spike_recording_data lists
-    monkeypatch.setattr(spike_recorder_module, "packed_recording_buffer", lambda g, k: None)
+    if backend == "lists_only":
+        # A backend that only offers pygenn's spike_recording_data lists
+        monkeypatch.setattr(spike_recorder_module, "packed_recording_buffer", lambda g, k: None)
+    else:
+        # A packed buffer but no native decoder: NumPy unpacks it
+        monkeypatch.delattr(NeuronGroupRuntime, "unpack_recording")
     cb_data = net_1d.evaluate(x, [
         SpikeRecorder(net_1d.inp, key="lists", example_filter=[0, 5, 9], neuron_filter=[1, 4]),
         SpikeRecorder(net_1d.inp, key="counts", record_counts=True, neuron_filter=slice(0, 3))])

@@ -98,26 +98,6 @@ def find_spikes(words: np.ndarray, num_neurons: int,
     return example, row, ids.astype(np.int64)
 
 
-def spike_lists(steps: np.ndarray, example: np.ndarray, row: np.ndarray, ids: np.ndarray,
-                num_examples: int, dt: float) -> List[Tuple[np.ndarray, np.ndarray]]:
-    """Per example, spike times and neuron ids ordered by time, then id.
-
-    Parameters
-    ----------
-    steps
-        Timestep of each row.
-    example, row, ids
-        Sorted spikes from :func:`find_spikes`.
-    num_examples
-        Examples read.
-    dt
-        Timestep length [ms]; a spike in timestep ``s`` has time ``s * dt``.
-    """
-    times = steps[row] * dt
-    bounds = np.searchsorted(example, np.arange(num_examples + 1))
-    return [(times[a:b], ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-
-
 def spike_counts(example: np.ndarray, ids: np.ndarray, num_examples: int, num_neurons: int,
                  neuron_ids: Optional[np.ndarray]) -> np.ndarray:
     """Spikes per example and recorded neuron, ``(examples, recorded neurons)`` ``int64``.

@@ -11,8 +11,7 @@ from ml_genn.utils.network import get_underlying_pop
 from .engine_access import (neuron_group, packed_recording_buffer, recording_data_lists,
                             recording_enabled, timestep_range)
 from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
-from .packed_spikes import (find_spikes, from_recording_lists, gather_words, spike_counts,
-                            spike_lists)
+from .packed_spikes import find_spikes, from_recording_lists, gather_words, spike_counts
 from .recorder import Recorder
 from .sinks import DenseSink, PathType, RaggedSink
 
@@ -148,14 +147,11 @@ class SpikeRecorder(Recorder):
                 kind = "evt" if self._kind == "spike_events" else "spk"
                 self._sink.append(self._shape_batch(*unpack(kind, first, end, self._slots, mask)))
                 return
+            # Elsewhere the packed rows are unpacked with NumPy into the same layout
             steps, words = gather_words(self._buffer, first, end, self._slots)
             example, row, ids = find_spikes(words, nf.mask.size, mask)
-            if self.record_counts:
-                self._sink.append(spike_counts(example, ids, num_slots, nf.mask.size,
-                                               self._neuron_ids))
-            else:
-                self._sink.append(spike_lists(steps, example, row, ids, num_slots,
-                                              float(genn_model.dt)))
+            offsets = np.searchsorted(example, np.arange(num_slots + 1))
+            self._sink.append(self._shape_batch(offsets, steps[row] * float(genn_model.dt), ids))
         else:
             data = recording_data_lists(self._group, self._kind)
             result = from_recording_lists(data, self._slots, self._neuron_filter.mask,
@@ -163,7 +159,9 @@ class SpikeRecorder(Recorder):
             self._sink.append(result)
 
     def _shape_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> Any:
-        """A decoded batch as the sink stores it: counts, or per-example (times, ids)."""
+        """A decoded batch as the sink stores it: counts, or per-example (times, ids).
+
+        Example ``k``'s spikes are entries ``offsets[k]:offsets[k + 1]`` of ``times``/``ids``."""
         num_slots = len(offsets) - 1
         if self.record_counts:
             example = np.repeat(np.arange(num_slots), np.diff(offsets))
