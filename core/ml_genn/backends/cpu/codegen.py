@@ -115,7 +115,9 @@ class Generator:
                 self._add_var(("nvar", g.name, v.name), v)
             t.add(("spkcnt", g.name), np.uint32, (B, D), zero_on_reset=True)
             t.add(("spk", g.name), np.uint32, (B, D, N))
-            t.add(("flags", g.name), np.uint32, (B, N))
+            if not self.slice_mode:
+                # Spike flags for the second, per-batch compaction pass (slices queue directly)
+                t.add(("flags", g.name), np.uint32, (B, N))
             t.add(("rec_spk", g.name), np.uint32, (0,))
             t.add(("rec_evt", g.name), np.uint32, (0,))
             # Set bits per recorded row, [timestep % num_recording_timesteps][batch]: decoding
@@ -268,7 +270,6 @@ class Generator:
             L.append(f"    const uint32_t _slot = (uint32_t)((_ctl[{q}] + 1) % {D}); _ctl[{q}] = _slot;")
         else:
             L.append("    const uint32_t _slot = 0;")
-        flags = T["flags", g.name].cname
         if g.history_vars:
             h = self.ctl_slots[("histptr", g.name)]
             L.append(f"    const uint32_t _hslot = (uint32_t)((_ctl[{h}] + 1) % {g.history_slots}); _ctl[{h}] = _hslot;")
@@ -368,6 +369,7 @@ class Generator:
             L += queue_tail
             L.append("    }")
         else:
+            flags = T["flags", g.name].cname
             L.append(f"        {flags}[(size_t)_b * {N} + _i] = _flag;")
             L.append("    }")
             # Serial-per-batch compaction keeps spike order (ascending id) independent of threads.
