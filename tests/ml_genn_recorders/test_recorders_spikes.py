@@ -4,6 +4,7 @@ import pytest
 
 import ml_genn_recorders.spike_recorder as spike_recorder_module
 from ml_genn.backends.cpu.runtime import NeuronGroupRuntime
+from ml_genn.backends.cpu.recording_decoder import RecordingDecoder
 from ml_genn.callbacks import CallbackList, SpikeRecorder
 from recorders_reference import (IFNetwork, TIMESTEPS, expected_spikes, random_inputs,
                                  random_weights, simulate)
@@ -146,7 +147,7 @@ def test_portable_paths_give_same_data(net_1d, monkeypatch, backend):
         monkeypatch.setattr(spike_recorder_module, "packed_recording_buffer", lambda g, k: None)
     else:
         # A packed buffer but no native decoder: NumPy unpacks it
-        monkeypatch.delattr(NeuronGroupRuntime, "unpack_recording")
+        monkeypatch.delattr(NeuronGroupRuntime, "recording_decoder")
     cb_data = net_1d.evaluate(x, [
         SpikeRecorder(net_1d.inp, key="lists", example_filter=[0, 5, 9], neuron_filter=[1, 4]),
         SpikeRecorder(net_1d.inp, key="counts", record_counts=True, neuron_filter=slice(0, 3))])
@@ -163,19 +164,19 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
                         lambda: pulls.append(genn_model.timestep), raising=False)
     gathered = []
     real_gather = spike_recorder_module.gather_words
-    real_unpack = NeuronGroupRuntime.unpack_recording
+    real_decode = RecordingDecoder.__call__
 
     def spy(buffer, first, end, slots):
         gathered.append((first, end, slots.tolist()))
         return real_gather(buffer, first, end, slots)
 
-    def spy_native(self, kind, first, end, slots, *args, **kwargs):
+    def spy_native(self, first, end, slots, *args, **kwargs):
         gathered.append((first, end, [int(x) for x in slots]))
-        return real_unpack(self, kind, first, end, slots, *args, **kwargs)
+        return real_decode(self, first, end, slots, *args, **kwargs)
 
     # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
-    monkeypatch.setattr(NeuronGroupRuntime, "unpack_recording", spy_native)
+    monkeypatch.setattr(RecordingDecoder, "__call__", spy_native)
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]
@@ -242,6 +243,6 @@ def test_a_decoding_error_reaches_the_caller(net_1d, monkeypatch):
     def broken(self, *args, **kwargs):
         raise RuntimeError("decoder broke")
 
-    monkeypatch.setattr(NeuronGroupRuntime, "unpack_recording", broken)
+    monkeypatch.setattr(RecordingDecoder, "__call__", broken)
     with pytest.raises(RuntimeError, match="decoder broke"):
         net_1d.evaluate(random_inputs(NUM_EXAMPLES, 6, seed=8), [SpikeRecorder(net_1d.hid, key="h")])

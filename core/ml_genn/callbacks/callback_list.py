@@ -313,6 +313,20 @@ class CallbackList:
         if self._on_timestep_end is not None:
             self._on_timestep_end(timestep=timestep)
 
+    def close(self) -> None:
+        """End the run: unregister every callback from the plugin manager.
+
+        pluggy's manager refers to itself, so without this the callbacks it holds (and the
+        data recorders keep) would live on until Python's cycle collector ran, however soon
+        the caller dropped them. Compiled networks close their lists once ``cb_data`` is
+        collected; hooks dispatched afterwards do nothing.
+        """
+        for plugin in list(self._manager.get_plugins()):
+            self._manager.unregister(plugin)
+        for name in HOOK_NAMES:
+            setattr(self, "_" + name, None)
+        self._implemented = frozenset()
+
     # ------------------------------------------------------------------ results
     def get_data(self) -> Dict[Any, Any]:
         """Collect ``cb_data``: each callback's ``get_data()`` result under its key.

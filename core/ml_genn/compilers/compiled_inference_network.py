@@ -104,7 +104,9 @@ class CompiledInferenceNetwork(CompiledNetwork):
             self._evaluate_one(batch, self._slice(x, start, stop), self._slice(y, start, stop),
                                metrics, callback_list)
         callback_list.on_test_end(metrics)
-        return metrics, callback_list.get_data()
+        cb_data = callback_list.get_data()
+        callback_list.close()
+        return metrics, cb_data
 
     def _evaluate_one(self, batch, x, y, metrics, callback_list):
         readouts = self.run_batch(batch, x, callback_list)
@@ -127,7 +129,9 @@ class CompiledInferenceNetwork(CompiledNetwork):
         callback_list.on_test_begin()
         self._evaluate_one(0, x, y, metrics, callback_list)
         callback_list.on_test_end(metrics)
-        return metrics, callback_list.get_data()
+        cb_data = callback_list.get_data()
+        callback_list.close()
+        return metrics, cb_data
 
     def evaluate_batch_iter(self, inputs: Any, outputs: Any, data: Iterator,
                             num_batches: Optional[int] = None,
@@ -159,7 +163,9 @@ class CompiledInferenceNetwork(CompiledNetwork):
                                  f"batch size is {self.batch_size}")
             self._evaluate_one(batch, x, y, metrics, callback_list)
         callback_list.on_test_end(metrics)
-        return metrics, callback_list.get_data()
+        cb_data = callback_list.get_data()
+        callback_list.close()
+        return metrics, cb_data
 
     def predict(self, x: Dict[Any, Any], outputs: Any = None,
                 callbacks: Optional[List[Any]] = ["batch_progress_bar"]) -> Tuple[Any, Dict]:
@@ -201,4 +207,6 @@ class CompiledInferenceNetwork(CompiledNetwork):
             callback_list.on_batch_end(batch, {})
         callback_list.on_test_end({})
         y_pred = PopulationKeyedDict((p, np.concatenate(v)) for p, v in results.items())
-        return (y_pred[outputs[0]] if single else y_pred), callback_list.get_data()
+        cb_data = callback_list.get_data()
+        callback_list.close()
+        return (y_pred[outputs[0]] if single else y_pred), cb_data

@@ -231,9 +231,13 @@ class CompiledTrainingNetwork(CompiledNetwork):
                 valid_list.on_epoch_end(epoch, valid_metrics)
             callback_list.on_epoch_end(epoch, train_metrics)
         callback_list.on_train_end(train_metrics)
+        cb_data = callback_list.get_data()
+        callback_list.close()
         if validate:
-            return train_metrics, valid_metrics, callback_list.get_data(), valid_list.get_data()
-        return train_metrics, callback_list.get_data()
+            valid_cb_data = valid_list.get_data()
+            valid_list.close()
+            return train_metrics, valid_metrics, cb_data, valid_cb_data
+        return train_metrics, cb_data
 
 
 def _take(data: Any, index: Any) -> Any:

@@ -93,6 +93,7 @@ class Recorder(Callback):
         self._genn_model = genn_model
         self._batch_size = int(genn_model.batch_size)
         self._num_examples = num_examples
+        self._all_slots = {}   # slot count -> np.arange(count), see slots_for_batch
         # Until on_batch_begin says otherwise, record the slots of batch 0
         self._slots = self.slots_for_batch(0)
         self.prepare(compiled_network)
@@ -112,6 +113,17 @@ class Recorder(Callback):
         batch
             Index of the batch in the epoch.
         """
+        if self._example_filter.records_all:
+            # The common case, every batch: one shared read-only array per slot count, which
+            # also lets the decoder skip re-checking slots it has seen
+            count = self._batch_size
+            if self._num_examples is not None:
+                count = max(0, min(count, self._num_examples - batch * self._batch_size))
+            slots = self._all_slots.get(count)
+            if slots is None:
+                slots = self._all_slots[count] = np.arange(count, dtype=np.int64)
+                slots.flags.writeable = False
+            return slots
         slots = self._example_filter.get_batch_indices(batch, self._batch_size)
         if self._num_examples is not None:
             slots = slots[slots < self._num_examples - batch * self._batch_size]

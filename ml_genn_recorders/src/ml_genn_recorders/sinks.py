@@ -4,6 +4,10 @@ Recorders hand over one *block* per batch holding only the examples they record.
 either keeps the blocks in memory or appends them to files in a folder, so that a long run's
 recordings never have to fit in RAM: only one batch is ever held. Either way the result is a
 list with one array per recorded example; on disk these are views of read-only memory maps.
+
+Recorders build their blocks in memory the sink gives them (:meth:`DenseSink.empty`,
+:meth:`RaggedSink.empty`): kept blocks are carved from an :class:`~.arena.Arena`, whose
+pages are cheap to touch; blocks bound for disk are ordinary arrays, freed once written.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .arena import Arena
 from .npy_stream import NpyAppendFile
 
 PathType = Union[str, "os.PathLike[str]"]
@@ -79,7 +84,30 @@ def open_streams(folder: str, label: str, specs: Sequence[Tuple[str, np.dtype, T
             n += 1
 
 
-class DenseSink:
+class _Sink:
+    """What both sinks share: where they keep blocks, and the memory blocks are built in."""
+
+    def __init__(self, folder: Optional[str], label: str):
+        self._folder = folder
+        self._label = label
+        self._arena = Arena()
+
+    def empty(self, shape: Union[int, Sequence[int]], dtype: np.dtype) -> np.ndarray:
+        """Uninitialised memory for a block (or a block's field) to be appended.
+
+        Parameters
+        ----------
+        shape
+            Shape of the array.
+        dtype
+            Its dtype.
+        """
+        if self._folder is None:
+            return self._arena.empty(shape, dtype)
+        return np.empty(shape, dtype=dtype)
+
+
+class DenseSink(_Sink):
     """Records of the same shape per example (variable traces, spike counts).
 
     Parameters
@@ -91,8 +119,7 @@ class DenseSink:
     """
 
     def __init__(self, folder: Optional[str] = None, label: str = "recording"):
-        self._folder = folder
-        self._label = label
+        super().__init__(folder, label)
         self._blocks: List[np.ndarray] = []          # memory mode
         self._segments: List[NpyAppendFile] = []     # disk mode: a new file per shape change
         self._example_counts: List[int] = []         # examples per block, in order
@@ -128,11 +155,12 @@ class DenseSink:
 
     def result(self) -> List[np.ndarray]:
         """One array per recorded example, in recording order."""
+        self._arena.close()   # its blocks now belong to the result alone
         blocks = self._blocks if self._folder is None else [s.load() for s in self._segments]
         return [example for block in blocks for example in block]
 
 
-class RaggedSink:
+class RaggedSink(_Sink):
     """Several parallel variable-length records per example (spike times and ids).
 
     Parameters
@@ -147,9 +175,8 @@ class RaggedSink:
 
     def __init__(self, fields: Sequence[Tuple[str, np.dtype]], folder: Optional[str] = None,
                  label: str = "recording"):
+        super().__init__(folder, label)
         self._fields = [(name, np.dtype(dtype)) for name, dtype in fields]
-        self._folder = folder
-        self._label = label
         self._examples: List[Tuple[np.ndarray, ...]] = []   # memory mode
         self._streams: Optional[List[NpyAppendFile]] = None  # disk mode, opened on first use
         self._offsets = [0]                                  # disk mode: start of each example
@@ -182,6 +209,7 @@ class RaggedSink:
 
     def result(self) -> Tuple[List[np.ndarray], ...]:
         """Per field, a list with one array per recorded example."""
+        self._arena.close()   # its blocks now belong to the result alone
         if self._folder is None:
             return tuple([e[f] for e in self._examples] for f in range(len(self._fields)))
         if self._streams is None:

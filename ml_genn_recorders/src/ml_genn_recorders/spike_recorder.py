@@ -101,6 +101,12 @@ class SpikeRecorder(Recorder):
         self._buffer = packed_recording_buffer(self._group, self._kind)
         nf = self._neuron_filter
         self._neuron_ids = None if nf.records_all else nf.indices
+        # The cpu backend decodes the recorded rows natively, with a decoder prepared once
+        make_decoder = getattr(self._group, "recording_decoder", None)
+        self._decode = None
+        if self._buffer is not None and make_decoder is not None:
+            self._decode = make_decoder("evt" if self._kind == "spike_events" else "spk",
+                                        None if self._neuron_ids is None else nf.mask)
         self._begin_step: Optional[int] = None
         label = self.key if self.key is not None else f"{self._kind}_{self._pop.name}"
         if self.record_counts:
@@ -134,19 +140,18 @@ class SpikeRecorder(Recorder):
         first, end = timestep_range(self._begin_step, int(genn_model.timestep),
                                     self._buffer_steps, self.describe())
         self._begin_step = None
+        if self._decode is not None:
+            # (Decoding a copy on a background thread while the next batch ran measured no
+            # better on a 2-core machine: the decoder competes with the engine's threads and,
+            # for the GIL, with the main thread.)
+            allocate = None if self.record_counts else self._allocate_spikes
+            self._sink.append(self._shape_batch(*self._decode(first, end, self._slots,
+                                                              allocate)))
+            return
         if self._buffer is not None:
             nf = self._neuron_filter
             mask = None if self._neuron_ids is None else nf.mask
-            unpack = getattr(self._group, "unpack_recording", None)
             num_slots = len(self._slots)
-            if unpack is not None:
-                # The cpu backend decodes the recorded examples' rows natively. (Decoding a
-                # copy on a background thread while the next batch ran measured no better on
-                # a 2-core machine: the decoder competes with the engine's threads and, for
-                # the GIL, with the main thread.)
-                kind = "evt" if self._kind == "spike_events" else "spk"
-                self._sink.append(self._shape_batch(*unpack(kind, first, end, self._slots, mask)))
-                return
             # Elsewhere the packed rows are unpacked with NumPy into the same layout
             steps, words = gather_words(self._buffer, first, end, self._slots)
             example, row, ids = find_spikes(words, nf.mask.size, mask)
@@ -157,6 +162,10 @@ class SpikeRecorder(Recorder):
             result = from_recording_lists(data, self._slots, self._neuron_filter.mask,
                                           self._neuron_filter.indices, self.record_counts)
             self._sink.append(result)
+
+    def _allocate_spikes(self, count: int):
+        """Memory for a batch's decoded spike times and ids, from the sink."""
+        return self._sink.empty(count, np.float64), self._sink.empty(count, np.int64)
 
     def _shape_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> Any:
         """A decoded batch as the sink stores it: counts, or per-example (times, ids).

@@ -108,9 +108,11 @@ class VarRecorder(Recorder):
             # The engine records natively: no timestep hook, a ring read once per batch
             self._group = group
             self._ring = group.record_var(self._var, int(timesteps))
-            self.__dict__.pop("on_timestep_end", None)
+            # Hide the hook from the callback list (None reads as "not implemented"; a bound
+            # method stored on the instance would tie it into a reference cycle)
+            self.on_timestep_end = None
         else:
-            self.on_timestep_end = self._sample_timestep
+            self.__dict__.pop("on_timestep_end", None)
         self._begin_step = int(self._genn_model.timestep)
         self._start_batch(self._slots)
         label = self.key if self.key is not None else f"{self._pop.name}_{self._var}"
@@ -136,24 +138,46 @@ class VarRecorder(Recorder):
         self._start_batch(self.slots_for_batch(batch))
         self._begin_step = int(self._genn_model.timestep)
 
-    def _sample_timestep(self, timestep: int) -> None:
-        """``on_timestep_end`` where the engine cannot record the variable itself."""
+    def on_timestep_end(self, timestep: int) -> None:
+        """Copy the variable where the engine cannot record it itself."""
         if self._sampler.active:
             self._var_view.pull_from_device()
             self._sampler.add(self._gather(self._var_view.view))
 
     def on_batch_end(self, batch: int, metrics: Any) -> None:
         if self._ring is not None and len(self._slots):
-            end = int(self._genn_model.timestep)
-            rows = np.arange(self._begin_step, end) % self._ring.shape[0]
-            if end - self._begin_step > self._ring.shape[0]:
-                raise RuntimeError(f"{self.describe()}: the batch ran {end - self._begin_step} "
-                                   f"timesteps, more than the {self._ring.shape[0]} recorded")
-            block = self._ring[rows][:, self._slots]
-            if self._columns is not None:
-                block = block[:, :, self._columns]
-            self._sink.append(np.ascontiguousarray(block.transpose(1, 0, 2)))
+            self._sink.append(self._read_ring(self._begin_step, int(self._genn_model.timestep)))
         self._flush()
+
+    def _read_ring(self, begin: int, end: int) -> np.ndarray:
+        """Timesteps ``[begin, end)`` of the recorded slots and neurons, copied once from the
+        engine's ring ``(ring_steps, batch, neurons)`` into ``(slots, timesteps, kept)``."""
+        ring = self._ring
+        ring_steps = ring.shape[0]
+        if end - begin > ring_steps:
+            raise RuntimeError(f"{self.describe()}: the batch ran {end - begin} timesteps, more "
+                               f"than the {ring_steps} recorded")
+        columns = self._columns
+        kept = ring.shape[2] if columns is None else len(columns)
+        block = self._sink.empty((len(self._slots), end - begin, kept), ring.dtype)
+        all_slots = len(self._slots) == ring.shape[1]
+        # The ring's rows of the batch are one contiguous run, or two where it wraps
+        done = 0
+        while done < end - begin:
+            first = (begin + done) % ring_steps
+            count = min(end - begin - done, ring_steps - first)
+            rows = ring[first:first + count]
+            if columns is None and all_slots:
+                np.copyto(block[:, done:done + count], rows.transpose(1, 0, 2))
+            else:
+                for position, slot in enumerate(self._slots):
+                    target = block[position, done:done + count]
+                    if columns is None:
+                        np.copyto(target, rows[:, slot])
+                    else:
+                        np.take(rows[:, slot], columns, axis=1, out=target)
+            done += count
+        return block
 
     # ------------------------------------------------------------------ results
     def result(self) -> List[np.ndarray]:

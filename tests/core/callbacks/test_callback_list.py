@@ -259,3 +259,35 @@ def test_callback_exceptions_propagate_unchanged():
 
     with pytest.raises(RuntimeError, match="boom 3"):
         CallbackList([Boom()]).on_batch_begin(3)
+
+
+def test_close_lets_callbacks_go_as_soon_as_they_are_dropped():
+    # pluggy's manager refers to itself: without close() the callbacks it holds would live on
+    # until the cycle collector ran. With it, dropping the list frees them at once.
+    import gc
+    import weakref
+
+    log = []
+    callback_list = CallbackList([Recorder(log, "a")])
+    alive = weakref.ref(callback_list[0])
+    gc.disable()
+    try:
+        callback_list.close()
+        dispatch_all(callback_list)   # hooks after close do nothing
+        assert log == []
+        del callback_list
+        assert alive() is None
+    finally:
+        gc.enable()
+
+    # Without close(), only the cycle collector frees them
+    callback_list = CallbackList([Recorder(log, "b")])
+    alive = weakref.ref(callback_list[0])
+    gc.disable()
+    try:
+        del callback_list
+        assert alive() is not None
+    finally:
+        gc.enable()
+    gc.collect()
+    assert alive() is None

@@ -65,40 +65,29 @@ static inline scalar _rng_exponential(_rng_t *r) {
 #define CTL_CU_STEP 5
 #define CTL_VAR_REC 6
 
-/* Unpack bit-packed recording rows (layout: [buffer_steps][batch][words]) of engine timesteps
+/* Decoding bit-packed recording rows (layout: [buffer_steps][batch][words]) of engine timesteps
    [first_step, end_step) for the batch slots `slots`, keeping neurons whose bit is set in
    `mask` (packed like a row). Spikes come out grouped by slot (slot k's spikes are entries
    [offsets[k], offsets[k + 1])), ordered by time then neuron id, as a time (step * dt) and an
    id. `row_counts` ([buffer_steps][batch] set bits per row, or NULL) is only valid with an
-   all-ones mask; it replaces the counting pass and lets empty rows be skipped unread.
-   Returns the number of spikes; nothing is written to out_* unless they all fit in
-   `capacity`, so a caller whose arrays were too small calls again with larger ones.
-   The buffer is walked in memory order (timestep, then batch element) with a write cursor per
-   slot: walking one slot's rows instead strides across the buffer and waits on memory.
-   Decoding here rather than in NumPy keeps recording every spike cheap; it runs on the calling
-   thread because waking the engine's threads for a fraction of a millisecond costs more than
-   it saves as soon as the machine is busy. */
-uint64_t ml_genn_unpack_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
-                                  uint64_t batch_size, uint64_t words, uint64_t first_step,
-                                  uint64_t end_step, const int64_t *restrict slots,
-                                  uint64_t num_slots, const uint32_t *restrict mask,
-                                  const uint32_t *restrict row_counts, double dt,
-                                  int64_t *restrict offsets, uint64_t capacity,
-                                  double *restrict out_time, int64_t *restrict out_id) {
-    /* slot_of[b]: position of batch element b in `slots`, or -1 when it is not read */
-    int64_t *const slot_of = (int64_t *)malloc(batch_size * sizeof(int64_t));
-    int64_t *const cursor = (int64_t *)malloc((num_slots + 1) * sizeof(int64_t));
-    if (!slot_of || !cursor) { free(slot_of); free(cursor); return UINT64_MAX; }
-    for (uint64_t b = 0; b < batch_size; b++) slot_of[b] = -1;
-    for (uint64_t s = 0; s < num_slots; s++) { slot_of[slots[s]] = (int64_t)s; offsets[s + 1] = 0; }
-    offsets[0] = 0;
+   all-ones mask; it replaces the popcount and lets empty rows be skipped unread.
+   Counting and filling are separate calls so that the caller can allocate exactly the memory
+   the spikes need, from wherever it keeps them (a recorder carves them from large blocks whose
+   pages are cheap to touch). */
+
+/* Fills offsets[0..num_slots] and returns the number of spikes */
+uint64_t ml_genn_count_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
+                                 uint64_t batch_size, uint64_t words, uint64_t first_step,
+                                 uint64_t end_step, const int64_t *restrict slots,
+                                 uint64_t num_slots, const uint32_t *restrict mask,
+                                 const uint32_t *restrict row_counts, int64_t *restrict offsets) {
+    for (uint64_t s = 0; s <= num_slots; s++) offsets[s] = 0;
     uint64_t ring_row = first_step % buffer_steps;
     for (uint64_t step = first_step; step < end_step; step++) {
         const uint64_t r = ring_row;
         if (++ring_row == buffer_steps) ring_row = 0;
-        for (uint64_t b = 0; b < batch_size; b++) {
-            const int64_t s = slot_of[b];
-            if (s < 0) continue;
+        for (uint64_t s = 0; s < num_slots; s++) {
+            const uint64_t b = (uint64_t)slots[s];
             if (row_counts) { offsets[s + 1] += row_counts[r * batch_size + b]; continue; }
             const uint32_t *const row = buf + (r * batch_size + b) * words;
             uint64_t n = 0;
@@ -107,20 +96,55 @@ uint64_t ml_genn_unpack_recording(const uint32_t *restrict buf, uint64_t buffer_
         }
     }
     for (uint64_t s = 0; s < num_slots; s++) offsets[s + 1] += offsets[s];
+    return (uint64_t)offsets[num_slots];
+}
+
+/* Writes the spikes counted by ml_genn_count_recording (same arguments, its `offsets`) into
+   out_time/out_id, which hold offsets[num_slots] entries. The engine's threads are idle between
+   batches, so when there is enough to share each takes a contiguous range of slots holding an
+   equal share of the spikes, and walks its slots' rows one slot at a time (rows just written by
+   the engine are still in cache, so striding through them costs little, and each slot's
+   output is then written in order).
+   Bits are expanded without a branch per bit, which random spike patterns mispredict: a word
+   holding one spike writes it directly; otherwise four entries are written unconditionally
+   (past the word's spikes they are garbage that the next spikes overwrite) and a loop writes
+   any more. The unconditional writes stay within the thread's own range of the output. */
+#define ML_GENN_PARALLEL_DECODE_MIN_SPIKES 8192
+#define ML_GENN_DECODE_UNCONDITIONAL 4
+int ml_genn_fill_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
+                           uint64_t batch_size, uint64_t words, uint64_t first_step,
+                           uint64_t end_step, const int64_t *restrict slots,
+                           uint64_t num_slots, const uint32_t *restrict mask,
+                           const uint32_t *restrict row_counts, double dt,
+                           const int64_t *restrict offsets, double *restrict out_time,
+                           int64_t *restrict out_id) {
     const uint64_t total = (uint64_t)offsets[num_slots];
-    if (total <= capacity) {
-        for (uint64_t s = 0; s < num_slots; s++) cursor[s] = offsets[s];
-        ring_row = first_step % buffer_steps;
-        for (uint64_t step = first_step; step < end_step; step++) {
-            const uint64_t r = ring_row;
-            if (++ring_row == buffer_steps) ring_row = 0;
-            const double time = (double)step * dt;
-            for (uint64_t b = 0; b < batch_size; b++) {
-                const int64_t s = slot_of[b];
-                if (s < 0) continue;
-                const uint32_t *const row = buf + (r * batch_size + b) * words;
-                uint64_t n = (uint64_t)cursor[s];
+#ifdef _OPENMP
+    #pragma omp parallel if (total >= ML_GENN_PARALLEL_DECODE_MIN_SPIKES && num_slots > 1)
+#endif
+    {
+#ifdef _OPENMP
+        const uint64_t num_threads = (uint64_t)omp_get_num_threads(), thread = (uint64_t)omp_get_thread_num();
+#else
+        const uint64_t num_threads = 1, thread = 0;
+#endif
+        /* Equal shares of spikes rather than of slots: examples differ in activity */
+        uint64_t s0 = 0;
+        while (s0 < num_slots && (uint64_t)offsets[s0] * num_threads < total * thread) s0++;
+        uint64_t s1 = s0;
+        while (s1 < num_slots && (uint64_t)offsets[s1] * num_threads < total * (thread + 1)) s1++;
+        if (thread + 1 == num_threads) s1 = num_slots;
+        const uint64_t limit = (uint64_t)offsets[s1];
+        for (uint64_t s = s0; s < s1; s++) {
+            const uint64_t b = (uint64_t)slots[s];
+            uint64_t n = (uint64_t)offsets[s];
+            uint64_t ring_row = first_step % buffer_steps;
+            for (uint64_t step = first_step; step < end_step; step++) {
+                const uint64_t r = ring_row;
+                if (++ring_row == buffer_steps) ring_row = 0;
                 if (row_counts && !row_counts[r * batch_size + b]) continue;
+                const double time = (double)step * dt;
+                const uint32_t *const row = buf + (r * batch_size + b) * words;
                 /* Rows are sparse: find the non-zero words of each block of 64 without a
                    branch per word (the compiler vectorises this), then visit only those */
                 for (uint64_t w0 = 0; w0 < words; w0 += 64) {
@@ -132,21 +156,41 @@ uint64_t ml_genn_unpack_recording(const uint32_t *restrict buf, uint64_t buffer_
                         const uint64_t w = w0 + (uint64_t)__builtin_ctzll(nonzero);
                         nonzero &= nonzero - 1u;
                         uint32_t bits = row[w] & mask[w];
-                        do {
-                            out_time[n] = time;
-                            out_id[n] = (int64_t)(w * 32u + (uint64_t)__builtin_ctz(bits));
-                            bits &= bits - 1u;
+                        const int64_t first_id = (int64_t)(w * 32u);
+                        double *const t = out_time + n;
+                        int64_t *const id = out_id + n;
+                        if (!(bits & (bits - 1u))) {
+                            t[0] = time;
+                            id[0] = first_id + __builtin_ctz(bits);
                             n++;
-                        } while (bits);
+                        } else if (n + ML_GENN_DECODE_UNCONDITIONAL <= limit) {
+                            const uint64_t count = (uint64_t)__builtin_popcount(bits);
+                            for (int k = 0; k < ML_GENN_DECODE_UNCONDITIONAL; k++) {
+                                /* the top bit keeps ctz defined once the word is used up */
+                                t[k] = time;
+                                id[k] = first_id + __builtin_ctz(bits | 0x80000000u);
+                                bits &= bits - 1u;
+                            }
+                            for (uint64_t k = ML_GENN_DECODE_UNCONDITIONAL; bits; k++) {
+                                t[k] = time;
+                                id[k] = first_id + __builtin_ctz(bits);
+                                bits &= bits - 1u;
+                            }
+                            n += count;
+                        } else {
+                            do {
+                                out_time[n] = time;
+                                out_id[n] = first_id + __builtin_ctz(bits);
+                                bits &= bits - 1u;
+                                n++;
+                            } while (bits);
+                        }
                     }
                 }
-                cursor[s] = (int64_t)n;
             }
         }
     }
-    free(slot_of);
-    free(cursor);
-    return total;
+    return 0;
 }
 int ml_genn_has_openmp(void) {
 #ifdef _OPENMP

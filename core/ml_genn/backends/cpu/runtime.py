@@ -12,6 +12,7 @@ from ...engine.errors import ModelSpecError, RuntimeStateError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .codegen import CTL_CU_STEP, CTL_VAR_REC, GeneratedModel
+from .recording_decoder import Allocator, RecordingDecoder
 from .runtime_views import EGPView, GroupView, VarView
 
 CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
@@ -25,7 +26,6 @@ class NeuronGroupRuntime(GroupView):
         self._runtime = runtime
         self.num_neurons = spec_group.num_neurons
         self.spec = spec_group
-        self._unpack_capacity: Dict[str, int] = {}
 
     def _recording_buffer(self, kind: str) -> np.ndarray:
         rt = self._runtime
@@ -95,68 +95,30 @@ class NeuronGroupRuntime(GroupView):
         if rt._release_var_recording(key):
             rt._set_array(key, np.zeros(0))
 
-    def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
-                         neuron_mask: Optional[np.ndarray] = None
-                         ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Set bits of the packed recording, decoded natively (our extension of pygenn's surface).
+    def recording_decoder(self, kind: str, neuron_mask: Optional[np.ndarray] = None
+                          ) -> RecordingDecoder:
+        """A decoder of this population's packed recording (our extension of pygenn's surface),
+        prepared once for reading batch after batch.
 
         Parameters
         ----------
         kind
             ``"spk"`` (spikes) or ``"evt"`` (spike-like events).
-        first_step, end_step
-            Engine timesteps ``[first_step, end_step)`` to read; at most
-            ``num_recording_timesteps`` of them, all still in the ring.
-        slots
-            Batch slots to read, in the order wanted.
         neuron_mask
             Boolean mask over the population's neurons to keep, or ``None`` for all.
-
-        Returns
-        -------
-        offsets, times, ids
-            Slot ``k``'s spikes are entries ``offsets[k]:offsets[k + 1]`` (``int64``) of
-            ``times`` (``timestep * dt``, ``float64``) and ``ids`` (``int64``), ordered by time,
-            then neuron id.
         """
-        rt = self._runtime
         buf = self._recording_buffer(kind)
-        counts = rt._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
-        timestep = rt.timestep
-        steps, batch, words = buf.shape
-        if end_step - first_step > steps or first_step < max(0, timestep - steps) or end_step > timestep:
-            raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are not "
-                                    f"all in the recording ring (timestep {timestep}, "
-                                    f"{steps} recorded timesteps)")
-        slots = np.ascontiguousarray(slots, dtype=np.int64)
-        if slots.size and (slots.min() < 0 or slots.max() >= batch):
-            raise RuntimeStateError(f"{self._describe}: batch slots must lie in [0, {batch}), got {slots}")
-        row_counts = None
-        if neuron_mask is None:
-            mask_words = np.full(words, 0xFFFFFFFF, dtype=np.uint32)
-            row_counts = counts
-        else:
-            bits = np.zeros(words * 32, dtype=bool)
-            bits[:self.num_neurons] = np.asarray(neuron_mask, dtype=bool).reshape(-1)
-            mask_words = np.packbits(bits, bitorder="little").view("<u4").astype(np.uint32)
-        offsets = np.empty(slots.size + 1, dtype=np.int64)
-        args = (buf.ctypes.data, steps, batch, words, int(first_step), int(end_step),
-                slots.ctypes.data, slots.size, mask_words.ctypes.data,
-                None if row_counts is None else row_counts.ctypes.data, float(rt.dt),
-                offsets.ctypes.data)
-        # One pass in the common case: arrays sized from the last call's count; a second
-        # pass only when more spikes came than fit
-        capacity = self._unpack_capacity.get(kind, 1024)
-        while True:
-            times = np.empty(capacity, dtype=np.float64)
-            ids = np.empty(capacity, dtype=np.int64)
-            count = int(rt._lib.ml_genn_unpack_recording(*args, capacity, times.ctypes.data,
-                                                         ids.ctypes.data))
-            if count <= capacity:
-                break
-            capacity = count
-        self._unpack_capacity[kind] = max(1024, count + count // 4)
-        return offsets, times[:count], ids[:count]
+        counts = self._runtime._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
+        return RecordingDecoder(self._runtime, self._describe, buf, counts, self.num_neurons,
+                                neuron_mask)
+
+    def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
+                         neuron_mask: Optional[np.ndarray] = None,
+                         allocate: Optional[Allocator] = None
+                         ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Set bits of the packed recording, decoded natively: a one-off
+        :meth:`recording_decoder` call (see :meth:`RecordingDecoder.__call__`)."""
+        return self.recording_decoder(kind, neuron_mask)(first_step, end_step, slots, allocate)
 
     def _recording(self, kind: str) -> List[Tuple[np.ndarray, np.ndarray]]:
         rt = self._runtime
@@ -264,11 +226,14 @@ class Runtime:
                                 ("ml_genn_set_num_threads", None, [ctypes.c_int]),
                                 ("ml_genn_get_num_threads", ctypes.c_int, []),
                                 ("ml_genn_has_openmp", ctypes.c_int, []),
-                                ("ml_genn_unpack_recording", ctypes.c_uint64,
+                                ("ml_genn_count_recording", ctypes.c_uint64,
                                  [ctypes.c_void_p] + [ctypes.c_uint64] * 5
                                  + [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p,
-                                    ctypes.c_double, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p,
-                                    ctypes.c_void_p])):
+                                    ctypes.c_void_p]),
+                                ("ml_genn_fill_recording", ctypes.c_int,
+                                 [ctypes.c_void_p] + [ctypes.c_uint64] * 5
+                                 + [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p,
+                                    ctypes.c_double, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p])):
             fn = getattr(self._lib, name)
             fn.restype, fn.argtypes = res, args
         if num_recording_timesteps is not None and (isinstance(num_recording_timesteps, bool)

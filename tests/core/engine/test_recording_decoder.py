@@ -1,0 +1,134 @@
+"""The native decoder of packed spike recordings (``recording_decoder``/``unpack_recording``)
+against the spikes the engine's own state shows step by step.
+
+A source whose neurons fire with very different probabilities gives empty rows, words with a
+single spike, words with many (up to all 32 bits, bit 31 included) and a last, partial word;
+the batch is large enough for the decoder to split the work between threads. Windows include
+one that wraps around the recording ring."""
+import numpy as np
+import pytest
+
+from conftest import build
+from ml_genn.engine import ModelSpec, create_neuron_model
+from ml_genn.engine.errors import RuntimeStateError
+
+BERNOULLI = create_neuron_model(
+    "PerNeuronBernoulli", vars=[("p", "scalar"), ("fired", "scalar")],
+    sim_code="fired = (gennrand_uniform() < p) ? 1.0 : 0.0;",
+    threshold_condition_code="fired > 0.5")
+NUM_NEURONS, BATCH, STEPS, RING_STEPS = 100, 8, 40, 30
+
+
+def _probabilities():
+    p = np.random.default_rng(3).choice([0.0, 0.03, 0.3, 0.7], NUM_NEURONS)
+    p[:32] = 0.97            # a word that is nearly always full
+    p[[31, 63, 95, 99]] = 0.9   # top bits of words, and the last neuron of the partial word
+    return p
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["1thread", "2threads"])
+def recorded(request):
+    """A run of STEPS steps and its raster ``[step, batch, neuron]`` read from the state."""
+    m = ModelSpec("double", "decoder_source")
+    m.batch_size = BATCH
+    m.seed = 5
+    pop = m.add_neuron_population("src", NUM_NEURONS, BERNOULLI,
+                                  {}, {"p": _probabilities(), "fired": 0.0})
+    pop.spike_recording_enabled = True
+    rt = build(m, num_recording_timesteps=RING_STEPS)
+    rt.set_num_threads(request.param)
+    fired = rt.neuron_populations["src"].vars["fired"]
+    raster = np.zeros((STEPS, BATCH, NUM_NEURONS), dtype=bool)
+    for step in range(STEPS):
+        rt.step_time()
+        fired.pull_from_device()
+        raster[step] = fired.view.reshape(BATCH, NUM_NEURONS) > 0.5
+    return rt, raster
+
+
+def _expected(raster, first, end, slots, mask=None):
+    keep = np.ones(NUM_NEURONS, dtype=bool) if mask is None else mask
+    out = []
+    for b in slots:
+        steps, ids = np.nonzero(raster[first:end, b] & keep)
+        out.append((steps + first, ids))
+    return out
+
+
+def _check(rt, offsets, times, ids, expected):
+    assert offsets[0] == 0 and offsets[-1] == len(times) == len(ids)
+    for k, (steps, neuron_ids) in enumerate(expected):
+        a, b = offsets[k], offsets[k + 1]
+        np.testing.assert_array_equal(ids[a:b], neuron_ids, err_msg=f"slot position {k}")
+        np.testing.assert_array_equal(times[a:b], steps * rt.dt, err_msg=f"slot position {k}")
+
+
+def test_the_source_covers_the_cases_the_decoder_distinguishes(recorded):
+    _, raster = recorded
+    words = np.pad(raster, ((0, 0), (0, 0), (0, 28))).reshape(STEPS, BATCH, 4, 32).sum(-1)
+    assert (words == 0).any() and (words == 1).any() and (words >= 8).any()
+    assert (words == 32).any()
+    assert raster[..., 31].any() and raster[..., 99].any()
+    # Enough spikes in the last RING_STEPS steps for the threads to share the work
+    assert raster[STEPS - RING_STEPS:].sum() > 8192
+
+
+@pytest.mark.parametrize("slots", [list(range(BATCH)), [6, 1, 3], [5]],
+                         ids=["all", "reordered_subset", "one"])
+def test_decoded_spikes_equal_the_state(recorded, slots):
+    rt, raster = recorded
+    group = rt.neuron_populations["src"]
+    first, end = STEPS - RING_STEPS, STEPS   # the ring has wrapped: row STEPS % RING_STEPS first
+    offsets, times, ids = group.unpack_recording("spk", first, end, np.array(slots))
+    _check(rt, offsets, times, ids, _expected(raster, first, end, slots))
+    # A window inside the ring, through a decoder prepared once and called twice
+    decoder = group.recording_decoder("spk")
+    for window in ((15, 27), (33, 40)):
+        _check(rt, *decoder(*window, np.array(slots)), _expected(raster, *window, slots))
+
+
+def test_a_neuron_mask_keeps_only_its_neurons(recorded):
+    rt, raster = recorded
+    mask = np.zeros(NUM_NEURONS, dtype=bool)
+    mask[[0, 5, 31, 32, 63, 70, 99]] = True
+    decoder = rt.neuron_populations["src"].recording_decoder("spk", mask)
+    slots = [0, 2, 7]
+    _check(rt, *decoder(STEPS - RING_STEPS, STEPS, np.array(slots)),
+           _expected(raster, STEPS - RING_STEPS, STEPS, slots, mask))
+
+
+def test_the_caller_can_provide_the_memory(recorded):
+    rt, raster = recorded
+    given = []
+
+    def allocate(count):
+        # Larger blocks, handed out as exact views (as a recorder's arena does)
+        times, ids = np.full(count + 10, -1.0), np.full(count + 10, -1, dtype=np.int64)
+        given.append((times, ids))
+        return times[:count], ids[:count]
+
+    slots = list(range(BATCH))
+    offsets, times, ids = rt.neuron_populations["src"].unpack_recording(
+        "spk", STEPS - RING_STEPS, STEPS, np.array(slots), allocate=allocate)
+    assert len(given) == 1 and np.shares_memory(times, given[0][0])
+    _check(rt, offsets, times, ids, _expected(raster, STEPS - RING_STEPS, STEPS, slots))
+    # Nothing is written past the arrays it was given
+    assert (given[0][0][len(times):] == -1.0).all() and (given[0][1][len(ids):] == -1).all()
+
+    with pytest.raises(ValueError, match=r"allocate\(\d+\) passed to the spike decoder must "
+                                         r"return writeable C-contiguous float64"):
+        rt.neuron_populations["src"].unpack_recording(
+            "spk", STEPS - RING_STEPS, STEPS, np.array(slots),
+            allocate=lambda n: (np.empty(n, dtype=np.float32), np.empty(n, dtype=np.int64)))
+
+
+def test_windows_outside_the_ring_and_bad_slots_are_refused(recorded):
+    rt, _ = recorded
+    decoder = rt.neuron_populations["src"].recording_decoder("spk")
+    with pytest.raises(RuntimeStateError, match=r"timesteps \[5, 40\) are not all in the "
+                                                r"recording ring"):
+        decoder(5, STEPS, np.arange(BATCH))
+    with pytest.raises(RuntimeStateError, match=r"batch slots must lie in \[0, 8\)"):
+        decoder(STEPS - 5, STEPS, np.array([0, 8]))
+    with pytest.raises(ValueError, match="neuron_mask must have one entry per neuron"):
+        rt.neuron_populations["src"].recording_decoder("spk", np.ones(7, dtype=bool))
