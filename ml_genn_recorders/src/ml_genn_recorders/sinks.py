@@ -177,7 +177,8 @@ class RaggedSink(_Sink):
                  label: str = "recording"):
         super().__init__(folder, label)
         self._fields = [(name, np.dtype(dtype)) for name, dtype in fields]
-        self._examples: List[Tuple[np.ndarray, ...]] = []   # memory mode
+        # Memory mode: per batch, example boundaries and one array per field
+        self._batches: List[Tuple[List[int], Tuple[np.ndarray, ...]]] = []
         self._streams: Optional[List[NpyAppendFile]] = None  # disk mode, opened on first use
         self._offsets = [0]                                  # disk mode: start of each example
 
@@ -196,22 +197,47 @@ class RaggedSink(_Sink):
         """
         if not examples:
             return
+        bounds = np.cumsum([0] + [len(e[0]) for e in examples])
+        self.append_batch(bounds, tuple(np.concatenate([e[f] for e in examples]).astype(dtype)
+                                        for f, (_, dtype) in enumerate(self._fields)))
+
+    def append_batch(self, offsets: np.ndarray, arrays: Sequence[np.ndarray]) -> None:
+        """Add a batch of examples stored back to back: example ``k``'s records are entries
+        ``offsets[k]:offsets[k + 1]`` of each array.
+
+        Parameters
+        ----------
+        offsets
+            ``examples + 1`` ascending boundaries, starting at 0.
+        arrays
+            One 1-D array per field (in memory they are kept, not copied).
+        """
+        if len(offsets) <= 1:
+            return
+        bounds = [int(b) for b in offsets]
         if self._folder is None:
-            self._examples.extend(examples)
+            # Split per example only in result(): slicing costs the same then, and the run
+            # does less between batches
+            self._batches.append((bounds, tuple(arrays)))
             return
         if self._streams is None:
             self._streams = open_streams(self._folder, self._label,
                                          [(name, dtype, ()) for name, dtype in self._fields])
-        for f, stream in enumerate(self._streams):
-            stream.append(np.concatenate([e[f] for e in examples]))
-        for e in examples:
-            self._offsets.append(self._offsets[-1] + len(e[0]))
+        for stream, array in zip(self._streams, arrays):
+            stream.append(np.asarray(array)[:bounds[-1]])
+        base = self._offsets[-1]
+        self._offsets.extend(base + b for b in bounds[1:])
 
     def result(self) -> Tuple[List[np.ndarray], ...]:
         """Per field, a list with one array per recorded example."""
         self._arena.close()   # its blocks now belong to the result alone
         if self._folder is None:
-            return tuple([e[f] for e in self._examples] for f in range(len(self._fields)))
+            out = tuple([] for _ in self._fields)
+            for bounds, arrays in self._batches:
+                pairs = list(zip(bounds[:-1], bounds[1:]))
+                for field, array in zip(out, arrays):
+                    field.extend([array[a:b] for a, b in pairs])
+            return out
         if self._streams is None:
             return tuple([] for _ in self._fields)
         offsets = self._offsets

@@ -145,8 +145,7 @@ class SpikeRecorder(Recorder):
             # better on a 2-core machine: the decoder competes with the engine's threads and,
             # for the GIL, with the main thread.)
             allocate = None if self.record_counts else self._allocate_spikes
-            self._sink.append(self._shape_batch(*self._decode(first, end, self._slots,
-                                                              allocate)))
+            self._store_batch(*self._decode(first, end, self._slots, allocate))
             return
         if self._buffer is not None:
             nf = self._neuron_filter
@@ -156,7 +155,7 @@ class SpikeRecorder(Recorder):
             steps, words = gather_words(self._buffer, first, end, self._slots)
             example, row, ids = find_spikes(words, nf.mask.size, mask)
             offsets = np.searchsorted(example, np.arange(num_slots + 1))
-            self._sink.append(self._shape_batch(offsets, steps[row] * float(genn_model.dt), ids))
+            self._store_batch(offsets, steps[row] * float(genn_model.dt), ids)
         else:
             data = recording_data_lists(self._group, self._kind)
             result = from_recording_lists(data, self._slots, self._neuron_filter.mask,
@@ -167,18 +166,17 @@ class SpikeRecorder(Recorder):
         """Memory for a batch's decoded spike times and ids, from the sink."""
         return self._sink.empty(count, np.float64), self._sink.empty(count, np.int64)
 
-    def _shape_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> Any:
-        """A decoded batch as the sink stores it: counts, or per-example (times, ids).
+    def _store_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> None:
+        """Hand a decoded batch to the sink: as counts, or as per-example times and ids.
 
         Example ``k``'s spikes are entries ``offsets[k]:offsets[k + 1]`` of ``times``/``ids``."""
-        num_slots = len(offsets) - 1
         if self.record_counts:
+            num_slots = len(offsets) - 1
             example = np.repeat(np.arange(num_slots), np.diff(offsets))
-            return spike_counts(example, ids, num_slots, self._neuron_filter.mask.size,
-                                self._neuron_ids)
-        # Plain ints slice faster than NumPy scalars
-        bounds = offsets.tolist()
-        return [(times[a:b], ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+            self._sink.append(spike_counts(example, ids, num_slots, self._neuron_filter.mask.size,
+                                           self._neuron_ids))
+        else:
+            self._sink.append_batch(offsets, (times, ids))
 
     # ------------------------------------------------------------------ results
     def result(self) -> SpikeData:
