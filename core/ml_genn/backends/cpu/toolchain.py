@@ -104,6 +104,14 @@ def openmp_available() -> Tuple[bool, str]:
     return _openmp_cached(tuple(cc))
 
 
+LOOP_ALIGNMENT_FLAG = "-falign-loops=32"
+
+
+@functools.lru_cache(maxsize=8)
+def _loop_alignment_ok(compiler: Tuple[str, ...]) -> bool:
+    return _try_build(list(compiler), _PROBE, [LOOP_ALIGNMENT_FLAG])[0]
+
+
 @functools.lru_cache(maxsize=8)
 def _native_arch_ok(compiler: Tuple[str, ...]) -> bool:
     return _try_build(list(compiler), _PROBE, ["-march=native"])[0]
@@ -147,12 +155,16 @@ def compile_flags(compiler: List[str]) -> List[str]:
     """Optimisation flags for generated models.
 
     ``-ffp-contract=off`` keeps results equal to separate multiply/add (as NumPy does),
-    ``-fno-math-errno`` lets math calls vectorise.
+    ``-fno-math-errno`` lets math calls vectorise. Loops start on 32-byte boundaries
+    (:data:`LOOP_ALIGNMENT_FLAG`): without it, an unrelated change elsewhere in a model's code
+    shifted the neuron loop and made the same model 40% slower (measured on an AMD EPYC).
     """
     flags = ["-O3", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno", "-ffp-contract=off",
              "-fno-semantic-interposition"]
     if os.environ.get("ML_GENN_NO_NATIVE_ARCH") != "1" and _native_arch_ok(tuple(compiler)):
         flags.append("-march=native")
+    if _loop_alignment_ok(tuple(compiler)):
+        flags.append(LOOP_ALIGNMENT_FLAG)
     if _openmp_cached(tuple(compiler))[0] and os.environ.get("ML_GENN_DISABLE_OPENMP") != "1":
         flags.append("-fopenmp")
     return flags
