@@ -147,6 +147,7 @@ class Arena:
         self._blocks_per_request = int(blocks_per_request)
         self._pool = POOL if pool is None else pool
         self._block = np.empty(0, dtype=np.uint8)
+        self._block_bytes = 0
         self._used = 0
         self._last_block_bytes = 0
         self.allocated_bytes = 0   # total size of the blocks taken so far
@@ -161,14 +162,21 @@ class Arena:
         dtype
             Its dtype.
         """
-        dtype = np.dtype(dtype)
-        if isinstance(shape, (int, np.integer)):
-            shape = (int(shape),)
-        nbytes = dtype.itemsize
-        for extent in shape:
-            nbytes *= int(extent)
+        if type(dtype) is not np.dtype:
+            dtype = np.dtype(dtype)
+        if type(shape) is int:
+            nbytes = dtype.itemsize * shape
+        else:
+            if isinstance(shape, np.integer):
+                shape = int(shape)
+                nbytes = dtype.itemsize * shape
+            else:
+                shape = tuple(int(extent) for extent in shape)
+                nbytes = dtype.itemsize
+                for extent in shape:
+                    nbytes *= extent
         start = -(-self._used // ALIGNMENT_BYTES) * ALIGNMENT_BYTES
-        if start + nbytes > self._block.size:
+        if start + nbytes > self._block_bytes:
             self._new_block(nbytes)
             start = 0
         self._used = start + nbytes
@@ -178,6 +186,7 @@ class Arena:
         """Stop carving from the current block, so that it goes back to the pool as soon as
         the arrays already handed out are dropped. The arena stays usable."""
         self._block = np.empty(0, dtype=np.uint8)
+        self._block_bytes = 0
         self._used = 0
 
     def _new_block(self, request_bytes: int) -> None:
@@ -185,6 +194,7 @@ class Arena:
                      request_bytes * self._blocks_per_request)
         size = max(request_bytes, min(self._max_block_bytes, 1 << (wanted - 1).bit_length()))
         self._block = np.asarray(_BlockLease(self._pool.take(size), self._pool))
+        self._block_bytes = size
         self._used = 0
         self._last_block_bytes = size
         self.allocated_bytes += size

@@ -73,8 +73,9 @@ def test_the_source_covers_the_cases_the_decoder_distinguishes(recorded):
     assert raster[STEPS - RING_STEPS:].sum() > 8192
 
 
-@pytest.mark.parametrize("slots", [list(range(BATCH)), [6, 1, 3], [5]],
-                         ids=["all", "reordered_subset", "one"])
+@pytest.mark.parametrize("slots", [list(range(BATCH)), [6, 1, 3], [5],
+                                   [2, 2, 5, 2, 0, 1, 3, 4, 6, 7, 7]],
+                         ids=["all", "reordered_subset", "one", "repeated_beyond_batch"])
 def test_decoded_spikes_equal_the_state(recorded, slots):
     rt, raster = recorded
     group = rt.neuron_populations["src"]

@@ -75,23 +75,37 @@ static inline scalar _rng_exponential(_rng_t *r) {
    the spikes need, from wherever it keeps them (a recorder carves them from large blocks whose
    pages are cheap to touch). */
 
-/* Fills offsets[0..num_slots] and returns the number of spikes */
-uint64_t ml_genn_count_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
-                                 uint64_t batch_size, uint64_t words, uint64_t first_step,
-                                 uint64_t end_step, const int64_t *restrict slots,
-                                 uint64_t num_slots, const uint32_t *restrict mask,
-                                 const uint32_t *restrict row_counts, int64_t *restrict offsets) {
+/* One decoding request, filled in by the caller (recording_decoder.py mirrors this layout):
+   one pointer argument keeps the per-batch call from Python cheap. */
+typedef struct {
+    const uint32_t *buf;          /* [buffer_steps][batch_size][words] */
+    uint64_t buffer_steps, batch_size, words;
+    uint64_t first_step, end_step;
+    const int64_t *slots;         /* batch slots to read, in output order */
+    uint64_t num_slots;
+    const uint32_t *mask;         /* [words] neurons kept */
+    const uint32_t *row_counts;   /* [buffer_steps][batch_size] or NULL */
+    double dt;
+    int64_t *offsets;             /* [num_slots + 1], written by ml_genn_count_recording */
+    double *out_time;             /* [offsets[num_slots]] */
+    int64_t *out_id;
+} MlGennDecodeRequest;
+
+/* Fills d->offsets[0..num_slots] and returns the number of spikes */
+uint64_t ml_genn_count_recording(const MlGennDecodeRequest *d) {
+    const uint64_t num_slots = d->num_slots, batch_size = d->batch_size, words = d->words;
+    int64_t *const offsets = d->offsets;
     for (uint64_t s = 0; s <= num_slots; s++) offsets[s] = 0;
-    uint64_t ring_row = first_step % buffer_steps;
-    for (uint64_t step = first_step; step < end_step; step++) {
+    uint64_t ring_row = d->first_step % d->buffer_steps;
+    for (uint64_t step = d->first_step; step < d->end_step; step++) {
         const uint64_t r = ring_row;
-        if (++ring_row == buffer_steps) ring_row = 0;
+        if (++ring_row == d->buffer_steps) ring_row = 0;
         for (uint64_t s = 0; s < num_slots; s++) {
-            const uint64_t b = (uint64_t)slots[s];
-            if (row_counts) { offsets[s + 1] += row_counts[r * batch_size + b]; continue; }
-            const uint32_t *const row = buf + (r * batch_size + b) * words;
+            const uint64_t b = (uint64_t)d->slots[s];
+            if (d->row_counts) { offsets[s + 1] += d->row_counts[r * batch_size + b]; continue; }
+            const uint32_t *const row = d->buf + (r * batch_size + b) * words;
             uint64_t n = 0;
-            for (uint64_t w = 0; w < words; w++) n += (uint64_t)__builtin_popcount(row[w] & mask[w]);
+            for (uint64_t w = 0; w < words; w++) n += (uint64_t)__builtin_popcount(row[w] & d->mask[w]);
             offsets[s + 1] += (int64_t)n;
         }
     }
@@ -99,28 +113,85 @@ uint64_t ml_genn_count_recording(const uint32_t *restrict buf, uint64_t buffer_s
     return (uint64_t)offsets[num_slots];
 }
 
-/* Writes the spikes counted by ml_genn_count_recording (same arguments, its `offsets`) into
-   out_time/out_id, which hold offsets[num_slots] entries. The engine's threads are idle between
-   batches, so when there is enough to share each takes a contiguous range of slots holding an
-   equal share of the spikes, and walks its slots' rows one slot at a time (rows just written by
-   the engine are still in cache, so striding through them costs little, and each slot's
-   output is then written in order).
+/* Writes the spikes of batch element b over steps [first_step, end_step) into out_time/out_id
+   from entry n up to `limit` (the end of the slot's part of the output), in order.
    Bits are expanded without a branch per bit, which random spike patterns mispredict: a word
    holding one spike writes it directly; otherwise four entries are written unconditionally
-   (past the word's spikes they are garbage that the next spikes overwrite) and a loop writes
-   any more. The unconditional writes stay within the thread's own range of the output. */
-#define ML_GENN_PARALLEL_DECODE_MIN_SPIKES 8192
+   (past the word's spikes they are garbage that the slot's next spikes overwrite) and a loop
+   writes any more. The unconditional writes are only used where they stay inside the slot's
+   part of the output. A function of its own so that its pointers stay restrict-qualified
+   (inside an OpenMP region they would be read through the region's shared-data block). */
 #define ML_GENN_DECODE_UNCONDITIONAL 4
-int ml_genn_fill_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
-                           uint64_t batch_size, uint64_t words, uint64_t first_step,
-                           uint64_t end_step, const int64_t *restrict slots,
-                           uint64_t num_slots, const uint32_t *restrict mask,
-                           const uint32_t *restrict row_counts, double dt,
-                           const int64_t *restrict offsets, double *restrict out_time,
-                           int64_t *restrict out_id) {
-    const uint64_t total = (uint64_t)offsets[num_slots];
+static void ml_genn_fill_slot(const uint32_t *restrict buf, uint64_t buffer_steps,
+                              uint64_t batch_size, uint64_t words, uint64_t first_step,
+                              uint64_t end_step, uint64_t b, const uint32_t *restrict mask,
+                              const uint32_t *restrict row_counts, double dt, uint64_t n,
+                              uint64_t limit, double *restrict out_time,
+                              int64_t *restrict out_id) {
+    uint64_t ring_row = first_step % buffer_steps;
+    for (uint64_t step = first_step; step < end_step; step++) {
+        const uint64_t r = ring_row;
+        if (++ring_row == buffer_steps) ring_row = 0;
+        if (row_counts && !row_counts[r * batch_size + b]) continue;
+        const double time = (double)step * dt;
+        const uint32_t *const row = buf + (r * batch_size + b) * words;
+        /* Rows are sparse: find the non-zero words of each block of 64 without a branch per
+           word (the compiler vectorises this), then visit only those */
+        for (uint64_t w0 = 0; w0 < words; w0 += 64) {
+            const uint64_t block = (words - w0 < 64) ? words - w0 : 64;
+            uint64_t nonzero = 0;
+            for (uint64_t k = 0; k < block; k++)
+                nonzero |= (uint64_t)((row[w0 + k] & mask[w0 + k]) != 0) << k;
+            while (nonzero) {
+                const uint64_t w = w0 + (uint64_t)__builtin_ctzll(nonzero);
+                nonzero &= nonzero - 1u;
+                uint32_t bits = row[w] & mask[w];
+                const int64_t first_id = (int64_t)(w * 32u);
+                double *const t = out_time + n;
+                int64_t *const id = out_id + n;
+                if (!(bits & (bits - 1u))) {
+                    t[0] = time;
+                    id[0] = first_id + __builtin_ctz(bits);
+                    n++;
+                } else if (n + ML_GENN_DECODE_UNCONDITIONAL <= limit) {
+                    const uint64_t count = (uint64_t)__builtin_popcount(bits);
+                    for (int k = 0; k < ML_GENN_DECODE_UNCONDITIONAL; k++) {
+                        /* the top bit keeps ctz defined once the word is used up */
+                        t[k] = time;
+                        id[k] = first_id + __builtin_ctz(bits | 0x80000000u);
+                        bits &= bits - 1u;
+                    }
+                    for (uint64_t k = ML_GENN_DECODE_UNCONDITIONAL; bits; k++) {
+                        t[k] = time;
+                        id[k] = first_id + __builtin_ctz(bits);
+                        bits &= bits - 1u;
+                    }
+                    n += count;
+                } else {
+                    do {
+                        out_time[n] = time;
+                        out_id[n] = first_id + __builtin_ctz(bits);
+                        bits &= bits - 1u;
+                        n++;
+                    } while (bits);
+                }
+            }
+        }
+    }
+}
+
+/* Writes the spikes counted by ml_genn_count_recording (the same request, its `offsets`) into
+   out_time/out_id, which hold offsets[num_slots] entries. Slot by slot, so that each slot's
+   output is written in order: the output is new to the cache, and a handful of sequential
+   write streams is what the hardware keeps up with (a cursor per slot walking the buffer in
+   memory order measured almost twice as slow). The engine's threads are idle between
+   batches, so when there is enough to share each decodes the slots of the batch elements it
+   simulated. Returns 0. */
+#define ML_GENN_PARALLEL_DECODE_MIN_SPIKES 8192
+int ml_genn_fill_recording(const MlGennDecodeRequest *d) {
+    const uint64_t total = (uint64_t)d->offsets[d->num_slots];
 #ifdef _OPENMP
-    #pragma omp parallel if (total >= ML_GENN_PARALLEL_DECODE_MIN_SPIKES && num_slots > 1)
+    #pragma omp parallel if (total >= ML_GENN_PARALLEL_DECODE_MIN_SPIKES && d->num_slots > 1)
 #endif
     {
 #ifdef _OPENMP
@@ -128,66 +199,16 @@ int ml_genn_fill_recording(const uint32_t *restrict buf, uint64_t buffer_steps,
 #else
         const uint64_t num_threads = 1, thread = 0;
 #endif
-        /* Equal shares of spikes rather than of slots: examples differ in activity */
-        uint64_t s0 = 0;
-        while (s0 < num_slots && (uint64_t)offsets[s0] * num_threads < total * thread) s0++;
-        uint64_t s1 = s0;
-        while (s1 < num_slots && (uint64_t)offsets[s1] * num_threads < total * (thread + 1)) s1++;
-        if (thread + 1 == num_threads) s1 = num_slots;
-        const uint64_t limit = (uint64_t)offsets[s1];
-        for (uint64_t s = s0; s < s1; s++) {
-            const uint64_t b = (uint64_t)slots[s];
-            uint64_t n = (uint64_t)offsets[s];
-            uint64_t ring_row = first_step % buffer_steps;
-            for (uint64_t step = first_step; step < end_step; step++) {
-                const uint64_t r = ring_row;
-                if (++ring_row == buffer_steps) ring_row = 0;
-                if (row_counts && !row_counts[r * batch_size + b]) continue;
-                const double time = (double)step * dt;
-                const uint32_t *const row = buf + (r * batch_size + b) * words;
-                /* Rows are sparse: find the non-zero words of each block of 64 without a
-                   branch per word (the compiler vectorises this), then visit only those */
-                for (uint64_t w0 = 0; w0 < words; w0 += 64) {
-                    const uint64_t block = (words - w0 < 64) ? words - w0 : 64;
-                    uint64_t nonzero = 0;
-                    for (uint64_t k = 0; k < block; k++)
-                        nonzero |= (uint64_t)((row[w0 + k] & mask[w0 + k]) != 0) << k;
-                    while (nonzero) {
-                        const uint64_t w = w0 + (uint64_t)__builtin_ctzll(nonzero);
-                        nonzero &= nonzero - 1u;
-                        uint32_t bits = row[w] & mask[w];
-                        const int64_t first_id = (int64_t)(w * 32u);
-                        double *const t = out_time + n;
-                        int64_t *const id = out_id + n;
-                        if (!(bits & (bits - 1u))) {
-                            t[0] = time;
-                            id[0] = first_id + __builtin_ctz(bits);
-                            n++;
-                        } else if (n + ML_GENN_DECODE_UNCONDITIONAL <= limit) {
-                            const uint64_t count = (uint64_t)__builtin_popcount(bits);
-                            for (int k = 0; k < ML_GENN_DECODE_UNCONDITIONAL; k++) {
-                                /* the top bit keeps ctz defined once the word is used up */
-                                t[k] = time;
-                                id[k] = first_id + __builtin_ctz(bits | 0x80000000u);
-                                bits &= bits - 1u;
-                            }
-                            for (uint64_t k = ML_GENN_DECODE_UNCONDITIONAL; bits; k++) {
-                                t[k] = time;
-                                id[k] = first_id + __builtin_ctz(bits);
-                                bits &= bits - 1u;
-                            }
-                            n += count;
-                        } else {
-                            do {
-                                out_time[n] = time;
-                                out_id[n] = first_id + __builtin_ctz(bits);
-                                bits &= bits - 1u;
-                                n++;
-                            } while (bits);
-                        }
-                    }
-                }
-            }
+        /* The split of a batch run: rows this thread's core wrote are still in its cache */
+        const uint64_t b0 = d->batch_size * thread / num_threads;
+        const uint64_t b1 = d->batch_size * (thread + 1) / num_threads;
+        for (uint64_t s = 0; s < d->num_slots; s++) {
+            const uint64_t b = (uint64_t)d->slots[s];
+            if (b >= b0 && b < b1)
+                ml_genn_fill_slot(d->buf, d->buffer_steps, d->batch_size, d->words, d->first_step,
+                                  d->end_step, b, d->mask, d->row_counts, d->dt,
+                                  (uint64_t)d->offsets[s], (uint64_t)d->offsets[s + 1],
+                                  d->out_time, d->out_id);
         }
     }
     return 0;

@@ -3,10 +3,13 @@
 A recorder reads the ring once per batch. Everything that does not change between batches
 (the buffer, the neuron mask packed like a row, the native functions) is prepared once here,
 so that a batch costs two native calls: one counting the spikes per slot, so that the caller
-can allocate exactly the memory they need, and one writing them.
+can allocate exactly the memory they need, and one writing them. Both take a single pointer to
+a request whose fields are set in place: converting a dozen arguments per call cost more than
+the call.
 """
 from __future__ import annotations
 
+import ctypes
 from typing import Callable, Optional, Tuple
 
 import numpy as np
@@ -14,7 +17,22 @@ import numpy as np
 from ...engine.errors import RuntimeStateError
 
 Allocator = Callable[[int], Tuple[np.ndarray, np.ndarray]]
-COUNT_FAILED = 2 ** 64 - 1
+
+
+class DecodeRequest(ctypes.Structure):
+    """``MlGennDecodeRequest`` of the generated code (c_support.py), field for field."""
+    _fields_ = [("buf", ctypes.c_void_p), ("buffer_steps", ctypes.c_uint64),
+                ("batch_size", ctypes.c_uint64), ("words", ctypes.c_uint64),
+                ("first_step", ctypes.c_uint64), ("end_step", ctypes.c_uint64),
+                ("slots", ctypes.c_void_p), ("num_slots", ctypes.c_uint64),
+                ("mask", ctypes.c_void_p), ("row_counts", ctypes.c_void_p),
+                ("dt", ctypes.c_double), ("offsets", ctypes.c_void_p),
+                ("out_time", ctypes.c_void_p), ("out_id", ctypes.c_void_p)]
+
+
+def _address(array: np.ndarray) -> int:
+    """Address of a writeable, non-empty array's data (a third of ``array.ctypes.data``'s cost)."""
+    return ctypes.addressof(ctypes.c_char.from_buffer(array))
 
 
 class RecordingDecoder:
@@ -56,21 +74,35 @@ class RecordingDecoder:
             bits[:num_neurons] = mask
             self._mask_words = np.packbits(bits, bitorder="little").view("<u4").astype(np.uint32)
             self._row_counts = None
-        self._fixed_args = (buffer.ctypes.data, self._buffer_steps, self._batch_size, words)
-        self._mask_args = (self._mask_words.ctypes.data,
-                           None if self._row_counts is None else self._row_counts.ctypes.data)
+        self._request = DecodeRequest(
+            buf=buffer.ctypes.data, buffer_steps=self._buffer_steps, batch_size=self._batch_size,
+            words=words, mask=self._mask_words.ctypes.data,
+            row_counts=None if self._row_counts is None else self._row_counts.ctypes.data,
+            dt=float(runtime.dt))
+        self._request_ref = ctypes.byref(self._request)
+        self._count = runtime._lib.ml_genn_count_recording
+        self._fill = runtime._lib.ml_genn_fill_recording
         self._checked_slots: Optional[np.ndarray] = None
+        # The counting pass writes the slots' boundaries here; callers get a copy
+        self._offsets = np.empty(self._batch_size + 1, dtype=np.int64)
+        self._request.offsets = self._offsets.ctypes.data
 
-    def _check_slots(self, slots: np.ndarray) -> np.ndarray:
-        # Recorders pass the same array batch after batch: check it once
+    def _set_slots(self, slots: np.ndarray) -> np.ndarray:
+        # Recorders pass the same read-only array batch after batch: check it once (a
+        # writeable one could have changed since)
         if slots is self._checked_slots:
             return slots
         checked = np.ascontiguousarray(slots, dtype=np.int64)
         if checked.size and (checked.min() < 0 or checked.max() >= self._batch_size):
             raise RuntimeStateError(f"{self._describe}: batch slots must lie in "
                                     f"[0, {self._batch_size}), got {slots}")
-        if checked is slots:
-            self._checked_slots = slots
+        self._checked_slots = checked if checked is slots and not slots.flags.writeable else None
+        self._slots_kept = checked   # the request points into it
+        self._request.slots = checked.ctypes.data
+        self._request.num_slots = checked.size
+        if checked.size + 1 > self._offsets.size:   # slots may repeat
+            self._offsets = np.empty(checked.size + 1, dtype=np.int64)
+            self._request.offsets = self._offsets.ctypes.data
         return checked
 
     def __call__(self, first_step: int, end_step: int, slots: np.ndarray,
@@ -97,34 +129,33 @@ class RecordingDecoder:
             ``times`` (``timestep * dt``, ``float64``) and ``ids`` (``int64``), ordered by
             time, then neuron id.
         """
-        rt = self._runtime
-        timestep = rt.timestep
+        timestep = self._runtime.timestep
         first_step, end_step = int(first_step), int(end_step)
         if end_step - first_step > self._buffer_steps or first_step < 0 \
                 or first_step < timestep - self._buffer_steps or end_step > timestep:
             raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are "
                                     f"not all in the recording ring (timestep {timestep}, "
                                     f"{self._buffer_steps} recorded timesteps)")
-        slots = self._check_slots(slots)
-        offsets = np.empty(slots.size + 1, dtype=np.int64)
-        args = (*self._fixed_args, first_step, end_step, slots.ctypes.data, slots.size,
-                *self._mask_args)
-        count = int(rt._lib.ml_genn_count_recording(*args, offsets.ctypes.data))
-        if count == COUNT_FAILED:
-            raise MemoryError(f"{self._describe}: out of memory decoding the spike recording")
+        slots = self._set_slots(slots)
+        request = self._request
+        request.first_step = first_step
+        request.end_step = end_step
+        count = self._count(self._request_ref)
+        offsets = self._offsets[:slots.size + 1].copy()
         if allocate is None:
             times, ids = np.empty(count, dtype=np.float64), np.empty(count, dtype=np.int64)
         else:
             times, ids = allocate(count)
             self._check_allocated(count, times, ids)
-        if count and rt._lib.ml_genn_fill_recording(*args, float(rt.dt), offsets.ctypes.data,
-                                                    times.ctypes.data, ids.ctypes.data) != 0:
-            raise MemoryError(f"{self._describe}: out of memory decoding the spike recording")
+        if count:
+            request.out_time = _address(times)
+            request.out_id = _address(ids)
+            self._fill(self._request_ref)
         return offsets, times, ids
 
     def _check_allocated(self, count: int, times: np.ndarray, ids: np.ndarray) -> None:
         for name, array, dtype in (("times", times, np.float64), ("ids", ids, np.int64)):
-            if not isinstance(array, np.ndarray) or array.dtype != dtype \
+            if type(array) is not np.ndarray or array.dtype != dtype \
                     or array.shape != (count,) or not array.flags.c_contiguous \
                     or not array.flags.writeable:
                 got = f"{array.dtype.name} array of shape {array.shape}" \
