@@ -65,11 +65,11 @@ static inline scalar _rng_exponential(_rng_t *r) {
 #define CTL_CU_STEP 5
 #define CTL_VAR_REC 6
 
-/* Decoding bit-packed recording rows (layout: [buffer_steps][batch][words]) of engine timesteps
+/* Decoding bit-packed recording rows (layout: [batch][buffer_steps][words]) of engine timesteps
    [first_step, end_step) for the batch slots `slots`, keeping neurons whose bit is set in
    `mask` (packed like a row). Spikes come out grouped by slot (slot k's spikes are entries
    [offsets[k], offsets[k + 1])), ordered by time then neuron id, as a time (step * dt) and an
-   id. `row_counts` ([buffer_steps][batch] set bits per row, or NULL) is only valid with an
+   id. `row_counts` ([batch][buffer_steps] set bits per row, or NULL) is only valid with an
    all-ones mask; it replaces the popcount and lets empty rows be skipped unread.
    Counting and filling are separate calls so that the caller can allocate exactly the memory
    the spikes need, from wherever it keeps them (a recorder carves them from large blocks whose
@@ -78,13 +78,13 @@ static inline scalar _rng_exponential(_rng_t *r) {
 /* One decoding request, filled in by the caller (recording_decoder.py mirrors this layout):
    one pointer argument keeps the per-batch call from Python cheap. */
 typedef struct {
-    const uint32_t *buf;          /* [buffer_steps][batch_size][words] */
+    const uint32_t *buf;          /* [batch_size][buffer_steps][words] */
     uint64_t buffer_steps, batch_size, words;
     uint64_t first_step, end_step;
     const int64_t *slots;         /* batch slots to read, in output order */
     uint64_t num_slots;
     const uint32_t *mask;         /* [words] neurons kept */
-    const uint32_t *row_counts;   /* [buffer_steps][batch_size] or NULL */
+    const uint32_t *row_counts;   /* [batch_size][buffer_steps] or NULL */
     double dt;
     int64_t *offsets;             /* [num_slots + 1], written by ml_genn_count_recording */
     double *out_time;             /* [offsets[num_slots]] */
@@ -93,21 +93,20 @@ typedef struct {
 
 /* Fills d->offsets[0..num_slots] and returns the number of spikes */
 uint64_t ml_genn_count_recording(const MlGennDecodeRequest *d) {
-    const uint64_t num_slots = d->num_slots, batch_size = d->batch_size, words = d->words;
+    const uint64_t num_slots = d->num_slots, words = d->words;
     int64_t *const offsets = d->offsets;
     for (uint64_t s = 0; s <= num_slots; s++) offsets[s] = 0;
-    uint64_t ring_row = d->first_step % d->buffer_steps;
-    for (uint64_t step = d->first_step; step < d->end_step; step++) {
-        const uint64_t r = ring_row;
-        if (++ring_row == d->buffer_steps) ring_row = 0;
-        for (uint64_t s = 0; s < num_slots; s++) {
-            const uint64_t b = (uint64_t)d->slots[s];
-            if (d->row_counts) { offsets[s + 1] += d->row_counts[r * batch_size + b]; continue; }
-            const uint32_t *const row = d->buf + (r * batch_size + b) * words;
-            uint64_t n = 0;
+    for (uint64_t s = 0; s < num_slots; s++) {
+        const uint64_t b = (uint64_t)d->slots[s];
+        uint64_t ring_row = d->first_step % d->buffer_steps, n = 0;
+        for (uint64_t step = d->first_step; step < d->end_step; step++) {
+            const uint64_t r = ring_row;
+            if (++ring_row == d->buffer_steps) ring_row = 0;
+            if (d->row_counts) { n += d->row_counts[b * d->buffer_steps + r]; continue; }
+            const uint32_t *const row = d->buf + (b * d->buffer_steps + r) * words;
             for (uint64_t w = 0; w < words; w++) n += (uint64_t)__builtin_popcount(row[w] & d->mask[w]);
-            offsets[s + 1] += (int64_t)n;
         }
+        offsets[s + 1] = (int64_t)n;
     }
     for (uint64_t s = 0; s < num_slots; s++) offsets[s + 1] += offsets[s];
     return (uint64_t)offsets[num_slots];
@@ -123,7 +122,7 @@ uint64_t ml_genn_count_recording(const MlGennDecodeRequest *d) {
    (inside an OpenMP region they would be read through the region's shared-data block). */
 #define ML_GENN_DECODE_UNCONDITIONAL 4
 static void ml_genn_fill_slot(const uint32_t *restrict buf, uint64_t buffer_steps,
-                              uint64_t batch_size, uint64_t words, uint64_t first_step,
+                              uint64_t words, uint64_t first_step,
                               uint64_t end_step, uint64_t b, const uint32_t *restrict mask,
                               const uint32_t *restrict row_counts, double dt, uint64_t n,
                               uint64_t limit, double *restrict out_time,
@@ -132,9 +131,9 @@ static void ml_genn_fill_slot(const uint32_t *restrict buf, uint64_t buffer_step
     for (uint64_t step = first_step; step < end_step; step++) {
         const uint64_t r = ring_row;
         if (++ring_row == buffer_steps) ring_row = 0;
-        if (row_counts && !row_counts[r * batch_size + b]) continue;
+        if (row_counts && !row_counts[b * buffer_steps + r]) continue;
         const double time = (double)step * dt;
-        const uint32_t *const row = buf + (r * batch_size + b) * words;
+        const uint32_t *const row = buf + (b * buffer_steps + r) * words;
         /* Rows are sparse: find the non-zero words of each block of 64 without a branch per
            word (the compiler vectorises this), then visit only those */
         for (uint64_t w0 = 0; w0 < words; w0 += 64) {
@@ -187,11 +186,14 @@ static void ml_genn_fill_slot(const uint32_t *restrict buf, uint64_t buffer_step
    memory order measured almost twice as slow). The engine's threads are idle between
    batches, so when there is enough to share each decodes the slots of the batch elements it
    simulated. Returns 0. */
-#define ML_GENN_PARALLEL_DECODE_MIN_SPIKES 8192
+#define ML_GENN_PARALLEL_DECODE_MIN_WORK 8192
 int ml_genn_fill_recording(const MlGennDecodeRequest *d) {
-    const uint64_t total = (uint64_t)d->offsets[d->num_slots];
+    /* Work: a write per spike, and a scan of every row's words (a row's words are checked
+       several at a time, hence the division) */
+    const uint64_t work = (uint64_t)d->offsets[d->num_slots]
+                          + (d->end_step - d->first_step) * d->num_slots * d->words / 8;
 #ifdef _OPENMP
-    #pragma omp parallel if (total >= ML_GENN_PARALLEL_DECODE_MIN_SPIKES && d->num_slots > 1)
+    #pragma omp parallel if (work >= ML_GENN_PARALLEL_DECODE_MIN_WORK && d->num_slots > 1)
 #endif
     {
 #ifdef _OPENMP
@@ -205,7 +207,7 @@ int ml_genn_fill_recording(const MlGennDecodeRequest *d) {
         for (uint64_t s = 0; s < d->num_slots; s++) {
             const uint64_t b = (uint64_t)d->slots[s];
             if (b >= b0 && b < b1)
-                ml_genn_fill_slot(d->buf, d->buffer_steps, d->batch_size, d->words, d->first_step,
+                ml_genn_fill_slot(d->buf, d->buffer_steps, d->words, d->first_step,
                                   d->end_step, b, d->mask, d->row_counts, d->dt,
                                   (uint64_t)d->offsets[s], (uint64_t)d->offsets[s + 1],
                                   d->out_time, d->out_id);

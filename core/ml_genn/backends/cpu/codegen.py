@@ -390,7 +390,11 @@ class Generator:
     def _spike_queue_code(self, g, event_groups):
         """C lines that queue (and record) batch element ``_b``'s spikes and spike-like events:
         set-up per element, the append for neuron ``_i`` with flags ``_f`` (bit 0 spike, bit 1
-        any event, bit 2 + k event of outgoing group k), and the counts written at the end."""
+        any event, bit 2 + k event of outgoing group k), and the counts written at the end.
+
+        Recording rings are laid out ``[batch][ring row][words]`` (counts ``[batch][ring
+        row]``): an element's rows lie together, written by the one thread that runs it and
+        read in order when a recorder decodes it."""
         T, B, N, D = self.table, self.B, g.num_neurons, g.num_delay_slots
         W = (N + 31) // 32
         spk, cnt = T["spk", g.name].cname, T["spkcnt", g.name].cname
@@ -398,10 +402,10 @@ class Generator:
         rec_s, rec_e = g.spike_recording_enabled, g.spike_event_recording_enabled
         head = [f"        uint32_t *_spk = &{spk}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _n = 0;"]
         if rec_s:
-            head.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[(_rt * {B} + _b) * {W}] : NULL;")
+            head.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[((size_t)_b * _nrec + _rt) * {W}] : NULL;")
             head.append(f"        if (_rs) memset(_rs, 0, {W} * sizeof(uint32_t));")
         if rec_e:
-            head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[(_rt * {B} + _b) * {W}] : NULL; uint32_t _nre = 0;")
+            head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[((size_t)_b * _nrec + _rt) * {W}] : NULL; uint32_t _nre = 0;")
             head.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
         for k, s in enumerate(event_groups):
             head.append(f"        uint32_t *_ev{k} = &{T['ev', s.name].cname}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _ne{k} = 0;")
@@ -414,9 +418,9 @@ class Generator:
             append.append("            }")
         tail = [f"        {cnt}[(size_t)_b * {D} + _slot] = _n;"]
         if rec_s:
-            tail.append(f"        if (_rs) {T['rec_spk_n', g.name].cname}[_rt * {B} + _b] = _n;")
+            tail.append(f"        if (_rs) {T['rec_spk_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _n;")
         if rec_e:
-            tail.append(f"        if (_re) {T['rec_evt_n', g.name].cname}[_rt * {B} + _b] = _nre;")
+            tail.append(f"        if (_re) {T['rec_evt_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _nre;")
         for k, s in enumerate(event_groups):
             tail.append(f"        {T['evcnt', s.name].cname}[(size_t)_b * {D} + _slot] = _ne{k};")
         return head, append, tail

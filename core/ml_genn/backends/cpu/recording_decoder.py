@@ -45,9 +45,10 @@ class RecordingDecoder:
     group_description
         The population, as error messages name it.
     buffer
-        Its packed recording ring, ``(buffer_steps, batch, words)`` of ``uint32``.
+        Its packed recording ring as the engine keeps it, ``(batch, buffer_steps, words)`` of
+        ``uint32``.
     row_counts
-        Set bits per ring row, ``(buffer_steps, batch)``.
+        Set bits per ring row, ``(batch, buffer_steps)``.
     num_neurons
         Neurons of the population.
     neuron_mask
@@ -60,7 +61,7 @@ class RecordingDecoder:
         self._runtime = runtime
         self._describe = group_description
         self._buffer = buffer
-        self._buffer_steps, self._batch_size, words = buffer.shape
+        self._batch_size, self._buffer_steps, words = buffer.shape
         if neuron_mask is None:
             self._mask_words = np.full(words, 0xFFFFFFFF, dtype=np.uint32)
             # The engine's per-row counts replace counting bits when every neuron is kept

@@ -46,13 +46,14 @@ class NeuronGroupRuntime(GroupView):
         Shape ``(num_recording_timesteps, batch_size, ceil(num_neurons / 32))``, ``uint32``: row
         ``timestep % num_recording_timesteps`` holds that timestep, bit ``i % 32`` of word
         ``i // 32`` neuron ``i``. Lets a reader unpack only the examples and neurons it keeps.
+        (A view: the engine keeps each batch element's rows together.)
         """
-        return self._recording_buffer("spk")
+        return self._recording_buffer("spk").transpose(1, 0, 2)
 
     @property
     def spike_event_recording_buffer(self) -> np.ndarray:
         """The bit-packed spike-like-event recording; layout as :attr:`spike_recording_buffer`."""
-        return self._recording_buffer("evt")
+        return self._recording_buffer("evt").transpose(1, 0, 2)
 
     def record_var(self, var_name: str, num_steps: int) -> np.ndarray:
         """Record variable ``var_name`` natively after every timestep (our extension of
@@ -321,7 +322,8 @@ class Runtime:
                 g = spec.neuron_populations[slot.key[1]]
                 on = g.spike_recording_enabled if kind.startswith("rec_spk") else g.spike_event_recording_enabled
                 row = (g.num_neurons + 31) // 32
-                shape = ((T, B) + ((row,) if kind in ("rec_spk", "rec_evt") else ())) if (on and T) else (0,)
+                # [batch][ring row](...): see the generated code's recording
+                shape = ((B, T) + ((row,) if kind in ("rec_spk", "rec_evt") else ())) if (on and T) else (0,)
             elif kind == "egp":
                 _, role, gname, ename = slot.key
                 egp = self._egp_spec(role, gname, ename)
