@@ -6,8 +6,8 @@ recordings never have to fit in RAM: only one batch is ever held. Either way the
 list with one array per recorded example; on disk these are views of read-only memory maps.
 
 Recorders build their blocks in memory the sink gives them (:meth:`DenseSink.empty`,
-:meth:`RaggedSink.empty`): kept blocks are carved from an :class:`~.arena.Arena`, whose
-pages are cheap to touch; blocks bound for disk are ordinary arrays, freed once written.
+:meth:`RaggedSink.empty`), carved from an :class:`~.arena.Arena` whose pages are cheap to
+touch; blocks bound for disk give their memory back once written.
 """
 from __future__ import annotations
 
@@ -102,9 +102,23 @@ class _Sink:
         dtype
             Its dtype.
         """
-        if self._folder is None:
-            return self._arena.empty(shape, dtype)
-        return np.empty(shape, dtype=dtype)
+        return self._arena.empty(shape, dtype)
+
+    def free_space(self, min_bytes: int = 0) -> Tuple[int, int]:
+        """``(address, nbytes)`` of free memory that native code may decode into; the next
+        :meth:`empty` arrays start there (see :meth:`.arena.Arena.free_space`).
+
+        Parameters
+        ----------
+        min_bytes
+            Bytes needed.
+        """
+        return self._arena.free_space(min_bytes)
+
+    def _written(self) -> None:
+        """A block went to disk: its memory is free for the next batch once dropped."""
+        if self._folder is not None:
+            self._arena.close()
 
 
 class DenseSink(_Sink):
@@ -151,6 +165,7 @@ class DenseSink(_Sink):
                                        [("data", block.dtype, block.shape[1:])])[0]
                 self._segments.append(current)
             current.append(block)
+            self._written()
         self._example_counts.append(block.shape[0])
 
     def result(self) -> List[np.ndarray]:
@@ -225,6 +240,7 @@ class RaggedSink(_Sink):
                                          [(name, dtype, ()) for name, dtype in self._fields])
         for stream, array in zip(self._streams, arrays):
             stream.append(np.asarray(array)[:bounds[-1]])
+        self._written()
         base = self._offsets[-1]
         self._offsets.extend(base + b for b in bounds[1:])
 

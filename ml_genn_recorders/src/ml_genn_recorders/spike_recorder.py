@@ -8,6 +8,7 @@ import numpy as np
 from ml_genn.utils.filter import ExampleFilterType, NeuronFilterType, get_neuron_filter
 from ml_genn.utils.network import get_underlying_pop
 
+from .arena import ALIGNMENT_BYTES
 from .engine_access import (neuron_group, packed_recording_buffer, recording_data_lists,
                             recording_enabled, timestep_range)
 from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
@@ -103,10 +104,14 @@ class SpikeRecorder(Recorder):
         self._neuron_ids = None if nf.records_all else nf.indices
         # The cpu backend decodes the recorded rows natively, with a decoder prepared once
         make_decoder = getattr(self._group, "recording_decoder", None)
-        self._decode = None
+        self._decoder = None
         if self._buffer is not None and make_decoder is not None:
-            self._decode = make_decoder("evt" if self._kind == "spike_events" else "spk",
-                                        None if self._neuron_ids is None else nf.mask)
+            self._decoder = make_decoder("evt" if self._kind == "spike_events" else "spk",
+                                         None if self._neuron_ids is None else nf.mask)
+        # Straight into the sink's memory where the decoder lays data out as the sink does
+        self._decode_into = (self._decoder is not None and not self.record_counts
+                             and getattr(self._decoder, "output_alignment", None)
+                             == ALIGNMENT_BYTES)
         self._begin_step: Optional[int] = None
         label = self.key if self.key is not None else f"{self._kind}_{self._pop.name}"
         if self.record_counts:
@@ -140,12 +145,15 @@ class SpikeRecorder(Recorder):
         first, end = timestep_range(self._begin_step, int(genn_model.timestep),
                                     self._buffer_steps, self.describe())
         self._begin_step = None
-        if self._decode is not None:
+        if self._decoder is not None:
             # (Decoding a copy on a background thread while the next batch ran measured no
             # better on a 2-core machine: the decoder competes with the engine's threads and,
             # for the GIL, with the main thread.)
-            allocate = None if self.record_counts else self._allocate_spikes
-            self._store_batch(*self._decode(first, end, self._slots, allocate))
+            if self._decode_into:
+                self._decode_into_sink(first, end)
+            else:
+                allocate = None if self.record_counts else self._allocate_spikes
+                self._store_batch(*self._decoder(first, end, self._slots, allocate))
             return
         if self._buffer is not None:
             nf = self._neuron_filter
@@ -165,6 +173,20 @@ class SpikeRecorder(Recorder):
     def _allocate_spikes(self, count: int):
         """Memory for a batch's decoded spike times and ids, from the sink."""
         return self._sink.empty(count, np.float64), self._sink.empty(count, np.int64)
+
+    def _decode_into_sink(self, first: int, end: int) -> None:
+        """Decode a batch straight into the sink's free memory (one native call), then hand
+        the sink the times and ids arrays laid over it."""
+        sink, decoder = self._sink, self._decoder
+        address, nbytes = sink.free_space()
+        offsets, count, written = decoder.decode_into(first, end, self._slots, address, nbytes)
+        if not written:
+            address, nbytes = sink.free_space(decoder.decoded_bytes(count))
+            offsets, count, written = decoder.decode_into(first, end, self._slots, address,
+                                                          nbytes)
+        # The decoder's layout (times, then ids from the next aligned byte) is the one the
+        # sink's next two arrays take
+        sink.append_batch(offsets, (sink.empty(count, np.float64), sink.empty(count, np.int64)))
 
     def _store_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> None:
         """Hand a decoded batch to the sink: as counts, or as per-example times and ids.

@@ -133,3 +133,31 @@ def test_windows_outside_the_ring_and_bad_slots_are_refused(recorded):
         decoder(STEPS - 5, STEPS, np.array([0, 8]))
     with pytest.raises(ValueError, match="neuron_mask must have one entry per neuron"):
         rt.neuron_populations["src"].recording_decoder("spk", np.ones(7, dtype=bool))
+
+
+def test_decoding_into_given_memory_in_one_call(recorded):
+    rt, raster = recorded
+    decoder = rt.neuron_populations["src"].recording_decoder("spk")
+    slots = [1, 4, 6]
+    first, end = STEPS - RING_STEPS, STEPS
+    expected = _expected(raster, first, end, slots)
+    count = sum(len(ids) for _, ids in expected)
+    raw = np.full(decoder.decoded_bytes(count) + 256, 0xAB, dtype=np.uint8)
+    start = -raw.ctypes.data % decoder.output_alignment
+    address = raw.ctypes.data + start
+
+    # Too little memory: the count comes back and nothing is written
+    offsets, got, written = decoder.decode_into(first, end, np.array(slots), address, 8 * count)
+    assert got == count and not written and (raw == 0xAB).all()
+    # Enough: times from the start, ids from the next aligned byte, nothing past them
+    offsets, got, written = decoder.decode_into(first, end, np.array(slots), address,
+                                                decoder.decoded_bytes(count))
+    assert written and got == count
+    ids_at = start + -(-8 * count // decoder.output_alignment) * decoder.output_alignment
+    times = raw[start:start + 8 * count].view(np.float64)
+    ids = raw[ids_at:ids_at + 8 * count].view(np.int64)
+    _check(rt, offsets, times, ids, expected)
+    assert (raw[ids_at + 8 * count:] == 0xAB).all() and (raw[:start] == 0xAB).all()
+
+    with pytest.raises(ValueError, match="aligned to 64 bytes"):
+        decoder.decode_into(first, end, np.array(slots), address + 8, 1 << 20)

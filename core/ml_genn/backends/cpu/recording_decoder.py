@@ -27,7 +27,17 @@ class DecodeRequest(ctypes.Structure):
                 ("slots", ctypes.c_void_p), ("num_slots", ctypes.c_uint64),
                 ("mask", ctypes.c_void_p), ("row_counts", ctypes.c_void_p),
                 ("dt", ctypes.c_double), ("offsets", ctypes.c_void_p),
-                ("out_time", ctypes.c_void_p), ("out_id", ctypes.c_void_p)]
+                ("out_time", ctypes.c_void_p), ("out_id", ctypes.c_void_p),
+                ("out", ctypes.c_void_p), ("out_bytes", ctypes.c_uint64),
+                ("written", ctypes.c_uint64)]
+
+#: Where decode_into puts ids after times: the first multiple of this many bytes past them
+OUTPUT_ALIGNMENT = 64
+
+
+def decoded_bytes(count: int) -> int:
+    """Bytes :meth:`RecordingDecoder.decode_into` needs for ``count`` spikes."""
+    return -(-8 * count // OUTPUT_ALIGNMENT) * OUTPUT_ALIGNMENT + 8 * count
 
 
 def _address(array: np.ndarray) -> int:
@@ -83,6 +93,7 @@ class RecordingDecoder:
         self._request_ref = ctypes.byref(self._request)
         self._count = runtime._lib.ml_genn_count_recording
         self._fill = runtime._lib.ml_genn_fill_recording
+        self._decode = runtime._lib.ml_genn_decode_recording
         self._checked_slots: Optional[np.ndarray] = None
         # The counting pass writes the slots' boundaries here; callers get a copy
         self._offsets = np.empty(self._batch_size + 1, dtype=np.int64)
@@ -130,13 +141,8 @@ class RecordingDecoder:
             ``times`` (``timestep * dt``, ``float64``) and ``ids`` (``int64``), ordered by
             time, then neuron id.
         """
-        timestep = self._runtime.timestep
         first_step, end_step = int(first_step), int(end_step)
-        if end_step - first_step > self._buffer_steps or first_step < 0 \
-                or first_step < timestep - self._buffer_steps or end_step > timestep:
-            raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are "
-                                    f"not all in the recording ring (timestep {timestep}, "
-                                    f"{self._buffer_steps} recorded timesteps)")
+        self._check_window(first_step, end_step)
         slots = self._set_slots(slots)
         request = self._request
         request.first_step = first_step
@@ -153,6 +159,57 @@ class RecordingDecoder:
             request.out_id = _address(ids)
             self._fill(self._request_ref)
         return offsets, times, ids
+
+    #: decode_into's layout: ids start at the first multiple of this many bytes after times
+    output_alignment = OUTPUT_ALIGNMENT
+
+    @staticmethod
+    def decoded_bytes(count: int) -> int:
+        """Bytes :meth:`decode_into` needs for ``count`` spikes."""
+        return decoded_bytes(count)
+
+    def decode_into(self, first_step: int, end_step: int, slots: np.ndarray, address: int,
+                    nbytes: int) -> Tuple[np.ndarray, int, bool]:
+        """Decode like :meth:`__call__`, into free memory the caller owns, in one native call.
+
+        Parameters
+        ----------
+        first_step, end_step, slots
+            As for :meth:`__call__`.
+        address
+            Start of the free memory, a multiple of :data:`OUTPUT_ALIGNMENT`.
+        nbytes
+            Its length in bytes.
+
+        Returns
+        -------
+        offsets, count, written
+            Slot boundaries and the number of spikes. When ``written``, the times
+            (``float64``) start at ``address`` and the ids (``int64``) at the first multiple of
+            :data:`OUTPUT_ALIGNMENT` after them, :func:`decoded_bytes` ``(count)`` bytes in
+            all; otherwise nothing was written, and a second call with that much memory will
+            succeed.
+        """
+        if address % OUTPUT_ALIGNMENT:
+            raise ValueError(f"{self._describe}: decode_into needs memory aligned to "
+                             f"{OUTPUT_ALIGNMENT} bytes, got address {address:#x}")
+        self._check_window(first_step, end_step)
+        slots = self._set_slots(slots)
+        request = self._request
+        request.first_step = int(first_step)
+        request.end_step = int(end_step)
+        request.out = address
+        request.out_bytes = int(nbytes)
+        count = self._decode(self._request_ref)
+        return self._offsets[:slots.size + 1].copy(), count, bool(request.written)
+
+    def _check_window(self, first_step: int, end_step: int) -> None:
+        timestep = self._runtime.timestep
+        if end_step - first_step > self._buffer_steps or first_step < 0 \
+                or first_step < timestep - self._buffer_steps or end_step > timestep:
+            raise RuntimeStateError(f"{self._describe}: timesteps [{first_step}, {end_step}) are "
+                                    f"not all in the recording ring (timestep {timestep}, "
+                                    f"{self._buffer_steps} recorded timesteps)")
 
     def _check_allocated(self, count: int, times: np.ndarray, ids: np.ndarray) -> None:
         for name, array, dtype in (("times", times, np.float64), ("ids", ids, np.int64)):
