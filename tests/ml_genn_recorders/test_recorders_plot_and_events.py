@@ -143,9 +143,15 @@ def test_unpacking_matches_bit_arithmetic(num_neurons, batch_size, steps, seed):
 
 
 def test_timestep_range_refuses_overwritten_buffers():
-    assert timestep_range(10, 18, 8, "R") == (10, 18)
-    assert timestep_range(None, 18, 8, "R") == (10, 18)
-    assert timestep_range(18, 8, 8, "R") == (0, 8)  # time was reset after on_batch_begin
-    with pytest.raises(RuntimeError, match="ran 9 timesteps but the engine's recording buffer "
-                                           "holds only 8"):
-        timestep_range(0, 9, 8, "R")
+    class Owner:
+        def describe(self):
+            return "SpikeRecorder(Population 'p')"
+
+    owner = Owner()
+    assert timestep_range(10, 18, 8, owner) == (10, 18)
+    assert timestep_range(None, 18, 8, owner) == (10, 18)
+    assert timestep_range(18, 8, 8, owner) == (0, 8)  # time was reset after on_batch_begin
+    with pytest.raises(RuntimeError, match=r"SpikeRecorder\(Population 'p'\): the batch ran 9 "
+                                           r"timesteps but the engine's recording buffer holds "
+                                           r"only 8"):
+        timestep_range(0, 9, 8, owner)

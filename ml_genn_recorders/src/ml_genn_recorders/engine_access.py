@@ -111,7 +111,7 @@ def recording_data_lists(group: Any, kind: str) -> Any:
 
 
 def timestep_range(begin: Optional[int], end: int, buffer_steps: int,
-                   owner: str) -> Tuple[int, int]:
+                   owner: Any) -> Tuple[int, int]:
     """The timesteps ``[first, end)`` a batch simulated, checked against the buffer length.
 
     Parameters
@@ -123,14 +123,14 @@ def timestep_range(begin: Optional[int], end: int, buffer_steps: int,
     buffer_steps
         Timesteps the engine's recording buffer holds.
     owner
-        Recorder description for the error message.
+        The recorder (its ``describe()`` names it in the error message).
     """
     if begin is None or begin > end:
         # Time was reset after on_batch_begin (or the hook never ran): the batch is the
         # latest buffer's worth of timesteps
         begin = max(0, end - buffer_steps)
     if end - begin > buffer_steps:
-        raise RuntimeError(f"{owner}: the batch ran {end - begin} timesteps but the engine's "
+        raise RuntimeError(f"{owner.describe()}: the batch ran {end - begin} timesteps but the engine's "
                            f"recording buffer holds only {buffer_steps}; the earlier spikes "
                            f"were overwritten. Load the model with num_recording_timesteps of "
                            f"at least the timesteps per batch")

@@ -142,8 +142,8 @@ class SpikeRecorder(Recorder):
             genn_model.pull_recording_buffers_from_device()
         if self._slots.size == 0:
             return  # nothing recorded from this batch: no unpacking, no copies
-        first, end = timestep_range(self._begin_step, int(genn_model.timestep),
-                                    self._buffer_steps, self.describe())
+        first, end = timestep_range(self._begin_step, genn_model.timestep, self._buffer_steps,
+                                    self)
         self._begin_step = None
         if self._decoder is not None:
             # (Decoding a copy on a background thread while the next batch ran measured no
