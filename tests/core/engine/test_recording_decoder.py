@@ -161,3 +161,42 @@ def test_decoding_into_given_memory_in_one_call(recorded):
 
     with pytest.raises(ValueError, match="aligned to 64 bytes"):
         decoder.decode_into(first, end, np.array(slots), address + 8, 1 << 20)
+
+
+def test_counting_then_filling_on_the_helper_thread(recorded):
+    rt, raster = recorded
+    decoder = rt.neuron_populations["src"].recording_decoder("spk")
+    slots = [0, 3, 7, 2]
+    first, end = STEPS - RING_STEPS, STEPS
+    offsets, count = decoder.count(first, end, np.array(slots))
+    times, ids = np.full(count, -1.0), np.full(count, -1, dtype=np.int64)
+    decoder.fill_in_background(times, ids)
+    decoder.wait()
+    _check(rt, offsets, times, ids, _expected(raster, first, end, slots))
+
+
+def test_the_engine_waits_for_background_work_and_passes_on_its_errors():
+    import threading
+    import time
+
+    m = ModelSpec("double", "background_wait")
+    m.add_neuron_population("src", 4, BERNOULLI, {}, {"p": 0.5, "fired": 0.0})
+    rt = build(m)
+    done = threading.Event()
+
+    def slow_work():
+        time.sleep(0.2)
+        done.set()
+
+    rt.run_in_background(slow_work)
+    rt.run_timesteps(1)   # must not start before the work has finished
+    assert done.is_set() and rt.timestep == 1
+
+    def failing_work():
+        raise RuntimeError("decoding failed")
+
+    rt.run_in_background(failing_work)
+    with pytest.raises(RuntimeError, match="decoding failed"):
+        rt.step_time()
+    rt.step_time()   # reported once; the engine carries on
+    assert rt.timestep == 2
