@@ -166,7 +166,6 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     real_gather = spike_recorder_module.gather_words
     real_decode = RecordingDecoder.__call__
     real_decode_into = RecordingDecoder.decode_into
-    real_count = RecordingDecoder.count
 
     def spy(buffer, first, end, slots):
         gathered.append((first, end, slots.tolist()))
@@ -175,10 +174,6 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     def spy_native(self, first, end, slots, *args, **kwargs):
         gathered.append((first, end, [int(x) for x in slots]))
         return real_decode(self, first, end, slots, *args, **kwargs)
-
-    def spy_native_count(self, first, end, slots):
-        gathered.append((first, end, [int(x) for x in slots]))
-        return real_count(self, first, end, slots)
 
     def spy_native_into(self, first, end, slots, *args, **kwargs):
         offsets, count, written = real_decode_into(self, first, end, slots, *args, **kwargs)
@@ -190,7 +185,6 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
     monkeypatch.setattr(RecordingDecoder, "__call__", spy_native)
     monkeypatch.setattr(RecordingDecoder, "decode_into", spy_native_into)
-    monkeypatch.setattr(RecordingDecoder, "count", spy_native_count)
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]
@@ -259,6 +253,5 @@ def test_a_decoding_error_reaches_the_caller(net_1d, monkeypatch):
 
     monkeypatch.setattr(RecordingDecoder, "__call__", broken)
     monkeypatch.setattr(RecordingDecoder, "decode_into", broken)
-    monkeypatch.setattr(RecordingDecoder, "count", broken)
     with pytest.raises(RuntimeError, match="decoder broke"):
         net_1d.evaluate(random_inputs(NUM_EXAMPLES, 6, seed=8), [SpikeRecorder(net_1d.hid, key="h")])

@@ -108,12 +108,7 @@ class SpikeRecorder(Recorder):
         if self._buffer is not None and make_decoder is not None:
             self._decoder = make_decoder("evt" if self._kind == "spike_events" else "spk",
                                          None if self._neuron_ids is None else nf.mask)
-        # Where the data stays in memory, the decoder fills it on the engine's helper thread
-        # while Python moves on to the next batch; else straight into the sink's memory where
-        # the decoder lays data out as the sink does
-        self._decode_in_background = (self._decoder is not None and not self.record_counts
-                                      and self.to_disk is None
-                                      and hasattr(self._decoder, "fill_in_background"))
+        # Straight into the sink's memory where the decoder lays data out as the sink does
         self._decode_into = (self._decoder is not None and not self.record_counts
                              and getattr(self._decoder, "output_alignment", None)
                              == ALIGNMENT_BYTES)
@@ -151,15 +146,10 @@ class SpikeRecorder(Recorder):
                                     self)
         self._begin_step = None
         if self._decoder is not None:
-            # (Decoding while the next batch *runs* measured no better on a 2-core machine:
-            # the decoder competed with the engine's threads. The engine waits for it instead,
-            # so it overlaps only the Python between batches.)
-            if self._decode_in_background:
-                offsets, count = self._decoder.count(first, end, self._slots)
-                times, ids = self._allocate_spikes(count)
-                self._sink.append_batch(offsets, (times, ids))
-                self._decoder.fill_in_background(times, ids)
-            elif self._decode_into:
+            # (Decoding a copy on a background thread while the next batch ran measured no
+            # better on a 2-core machine: the decoder competes with the engine's threads and,
+            # for the GIL, with the main thread.)
+            if self._decode_into:
                 self._decode_into_sink(first, end)
             else:
                 allocate = None if self.record_counts else self._allocate_spikes
@@ -212,8 +202,6 @@ class SpikeRecorder(Recorder):
 
     # ------------------------------------------------------------------ results
     def result(self) -> SpikeData:
-        if self._decoder is not None and hasattr(self._decoder, "wait"):
-            self._decoder.wait()   # the last batch may still be decoding
         return self._sink.result()
 
     def empty_result(self) -> SpikeData:

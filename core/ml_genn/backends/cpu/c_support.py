@@ -92,7 +92,6 @@ typedef struct {
     uint8_t *out;                 /* ml_genn_decode_recording: free memory to decode into */
     uint64_t out_bytes;
     uint64_t written;             /* ml_genn_decode_recording: whether the spikes fitted */
-    uint64_t single_thread;       /* decode on the calling thread only (a helper thread) */
 } MlGennDecodeRequest;
 
 /* Fills d->offsets[0..num_slots] and returns the number of spikes */
@@ -197,7 +196,7 @@ int ml_genn_fill_recording(const MlGennDecodeRequest *d) {
     const uint64_t work = (uint64_t)d->offsets[d->num_slots]
                           + (d->end_step - d->first_step) * d->num_slots * d->words / 8;
 #ifdef _OPENMP
-    #pragma omp parallel if (work >= ML_GENN_PARALLEL_DECODE_MIN_WORK && d->num_slots > 1 && !d->single_thread)
+    #pragma omp parallel if (work >= ML_GENN_PARALLEL_DECODE_MIN_WORK && d->num_slots > 1)
 #endif
     {
 #ifdef _OPENMP

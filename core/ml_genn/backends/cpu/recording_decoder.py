@@ -29,7 +29,7 @@ class DecodeRequest(ctypes.Structure):
                 ("dt", ctypes.c_double), ("offsets", ctypes.c_void_p),
                 ("out_time", ctypes.c_void_p), ("out_id", ctypes.c_void_p),
                 ("out", ctypes.c_void_p), ("out_bytes", ctypes.c_uint64),
-                ("written", ctypes.c_uint64), ("single_thread", ctypes.c_uint64)]
+                ("written", ctypes.c_uint64)]
 
 #: Where decode_into puts ids after times: the first multiple of this many bytes past them
 OUTPUT_ALIGNMENT = 64
@@ -95,7 +95,6 @@ class RecordingDecoder:
         self._fill = runtime._lib.ml_genn_fill_recording
         self._decode = runtime._lib.ml_genn_decode_recording
         self._checked_slots: Optional[np.ndarray] = None
-        self._pending = None   # the fill_in_background still running, if any
         # The counting pass writes the slots' boundaries here; callers get a copy
         self._offsets = np.empty(self._batch_size + 1, dtype=np.int64)
         self._request.offsets = self._offsets.ctypes.data
@@ -142,14 +141,12 @@ class RecordingDecoder:
             ``times`` (``timestep * dt``, ``float64``) and ``ids`` (``int64``), ordered by
             time, then neuron id.
         """
-        self.wait()
         first_step, end_step = int(first_step), int(end_step)
         self._check_window(first_step, end_step)
         slots = self._set_slots(slots)
         request = self._request
         request.first_step = first_step
         request.end_step = end_step
-        request.single_thread = 0
         count = self._count(self._request_ref)
         offsets = self._offsets[:slots.size + 1].copy()
         if allocate is None:
@@ -162,54 +159,6 @@ class RecordingDecoder:
             request.out_id = _address(ids)
             self._fill(self._request_ref)
         return offsets, times, ids
-
-    def count(self, first_step: int, end_step: int, slots: np.ndarray) -> Tuple[np.ndarray, int]:
-        """Count the spikes of timesteps ``[first_step, end_step)`` of the batch slots
-        ``slots`` (arguments as for :meth:`__call__`): the first half of a decode whose second
-        half, :meth:`fill_in_background`, runs off the critical path.
-
-        Returns
-        -------
-        offsets, count
-            Slot ``k``'s spikes will be entries ``offsets[k]:offsets[k + 1]``; ``count`` in all.
-        """
-        self.wait()   # a fill still running reads the request
-        first_step, end_step = int(first_step), int(end_step)
-        self._check_window(first_step, end_step)
-        slots = self._set_slots(slots)
-        request = self._request
-        request.first_step = first_step
-        request.end_step = end_step
-        count = self._count(self._request_ref)
-        return self._offsets[:slots.size + 1].copy(), count
-
-    def fill_in_background(self, times: np.ndarray, ids: np.ndarray) -> None:
-        """Decode the spikes the last :meth:`count` counted into ``times`` and ``ids`` on the
-        runtime's helper thread (:meth:`Runtime.run_in_background`). They hold their values
-        once :meth:`wait` returns, or the engine next advances (it waits first).
-
-        Parameters
-        ----------
-        times, ids
-            Writeable C-contiguous ``float64`` and ``int64`` arrays of ``count`` entries, kept
-            alive by the caller until then.
-        """
-        count = int(self._offsets[self._request.num_slots])
-        self._check_allocated(count, times, ids)
-        if count == 0:
-            return
-        request = self._request
-        request.out_time = _address(times)
-        request.out_id = _address(ids)
-        request.single_thread = 1   # the helper uses the core the engine leaves idle
-        fill, request_ref = self._fill, self._request_ref
-        self._pending = self._runtime.run_in_background(lambda: fill(request_ref))
-
-    def wait(self) -> None:
-        """Wait for this decoder's :meth:`fill_in_background`; re-raises its errors."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
 
     #: decode_into's layout: ids start at the first multiple of this many bytes after times
     output_alignment = OUTPUT_ALIGNMENT
@@ -244,13 +193,11 @@ class RecordingDecoder:
         if address % OUTPUT_ALIGNMENT:
             raise ValueError(f"{self._describe}: decode_into needs memory aligned to "
                              f"{OUTPUT_ALIGNMENT} bytes, got address {address:#x}")
-        self.wait()
         self._check_window(first_step, end_step)
         slots = self._set_slots(slots)
         request = self._request
         request.first_step = int(first_step)
         request.end_step = int(end_step)
-        request.single_thread = 0
         request.out = address
         request.out_bytes = int(nbytes)
         count = self._decode(self._request_ref)

@@ -4,8 +4,7 @@ from __future__ import annotations
 import ctypes
 import os
 from contextlib import contextmanager
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -239,8 +238,6 @@ class Runtime:
             raise ModelSpecError(f"load(): num_recording_timesteps must be a non-negative integer or None, "
                                  f"got {num_recording_timesteps!r}")
         self.num_recording_timesteps = int(num_recording_timesteps or 0)
-        self._background: Optional[ThreadPoolExecutor] = None   # see run_in_background
-        self._pending: List[Future] = []
         self.batch_size = spec.batch_size
         self.dt = spec.dt
         self.model_name = spec.model_name
@@ -519,38 +516,8 @@ class Runtime:
     def t(self, value: float) -> None:
         self._time[0] = float(value)
 
-    # ------------------------------------------------------------ background work
-    def run_in_background(self, work: Callable[[], Any]) -> Future:
-        """Run ``work`` (native code that reads the engine's buffers, such as decoding a
-        recording) on a helper thread while Python carries on.
-
-        The engine waits for all such work before it next advances (or runs a custom update),
-        so the work sees the buffers as they were when it was submitted. On a machine whose
-        cores are busy with the engine only while it runs, this takes the work off the
-        critical path: it overlaps the Python between batches (setting inputs, metrics).
-
-        Parameters
-        ----------
-        work
-            A callable; it should spend its time in native code that releases the GIL.
-        """
-        if self._background is None:
-            self._background = ThreadPoolExecutor(max_workers=1,
-                                                  thread_name_prefix="ml_genn_background")
-        future = self._background.submit(work)
-        self._pending.append(future)
-        return future
-
-    def wait_for_background(self) -> None:
-        """Wait for the work :meth:`run_in_background` was given; re-raises its errors."""
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
-
     def step_time(self) -> None:
         """Advance one timestep (synapses, then neurons, then time)."""
-        if self._pending:
-            self.wait_for_background()
         self._lib.ml_genn_step(self._ctx)
 
     def run_timesteps(self, n: int) -> None:
@@ -563,8 +530,6 @@ class Runtime:
         """
         if isinstance(n, bool) or int(n) != n or n < 0:
             raise RuntimeStateError(f"run_timesteps needs a non-negative integer, got {n!r}")
-        if self._pending:
-            self.wait_for_background()
         self._lib.ml_genn_run(self._ctx, int(n))
 
     def custom_update(self, name: str) -> None:
@@ -574,8 +539,6 @@ class Runtime:
         except ValueError:
             raise RuntimeStateError(f"Model '{self.model_name}' has no custom update group '{name}'; groups: "
                                     f"{self._gen.update_groups}") from None
-        if self._pending:
-            self.wait_for_background()
         self._lib.ml_genn_custom_update(self._ctx, index)
 
     def reset_in_flight_state(self) -> None:
@@ -622,7 +585,3 @@ class Runtime:
 
     def unload(self) -> None:
         """Drop references to native state (pygenn compatibility)."""
-        self.wait_for_background()
-        if self._background is not None:
-            self._background.shutdown(wait=True)
-            self._background = None
