@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import warnings
+import weakref
 from collections import abc
 from copy import copy
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
@@ -99,31 +100,49 @@ def _implemented_hooks(callback: Any) -> List[str]:
         if not callable(method):
             raise TypeError(f"{_describe(callback)}.{name} must be a method taking "
                             f"({', '.join(arguments)}), got {type(method).__name__}")
-        try:
-            signature = inspect.signature(method)
-        except (TypeError, ValueError):  # some builtins have no introspectable signature
-            signature = None
-        if signature is not None:
+        function = getattr(method, "__func__", None)
+        if function is None or function not in _CHECKED_HOOK_FUNCTIONS:
             try:
-                signature.bind(*arguments)
-            except TypeError:
-                raise TypeError(f"{_describe(callback)}.{name} must accept "
-                                f"({', '.join(arguments)}) (passed positionally), but its "
-                                f"signature is {name}{signature}") from None
+                signature = inspect.signature(method)
+            except (TypeError, ValueError):  # some builtins have no introspectable signature
+                signature = None
+            if signature is not None:
+                try:
+                    signature.bind(*arguments)
+                except TypeError:
+                    raise TypeError(f"{_describe(callback)}.{name} must accept "
+                                    f"({', '.join(arguments)}) (passed positionally), but its "
+                                    f"signature is {name}{signature}") from None
+            if function is not None:
+                _CHECKED_HOOK_FUNCTIONS[function] = True
         implemented.append(name)
     return implemented
 
 
+# Methods whose signature has been checked: a run builds its callback list afresh, and
+# inspecting every hook of every callback each time was a measurable part of a short run
+_CHECKED_HOOK_FUNCTIONS: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+_CLASSES_WITHOUT_UNKNOWN_HOOKS: "weakref.WeakSet[type]" = weakref.WeakSet()
+
+
 def _warn_unknown_hooks(callback: Any) -> None:
     # A misspelt hook (on_epoch_ends) would otherwise silently never run
+    cls = type(callback)
+    own_hooks = any(name.startswith("on_") for name in getattr(callback, "__dict__", ()))
+    if not own_hooks and cls in _CLASSES_WITHOUT_UNKNOWN_HOOKS:
+        return
+    found = False
     for name in dir(callback):
         if name.startswith("on_") and name not in HOOK_ARGUMENTS \
                 and callable(getattr(callback, name, None)):
+            found = True
             close = difflib.get_close_matches(name, HOOK_NAMES, n=1)
             advice = f"; did you mean '{close[0]}'?" if close else ""
             warnings.warn(f"{_describe(callback)}.{name} looks like a callback hook but is not "
                           f"one, so it will never be called (hooks: {', '.join(HOOK_NAMES)})"
                           f"{advice}", stacklevel=4)
+    if not found and not own_hooks:
+        _CLASSES_WITHOUT_UNKNOWN_HOOKS.add(cls)
 
 
 def _resolve_callback(obj: Any, index: int) -> Callback:
