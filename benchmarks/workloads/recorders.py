@@ -5,20 +5,21 @@ Configurations, timed interleaved so machine noise hits them alike:
 
 - ``none``: no recorder, populations built without ``record_spikes``;
 - ``spikes_all``: ``record_spikes=True`` on every population and a ``SpikeRecorder`` on each;
-- ``var_hidden_v``: a ``VarRecorder`` on the hidden population's ``v`` (steps per timestep).
+- ``var_hidden_v``: a ``VarRecorder`` on the hidden population's ``v`` (the engine fills a
+  ring of it, read once per batch).
 
 Each row reports examples/s (best round) and the overhead against ``none`` in percent: the
 median, and quartiles, over rounds of the ratio of the two runs of the same round (and, for
 comparison, the ratio of the best runs).
 
-Measured on the quiet 2-core development machine (1024 examples, best of 10, four runs),
-2026-11-21: none 5700-6100 ex/s at 1 thread and 8700-9800 at 2; SpikeRecorder on every
-population (1.38 M spikes recorded) +23% to +34% at 1 thread and +14% to +60% at 2;
-VarRecorder on hidden v +19% to +51% and +25% to +57%. Run to run the machine scatters by
-tens of percent. The engine's own recording costs 0-11%; the rest is decoding, about
-0.8-1.2 ms per batch. Decoding is serial, so its share grows with threads. Most of it is per
-spike: 16 bytes of new float64 times and int64 ids, whose first touch runs at about 1 GB/s in
-this VM.
+Measured on the 2-core development machine, 2026-11-22 (1024 examples, 30 rounds, three runs;
+the machine drifted between fast and slow phases throughout): none 6,800-8,300 ex/s at 1
+thread and 10,200-14,300 at 2; SpikeRecorder on every population (1.38 M spikes) +11.7%,
++14.4%, +15.0% at 1 thread and +12.9%, +14.1%, +18.0% at 2 (median of same-round ratios);
+VarRecorder on hidden v +9.5% to +13.8% and +17.2% to +21.4%. The previous session measured
++23% to +34% and +14% to +60% for all spikes. What is left of the spike cost: decoding the
+rings (~5 ms per 1024 examples; memory-bound: 16 bytes per spike written to memory not in
+cache) and ~60 us of Python per recorder and batch.
 """
 from __future__ import annotations
 

@@ -123,3 +123,18 @@ def test_free_space_is_where_the_next_arrays_start():
     assert b.ctypes.data == address + ALIGNMENT_BYTES   # 24 bytes, then the next boundary
     address2, nbytes2 = arena.free_space()
     assert address2 == address + 2 * ALIGNMENT_BYTES and nbytes2 == nbytes - 2 * ALIGNMENT_BYTES
+
+
+def test_release_pooled_memory_empties_the_shared_pool(monkeypatch):
+    import ml_genn_recorders
+    import ml_genn_recorders.arena as arena_module
+
+    pool = BlockPool()
+    monkeypatch.setattr(arena_module, "POOL", pool)
+    arena = Arena(min_block_bytes=1 << 16)   # takes the (patched) shared pool
+    kept = arena.empty(10, np.float64)
+    arena.close()
+    del kept
+    assert pool.pooled_bytes == 1 << 16
+    assert ml_genn_recorders.release_pooled_memory() == 1 << 16
+    assert pool.pooled_bytes == 0

@@ -4,6 +4,10 @@ The recorders are callbacks: pass them to ``evaluate``/``train``/``predict`` and
 recorded from the returned ``cb_data`` under their ``key``. Installed, they are also reachable
 at mlGeNN's path, ``from ml_genn.callbacks import SpikeRecorder``.
 
+Recordings kept in memory are views of large pooled blocks: when a recording is dropped its
+blocks are kept (up to 256 MiB) for the next one, which then writes into memory already
+touched; ``release_pooled_memory()`` hands them back to the system.
+
 This module stays cheap to import (the plugin entry point imports it): the recorder classes
 load on first use.
 """
@@ -17,6 +21,7 @@ _LAZY = {
     "ConnVarRecorder": "ml_genn_recorders.conn_var_recorder",
     "Recorder": "ml_genn_recorders.recorder",
     "RecordingMemoryWarning": "ml_genn_recorders.memory",
+    "release_pooled_memory": "ml_genn_recorders.arena",
 }
 
 __all__ = list(_LAZY)
