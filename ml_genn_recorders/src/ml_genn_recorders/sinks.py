@@ -93,15 +93,8 @@ class _Sink:
         self._arena = Arena()
 
     def empty(self, shape: Union[int, Sequence[int]], dtype: np.dtype) -> np.ndarray:
-        """Uninitialised memory for a block (or a block's field) to be appended.
-
-        Parameters
-        ----------
-        shape
-            Shape of the array.
-        dtype
-            Its dtype.
-        """
+        """Uninitialised memory for a block (or a block's field) to be appended; arguments as
+        for :meth:`.arena.Arena.empty`."""
         return self._arena.empty(shape, dtype)
 
     def free_space(self, min_bytes: int = 0) -> Tuple[int, int]:
