@@ -166,6 +166,7 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     real_gather = spike_recorder_module.gather_words
     real_decode = RecordingDecoder.__call__
     real_decode_into = RecordingDecoder.decode_into
+    real_decode_all_into = RecordingDecoder.decode_all_into
 
     def spy(buffer, first, end, slots):
         gathered.append((first, end, slots.tolist()))
@@ -181,10 +182,18 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
             gathered.append((first, end, [int(x) for x in slots]))
         return offsets, count, written
 
+    def spy_native_all_into(jobs):
+        results = real_decode_all_into(jobs)
+        for (_, first, end, slots, *_), (_, _, written) in zip(jobs, results):
+            if written:
+                gathered.append((first, end, [int(x) for x in slots]))
+        return results
+
     # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
     monkeypatch.setattr(RecordingDecoder, "__call__", spy_native)
     monkeypatch.setattr(RecordingDecoder, "decode_into", spy_native_into)
+    monkeypatch.setattr(RecordingDecoder, "decode_all_into", staticmethod(spy_native_all_into))
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]
@@ -253,5 +262,6 @@ def test_a_decoding_error_reaches_the_caller(net_1d, monkeypatch):
 
     monkeypatch.setattr(RecordingDecoder, "__call__", broken)
     monkeypatch.setattr(RecordingDecoder, "decode_into", broken)
+    monkeypatch.setattr(RecordingDecoder, "decode_all_into", staticmethod(broken))
     with pytest.raises(RuntimeError, match="decoder broke"):
         net_1d.evaluate(random_inputs(NUM_EXAMPLES, 6, seed=8), [SpikeRecorder(net_1d.hid, key="h")])

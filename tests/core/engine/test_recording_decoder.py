@@ -161,3 +161,44 @@ def test_decoding_into_given_memory_in_one_call(recorded):
 
     with pytest.raises(ValueError, match="aligned to 64 bytes"):
         decoder.decode_into(first, end, np.array(slots), address + 8, 1 << 20)
+
+
+def _aligned(nbytes, alignment):
+    raw = np.full(nbytes + alignment, 0xAB, dtype=np.uint8)
+    start = -raw.ctypes.data % alignment
+    return raw, start
+
+
+def test_several_decoders_in_one_call(recorded):
+    rt, raster = recorded
+    group = rt.neuron_populations["src"]
+    mask = np.zeros(NUM_NEURONS, dtype=bool)
+    mask[[3, 31, 40, 99]] = True
+    decoders = [group.recording_decoder("spk"), group.recording_decoder("spk", mask),
+                group.recording_decoder("spk")]
+    specs = [([7, 0, 4], (STEPS - RING_STEPS, STEPS), None), ([1, 2], (12, 30), mask),
+             ([6], (25, 40), None)]
+    expected = [_expected(raster, *window, slots, m) for slots, window, m in specs]
+    counts = [sum(len(ids) for _, ids in e) for e in expected]
+    buffers = []
+    jobs = []
+    for k, (decoder, (slots, window, _)) in enumerate(zip(decoders, specs)):
+        # The last one gets too little memory
+        nbytes = decoder.decoded_bytes(counts[k]) if k < 2 else 8 * counts[k]
+        raw, start = _aligned(nbytes, decoder.output_alignment)
+        buffers.append((raw, start))
+        jobs.append((decoder, *window, np.array(slots), raw.ctypes.data + start, nbytes))
+    results = decoders[0].decode_all_into(jobs)
+    for k, ((offsets, count, written), (raw, start), decoder) in enumerate(
+            zip(results, buffers, decoders)):
+        assert count == counts[k]
+        if k == 2:
+            assert not written and (raw == 0xAB).all()
+            continue
+        assert written
+        ids_at = start + decoder.decoded_bytes(count) - 8 * count
+        _check(rt, offsets, raw[start:start + 8 * count].view(np.float64),
+               raw[ids_at:ids_at + 8 * count].view(np.int64), expected[k])
+
+    with pytest.raises(ValueError, match="each decoder may appear once"):
+        decoders[0].decode_all_into([jobs[0], jobs[0]])

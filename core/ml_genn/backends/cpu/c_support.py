@@ -1,4 +1,5 @@
-"""Fixed C text every generated model starts with: types, RNG and helpers."""
+"""Fixed C text of every generated model: what it starts with (types, RNG, helpers) and what it
+ends with (the recording decoders)."""
 from __future__ import annotations
 
 PRELUDE = r"""
@@ -65,6 +66,33 @@ static inline scalar _rng_exponential(_rng_t *r) {
 #define CTL_CU_STEP 5
 #define CTL_VAR_REC 6
 
+int ml_genn_has_openmp(void) {
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+void ml_genn_set_num_threads(int n) {
+#ifdef _OPENMP
+    if (n > 0) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+int ml_genn_get_num_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+"""
+
+
+# The recording decoders come after the model's kernels, so that changing them does not move
+# the kernels' code or constants.
+EPILOGUE = r"""
 /* Decoding bit-packed recording rows (layout: [batch][buffer_steps][words]) of engine timesteps
    [first_step, end_step) for the batch slots `slots`, keeping neurons whose bit is set in
    `mask` (packed like a row). Spikes come out grouped by slot (slot k's spikes are entries
@@ -182,6 +210,29 @@ static void ml_genn_fill_slot(const uint32_t *restrict buf, uint64_t buffer_step
     }
 }
 
+#define ML_GENN_PARALLEL_DECODE_MIN_WORK 8192
+
+/* Thread `thread` of `num_threads`: the slots of the batch elements that thread simulated (the
+   split of a batch run: rows its core wrote are still in its cache) */
+static void ml_genn_fill_share(const MlGennDecodeRequest *d, uint64_t thread, uint64_t num_threads) {
+    const uint64_t b0 = d->batch_size * thread / num_threads;
+    const uint64_t b1 = d->batch_size * (thread + 1) / num_threads;
+    for (uint64_t s = 0; s < d->num_slots; s++) {
+        const uint64_t b = (uint64_t)d->slots[s];
+        if (b >= b0 && b < b1)
+            ml_genn_fill_slot(d->buf, d->buffer_steps, d->words, d->first_step, d->end_step, b,
+                              d->mask, d->row_counts, d->dt, (uint64_t)d->offsets[s],
+                              (uint64_t)d->offsets[s + 1], d->out_time, d->out_id);
+    }
+}
+
+/* Work: a write per spike, and a scan of every row's words (a row's words are checked several
+   at a time, hence the division) */
+static uint64_t ml_genn_fill_work(const MlGennDecodeRequest *d) {
+    return (uint64_t)d->offsets[d->num_slots]
+           + (d->end_step - d->first_step) * d->num_slots * d->words / 8;
+}
+
 /* Writes the spikes counted by ml_genn_count_recording (the same request, its `offsets`) into
    out_time/out_id, which hold offsets[num_slots] entries. Slot by slot, so that each slot's
    output is written in order: the output is new to the cache, and a handful of sequential
@@ -189,33 +240,13 @@ static void ml_genn_fill_slot(const uint32_t *restrict buf, uint64_t buffer_step
    memory order measured almost twice as slow). The engine's threads are idle between
    batches, so when there is enough to share each decodes the slots of the batch elements it
    simulated. Returns 0. */
-#define ML_GENN_PARALLEL_DECODE_MIN_WORK 8192
 int ml_genn_fill_recording(const MlGennDecodeRequest *d) {
-    /* Work: a write per spike, and a scan of every row's words (a row's words are checked
-       several at a time, hence the division) */
-    const uint64_t work = (uint64_t)d->offsets[d->num_slots]
-                          + (d->end_step - d->first_step) * d->num_slots * d->words / 8;
 #ifdef _OPENMP
-    #pragma omp parallel if (work >= ML_GENN_PARALLEL_DECODE_MIN_WORK && d->num_slots > 1)
-#endif
-    {
-#ifdef _OPENMP
-        const uint64_t num_threads = (uint64_t)omp_get_num_threads(), thread = (uint64_t)omp_get_thread_num();
+    #pragma omp parallel if (ml_genn_fill_work(d) >= ML_GENN_PARALLEL_DECODE_MIN_WORK && d->num_slots > 1)
+    ml_genn_fill_share(d, (uint64_t)omp_get_thread_num(), (uint64_t)omp_get_num_threads());
 #else
-        const uint64_t num_threads = 1, thread = 0;
+    ml_genn_fill_share(d, 0, 1);
 #endif
-        /* The split of a batch run: rows this thread's core wrote are still in its cache */
-        const uint64_t b0 = d->batch_size * thread / num_threads;
-        const uint64_t b1 = d->batch_size * (thread + 1) / num_threads;
-        for (uint64_t s = 0; s < d->num_slots; s++) {
-            const uint64_t b = (uint64_t)d->slots[s];
-            if (b >= b0 && b < b1)
-                ml_genn_fill_slot(d->buf, d->buffer_steps, d->words, d->first_step,
-                                  d->end_step, b, d->mask, d->row_counts, d->dt,
-                                  (uint64_t)d->offsets[s], (uint64_t)d->offsets[s + 1],
-                                  d->out_time, d->out_id);
-        }
-    }
     return 0;
 }
 
@@ -235,31 +266,46 @@ uint64_t ml_genn_decode_recording(MlGennDecodeRequest *d) {
     }
     return total;
 }
-int ml_genn_has_openmp(void) {
+/* Several requests (the spike recorders of one batch) in one call: each is counted and checked
+   against its memory as by ml_genn_decode_recording, then all that fit are filled in one
+   parallel region rather than one each. */
+void ml_genn_decode_recordings(MlGennDecodeRequest *const *requests, uint64_t num_requests) {
+    uint64_t work = 0;
+    for (uint64_t k = 0; k < num_requests; k++) {
+        MlGennDecodeRequest *const d = requests[k];
+        const uint64_t total = ml_genn_count_recording(d);
+        const uint64_t ids_at = (total * sizeof(double) + 63u) & ~(uint64_t)63u;
+        d->written = ids_at + total * sizeof(int64_t) <= d->out_bytes;
+        if (d->written) {
+            d->out_time = (double *)d->out;
+            d->out_id = (int64_t *)(d->out + ids_at);
+            if (total) work += ml_genn_fill_work(d);
+        }
+    }
+    (void)work;
 #ifdef _OPENMP
-    return 1;
-#else
-    return 0;
+    #pragma omp parallel if (work >= ML_GENN_PARALLEL_DECODE_MIN_WORK)
 #endif
-}
-void ml_genn_set_num_threads(int n) {
+    {
 #ifdef _OPENMP
-    if (n > 0) omp_set_num_threads(n);
+        const uint64_t thread = (uint64_t)omp_get_thread_num(), num_threads = (uint64_t)omp_get_num_threads();
 #else
-    (void)n;
+        const uint64_t thread = 0, num_threads = 1;
 #endif
+        for (uint64_t k = 0; k < num_requests; k++)
+            if (requests[k]->written && requests[k]->offsets[requests[k]->num_slots])
+                ml_genn_fill_share(requests[k], thread, num_threads);
+    }
 }
-int ml_genn_get_num_threads(void) {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-"""
 
+"""
 
 def prelude(precision: str, dt: float) -> str:
     """The prelude for a model of ``precision`` with timestep ``dt``."""
     return (PRELUDE.replace("@SCALAR@", precision).replace("@DT@", repr(float(dt)))
             .replace("@DOUBLE@", "1" if precision == "double" else "0"))
+
+
+def epilogue() -> str:
+    """The C text every model ends with: the recording decoders."""
+    return EPILOGUE

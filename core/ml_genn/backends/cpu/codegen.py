@@ -31,7 +31,7 @@ from ...engine.errors import ModelSpecError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .array_table import ArrayTable
-from .c_support import prelude
+from .c_support import epilogue, prelude
 from .code_block import (CodeEmitter, const_expr, delayed_macro, resolve_line_marks,
                          rewrite_delayed_reads, uses_rng)
 
@@ -278,6 +278,10 @@ class Generator:
         L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
         L.append("    const uint64_t _nvrec = _ctl[CTL_VAR_REC];")
         L.append("    const uint64_t _vrt = _nvrec ? (_ctl[CTL_TIMESTEP] % _nvrec) : 0; (void)_vrt;")
+        if self.slice_mode and self._is_spike_source(g, rng, event_groups):
+            L += self._spike_source_loop(g, base, queue_head, queue_append, queue_tail)
+            L.append("}")
+            return self._hoist_dynamic_params(L, head_length)
         if self.slice_mode:
             # One thread walks one batch element's neurons in ascending order, so spikes are
             # queued (and recorded) as they are detected: no flags array and no second pass
@@ -337,7 +341,9 @@ class Generator:
             L.append("        { bool _spike;")
             L += self.emit.block(genv, nm.threshold_condition_code, f"{nm.class_name}.threshold_condition_code",
                                  "        ", expression=True, target="_spike")
-            L.append("        if (_spike) {")
+            # Spikes are rare: keep the path without one straight, whatever the spike path
+            # holds (recording made the compiler move the common path out of line: +25%)
+            L.append("        if (__builtin_expect(_spike, 0)) {")
             L.append("            _flag |= 1u;")
             if nm.reset_code:
                 L += self.emit.block(genv, nm.reset_code, f"{nm.class_name}.reset_code", "            ")
@@ -361,7 +367,7 @@ class Generator:
             var_record.append(f"        if (_nvrec && {vrec}) for (uint32_t _i = 0; _i < {N}; _i++) "
                               f"{vrec}[(_vrt * {B} + _b) * {N} + _i] = {nvars[name]};")
         if self.slice_mode:
-            L.append("        { const uint32_t _f = _flag; if (_f) {")
+            L.append("        { const uint32_t _f = _flag; if (__builtin_expect(_f != 0, 0)) {")
             L += ["    " + line for line in queue_append]
             L.append("        } }")
             L.append("    }")
@@ -386,6 +392,62 @@ class Generator:
             L.append("    }")
         L.append("}")
         return self._hoist_dynamic_params(L, head_length)
+
+    @staticmethod
+    def _is_spike_source(g, rng, event_groups) -> bool:
+        """Whether ``g`` only tests a threshold each step: no sim code, no input, no random
+        numbers, no spike-like events, nothing per neuron besides the threshold test (spike
+        inputs are). Its neurons are then tested many at a time (see _spike_source_loop)."""
+        nm = g.model
+        return (bool(nm.threshold_condition_code) and not (nm.sim_code or "").strip()
+                and not g.in_syn and not rng and not event_groups and not g.history_vars
+                and not nm.additional_input_vars
+                and not any(s.uses_add_to_pre or s.wu_model.pre_dynamics_code for s in g.out_syn))
+
+    def _spike_source_loop(self, g, base, queue_head, queue_append, queue_tail) -> List[str]:
+        """Slice-mode loop of a spike source: per block of 64 neurons, the threshold test of all
+        of them into a bit mask (a loop without branches, which the compiler vectorises), then
+        reset and queue only the neurons whose bit is set, in ascending order as the plain loop
+        would. The plain loop's branch per neuron cost 4-7 cycles a neuron on the benchmark
+        input layer, and its speed swung by a third with where unrelated code happened to lie
+        (branch-predictor aliasing); the mask is cheap and does not depend on layout."""
+        T, B, N = self.table, self.B, g.num_neurons
+        nm = g.model
+        genv = dict(base)
+        genv.update(self._param_env(nm, g.param_values, g._dyn_names, ("dyn", "neuron", g.name)))
+        genv.update(self._egp_env(g.extra_global_params))
+        genv.update(self._vars_env(g.vars, "_b", "_i"))
+        L = ["    for (uint32_t _b = _b0; _b < _b1; _b++) {"]
+        L += queue_head
+        L.append(f"    for (uint32_t _i0 = 0; _i0 < {N}; _i0 += 64) {{")
+        L.append(f"        const uint32_t _i1 = ({N} - _i0 < 64) ? {N} : _i0 + 64;")
+        L.append("        uint64_t _fired = 0;")
+        L.append("        for (uint32_t _i = _i0; _i < _i1; _i++) { bool _spike;")
+        L += self.emit.block(genv, nm.threshold_condition_code,
+                             f"{nm.class_name}.threshold_condition_code", "        ",
+                             expression=True, target="_spike")
+        L.append("            _fired |= (uint64_t)_spike << (_i - _i0); }")
+        L.append("        while (_fired) {")
+        L.append("            const uint32_t _i = _i0 + (uint32_t)__builtin_ctzll(_fired);")
+        L.append("            _fired &= _fired - 1u;")
+        if nm.reset_code:
+            L += self.emit.block(genv, nm.reset_code, f"{nm.class_name}.reset_code", "            ")
+        for s in g.out_syn:
+            if s.wu_model.pre_spike_code:
+                L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_spike_code,
+                                     f"{s.wu_model.class_name}.pre_spike_code", "            ")
+        L.append("            { const uint32_t _f = 1u;")
+        L += ["    " + line for line in queue_append]
+        L.append("            }")
+        L.append("        }")
+        L.append("    }")
+        for name in g.vars:
+            vrec = T["vrec", g.name, name].cname
+            L.append(f"        if (_nvrec && {vrec}) for (uint32_t _i = 0; _i < {N}; _i++) "
+                     f"{vrec}[(_vrt * {B} + _b) * {N} + _i] = {genv[name]};")
+        L += queue_tail
+        L.append("    }")
+        return L
 
     def _spike_queue_code(self, g, event_groups):
         """C lines that queue (and record) batch element ``_b``'s spikes and spike-like events:
@@ -990,6 +1052,7 @@ class Generator:
         src.append(f"    _c->{T['ctl',].cname}[CTL_CU_STEP]++;")
         src.append("    return 0;")
         src.append("}")
+        src += epilogue().splitlines()
         source, block_ends = resolve_line_marks(src, SOURCE_NAME)
         return GeneratedModel(source, T, dict(self.ctl_slots), NUM_FIXED_CTL + len(self.ctl_slots),
                               update_groups, dict(self.emit.labels), block_ends)

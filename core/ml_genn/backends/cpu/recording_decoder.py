@@ -10,7 +10,7 @@ the call.
 from __future__ import annotations
 
 import ctypes
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -91,6 +91,7 @@ class RecordingDecoder:
             row_counts=None if self._row_counts is None else self._row_counts.ctypes.data,
             dt=float(runtime.dt))
         self._request_ref = ctypes.byref(self._request)
+        self._request_address = ctypes.addressof(self._request)
         self._count = runtime._lib.ml_genn_count_recording
         self._fill = runtime._lib.ml_genn_fill_recording
         self._decode = runtime._lib.ml_genn_decode_recording
@@ -190,6 +191,12 @@ class RecordingDecoder:
             all; otherwise nothing was written, and a second call with that much memory will
             succeed.
         """
+        slots = self._prepare_into(first_step, end_step, slots, address, nbytes)
+        count = self._decode(self._request_ref)
+        return self._offsets[:slots.size + 1].copy(), count, bool(self._request.written)
+
+    def _prepare_into(self, first_step: int, end_step: int, slots: np.ndarray, address: int,
+                      nbytes: int) -> np.ndarray:
         if address % OUTPUT_ALIGNMENT:
             raise ValueError(f"{self._describe}: decode_into needs memory aligned to "
                              f"{OUTPUT_ALIGNMENT} bytes, got address {address:#x}")
@@ -200,8 +207,41 @@ class RecordingDecoder:
         request.end_step = int(end_step)
         request.out = address
         request.out_bytes = int(nbytes)
-        count = self._decode(self._request_ref)
-        return self._offsets[:slots.size + 1].copy(), count, bool(request.written)
+        return slots
+
+    @staticmethod
+    def decode_all_into(jobs: Sequence[Tuple["RecordingDecoder", int, int, np.ndarray, int, int]]
+                        ) -> List[Tuple[np.ndarray, int, bool]]:
+        """:meth:`decode_into` for several decoders of one model in one native call, which
+        fills all of them in one parallel region.
+
+        Parameters
+        ----------
+        jobs
+            ``(decoder, first_step, end_step, slots, address, nbytes)`` each, as for
+            :meth:`decode_into`; distinct decoders of the same loaded model.
+
+        Returns
+        -------
+        list
+            ``(offsets, count, written)`` per job, as :meth:`decode_into` returns.
+        """
+        if not jobs:
+            return []
+        runtime = jobs[0][0]._runtime
+        if len({id(job[0]) for job in jobs}) != len(jobs):
+            raise ValueError("decode_all_into: each decoder may appear once (a decoder holds one "
+                             "request)")
+        if any(job[0]._runtime is not runtime for job in jobs):
+            raise ValueError("decode_all_into: the decoders must belong to one loaded model")
+        requests = (ctypes.c_void_p * len(jobs))()
+        for k, (decoder, first_step, end_step, slots, address, nbytes) in enumerate(jobs):
+            decoder._prepare_into(first_step, end_step, slots, address, nbytes)
+            requests[k] = decoder._request_address
+        runtime._lib.ml_genn_decode_recordings(requests, len(jobs))
+        return [(decoder._offsets[:decoder._request.num_slots + 1].copy(),
+                 int(decoder._offsets[decoder._request.num_slots]),
+                 bool(decoder._request.written)) for decoder, *_ in jobs]
 
     def _check_window(self, first_step: int, end_step: int) -> None:
         timestep = self._runtime.timestep
