@@ -345,16 +345,7 @@ class Generator:
             # holds (recording made the compiler move the common path out of line: +25%)
             L.append("        if (__builtin_expect(_spike, 0)) {")
             L.append("            _flag |= 1u;")
-            if nm.reset_code:
-                L += self.emit.block(genv, nm.reset_code, f"{nm.class_name}.reset_code", "            ")
-            for s in g.out_syn:
-                if s.wu_model.pre_spike_code:
-                    L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_spike_code,
-                                         f"{s.wu_model.class_name}.pre_spike_code", "            ")
-            for s in g.in_syn:
-                if s.wu_model.post_spike_code:
-                    L += self.emit.block(self._wu_post_env(s, base), s.wu_model.post_spike_code,
-                                         f"{s.wu_model.class_name}.post_spike_code", "            ")
+            L += self._spike_code(g, genv, base)
             L.append("        } }")
         for name, v in g.history_vars.items():
             hist = T["posthist", g.name, name].cname
@@ -393,6 +384,22 @@ class Generator:
         L.append("}")
         return self._hoist_dynamic_params(L, head_length)
 
+    def _spike_code(self, g, genv, base) -> List[str]:
+        """What a neuron of ``g`` runs when it spikes: its reset, then its synapse groups'
+        presynaptic and postsynaptic spike code."""
+        nm, L = g.model, []
+        if nm.reset_code:
+            L += self.emit.block(genv, nm.reset_code, f"{nm.class_name}.reset_code", "            ")
+        for s in g.out_syn:
+            if s.wu_model.pre_spike_code:
+                L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_spike_code,
+                                     f"{s.wu_model.class_name}.pre_spike_code", "            ")
+        for s in g.in_syn:
+            if s.wu_model.post_spike_code:
+                L += self.emit.block(self._wu_post_env(s, base), s.wu_model.post_spike_code,
+                                     f"{s.wu_model.class_name}.post_spike_code", "            ")
+        return L
+
     @staticmethod
     def _is_spike_source(g, rng, event_groups) -> bool:
         """Whether ``g`` only tests a threshold each step: no sim code, no input, no random
@@ -430,12 +437,7 @@ class Generator:
         L.append("        while (_fired) {")
         L.append("            const uint32_t _i = _i0 + (uint32_t)__builtin_ctzll(_fired);")
         L.append("            _fired &= _fired - 1u;")
-        if nm.reset_code:
-            L += self.emit.block(genv, nm.reset_code, f"{nm.class_name}.reset_code", "            ")
-        for s in g.out_syn:
-            if s.wu_model.pre_spike_code:
-                L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_spike_code,
-                                     f"{s.wu_model.class_name}.pre_spike_code", "            ")
+        L += self._spike_code(g, genv, base)
         L.append("            { const uint32_t _f = 1u;")
         L += ["    " + line for line in queue_append]
         L.append("            }")
