@@ -12,14 +12,16 @@ Each row reports examples/s (best round) and the overhead against ``none`` in pe
 median, and quartiles, over rounds of the ratio of the two runs of the same round (and, for
 comparison, the ratio of the best runs).
 
-Measured on the 2-core development machine, 2026-11-22 (1024 examples, 30 rounds, three runs;
-the machine drifted between fast and slow phases throughout): none 6,800-8,300 ex/s at 1
-thread and 10,200-14,300 at 2; SpikeRecorder on every population (1.38 M spikes) +11.7%,
-+14.4%, +15.0% at 1 thread and +12.9%, +14.1%, +18.0% at 2 (median of same-round ratios);
-VarRecorder on hidden v +9.5% to +13.8% and +17.2% to +21.4%. The previous session measured
-+23% to +34% and +14% to +60% for all spikes. What is left of the spike cost: decoding the
-rings (~5 ms per 1024 examples; memory-bound: 16 bytes per spike written to memory not in
-cache) and ~60 us of Python per recorder and batch.
+Measured on the 2-core development machine, 2026-11-22 (1024 examples, 30 rounds, several
+runs; the machine drifts between fast and slow phases): none 9,800-11,100 ex/s at 1 thread and
+14,600-16,700 at 2; SpikeRecorder on every population (1.38 M spikes) +20% to +25% at 1 thread
+and +21% to +26% at 2 (median of same-round ratios); VarRecorder on hidden v +17% to +25% and
++14% to +40%. Earlier the same day, before spike inputs were tested 64 neurons at a time (which
+made the engine 1.5-2x faster here), the spike figures were +12% to +15% and +13% to +18%, and
+the previous session measured +23% to +34% and +14% to +60%. The cost left, about 20 ms per
+1024 examples: decoding the rings (~8 ms at 1 thread, memory-bound: 16 bytes per spike written
+to memory not in cache, which also evicts the engine's state), ~4 ms of Python per run in the
+recorders' hooks, ~2 ms cutting the per-example views, and the engine's own recording (~4%).
 """
 from __future__ import annotations
 
