@@ -7,7 +7,7 @@ and ``X_post[d]`` X after step ``s - 1 - d`` (the initial value before step 0).
 import numpy as np
 import pytest
 
-from conftest import DELTA, build
+from engine_models import DELTA, build
 from ml_genn.engine import (ModelSpec, ModelSpecError, VarAccess, VarAccessMode,
                             create_neuron_model, create_var_ref, create_weight_update_model,
                             init_postsynaptic, init_weight_update)

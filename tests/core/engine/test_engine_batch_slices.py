@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import DELTA, LIF, build
+from engine_models import DELTA, LIF, build
 from ml_genn.engine import ModelSpec, VarAccess, create_neuron_model, create_weight_update_model
 from ml_genn.engine import init_postsynaptic, init_weight_update
 from ml_genn.engine.errors import RuntimeStateError

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import DELTA, LIF, STATIC_PULSE, build
+from engine_models import DELTA, LIF, STATIC_PULSE, build
 from ml_genn.backends.cpu import CPUBackend, build_cache, toolchain
 from ml_genn.engine import CodeCompileError, CompilerNotFoundError, ModelSpec, create_neuron_model
 
@@ -52,7 +52,7 @@ def test_second_build_reuses_cache_without_running_compiler(monkeypatch):
 _CONCURRENT = textwrap.dedent("""
     import sys, numpy as np
     sys.path.insert(0, {tests!r})
-    from conftest import LIF
+    from engine_models import LIF
     from ml_genn.backends.cpu import CPUBackend
     from ml_genn.engine import ModelSpec
     m = ModelSpec("double", "concurrent")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import DELTA, INPUT_PROBE, build
+from engine_models import DELTA, INPUT_PROBE, build
 from ml_genn.engine import (CustomUpdateVarAccess, ModelSpec, VarAccess, VarAccessMode,
                             create_custom_update_model, create_neuron_model, create_var_ref,
                             create_weight_update_model, create_wu_var_ref, init_postsynaptic, init_var,

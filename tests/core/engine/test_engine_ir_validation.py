@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import DELTA, LIF, STATIC_PULSE
+from engine_models import DELTA, LIF, STATIC_PULSE
 from ml_genn.engine import (ModelSpec, ModelSpecError, VarAccess, create_custom_update_model,
                             create_neuron_model, create_var_ref, init_postsynaptic, init_var, init_weight_update)
 

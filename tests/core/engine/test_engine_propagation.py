@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import DELTA, INPUT_PROBE, SPIKE_DRIVER, STATIC_PULSE, build
+from engine_models import DELTA, INPUT_PROBE, SPIKE_DRIVER, STATIC_PULSE, build
 from ml_genn.engine.errors import RuntimeStateError
 from ml_genn.engine import (ModelSpec, VarAccess, create_neuron_model, create_weight_update_model,
                             init_postsynaptic, init_sparse_connectivity, init_toeplitz_connectivity,

@@ -1,7 +1,7 @@
 """Spike-like events, addToPre, pre/post vars, synapse dynamics, EGPs, PSM refs."""
 import numpy as np
 
-from conftest import DELTA, INPUT_PROBE, SPIKE_DRIVER, build
+from engine_models import DELTA, INPUT_PROBE, SPIKE_DRIVER, build
 from ml_genn.engine import (ModelSpec, VarAccess, VarAccessMode, create_neuron_model, create_postsynaptic_model,
                             create_var_ref, create_weight_update_model, init_postsynaptic, init_weight_update)
 

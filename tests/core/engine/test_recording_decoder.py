@@ -8,7 +8,7 @@ one that wraps around the recording ring."""
 import numpy as np
 import pytest
 
-from conftest import build
+from engine_models import build
 from ml_genn.engine import ModelSpec, create_neuron_model
 from ml_genn.engine.errors import RuntimeStateError
 

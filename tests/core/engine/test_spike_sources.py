@@ -5,7 +5,7 @@ for the generated code taking the masked path only where it applies."""
 import numpy as np
 import pytest
 
-from conftest import LIF, build
+from engine_models import LIF, build
 from ml_genn.engine import ModelSpec, create_neuron_model
 
 # Neuron i fires whenever t reaches its next time, then waits its own period
