@@ -130,3 +130,34 @@ def test_mlgenn_names_map_to_engine_names_of_other_neurons():
     assert VarRecorder(pop, "v").genn_var == "V"
     with pytest.raises(ValueError, match="'tau_mem'"):
         VarRecorder(pop, "voltage")
+
+
+def test_a_whole_batch_is_written_straight_into_the_results(monkeypatch):
+    # One recorder of every example and neuron: the engine writes each batch into the
+    # memory the results live in (10 examples at batch 4: the last batch has 2)
+    from ml_genn.backends.cpu.runtime import NeuronGroupRuntime
+
+    directed = []
+    real = NeuronGroupRuntime.record_var_into
+
+    def spy(self, var_name, target):
+        accepted = real(self, var_name, target)
+        if target is not None:
+            directed.append(accepted)
+        return accepted
+
+    monkeypatch.setattr(NeuronGroupRuntime, "record_var_into", spy)
+    net = IFNetwork(6, 4, random_weights(6, 4, seed=2), batch_size=4)
+    x = random_inputs(NUM_EXAMPLES, 6, seed=21)
+    ref = simulate(x, net.weights)
+    with net.compiled:
+        data = net.evaluate(x, [VarRecorder(net.hid, "v", key="v")])["v"]
+        # With a second recorder of the same variable the ring is shared: copied as before
+        both = net.evaluate(x, [VarRecorder(net.hid, "v", key="a"),
+                                VarRecorder(net.hid, "v", key="b", neuron_filter=[1, 2])])
+    assert directed[:3] == [True, True, True] and not any(directed[3:])
+    assert len(data) == NUM_EXAMPLES
+    for e in range(NUM_EXAMPLES):
+        np.testing.assert_array_equal(data[e], ref["hid_v"][:, e])
+        np.testing.assert_array_equal(both["a"][e], ref["hid_v"][:, e])
+        np.testing.assert_array_equal(both["b"][e], ref["hid_v"][:, e][:, [1, 2]])

@@ -43,7 +43,8 @@ class VarRecorder(Recorder):
     ``(timesteps, recorded_neurons)`` (neurons in ascending flat id order). Where the engine
     can record the variable itself (the cpu backend, evaluating with an inference-compiled
     network) it fills a ring of the values after every timestep that the recorder reads once
-    per batch, so examples still run in one native call; otherwise the run steps one timestep
+    per batch, so examples still run in one native call (where the whole batch is recorded,
+    the engine writes straight into the result's memory); otherwise the run steps one timestep
     at a time and the recorder copies the value after each.
     """
 
@@ -115,6 +116,7 @@ class VarRecorder(Recorder):
             self.__dict__.pop("on_timestep_end", None)
         self._begin_step = int(self._genn_model.timestep)
         self._start_batch(self._slots)
+        self._direct = None
         label = self.key if self.key is not None else f"{self._pop.name}_{self._var}"
         self._sink = DenseSink(self.to_disk, str(label))
 
@@ -137,6 +139,7 @@ class VarRecorder(Recorder):
         self._flush()
         self._start_batch(self.slots_for_batch(batch))
         self._begin_step = int(self._genn_model.timestep)
+        self._start_direct()
 
     def on_timestep_end(self, timestep: int) -> None:
         """Copy the variable where the engine cannot record it itself."""
@@ -144,38 +147,58 @@ class VarRecorder(Recorder):
             self._var_view.pull_from_device()
             self._sampler.add(self._gather(self._var_view.view))
 
+    def _start_direct(self) -> None:
+        """Where a whole batch's trace is wanted as the engine lays it out (every slot, every
+        neuron, the batch starting on a ring row 0), have the engine write it straight into
+        the memory the result will live in: nothing is copied afterwards."""
+        self._direct = None
+        ring = self._ring
+        # (With no example filter the slots are the batch's first ones, the block's first rows)
+        if (ring is None or self._columns is not None or not len(self._slots)
+                or not self._example_filter.records_all
+                or self._begin_step % ring.shape[1] != 0
+                or not hasattr(self._group, "record_var_into")):
+            return
+        block = self._sink.empty(ring.shape, ring.dtype)
+        if self._group.record_var_into(self._var, block):
+            self._direct = block
+
     def on_batch_end(self, batch: int, metrics: Any) -> None:
-        if self._ring is not None and len(self._slots):
-            self._sink.append(self._read_ring(self._begin_step, int(self._genn_model.timestep)))
+        end = int(self._genn_model.timestep)
+        if self._direct is not None:
+            block, self._direct = self._direct, None
+            self._group.record_var_into(self._var, None)   # the engine writes its ring again
+            if end - self._begin_step == block.shape[1]:
+                self._sink.append(block[:len(self._slots)])
+            else:   # the batch ran another number of steps: read it as a ring
+                self._sink.append(self._read_ring(self._begin_step, end, block))
+        elif self._ring is not None and len(self._slots):
+            self._sink.append(self._read_ring(self._begin_step, end, self._ring))
         self._flush()
 
-    def _read_ring(self, begin: int, end: int) -> np.ndarray:
-        """Timesteps ``[begin, end)`` of the recorded slots and neurons, copied once from the
-        engine's ring ``(ring_steps, batch, neurons)`` into ``(slots, timesteps, kept)``."""
-        ring = self._ring
-        ring_steps = ring.shape[0]
+    def _read_ring(self, begin: int, end: int, ring: np.ndarray) -> np.ndarray:
+        """Timesteps ``[begin, end)`` of the recorded slots and neurons, copied once from a
+        ring laid out as the engine's, ``(batch, ring_steps, neurons)``, into
+        ``(slots, timesteps, kept)``."""
+        ring_steps = ring.shape[1]
         if end - begin > ring_steps:
             raise RuntimeError(f"{self.describe()}: the batch ran {end - begin} timesteps, more "
                                f"than the {ring_steps} recorded")
         columns = self._columns
         kept = ring.shape[2] if columns is None else len(columns)
         block = self._sink.empty((len(self._slots), end - begin, kept), ring.dtype)
-        all_slots = len(self._slots) == ring.shape[1]
         # The ring's rows of the batch are one contiguous run, or two where it wraps
         done = 0
         while done < end - begin:
             first = (begin + done) % ring_steps
             count = min(end - begin - done, ring_steps - first)
-            rows = ring[first:first + count]
-            if columns is None and all_slots:
-                np.copyto(block[:, done:done + count], rows.transpose(1, 0, 2))
-            else:
-                for position, slot in enumerate(self._slots):
-                    target = block[position, done:done + count]
-                    if columns is None:
-                        np.copyto(target, rows[:, slot])
-                    else:
-                        np.take(rows[:, slot], columns, axis=1, out=target)
+            for position, slot in enumerate(self._slots):
+                rows = ring[slot, first:first + count]
+                target = block[position, done:done + count]
+                if columns is None:
+                    np.copyto(target, rows)
+                else:
+                    np.take(rows, columns, axis=1, out=target)
             done += count
         return block
 
@@ -183,6 +206,9 @@ class VarRecorder(Recorder):
     def result(self) -> List[np.ndarray]:
         self._flush()
         if self._ring is not None:
+            if self._direct is not None:   # a batch that never ended
+                self._group.record_var_into(self._var, None)
+                self._direct = None
             # Recording nothing costs nothing again once the run's data is handed over
             self._group.stop_recording_var(self._var)
             self._ring = None

@@ -125,14 +125,14 @@ def test_native_variable_recording_equals_the_variable_after_each_step():
     rt.set_num_threads(2)
     lif = rt.neuron_populations["lif"]
     ring = lif.record_var("V", 8)
-    assert ring.shape == (8, BATCH, 30)
+    assert ring.shape == (BATCH, 8, 30)
     expected = []
     for _ in range(11):
         rt.step_time()
         expected.append(lif.vars["V"].view.copy())
-    # Row timestep % 8 holds the value after that step: the last 8 steps
+    # Row [b, timestep % 8] holds element b's value after that step: the last 8 steps
     for step in range(3, 11):
-        np.testing.assert_array_equal(ring[step % 8], expected[step])
+        np.testing.assert_array_equal(ring[:, step % 8], expected[step])
     # Several steps in one native call record the same
     rt.run_timesteps(8)
     lif_again = build(_model("var_recording"), num_recording_timesteps=STEPS)
@@ -142,7 +142,7 @@ def test_native_variable_recording_equals_the_variable_after_each_step():
         lif_again.step_time()
         values.append(lif_again.neuron_populations["lif"].vars["V"].view.copy())
     for step in range(11, 19):
-        np.testing.assert_array_equal(ring[step % 8], values[step])
+        np.testing.assert_array_equal(ring[:, step % 8], values[step])
     assert np.abs(np.array(values)).max() > 0.1
     # One ring length for everything recorded at once; stopping frees the slot
     with pytest.raises(RuntimeStateError, match="share one ring length"):
@@ -153,7 +153,7 @@ def test_native_variable_recording_equals_the_variable_after_each_step():
     before = ring.copy()
     rt.run_timesteps(3)
     np.testing.assert_array_equal(ring, before)
-    assert rt.neuron_populations["den"].record_var("V", 5).shape == (5, BATCH, 20)
+    assert rt.neuron_populations["den"].record_var("V", 5).shape == (BATCH, 5, 20)
     # Paused recording (e.g. a backward phase) leaves every ring as it was, then resumes
     den_ring = rt.neuron_populations["den"].record_var("V", 5)
     spikes_before = rt.neuron_populations["lif"].spike_recording_buffer.copy()
@@ -164,3 +164,32 @@ def test_native_variable_recording_equals_the_variable_after_each_step():
     np.testing.assert_array_equal(rt.neuron_populations["lif"].spike_recording_buffer, spikes_before)
     rt.run_timesteps(5)
     assert not np.array_equal(den_ring, vars_before)
+
+
+def test_variable_recording_into_given_memory():
+    rt = build(_model("var_recording_into"), num_recording_timesteps=STEPS)
+    lif = rt.neuron_populations["lif"]
+    ring = lif.record_var("V", 8)
+    target = np.full(ring.shape, -1.0)
+    assert lif.record_var_into("V", target)
+    expected = []
+    for _ in range(8):
+        rt.step_time()
+        expected.append(lif.vars["V"].view.copy())
+    # The engine wrote into the target, not the ring
+    np.testing.assert_array_equal(target.transpose(1, 0, 2), np.array(expected))
+    assert (ring == 0).all()
+    # Back to the ring; the target keeps what it got
+    assert lif.record_var_into("V", None)
+    before = target.copy()
+    rt.step_time()
+    np.testing.assert_array_equal(target, before)
+    np.testing.assert_array_equal(ring[:, 8 % 8], lif.vars["V"].view)
+    # A second user of the same recording keeps it in the ring
+    lif.record_var("V", 8)
+    assert not lif.record_var_into("V", target)
+    with pytest.raises(ValueError, match="record_var_into needs a writeable C-contiguous"):
+        lif.stop_recording_var("V")
+        lif.record_var_into("V", np.zeros((2, 2)))
+    with pytest.raises(RuntimeStateError, match="not being recorded"):
+        rt.neuron_populations["den"].record_var_into("V", None)

@@ -356,7 +356,7 @@ class Generator:
         for name, v in g.vars.items():
             vrec = T["vrec", g.name, name].cname
             var_record.append(f"        if (_nvrec && {vrec}) for (uint32_t _i = 0; _i < {N}; _i++) "
-                              f"{vrec}[(_vrt * {B} + _b) * {N} + _i] = {nvars[name]};")
+                              f"{vrec}[((size_t)_b * _nvrec + _vrt) * {N} + _i] = {nvars[name]};")
         if self.slice_mode:
             L.append("        { const uint32_t _f = _flag; if (__builtin_expect(_f != 0, 0)) {")
             L += ["    " + line for line in queue_append]
@@ -446,7 +446,7 @@ class Generator:
         for name in g.vars:
             vrec = T["vrec", g.name, name].cname
             L.append(f"        if (_nvrec && {vrec}) for (uint32_t _i = 0; _i < {N}; _i++) "
-                     f"{vrec}[(_vrt * {B} + _b) * {N} + _i] = {genv[name]};")
+                     f"{vrec}[((size_t)_b * _nvrec + _vrt) * {N} + _i] = {genv[name]};")
         L += queue_tail
         L.append("    }")
         return L

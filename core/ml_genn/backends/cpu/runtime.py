@@ -69,8 +69,9 @@ class NeuronGroupRuntime(GroupView):
         Returns
         -------
         np.ndarray
-            The ring, zero-copy, ``(num_steps, batch_size, num_neurons)``: row
-            ``timestep % num_steps`` holds the value after that timestep.
+            The ring, zero-copy, ``(batch_size, num_steps, num_neurons)``: row
+            ``[b, timestep % num_steps]`` holds batch element ``b``'s value after that
+            timestep (an element's rows lie together, so one example's trace is one block).
         """
         if var_name not in self.spec.vars:
             raise RuntimeStateError(f"{self._describe}: no variable '{var_name}' to record; "
@@ -78,9 +79,50 @@ class NeuronGroupRuntime(GroupView):
         rt = self._runtime
         key = ("vrec", self.name, var_name)
         if rt._claim_var_recording(key, int(num_steps), self._describe):
-            rt._set_array(key, np.zeros((int(num_steps), rt.batch_size, self.num_neurons),
+            rt._set_array(key, np.zeros((rt.batch_size, int(num_steps), self.num_neurons),
                                         dtype=rt._gen.table[key].dtype))
-        return rt._arrays[key]
+            rt._var_ring_of[key] = rt._arrays[key]
+        return rt._var_ring_of[key]
+
+    def record_var_into(self, var_name: str, target: Optional[np.ndarray]) -> bool:
+        """Have the engine write ``var_name``'s recording into ``target`` instead of its ring
+        (our extension of pygenn's surface): a recorder can hand the engine the memory its
+        results will live in, and copy nothing. ``None`` goes back to the ring.
+
+        Parameters
+        ----------
+        var_name
+            A variable being recorded (:meth:`record_var`).
+        target
+            A writeable C-contiguous array of the ring's shape and dtype, kept alive until
+            the next call, or ``None``.
+
+        Returns
+        -------
+        bool
+            Whether the engine now writes into ``target``: only while the recording has a
+            single user, for whom the ring's contents are not needed by another.
+        """
+        rt = self._runtime
+        key = ("vrec", self.name, var_name)
+        if rt._var_recordings.get(key, 0) == 0:
+            raise RuntimeStateError(f"{self._describe}: '{var_name}' is not being recorded; "
+                                    f"call record_var first")
+        ring = rt._var_ring_of[key]
+        if target is None:
+            rt._set_array(key, ring)
+            return True
+        if rt._var_recordings[key] != 1:
+            return False
+        if (type(target) is not np.ndarray or target.shape != ring.shape
+                or target.dtype != ring.dtype or not target.flags.c_contiguous
+                or not target.flags.writeable):
+            raise ValueError(f"{self._describe}: record_var_into needs a writeable C-contiguous "
+                             f"{ring.dtype.name} array of shape {ring.shape}, got "
+                             f"{getattr(target, 'dtype', type(target).__name__)} of shape "
+                             f"{getattr(target, 'shape', None)}")
+        rt._set_array(key, target)
+        return True
 
     def stop_recording_var(self, var_name: str) -> None:
         """Drop one :meth:`record_var` of ``var_name``; when none is left, the variable is no
@@ -95,6 +137,7 @@ class NeuronGroupRuntime(GroupView):
         key = ("vrec", self.name, var_name)
         if rt._release_var_recording(key):
             rt._set_array(key, np.zeros(0))
+            rt._var_ring_of.pop(key, None)
 
     def recording_decoder(self, kind: str, neuron_mask: Optional[np.ndarray] = None
                           ) -> RecordingDecoder:
@@ -255,6 +298,7 @@ class Runtime:
         self._ctl[CTL_SEED] = seed
         self._ctl[CTL_NUM_REC] = self.num_recording_timesteps
         self._var_recordings: Dict[tuple, int] = {}   # ("vrec", group, var) -> users
+        self._var_ring_of: Dict[tuple, np.ndarray] = {}   # its own ring (see record_var_into)
         self._ctl[CTL_VAR_REC] = 0
         self._ctx = ctypes.cast(self._ptrs, ctypes.c_void_p)
         self._build_views()
