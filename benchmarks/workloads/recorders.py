@@ -15,8 +15,8 @@ comparison, the ratio of the best runs).
 Measured on the 2-core development machine, 2026-11-22 (1024 examples, 30 rounds, several
 runs; the machine drifts between fast and slow phases): none 9,800-11,100 ex/s at 1 thread and
 14,600-16,700 at 2; SpikeRecorder on every population (1.38 M spikes) +20% to +25% at 1 thread
-and +21% to +26% at 2 (median of same-round ratios); VarRecorder on hidden v +17% to +25% and
-+14% to +40%. Earlier the same day, before spike inputs were tested 64 neurons at a time (which
+and +21% to +26% at 2 (median of same-round ratios); VarRecorder on hidden v +12% to +14% and
++5% to +14% (the engine writes whole batches straight into the results' memory). Earlier the same day, before spike inputs were tested 64 neurons at a time (which
 made the engine 1.5-2x faster here), the spike figures were +12% to +15% and +13% to +18%, and
 the previous session measured +23% to +34% and +14% to +60%. The cost left, about 20 ms per
 1024 examples: decoding the rings (~8 ms at 1 thread, memory-bound: 16 bytes per spike written
