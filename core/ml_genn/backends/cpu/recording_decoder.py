@@ -1,10 +1,12 @@
 """RecordingDecoder: turns a population's bit-packed spike recording into times and ids.
 
 A recorder reads the ring once per batch. Everything that does not change between batches
-(the buffer, the neuron mask packed like a row, the native functions) is prepared once here,
-so that a batch costs two native calls: one counting the spikes per slot, so that the caller
-can allocate exactly the memory they need, and one writing them. Both take a single pointer to
-a request whose fields are set in place: converting a dozen arguments per call cost more than
+(the buffer, the neuron mask packed like a row, the native functions) is prepared once here.
+A batch then costs one native call: :meth:`RecordingDecoder.decode_into` counts the spikes and
+writes them into free memory the caller owns (``decode_all_into`` does so for several
+populations in one call), or, where the caller allocates once it knows the count,
+:meth:`RecordingDecoder.__call__` counts and then fills. Calls take a single pointer to a
+request whose fields are set in place: converting a dozen arguments per call cost more than
 the call.
 """
 from __future__ import annotations
