@@ -24,8 +24,8 @@ class _SharedDecoding:
 
     The first of them decodes each batch for all, in one native call and one parallel
     region; the others keep no hooks of their own. Per recorder and batch that saves two hook
-    calls, a native call and waking the engine's threads (together a tenth of the cost of
-    recording every spike of the benchmark network at two threads).
+    calls, a native call and a wake-up of the engine's threads. The group lives in the run's
+    shared ``data`` dict, so recorders of different runs never mix.
     """
 
     def __init__(self, genn_model: Any):
