@@ -8,7 +8,7 @@ and the recorded examples are gathered, only their non-zero words are unpacked (
 from __future__ import annotations
 
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 

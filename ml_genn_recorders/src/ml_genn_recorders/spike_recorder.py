@@ -129,6 +129,7 @@ class SpikeRecorder(Recorder):
                                          None if self._neuron_ids is None else nf.mask)
         # Straight into the sink's memory where the decoder lays data out as the sink does
         self._decode_into = (self._decoder is not None and not self.record_counts
+                             and hasattr(self._decoder, "decode_all_into")
                              and getattr(self._decoder, "output_alignment", None)
                              == ALIGNMENT_BYTES)
         self._begin_step: Optional[int] = None
@@ -152,10 +153,11 @@ class SpikeRecorder(Recorder):
         """
         super().set_params(compiled_network=compiled_network, **kwargs)
         self._shared = None
-        data = kwargs.get("data")
-        if not (self._decode_into and isinstance(data, dict)
-                and hasattr(self._decoder, "decode_all_into")):
+        if not self._decode_into:
             return
+        # Without a run's shared dict (set up by hand) a recorder decodes for itself alone
+        data = kwargs.get("data")
+        data = data if isinstance(data, dict) else {}
         shared = data.get(_SHARED_DECODING_KEY)
         if shared is None or shared.closed or shared.genn_model is not self._genn_model:
             shared = data[_SHARED_DECODING_KEY] = _SharedDecoding(self._genn_model)
@@ -197,14 +199,8 @@ class SpikeRecorder(Recorder):
                                     self)
         self._begin_step = None
         if self._decoder is not None:
-            # (Decoding a copy on a background thread while the next batch ran measured no
-            # better on a 2-core machine: the decoder competes with the engine's threads and,
-            # for the GIL, with the main thread.)
-            if self._decode_into:
-                self._decode_into_sink(first, end)
-            else:
-                allocate = None if self.record_counts else self._allocate_spikes
-                self._store_batch(*self._decoder(first, end, self._slots, allocate))
+            allocate = None if self.record_counts else self._allocate_spikes
+            self._store_batch(*self._decoder(first, end, self._slots, allocate))
             return
         if self._buffer is not None:
             nf = self._neuron_filter
@@ -226,7 +222,10 @@ class SpikeRecorder(Recorder):
         return self._sink.empty(count, np.float64), self._sink.empty(count, np.int64)
 
     def _decode_shared_batch(self) -> None:
-        """Decode the batch of every member of the shared decoding in one native call."""
+        """Decode the batch of every member of the shared decoding in one native call.
+
+        (Decoding on a helper thread while Python prepared the next batch measured no better
+        at 1 thread and worse at 2, where it competes with the engine's threads.)"""
         end = self._genn_model.timestep
         members, jobs = [], []
         for recorder in self._shared.members:
@@ -245,22 +244,9 @@ class SpikeRecorder(Recorder):
                 address, nbytes = sink.free_space(recorder._decoder.decoded_bytes(count))
                 offsets, count, written = recorder._decoder.decode_into(
                     job[1], job[2], recorder._slots, address, nbytes)
-            sink.append_batch(offsets, (sink.empty(count, np.float64),
-                                        sink.empty(count, np.int64)))
-
-    def _decode_into_sink(self, first: int, end: int) -> None:
-        """Decode a batch straight into the sink's free memory (one native call), then hand
-        the sink the times and ids arrays laid over it."""
-        sink, decoder = self._sink, self._decoder
-        address, nbytes = sink.free_space()
-        offsets, count, written = decoder.decode_into(first, end, self._slots, address, nbytes)
-        if not written:
-            address, nbytes = sink.free_space(decoder.decoded_bytes(count))
-            offsets, count, written = decoder.decode_into(first, end, self._slots, address,
-                                                          nbytes)
-        # The decoder's layout (times, then ids from the next aligned byte) is the one the
-        # sink's next two arrays take
-        sink.append_batch(offsets, (sink.empty(count, np.float64), sink.empty(count, np.int64)))
+            # The decoder's layout (times, then ids from the next aligned byte) is the one the
+            # sink's next two arrays take
+            sink.append_batch(offsets, recorder._allocate_spikes(count))
 
     def _store_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> None:
         """Hand a decoded batch to the sink: as counts, or as per-example times and ids.

@@ -117,9 +117,9 @@ typedef struct {
     int64_t *offsets;             /* [num_slots + 1], written by ml_genn_count_recording */
     double *out_time;             /* [offsets[num_slots]] */
     int64_t *out_id;
-    uint8_t *out;                 /* ml_genn_decode_recording: free memory to decode into */
+    uint8_t *out;                 /* ml_genn_decode_recordings: free memory to decode into */
     uint64_t out_bytes;
-    uint64_t written;             /* ml_genn_decode_recording: whether the spikes fitted */
+    uint64_t written;             /* ml_genn_decode_recordings: whether the spikes fitted */
 } MlGennDecodeRequest;
 
 /* Fills d->offsets[0..num_slots] and returns the number of spikes */
@@ -250,25 +250,12 @@ int ml_genn_fill_recording(const MlGennDecodeRequest *d) {
     return 0;
 }
 
-/* Count and fill in one call, into the free memory d->out (64-byte aligned, d->out_bytes
-   long): times first, then ids from the next 64-byte boundary. If they do not fit, nothing is
-   written (d->written = 0) and the caller, knowing the count, finds more memory. One call
-   instead of three keeps a recorder's per-batch cost low. Returns the number of spikes. */
-uint64_t ml_genn_decode_recording(MlGennDecodeRequest *d) {
-    const uint64_t total = ml_genn_count_recording(d);
-    const uint64_t ids_at = (total * sizeof(double) + 63u) & ~(uint64_t)63u;
-    d->written = 0;
-    if (ids_at + total * sizeof(int64_t) <= d->out_bytes) {
-        d->out_time = (double *)d->out;
-        d->out_id = (int64_t *)(d->out + ids_at);
-        if (total) ml_genn_fill_recording(d);
-        d->written = 1;
-    }
-    return total;
-}
-/* Several requests (the spike recorders of one batch) in one call: each is counted and checked
-   against its memory as by ml_genn_decode_recording, then all that fit are filled in one
-   parallel region rather than one each. */
+/* Count and fill several requests (the spike recorders of one batch) in one call: one call
+   instead of three per recorder keeps the per-batch cost low. Each request's spikes go into its
+   free memory d->out (64-byte aligned, d->out_bytes long): times first, then ids from the next
+   64-byte boundary. A request whose spikes do not fit gets nothing written (d->written = 0);
+   its caller, knowing the count from d->offsets, finds more memory. All that fit are filled in
+   one parallel region. */
 void ml_genn_decode_recordings(MlGennDecodeRequest *const *requests, uint64_t num_requests) {
     uint64_t work = 0;
     for (uint64_t k = 0; k < num_requests; k++) {
@@ -282,7 +269,7 @@ void ml_genn_decode_recordings(MlGennDecodeRequest *const *requests, uint64_t nu
             if (total) work += ml_genn_fill_work(d);
         }
     }
-    (void)work;
+    (void)work;   /* used by the parallel clause only */
 #ifdef _OPENMP
     #pragma omp parallel if (work >= ML_GENN_PARALLEL_DECODE_MIN_WORK)
 #endif

@@ -350,13 +350,7 @@ class Generator:
         for name, v in g.history_vars.items():
             hist = T["posthist", g.name, name].cname
             L.append(f"        {hist}[((size_t)_b * {g.history_slots} + _hslot) * {N} + _i] = {nvars[name]};")
-        # Variables recorded natively: copied row by row after the neuron loop, so that the
-        # loop itself carries no per-variable branch (that halved EventProp's speed)
-        var_record = []
-        for name, v in g.vars.items():
-            vrec = T["vrec", g.name, name].cname
-            var_record.append(f"        if (_nvrec && {vrec}) for (uint32_t _i = 0; _i < {N}; _i++) "
-                              f"{vrec}[((size_t)_b * _nvrec + _vrt) * {N} + _i] = {nvars[name]};")
+        var_record = self._var_record_code(g, nvars)
         if self.slice_mode:
             L.append("        { const uint32_t _f = _flag; if (__builtin_expect(_f != 0, 0)) {")
             L += ["    " + line for line in queue_append]
@@ -383,6 +377,16 @@ class Generator:
             L.append("    }")
         L.append("}")
         return self._hoist_dynamic_params(L, head_length)
+
+    def _var_record_code(self, g, env) -> List[str]:
+        """Copies of batch element ``_b``'s recorded variables into their rings (rows
+        ``[_b][timestep % _nvrec]``), after the neuron loop: a per-variable branch inside the
+        loop halved EventProp's speed."""
+        T, N = self.table, g.num_neurons
+        return [f"        if (_nvrec && {T['vrec', g.name, name].cname}) "
+                f"for (uint32_t _i = 0; _i < {N}; _i++) "
+                f"{T['vrec', g.name, name].cname}[((size_t)_b * _nvrec + _vrt) * {N} + _i] "
+                f"= {env[name]};" for name in g.vars]
 
     def _spike_code(self, g, genv, base) -> List[str]:
         """What a neuron of ``g`` runs when it spikes: its reset, then its synapse groups'
@@ -418,7 +422,7 @@ class Generator:
         would. The plain loop's branch per neuron cost 4-7 cycles a neuron on the benchmark
         input layer, and its speed swung by a third with where unrelated code happened to lie
         (branch-predictor aliasing); the mask is cheap and does not depend on layout."""
-        T, B, N = self.table, self.B, g.num_neurons
+        N = g.num_neurons
         nm = g.model
         genv = dict(base)
         genv.update(self._param_env(nm, g.param_values, g._dyn_names, ("dyn", "neuron", g.name)))
@@ -443,10 +447,7 @@ class Generator:
         L.append("            }")
         L.append("        }")
         L.append("    }")
-        for name in g.vars:
-            vrec = T["vrec", g.name, name].cname
-            L.append(f"        if (_nvrec && {vrec}) for (uint32_t _i = 0; _i < {N}; _i++) "
-                     f"{vrec}[((size_t)_b * _nvrec + _vrt) * {N} + _i] = {genv[name]};")
+        L += self._var_record_code(g, genv)
         L += queue_tail
         L.append("    }")
         return L
@@ -459,7 +460,7 @@ class Generator:
         Recording rings are laid out ``[batch][ring row][words]`` (counts ``[batch][ring
         row]``): an element's rows lie together, written by the one thread that runs it and
         read in order when a recorder decodes it."""
-        T, B, N, D = self.table, self.B, g.num_neurons, g.num_delay_slots
+        T, N, D = self.table, g.num_neurons, g.num_delay_slots
         W = (N + 31) // 32
         spk, cnt = T["spk", g.name].cname, T["spkcnt", g.name].cname
         rs, re_ = T["rec_spk", g.name].cname, T["rec_evt", g.name].cname

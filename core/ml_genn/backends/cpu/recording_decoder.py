@@ -96,7 +96,6 @@ class RecordingDecoder:
         self._request_address = ctypes.addressof(self._request)
         self._count = runtime._lib.ml_genn_count_recording
         self._fill = runtime._lib.ml_genn_fill_recording
-        self._decode = runtime._lib.ml_genn_decode_recording
         self._checked_slots: Optional[np.ndarray] = None
         # The counting pass writes the slots' boundaries here; callers get a copy
         self._offsets = np.empty(self._batch_size + 1, dtype=np.int64)
@@ -193,23 +192,20 @@ class RecordingDecoder:
             all; otherwise nothing was written, and a second call with that much memory will
             succeed.
         """
-        slots = self._prepare_into(first_step, end_step, slots, address, nbytes)
-        count = self._decode(self._request_ref)
-        return self._offsets[:slots.size + 1].copy(), count, bool(self._request.written)
+        return self.decode_all_into([(self, first_step, end_step, slots, address, nbytes)])[0]
 
     def _prepare_into(self, first_step: int, end_step: int, slots: np.ndarray, address: int,
-                      nbytes: int) -> np.ndarray:
+                      nbytes: int) -> None:
         if address % OUTPUT_ALIGNMENT:
             raise ValueError(f"{self._describe}: decode_into needs memory aligned to "
                              f"{OUTPUT_ALIGNMENT} bytes, got address {address:#x}")
         self._check_window(first_step, end_step)
-        slots = self._set_slots(slots)
+        self._set_slots(slots)
         request = self._request
         request.first_step = int(first_step)
         request.end_step = int(end_step)
         request.out = address
         request.out_bytes = int(nbytes)
-        return slots
 
     @staticmethod
     def decode_all_into(jobs: Sequence[Tuple["RecordingDecoder", int, int, np.ndarray, int, int]]
