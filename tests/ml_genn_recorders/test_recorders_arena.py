@@ -111,20 +111,6 @@ def test_a_second_recording_reuses_the_first_ones_memory(net_1d, monkeypatch):
     assert len(second["v"]) == 10 and second["v"][0].shape[0] == TIMESTEPS
 
 
-def test_free_space_is_where_the_next_arrays_start():
-    arena = Arena(min_block_bytes=1 << 12, pool=BlockPool())
-    address, nbytes = arena.free_space()
-    assert nbytes == 0   # no block yet
-    address, nbytes = arena.free_space(100_000)
-    assert nbytes >= 100_000 and address % ALIGNMENT_BYTES == 0
-    a = arena.empty(3, np.float64)
-    b = arena.empty(5, np.int64)
-    assert a.ctypes.data == address
-    assert b.ctypes.data == address + ALIGNMENT_BYTES   # 24 bytes, then the next boundary
-    address2, nbytes2 = arena.free_space()
-    assert address2 == address + 2 * ALIGNMENT_BYTES and nbytes2 == nbytes - 2 * ALIGNMENT_BYTES
-
-
 def test_release_pooled_memory_empties_the_shared_pool(monkeypatch):
     import ml_genn_recorders
     import ml_genn_recorders.arena as arena_module

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 import ml_genn_recorders.spike_recorder as spike_recorder_module
+import ml_genn_recorders.spike_segments as spike_segments_module
+from ml_genn_recorders.sinks import RaggedSink
 from ml_genn.backends.cpu.runtime import NeuronGroupRuntime
-from ml_genn.backends.cpu.recording_decoder import RecordingDecoder
+from ml_genn.backends.cpu.recording_decoder import RecordingDecoder, RecordingStreams
 from ml_genn.callbacks import CallbackList, SpikeRecorder
 from recorders_reference import (IFNetwork, TIMESTEPS, expected_spikes, random_inputs,
                                  random_weights, simulate)
@@ -156,6 +158,40 @@ def test_portable_paths_give_same_data(net_1d, monkeypatch, backend):
         np.testing.assert_array_equal(cb_data["counts"][e], ref["in_spikes"][:, e, :3].sum(0))
 
 
+@pytest.mark.parametrize("run_length", ["known", "unknown"])
+def test_a_run_too_big_for_its_first_segments_streams_into_more(net_1d, monkeypatch, run_length):
+    # Tiny segments with no headroom: nearly every batch needs a new one, sized from the run's
+    # rate when its length is known and by doubling when not
+    monkeypatch.setattr(spike_recorder_module, "FIRST_SEGMENT_MAX_ENTRIES", 1)
+    monkeypatch.setattr(spike_segments_module, "MIN_SEGMENT_ENTRIES", 1)
+    monkeypatch.setattr(spike_segments_module, "SEGMENT_HEADROOM", 0.0)
+    segments = []
+    real_append_batch = RaggedSink.append_batch
+
+    def spy(self, offsets, arrays):
+        segments.append(len(offsets) - 1)
+        return real_append_batch(self, offsets, arrays)
+
+    monkeypatch.setattr(RaggedSink, "append_batch", spy)
+    x = random_inputs(NUM_EXAMPLES, 6, seed=12)
+    ref = simulate(x, net_1d.weights)
+    recorders = [SpikeRecorder(net_1d.inp, key="inp"),
+                 SpikeRecorder(net_1d.hid, key="hid", example_filter=[0, 3, 4, 9])]
+    compiled = net_1d.compiled
+    if run_length == "known":
+        _, cb_data = compiled.predict({net_1d.inp: x}, net_1d.hid, callbacks=recorders)
+    else:
+        batch = compiled.batch_size
+        batches = ((x[i:i + batch], np.zeros(len(x[i:i + batch]), dtype=int))
+                   for i in range(0, NUM_EXAMPLES, batch))
+        _, cb_data = compiled.evaluate_batch_iter(net_1d.inp, net_1d.hid, batches,
+                                                  callbacks=recorders)
+    _check_lists(cb_data["inp"], ref["in_spikes"], list(range(NUM_EXAMPLES)), None)
+    _check_lists(cb_data["hid"], ref["hid_spikes"], [0, 3, 4, 9], None)
+    # The examples went into several segments, each example into exactly one
+    assert len(segments) > 2 and sum(segments) == NUM_EXAMPLES + 4
+
+
 def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, monkeypatch):
     batch_size = net_1d.compiled.batch_size
     genn_model = net_1d.compiled.genn_model
@@ -165,7 +201,8 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     gathered = []
     real_gather = spike_recorder_module.gather_words
     real_decode = RecordingDecoder.__call__
-    real_decode_all_into = RecordingDecoder.decode_all_into
+    real_decode_batch = RecordingStreams.decode_batch
+    real_decode_again = RecordingStreams.decode_again
 
     def spy(buffer, first, end, slots):
         gathered.append((first, end, slots.tolist()))
@@ -175,19 +212,25 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
         gathered.append((first, end, [int(x) for x in slots]))
         return real_decode(self, first, end, slots, *args, **kwargs)
 
-    def spy_native_all_into(jobs):
-        # decode_into goes through here too; a call that found too little memory is
-        # repeated, so only the one that wrote counts
-        results = real_decode_all_into(jobs)
-        for (_, first, end, slots, *_), (_, _, written) in zip(jobs, results):
-            if written:
-                gathered.append((first, end, [int(x) for x in slots]))
-        return results
+    def spy_streams(self, first, end):
+        # A batch that did not fit is decoded again, so only the decodes that wrote count
+        not_fitted = real_decode_batch(self, first, end)
+        for decoder in self.decoders:
+            if decoder.fitted and decoder.num_slots:
+                gathered.append((first, end, decoder.slots.tolist()))
+        return not_fitted
+
+    def spy_again(self, decoder, first, end):
+        fitted = real_decode_again(self, decoder, first, end)
+        if fitted and decoder.num_slots:
+            gathered.append((first, end, decoder.slots.tolist()))
+        return fitted
 
     # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
     monkeypatch.setattr(RecordingDecoder, "__call__", spy_native)
-    monkeypatch.setattr(RecordingDecoder, "decode_all_into", staticmethod(spy_native_all_into))
+    monkeypatch.setattr(RecordingStreams, "decode_batch", spy_streams)
+    monkeypatch.setattr(RecordingStreams, "decode_again", spy_again)
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]
@@ -255,7 +298,6 @@ def test_a_decoding_error_reaches_the_caller(net_1d, monkeypatch):
         raise RuntimeError("decoder broke")
 
     monkeypatch.setattr(RecordingDecoder, "__call__", broken)
-    monkeypatch.setattr(RecordingDecoder, "decode_into", broken)
-    monkeypatch.setattr(RecordingDecoder, "decode_all_into", staticmethod(broken))
+    monkeypatch.setattr(RecordingStreams, "decode_batch", broken)
     with pytest.raises(RuntimeError, match="decoder broke"):
         net_1d.evaluate(random_inputs(NUM_EXAMPLES, 6, seed=8), [SpikeRecorder(net_1d.hid, key="h")])

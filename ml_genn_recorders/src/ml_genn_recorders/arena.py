@@ -19,7 +19,7 @@ small block and a large one soon gets large blocks.
 from __future__ import annotations
 
 import threading
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Union
 
 import numpy as np
 
@@ -148,7 +148,6 @@ class Arena:
         self._pool = POOL if pool is None else pool
         self._block = np.empty(0, dtype=np.uint8)
         self._block_bytes = 0
-        self._block_address = 0
         self._used = 0
         self._last_block_bytes = 0
         self.allocated_bytes = 0   # total size of the blocks taken so far
@@ -183,30 +182,11 @@ class Arena:
         self._used = start + nbytes
         return np.ndarray(shape, dtype=dtype, buffer=self._block, offset=start)
 
-    def free_space(self, min_bytes: int = 0) -> Tuple[int, int]:
-        """``(address, nbytes)`` of the current block's free memory, which starts on an
-        ``ALIGNMENT_BYTES`` boundary; a new block first if fewer than ``min_bytes`` are free.
-
-        Native code may write there; the arrays :meth:`empty` hands out next start at
-        ``address``, each on the next ``ALIGNMENT_BYTES`` boundary after the last.
-
-        Parameters
-        ----------
-        min_bytes
-            Bytes needed.
-        """
-        start = -(-self._used // ALIGNMENT_BYTES) * ALIGNMENT_BYTES
-        if min_bytes > self._block_bytes - start:
-            self._new_block(min_bytes)
-            start = 0
-        return self._block_address + start, self._block_bytes - start
-
     def close(self) -> None:
         """Stop carving from the current block, so that it goes back to the pool as soon as
         the arrays already handed out are dropped. The arena stays usable."""
         self._block = np.empty(0, dtype=np.uint8)
         self._block_bytes = 0
-        self._block_address = 0
         self._used = 0
 
     def _new_block(self, request_bytes: int) -> None:
@@ -215,7 +195,6 @@ class Arena:
         size = max(request_bytes, min(self._max_block_bytes, 1 << (wanted - 1).bit_length()))
         self._block = np.asarray(_BlockLease(self._pool.take(size), self._pool))
         self._block_bytes = size
-        self._block_address = self._block.ctypes.data
         self._used = 0
         self._last_block_bytes = size
         self.allocated_bytes += size

@@ -97,17 +97,6 @@ class _Sink:
         for :meth:`.arena.Arena.empty`."""
         return self._arena.empty(shape, dtype)
 
-    def free_space(self, min_bytes: int = 0) -> Tuple[int, int]:
-        """``(address, nbytes)`` of free memory that native code may decode into; the next
-        :meth:`empty` arrays start there (see :meth:`.arena.Arena.free_space`).
-
-        Parameters
-        ----------
-        min_bytes
-            Bytes needed.
-        """
-        return self._arena.free_space(min_bytes)
-
     def _written(self) -> None:
         """A block went to disk: its memory is free for the next batch once dropped."""
         if self._folder is not None:
@@ -243,6 +232,11 @@ class RaggedSink(_Sink):
         if self._folder is None:
             out = tuple([] for _ in self._fields)
             for bounds, arrays in self._batches:
+                if bounds[-1] == 0:
+                    # Nothing recorded (a silent population): one empty array serves all
+                    for field, array in zip(out, arrays):
+                        field.extend([array[:0]] * (len(bounds) - 1))
+                    continue
                 # map() over slice objects: the cheapest way to cut thousands of views
                 slices = list(map(slice, bounds[:-1], bounds[1:]))
                 for field, array in zip(out, arrays):

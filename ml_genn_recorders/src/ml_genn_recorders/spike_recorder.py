@@ -8,29 +8,35 @@ import numpy as np
 from ml_genn.utils.filter import ExampleFilterType, NeuronFilterType, get_neuron_filter
 from ml_genn.utils.network import get_underlying_pop
 
-from .arena import ALIGNMENT_BYTES
 from .engine_access import (neuron_group, packed_recording_buffer, recording_data_lists,
                             recording_enabled, timestep_range)
 from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
 from .packed_spikes import find_spikes, from_recording_lists, gather_words, spike_counts
 from .recorder import Recorder
 from .sinks import DenseSink, PathType, RaggedSink
+from .spike_segments import SpikeSegments
+
+#: Entries of a streamed recording's first segment at most (later ones are sized from the
+#: spikes seen): a busy first batch costs one decode more, a quiet run little memory
+FIRST_SEGMENT_MAX_ENTRIES = 1 << 16
 
 SpikeData = Union[Tuple[List[np.ndarray], List[np.ndarray]], List[np.ndarray]]
 
 
 class _SharedDecoding:
-    """The SpikeRecorders of one run whose spikes the engine decodes into their memory.
+    """The SpikeRecorders of one run whose spikes the engine appends to their memory.
 
     The first of them decodes each batch for all, in one native call and one parallel
-    region; the others keep no hooks of their own. Per recorder and batch that saves two hook
-    calls, a native call and a wake-up of the engine's threads. The group lives in the run's
-    shared ``data`` dict, so recorders of different runs never mix.
+    region (the backend's ``RecordingStreams``); the others keep no hooks of their own. Per
+    recorder and batch that saves two hook calls, a native call and a wake-up of the
+    engine's threads. The group lives in the run's shared ``data`` dict, so recorders of
+    different runs never mix.
     """
 
     def __init__(self, genn_model: Any):
         self.genn_model = genn_model
         self.members: List["SpikeRecorder"] = []
+        self.streams: Any = None    # built on the first batch, once every member has joined
         self.closed = False   # set once a member hands over its result: the run is over
 
 
@@ -127,11 +133,9 @@ class SpikeRecorder(Recorder):
         if self._buffer is not None and make_decoder is not None:
             self._decoder = make_decoder("evt" if self._kind == "spike_events" else "spk",
                                          None if self._neuron_ids is None else nf.mask)
-        # Straight into the sink's memory where the decoder lays data out as the sink does
-        self._decode_into = (self._decoder is not None and not self.record_counts
-                             and hasattr(self._decoder, "decode_all_into")
-                             and getattr(self._decoder, "output_alignment", None)
-                             == ALIGNMENT_BYTES)
+        # In memory, a run's batches are appended natively to memory from the sink
+        self._stream = (self._decoder is not None and not self.record_counts
+                        and self.to_disk is None and hasattr(self._decoder, "streams"))
         self._begin_step: Optional[int] = None
         label = self.key if self.key is not None else f"{self._kind}_{self._pop.name}"
         if self.record_counts:
@@ -153,8 +157,17 @@ class SpikeRecorder(Recorder):
         """
         super().set_params(compiled_network=compiled_network, **kwargs)
         self._shared = None
-        if not self._decode_into:
+        if not self._stream:
             return
+        self._decoder.set_slots(self._slots)
+        num_batches, num_epochs = kwargs.get("num_batches"), kwargs.get("num_epochs")
+        expected = None if num_batches is None \
+            else self.count_examples(num_batches) * (num_epochs or 1)
+        timesteps = int(getattr(compiled_network, "example_timesteps", None)
+                        or self._buffer_steps)
+        one_batch = self.estimate_memory(self._batch_size, timesteps) // BYTES_PER_SPIKE
+        self._segments = SpikeSegments(self._decoder, self._sink,
+                                       min(one_batch, FIRST_SEGMENT_MAX_ENTRIES), expected)
         # Without a run's shared dict (set up by hand) a recorder decodes for itself alone
         data = kwargs.get("data")
         data = data if isinstance(data, dict) else {}
@@ -162,10 +175,13 @@ class SpikeRecorder(Recorder):
         if shared is None or shared.closed or shared.genn_model is not self._genn_model:
             shared = data[_SHARED_DECODING_KEY] = _SharedDecoding(self._genn_model)
         shared.members.append(self)
+        shared.streams = None
         self._shared = shared
+        # A batch is the ring's last num_recording_timesteps timesteps, as mlGeNN reads it, and
+        # the slots are set when the batch ends: no hook at the batch's start
+        self.on_batch_begin = None
         if len(shared.members) > 1:
             # The first member decodes for this one: hooks set to None are not called
-            self.on_batch_begin = None
             self.on_batch_end = None
 
     def set_first(self) -> None:
@@ -181,17 +197,27 @@ class SpikeRecorder(Recorder):
 
     # ------------------------------------------------------------------ hooks
     def on_batch_begin(self, batch: int) -> None:
-        begin = int(self._genn_model.timestep)
-        for recorder in (self._shared.members if self._shared is not None else (self,)):
-            recorder._slots = recorder.slots_for_batch(batch)
-            recorder._begin_step = begin
+        self._slots = self.slots_for_batch(batch)
+        self._begin_step = int(self._genn_model.timestep)
 
     def on_batch_end(self, batch: int, metrics: Any) -> None:
         genn_model = self._genn_model
         if self._pull:
             genn_model.pull_recording_buffers_from_device()
-        if self._shared is not None:
-            self._decode_shared_batch()
+        shared = self._shared
+        if shared is not None:
+            for recorder in shared.members:
+                slots = recorder.slots_for_batch(batch)
+                if slots is not recorder._slots:
+                    recorder._slots = slots
+                    recorder._decoder.set_slots(slots)
+            first, end = timestep_range(None, genn_model.timestep, self._buffer_steps, self)
+            streams = shared.streams
+            if streams is None:
+                streams = shared.streams = self._decoder.streams(
+                    [recorder._decoder for recorder in shared.members])
+            if streams.decode_batch(first, end):
+                self._make_room(streams, first, end)
             return
         if self._slots.size == 0:
             return  # nothing recorded from this batch: no unpacking, no copies
@@ -217,36 +243,19 @@ class SpikeRecorder(Recorder):
                                           self._neuron_filter.indices, self.record_counts)
             self._sink.append(result)
 
+    def _make_room(self, streams: Any, first: int, end: int) -> None:
+        """Give the members whose batch did not fit a larger segment, and decode it again."""
+        for recorder in self._shared.members:
+            if recorder._decoder.fitted:
+                continue
+            recorder._segments.make_room()
+            if not streams.decode_again(recorder._decoder, first, end):
+                raise RuntimeError(f"{recorder.describe()}: {recorder._decoder.needed} spikes "
+                                   f"did not fit the memory made for them")
+
     def _allocate_spikes(self, count: int):
         """Memory for a batch's decoded spike times and ids, from the sink."""
         return self._sink.empty(count, np.float64), self._sink.empty(count, np.int64)
-
-    def _decode_shared_batch(self) -> None:
-        """Decode the batch of every member of the shared decoding in one native call.
-
-        (Decoding on a helper thread while Python prepared the next batch measured no better
-        at 1 thread and worse at 2, where it competes with the engine's threads.)"""
-        end = self._genn_model.timestep
-        members, jobs = [], []
-        for recorder in self._shared.members:
-            if recorder._slots.size == 0:
-                continue
-            first, last = timestep_range(recorder._begin_step, end, recorder._buffer_steps,
-                                         recorder)
-            recorder._begin_step = None
-            address, nbytes = recorder._sink.free_space()
-            members.append(recorder)
-            jobs.append((recorder._decoder, first, last, recorder._slots, address, nbytes))
-        results = self._decoder.decode_all_into(jobs)
-        for recorder, job, (offsets, count, written) in zip(members, jobs, results):
-            sink = recorder._sink
-            if not written:   # its memory was too small: again, with enough
-                address, nbytes = sink.free_space(recorder._decoder.decoded_bytes(count))
-                offsets, count, written = recorder._decoder.decode_into(
-                    job[1], job[2], recorder._slots, address, nbytes)
-            # The decoder's layout (times, then ids from the next aligned byte) is the one the
-            # sink's next two arrays take
-            sink.append_batch(offsets, recorder._allocate_spikes(count))
 
     def _store_batch(self, offsets: np.ndarray, times: np.ndarray, ids: np.ndarray) -> None:
         """Hand a decoded batch to the sink: as counts, or as per-example times and ids.
@@ -267,7 +276,11 @@ class SpikeRecorder(Recorder):
             # no longer refer to each other (the cycle would wait for the cycle collector)
             self._shared.closed = True
             self._shared.members.clear()
+            self._shared.streams = None
             self._shared = None
+        if getattr(self, "_segments", None) is not None:
+            self._segments.finish()
+            self._segments = None
         return self._sink.result()
 
     def empty_result(self) -> SpikeData:

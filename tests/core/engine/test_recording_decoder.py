@@ -135,70 +135,111 @@ def test_windows_outside_the_ring_and_bad_slots_are_refused(recorded):
         rt.neuron_populations["src"].recording_decoder("spk", np.ones(7, dtype=bool))
 
 
-def test_decoding_into_given_memory_in_one_call(recorded):
-    rt, raster = recorded
-    decoder = rt.neuron_populations["src"].recording_decoder("spk")
-    slots = [1, 4, 6]
-    first, end = STEPS - RING_STEPS, STEPS
-    expected = _expected(raster, first, end, slots)
-    count = sum(len(ids) for _, ids in expected)
-    raw = np.full(decoder.decoded_bytes(count) + 256, 0xAB, dtype=np.uint8)
-    start = -raw.ctypes.data % decoder.output_alignment
-    address = raw.ctypes.data + start
-
-    # Too little memory: the count comes back and nothing is written
-    offsets, got, written = decoder.decode_into(first, end, np.array(slots), address, 8 * count)
-    assert got == count and not written and (raw == 0xAB).all()
-    # Enough: times from the start, ids from the next aligned byte, nothing past them
-    offsets, got, written = decoder.decode_into(first, end, np.array(slots), address,
-                                                decoder.decoded_bytes(count))
-    assert written and got == count
-    ids_at = start + -(-8 * count // decoder.output_alignment) * decoder.output_alignment
-    times = raw[start:start + 8 * count].view(np.float64)
-    ids = raw[ids_at:ids_at + 8 * count].view(np.int64)
-    _check(rt, offsets, times, ids, expected)
-    assert (raw[ids_at + 8 * count:] == 0xAB).all() and (raw[:start] == 0xAB).all()
-
-    with pytest.raises(ValueError, match="aligned to 64 bytes"):
-        decoder.decode_into(first, end, np.array(slots), address + 8, 1 << 20)
+def _stream(decoder, capacity, ends_capacity):
+    """Stream arrays filled with sentinels, so that writes past what was decoded show."""
+    times = np.full(capacity, -1.0)
+    ids = np.full(capacity, -1, dtype=np.int64)
+    ends = np.full(ends_capacity, -1, dtype=np.int64)
+    decoder.stream_to(times, ids)
+    decoder.stream_ends_to(ends)
+    return times, ids, ends
 
 
-def _aligned(nbytes, alignment):
-    raw = np.full(nbytes + alignment, 0xAB, dtype=np.uint8)
-    start = -raw.ctypes.data % alignment
-    return raw, start
+def _check_stream(rt, decoder, arrays, expected):
+    """The stream holds ``expected`` (per example: steps and ids), back to back."""
+    times, ids, ends = arrays
+    counts = [len(neuron_ids) for _, neuron_ids in expected]
+    assert decoder.stream_examples == len(expected)
+    assert decoder.stream_used == sum(counts)
+    np.testing.assert_array_equal(ends[:len(expected)], np.cumsum(counts))
+    _check(rt, np.concatenate([[0], np.cumsum(counts)]), times[:decoder.stream_used],
+           ids[:decoder.stream_used], expected)
+    # Nothing past what was decoded
+    assert (times[decoder.stream_used:] == -1.0).all() and (ids[decoder.stream_used:] == -1).all()
+    assert (ends[len(expected):] == -1).all()
 
 
-def test_several_decoders_in_one_call(recorded):
+def test_streams_append_batch_after_batch(recorded):
     rt, raster = recorded
     group = rt.neuron_populations["src"]
     mask = np.zeros(NUM_NEURONS, dtype=bool)
-    mask[[3, 31, 40, 99]] = True
-    decoders = [group.recording_decoder("spk"), group.recording_decoder("spk", mask),
-                group.recording_decoder("spk")]
-    specs = [([7, 0, 4], (STEPS - RING_STEPS, STEPS), None), ([1, 2], (12, 30), mask),
-             ([6], (25, 40), None)]
-    expected = [_expected(raster, *window, slots, m) for slots, window, m in specs]
-    counts = [sum(len(ids) for _, ids in e) for e in expected]
-    buffers = []
-    jobs = []
-    for k, (decoder, (slots, window, _)) in enumerate(zip(decoders, specs)):
-        # The last one gets too little memory
-        nbytes = decoder.decoded_bytes(counts[k]) if k < 2 else 8 * counts[k]
-        raw, start = _aligned(nbytes, decoder.output_alignment)
-        buffers.append((raw, start))
-        jobs.append((decoder, *window, np.array(slots), raw.ctypes.data + start, nbytes))
-    results = decoders[0].decode_all_into(jobs)
-    for k, ((offsets, count, written), (raw, start), decoder) in enumerate(
-            zip(results, buffers, decoders)):
-        assert count == counts[k]
-        if k == 2:
-            assert not written and (raw == 0xAB).all()
-            continue
-        assert written
-        ids_at = start + decoder.decoded_bytes(count) - 8 * count
-        _check(rt, offsets, raw[start:start + 8 * count].view(np.float64),
-               raw[ids_at:ids_at + 8 * count].view(np.int64), expected[k])
+    mask[[0, 5, 31, 32, 63, 70, 99]] = True
+    decoders = [group.recording_decoder("spk"), group.recording_decoder("spk", mask)]
+    masks = [None, mask]
+    streams = decoders[0].streams(decoders)
+    arrays = [_stream(d, BATCH * RING_STEPS * NUM_NEURONS, 16) for d in decoders]
+    # Two batches' windows with different slots, the second wrapping around the ring
+    batches = [((12, 30), [1, 4, 6]), ((STEPS - RING_STEPS, STEPS), [0, 2, 2, 7])]
+    expected = [[], []]
+    for (first, end), slots in batches:
+        for decoder in decoders:
+            decoder.set_slots(np.array(slots))
+        assert streams.decode_batch(first, end) == 0
+        for k, decoder in enumerate(decoders):
+            assert decoder.fitted
+            expected[k] += _expected(raster, first, end, slots, masks[k])
+    for k, decoder in enumerate(decoders):
+        _check_stream(rt, decoder, arrays[k], expected[k])
+    # A batch without slots writes nothing and fits
+    for decoder in decoders:
+        decoder.set_slots(np.zeros(0, dtype=np.int64))
+    assert streams.decode_batch(STEPS - 5, STEPS) == 0
+    for k, decoder in enumerate(decoders):
+        _check_stream(rt, decoder, arrays[k], expected[k])
 
+
+def test_a_batch_that_does_not_fit_is_not_written(recorded):
+    rt, raster = recorded
+    group = rt.neuron_populations["src"]
+    roomy, tight, few_ends = (group.recording_decoder("spk") for _ in range(3))
+    streams = roomy.streams([roomy, tight, few_ends])
+    slots = [3, 5]
+    window = (STEPS - RING_STEPS, STEPS)
+    expected = _expected(raster, *window, slots)
+    count = sum(len(ids) for _, ids in expected)
+    arrays = {id(roomy): _stream(roomy, count, 2), id(tight): _stream(tight, count - 1, 2),
+              id(few_ends): _stream(few_ends, count, 1)}
+    for decoder in (roomy, tight, few_ends):
+        decoder.set_slots(np.array(slots))
+    assert streams.decode_batch(*window) == 2
+    _check_stream(rt, roomy, arrays[id(roomy)], expected)
+    for decoder in (tight, few_ends):
+        assert not decoder.fitted and decoder.needed == count
+        _check_stream(rt, decoder, arrays[id(decoder)], [])
+    # Given room, the same batch decodes alone
+    times, ids = np.full(count, -1.0), np.full(count, -1, dtype=np.int64)
+    tight.stream_to(times, ids)
+    arrays[id(tight)] = (times, ids, arrays[id(tight)][2])
+    assert streams.decode_again(tight, *window)
+    _check_stream(rt, tight, arrays[id(tight)], expected)
+    ends = np.full(4, -1, dtype=np.int64)
+    few_ends.stream_ends_to(ends)
+    assert streams.decode_again(few_ends, *window)
+    _check_stream(rt, few_ends, (*arrays[id(few_ends)][:2], ends), expected)
+    # The roomy one was not decoded again
+    assert roomy.stream_examples == 2
+
+
+def test_streams_refuse_bad_memory_windows_and_decoders(recorded):
+    rt, _ = recorded
+    group = rt.neuron_populations["src"]
+    decoder = group.recording_decoder("spk")
+    with pytest.raises(ValueError, match=r"stream_to needs writeable C-contiguous 1-D float64 "
+                                         r"times and int64 ids of one length; its ids is a "
+                                         r"int32 array"):
+        decoder.stream_to(np.zeros(4), np.zeros(4, dtype=np.int32))
+    with pytest.raises(ValueError, match="its ids is a int64 array of shape \\(3,\\)"):
+        decoder.stream_to(np.zeros(4), np.zeros(3, dtype=np.int64))
+    with pytest.raises(ValueError, match="stream_ends_to needs a writeable C-contiguous 1-D "
+                                         "int64 array, got a float64 array"):
+        decoder.stream_ends_to(np.zeros(4))
+    with pytest.raises(ValueError, match="stream_ends_to got 5 entries used of an array of 4"):
+        decoder.stream_ends_to(np.zeros(4, dtype=np.int64), 5)
     with pytest.raises(ValueError, match="each decoder may appear once"):
-        decoders[0].decode_all_into([jobs[0], jobs[0]])
+        decoder.streams([decoder, decoder])
+    streams = decoder.streams([decoder])
+    with pytest.raises(RuntimeStateError, match=r"timesteps \[5, 40\) are not all in the "
+                                                r"recording ring"):
+        streams.decode_batch(5, STEPS)
+    with pytest.raises(ValueError, match="not one of this RecordingStreams' decoders"):
+        streams.decode_again(group.recording_decoder("spk"), STEPS - 5, STEPS)

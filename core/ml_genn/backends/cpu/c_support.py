@@ -117,9 +117,15 @@ typedef struct {
     int64_t *offsets;             /* [num_slots + 1], written by ml_genn_count_recording */
     double *out_time;             /* [offsets[num_slots]] */
     int64_t *out_id;
-    uint8_t *out;                 /* ml_genn_decode_recordings: free memory to decode into */
-    uint64_t out_bytes;
-    uint64_t written;             /* ml_genn_decode_recordings: whether the spikes fitted */
+    /* ml_genn_stream_recordings appends batch after batch to these, from entry stream_used
+       (and example stream_examples) on; a batch that does not fit is not written */
+    double *stream_times;         /* [stream_capacity] */
+    int64_t *stream_ids;          /* [stream_capacity] */
+    uint64_t stream_capacity, stream_used;
+    int64_t *stream_ends;         /* [ends_capacity]: per example, its end in stream_times */
+    uint64_t ends_capacity, stream_examples;
+    uint64_t needed;              /* the last batch's spikes, after a batch that did not fit */
+    uint64_t written;             /* whether the last batch fitted */
 } MlGennDecodeRequest;
 
 /* Fills d->offsets[0..num_slots] and returns the number of spikes */
@@ -250,24 +256,27 @@ int ml_genn_fill_recording(const MlGennDecodeRequest *d) {
     return 0;
 }
 
-/* Count and fill several requests (the spike recorders of one batch) in one call: one call
-   instead of three per recorder keeps the per-batch cost low. Each request's spikes go into its
-   free memory d->out (64-byte aligned, d->out_bytes long): times first, then ids from the next
-   64-byte boundary. A request whose spikes do not fit gets nothing written (d->written = 0);
-   its caller, knowing the count from d->offsets, finds more memory. All that fit are filled in
-   one parallel region. */
-void ml_genn_decode_recordings(MlGennDecodeRequest *const *requests, uint64_t num_requests) {
-    uint64_t work = 0;
+/* Decode timesteps [first_step, end_step) of several requests (the spike recorders of one run)
+   and append each to its stream: one call per batch for all of them keeps the per-batch cost
+   low, and a run's spikes pile up without a Python object per batch. A request whose batch
+   does not fit (its spikes, or one end per slot) gets nothing written: written = 0 and
+   needed = its spike count, so that the caller can give it a larger stream and ask again.
+   All that fit are filled in one parallel region. Returns the number that did not fit. */
+uint64_t ml_genn_stream_recordings(MlGennDecodeRequest *const *requests, uint64_t num_requests,
+                                   uint64_t first_step, uint64_t end_step) {
+    uint64_t work = 0, not_fitted = 0;
     for (uint64_t k = 0; k < num_requests; k++) {
         MlGennDecodeRequest *const d = requests[k];
+        d->first_step = first_step;
+        d->end_step = end_step;
         const uint64_t total = ml_genn_count_recording(d);
-        const uint64_t ids_at = (total * sizeof(double) + 63u) & ~(uint64_t)63u;
-        d->written = ids_at + total * sizeof(int64_t) <= d->out_bytes;
-        if (d->written) {
-            d->out_time = (double *)d->out;
-            d->out_id = (int64_t *)(d->out + ids_at);
-            if (total) work += ml_genn_fill_work(d);
-        }
+        d->needed = total;
+        d->written = d->stream_used + total <= d->stream_capacity
+                     && d->stream_examples + d->num_slots <= d->ends_capacity;
+        if (!d->written) { not_fitted++; continue; }
+        d->out_time = d->stream_times + d->stream_used;
+        d->out_id = d->stream_ids + d->stream_used;
+        if (total) work += ml_genn_fill_work(d);
     }
     (void)work;   /* used by the parallel clause only */
 #ifdef _OPENMP
@@ -280,9 +289,19 @@ void ml_genn_decode_recordings(MlGennDecodeRequest *const *requests, uint64_t nu
         const uint64_t thread = 0, num_threads = 1;
 #endif
         for (uint64_t k = 0; k < num_requests; k++)
-            if (requests[k]->written && requests[k]->offsets[requests[k]->num_slots])
+            if (requests[k]->written && requests[k]->needed)
                 ml_genn_fill_share(requests[k], thread, num_threads);
     }
+    for (uint64_t k = 0; k < num_requests; k++) {
+        MlGennDecodeRequest *const d = requests[k];
+        if (!d->written) continue;
+        int64_t *const ends = d->stream_ends + d->stream_examples;
+        for (uint64_t s = 0; s < d->num_slots; s++)
+            ends[s] = (int64_t)d->stream_used + d->offsets[s + 1];
+        d->stream_used += d->needed;
+        d->stream_examples += d->num_slots;
+    }
+    return not_fitted;
 }
 
 """

@@ -2,17 +2,16 @@
 
 A recorder reads the ring once per batch. Everything that does not change between batches
 (the buffer, the neuron mask packed like a row, the native functions) is prepared once here.
-A batch then costs one native call: :meth:`RecordingDecoder.decode_into` counts the spikes and
-writes them into free memory the caller owns (``decode_all_into`` does so for several
-populations in one call), or, where the caller allocates once it knows the count,
-:meth:`RecordingDecoder.__call__` counts and then fills. Calls take a single pointer to a
-request whose fields are set in place: converting a dozen arguments per call cost more than
-the call.
+:meth:`RecordingDecoder.__call__` decodes a window of timesteps into arrays it allocates (or
+the caller does, once it knows the count). For a whole run, :class:`RecordingStreams` appends
+every batch of several decoders to memory the caller gave them, in one native call per batch
+and without a Python object per batch. Calls take a single pointer to a request whose fields
+are set in place: converting a dozen arguments per call cost more than the call.
 """
 from __future__ import annotations
 
 import ctypes
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -30,16 +29,11 @@ class DecodeRequest(ctypes.Structure):
                 ("mask", ctypes.c_void_p), ("row_counts", ctypes.c_void_p),
                 ("dt", ctypes.c_double), ("offsets", ctypes.c_void_p),
                 ("out_time", ctypes.c_void_p), ("out_id", ctypes.c_void_p),
-                ("out", ctypes.c_void_p), ("out_bytes", ctypes.c_uint64),
+                ("stream_times", ctypes.c_void_p), ("stream_ids", ctypes.c_void_p),
+                ("stream_capacity", ctypes.c_uint64), ("stream_used", ctypes.c_uint64),
+                ("stream_ends", ctypes.c_void_p), ("ends_capacity", ctypes.c_uint64),
+                ("stream_examples", ctypes.c_uint64), ("needed", ctypes.c_uint64),
                 ("written", ctypes.c_uint64)]
-
-#: Where decode_into puts ids after times: the first multiple of this many bytes past them
-OUTPUT_ALIGNMENT = 64
-
-
-def decoded_bytes(count: int) -> int:
-    """Bytes :meth:`RecordingDecoder.decode_into` needs for ``count`` spikes."""
-    return -(-8 * count // OUTPUT_ALIGNMENT) * OUTPUT_ALIGNMENT + 8 * count
 
 
 def _address(array: np.ndarray) -> int:
@@ -97,6 +91,7 @@ class RecordingDecoder:
         self._count = runtime._lib.ml_genn_count_recording
         self._fill = runtime._lib.ml_genn_fill_recording
         self._checked_slots: Optional[np.ndarray] = None
+        self._slots_kept = np.zeros(0, dtype=np.int64)
         # The counting pass writes the slots' boundaries here; callers get a copy
         self._offsets = np.empty(self._batch_size + 1, dtype=np.int64)
         self._request.offsets = self._offsets.ctypes.data
@@ -162,84 +157,104 @@ class RecordingDecoder:
             self._fill(self._request_ref)
         return offsets, times, ids
 
-    #: decode_into's layout: ids start at the first multiple of this many bytes after times
-    output_alignment = OUTPUT_ALIGNMENT
-
-    @staticmethod
-    def decoded_bytes(count: int) -> int:
-        """Bytes :meth:`decode_into` needs for ``count`` spikes."""
-        return decoded_bytes(count)
-
-    def decode_into(self, first_step: int, end_step: int, slots: np.ndarray, address: int,
-                    nbytes: int) -> Tuple[np.ndarray, int, bool]:
-        """Decode like :meth:`__call__`, into free memory the caller owns, in one native call.
+    def set_slots(self, slots: np.ndarray) -> None:
+        """The batch slots :class:`RecordingStreams` decodes next, in output order.
 
         Parameters
         ----------
-        first_step, end_step, slots
-            As for :meth:`__call__`.
-        address
-            Start of the free memory, a multiple of :data:`OUTPUT_ALIGNMENT`.
-        nbytes
-            Its length in bytes.
-
-        Returns
-        -------
-        offsets, count, written
-            Slot boundaries and the number of spikes. When ``written``, the times
-            (``float64``) start at ``address`` and the ids (``int64``) at the first multiple of
-            :data:`OUTPUT_ALIGNMENT` after them, :func:`decoded_bytes` ``(count)`` bytes in
-            all; otherwise nothing was written, and a second call with that much memory will
-            succeed.
+        slots
+            Batch slots; a read-only array passed again is not checked again.
         """
-        return self.decode_all_into([(self, first_step, end_step, slots, address, nbytes)])[0]
-
-    def _prepare_into(self, first_step: int, end_step: int, slots: np.ndarray, address: int,
-                      nbytes: int) -> None:
-        if address % OUTPUT_ALIGNMENT:
-            raise ValueError(f"{self._describe}: decode_into needs memory aligned to "
-                             f"{OUTPUT_ALIGNMENT} bytes, got address {address:#x}")
-        self._check_window(first_step, end_step)
         self._set_slots(slots)
-        request = self._request
-        request.first_step = int(first_step)
-        request.end_step = int(end_step)
-        request.out = address
-        request.out_bytes = int(nbytes)
 
-    @staticmethod
-    def decode_all_into(jobs: Sequence[Tuple["RecordingDecoder", int, int, np.ndarray, int, int]]
-                        ) -> List[Tuple[np.ndarray, int, bool]]:
-        """:meth:`decode_into` for several decoders of one model in one native call, which
-        fills all of them in one parallel region.
+    def stream_to(self, times: np.ndarray, ids: np.ndarray) -> None:
+        """Where :class:`RecordingStreams` appends this decoder's next batches: from the
+        first entry of ``times`` and ``ids`` on, as long as they hold whole batches.
 
         Parameters
         ----------
-        jobs
-            ``(decoder, first_step, end_step, slots, address, nbytes)`` each, as for
-            :meth:`decode_into`; distinct decoders of the same loaded model.
-
-        Returns
-        -------
-        list
-            ``(offsets, count, written)`` per job, as :meth:`decode_into` returns.
+        times, ids
+            Writeable C-contiguous ``float64`` and ``int64`` arrays of one length.
         """
-        if not jobs:
-            return []
-        runtime = jobs[0][0]._runtime
-        if len({id(job[0]) for job in jobs}) != len(jobs):
-            raise ValueError("decode_all_into: each decoder may appear once (a decoder holds one "
-                             "request)")
-        if any(job[0]._runtime is not runtime for job in jobs):
-            raise ValueError("decode_all_into: the decoders must belong to one loaded model")
-        requests = (ctypes.c_void_p * len(jobs))()
-        for k, (decoder, first_step, end_step, slots, address, nbytes) in enumerate(jobs):
-            decoder._prepare_into(first_step, end_step, slots, address, nbytes)
-            requests[k] = decoder._request_address
-        runtime._lib.ml_genn_decode_recordings(requests, len(jobs))
-        return [(decoder._offsets[:decoder._request.num_slots + 1].copy(),
-                 int(decoder._offsets[decoder._request.num_slots]),
-                 bool(decoder._request.written)) for decoder, *_ in jobs]
+        capacity = len(times) if isinstance(times, np.ndarray) else -1
+        self._check_allocated(capacity, times, ids, "stream_to")
+        self._stream_arrays = (times, ids)   # the request points into them
+        request = self._request
+        request.stream_times = _address(times) if capacity else None
+        request.stream_ids = _address(ids) if capacity else None
+        request.stream_capacity = capacity
+        request.stream_used = 0
+
+    def stream_ends_to(self, ends: np.ndarray, examples: int = 0) -> None:
+        """Where :class:`RecordingStreams` writes, per decoded slot, the end of its spikes
+        in the stream (``stream_to``'s arrays at the time), from entry ``examples`` on.
+
+        Parameters
+        ----------
+        ends
+            Writeable C-contiguous ``int64`` array.
+        examples
+            Entries of ``ends`` already used.
+        """
+        if type(ends) is not np.ndarray or ends.dtype != np.int64 or ends.ndim != 1 \
+                or not ends.flags.c_contiguous or not ends.flags.writeable:
+            got = f"{ends.dtype.name} array of shape {ends.shape}" \
+                if isinstance(ends, np.ndarray) else type(ends).__name__
+            raise ValueError(f"{self._describe}: stream_ends_to needs a writeable C-contiguous "
+                             f"1-D int64 array, got a {got}")
+        if not 0 <= examples <= ends.size:
+            raise ValueError(f"{self._describe}: stream_ends_to got {examples} entries used of "
+                             f"an array of {ends.size}")
+        self._stream_ends = ends
+        request = self._request
+        request.stream_ends = _address(ends) if ends.size else None
+        request.ends_capacity = ends.size
+        request.stream_examples = int(examples)
+
+    @property
+    def num_slots(self) -> int:
+        """Batch slots decoded per batch (the last :meth:`set_slots`)."""
+        return self._request.num_slots
+
+    @property
+    def slots(self) -> np.ndarray:
+        """The batch slots decoded per batch (the last :meth:`set_slots` or call)."""
+        return self._slots_kept[:self._request.num_slots]
+
+    @staticmethod
+    def streams(decoders: Sequence["RecordingDecoder"]) -> "RecordingStreams":
+        """A :class:`RecordingStreams` of ``decoders`` (distinct decoders of one model)."""
+        return RecordingStreams(decoders)
+
+    @property
+    def stream_used(self) -> int:
+        """Entries of the stream's arrays written so far."""
+        return self._request.stream_used
+
+    @property
+    def stream_examples(self) -> int:
+        """Entries of the ends array written so far."""
+        return self._request.stream_examples
+
+    @property
+    def stream_capacity(self) -> int:
+        """Entries the stream's arrays hold."""
+        return self._request.stream_capacity
+
+    @property
+    def ends_capacity(self) -> int:
+        """Entries the ends array holds."""
+        return self._request.ends_capacity
+
+    @property
+    def needed(self) -> int:
+        """Spikes of the last batch :class:`RecordingStreams` decoded (or found no room for)."""
+        return self._request.needed
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the last batch :class:`RecordingStreams` decoded was written."""
+        return bool(self._request.written)
 
     def _check_window(self, first_step: int, end_step: int) -> None:
         timestep = self._runtime.timestep
@@ -249,14 +264,85 @@ class RecordingDecoder:
                                     f"not all in the recording ring (timestep {timestep}, "
                                     f"{self._buffer_steps} recorded timesteps)")
 
-    def _check_allocated(self, count: int, times: np.ndarray, ids: np.ndarray) -> None:
+    def _check_allocated(self, count: int, times: np.ndarray, ids: np.ndarray,
+                         what: str = "") -> None:
         for name, array, dtype in (("times", times, np.float64), ("ids", ids, np.int64)):
             if type(array) is not np.ndarray or array.dtype != dtype \
-                    or array.shape != (count,) or not array.flags.c_contiguous \
-                    or not array.flags.writeable:
+                    or array.shape != (max(count, 0),) or count < 0 \
+                    or not array.flags.c_contiguous or not array.flags.writeable:
                 got = f"{array.dtype.name} array of shape {array.shape}" \
                     if isinstance(array, np.ndarray) else type(array).__name__
+                if what:
+                    raise ValueError(f"{self._describe}: {what} needs writeable C-contiguous "
+                                     f"1-D float64 times and int64 ids of one length; its "
+                                     f"{name} is a {got}")
                 raise ValueError(f"{self._describe}: the allocate({count}) passed to the spike "
                                  f"decoder must return writeable C-contiguous "
                                  f"{np.dtype(dtype).name} arrays of shape ({count},); its "
                                  f"{name} is a {got}")
+
+
+class RecordingStreams:
+    """Decoders of one loaded model that append batch after batch to their streams
+    (:meth:`RecordingDecoder.stream_to`, :meth:`RecordingDecoder.stream_ends_to`), all in one
+    native call and one parallel region per batch.
+
+    Parameters
+    ----------
+    decoders
+        Distinct decoders of the same loaded model.
+    """
+
+    def __init__(self, decoders: Sequence[RecordingDecoder]):
+        decoders = list(decoders)
+        if not decoders:
+            raise ValueError("RecordingStreams needs at least one decoder")
+        if len({id(d) for d in decoders}) != len(decoders):
+            raise ValueError("RecordingStreams: each decoder may appear once (a decoder holds "
+                             "one request)")
+        runtime = decoders[0]._runtime
+        if any(d._runtime is not runtime for d in decoders):
+            raise ValueError("RecordingStreams: the decoders must belong to one loaded model")
+        self.decoders = decoders
+        self._first = decoders[0]
+        self._requests = (ctypes.c_void_p * len(decoders))(
+            *(d._request_address for d in decoders))
+        self._one = {id(d): (ctypes.c_void_p * 1)(d._request_address) for d in decoders}
+        self._stream = runtime._lib.ml_genn_stream_recordings
+
+    def decode_batch(self, first_step: int, end_step: int) -> int:
+        """Append timesteps ``[first_step, end_step)`` of every decoder's slots
+        (:meth:`RecordingDecoder.set_slots`) to its stream.
+
+        Parameters
+        ----------
+        first_step, end_step
+            Engine timesteps to read; at most ``num_recording_timesteps`` of them, all still
+            in the ring.
+
+        Returns
+        -------
+        int
+            How many decoders' batches did not fit (nothing written for them; their
+            :attr:`~RecordingDecoder.fitted` is False and :attr:`~RecordingDecoder.needed`
+            says how many spikes the batch has): give them room and call
+            :meth:`decode_again`.
+        """
+        self._first._check_window(first_step, end_step)
+        return self._stream(self._requests, len(self.decoders), first_step, end_step)
+
+    def decode_again(self, decoder: RecordingDecoder, first_step: int, end_step: int) -> bool:
+        """:meth:`decode_batch` for one of the decoders alone; returns whether it fitted.
+
+        Parameters
+        ----------
+        decoder
+            One of this group's decoders.
+        first_step, end_step
+            As for :meth:`decode_batch`.
+        """
+        one = self._one.get(id(decoder))
+        if one is None:
+            raise ValueError(f"{decoder._describe}: not one of this RecordingStreams' decoders")
+        decoder._check_window(first_step, end_step)
+        return self._stream(one, 1, first_step, end_step) == 0

@@ -272,7 +272,8 @@ class Runtime:
                                 ("ml_genn_has_openmp", ctypes.c_int, []),
                                 ("ml_genn_count_recording", ctypes.c_uint64, [ctypes.c_void_p]),
                                 ("ml_genn_fill_recording", ctypes.c_int, [ctypes.c_void_p]),
-                                ("ml_genn_decode_recordings", None, [ctypes.c_void_p, ctypes.c_uint64])):
+                                ("ml_genn_stream_recordings", ctypes.c_uint64,
+                                 [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64])):
             fn = getattr(self._lib, name)
             fn.restype, fn.argtypes = res, args
         if num_recording_timesteps is not None and (isinstance(num_recording_timesteps, bool)
