@@ -135,6 +135,49 @@ def test_windows_outside_the_ring_and_bad_slots_are_refused(recorded):
         rt.neuron_populations["src"].recording_decoder("spk", np.ones(7, dtype=bool))
 
 
+def test_the_engine_logs_the_current_ring_cycles_spike_ids(recorded):
+    rt, raster = recorded
+    log = rt._arrays[("rec_log", "src")]
+    logged = rt._arrays[("rec_log_n", "src")]
+    capacity = log.shape[1] - 1
+    cycle_start = STEPS - STEPS % RING_STEPS   # the log restarted at ring row 0
+    for b in range(BATCH):
+        steps, ids = np.nonzero(raster[cycle_start:STEPS, b])
+        assert logged[b] == len(ids)
+        kept = min(len(ids), capacity)
+        np.testing.assert_array_equal(log[b, :kept], ids[:kept])
+
+
+@pytest.mark.parametrize("window", [(30, 33), (30, 40)], ids=["logged", "over_capacity"])
+@pytest.mark.parametrize("masked", [False, True], ids=["all", "masked"])
+def test_windows_from_ring_row_0_come_from_the_log(recorded, window, masked):
+    rt, raster = recorded
+    group = rt.neuron_populations["src"]
+    capacity = rt._arrays[("rec_log", "src")].shape[1] - 1
+    mask = None
+    if masked:
+        mask = np.zeros(NUM_NEURONS, dtype=bool)
+        mask[[0, 5, 31, 32, 63, 70, 99]] = True
+    slots = [0, 3, 7]
+    decoder = group.recording_decoder("spk", mask)
+    expected = _expected(raster, *window, slots, mask)
+    logged = [raster[window[0]:window[1], b].sum() for b in slots]
+    assert all(n <= capacity for n in logged) == (window == (30, 33))
+    if window != (30, 33):
+        # Over the log's capacity: the bits are decoded
+        _check(rt, *decoder(*window, np.array(slots)), expected)
+        return
+    # With the window's bits cleared, only what the log holds can come out
+    bits = group.spike_recording_buffer
+    rows = slice(window[0] % RING_STEPS, window[1] % RING_STEPS)
+    saved = bits[rows].copy()
+    bits[rows] = 0
+    try:
+        _check(rt, *decoder(*window, np.array(slots)), expected)
+    finally:
+        bits[rows] = saved
+
+
 def _stream(decoder, capacity, ends_capacity):
     """Stream arrays filled with sentinels, so that writes past what was decoded show."""
     times = np.full(capacity, -1.0)

@@ -92,6 +92,11 @@ int ml_genn_get_num_threads(void) {
 
 # The recording decoders come after the model's kernels, so that changing them does not move
 # the kernels' code or constants.
+#: Capacity of a population's spike log per batch element: this many ids per word of a
+#: recorded row (a firing rate of 1 in 8 averaged over the ring). A busier ring cycle keeps
+#: what fits, and readers decode its bits instead.
+SPIKE_LOG_IDS_PER_WORD = 4
+
 EPILOGUE = r"""
 /* Decoding bit-packed recording rows (layout: [batch][buffer_steps][words]) of engine timesteps
    [first_step, end_step) for the batch slots `slots`, keeping neurons whose bit is set in
@@ -126,7 +131,52 @@ typedef struct {
     uint64_t ends_capacity, stream_examples;
     uint64_t needed;              /* the last batch's spikes, after a batch that did not fit */
     uint64_t written;             /* whether the last batch fitted */
+    /* The population's spike log ([batch_size][log_capacity + 1] ids, restarted at ring row 0)
+       and its row counts, or NULL: a window that starts at ring row 0 is copied from it */
+    const uint32_t *log;
+    uint64_t log_capacity;
+    const uint32_t *log_row_counts;   /* [batch_size][buffer_steps] */
 } MlGennDecodeRequest;
+
+/* Whether batch element b's spikes in the request's window are all in the spike log (the
+   window starts a ring cycle, when the log restarts, and the log had room for them);
+   *logged gets their number, before the neuron mask */
+static inline int ml_genn_log_covers(const MlGennDecodeRequest *d, uint64_t b, uint64_t *logged) {
+    if (!d->log || d->first_step % d->buffer_steps != 0) return 0;
+    const uint32_t *const counts = d->log_row_counts + b * d->buffer_steps;
+    const uint64_t rows = d->end_step - d->first_step;
+    uint64_t n = 0;
+    for (uint64_t r = 0; r < rows; r++) n += counts[r];
+    *logged = n;
+    return n <= d->log_capacity;
+}
+
+/* Spikes of batch element b from the spike log, from entry n on: a copy with the ids
+   widened, without scanning a bit of the rows */
+static void ml_genn_fill_slot_from_log(const MlGennDecodeRequest *d, uint64_t b, uint64_t n,
+                                       double *restrict out_time, int64_t *restrict out_id) {
+    const uint32_t *restrict ids = d->log + b * (d->log_capacity + 1);
+    const uint32_t *restrict counts = d->log_row_counts + b * d->buffer_steps;
+    const uint32_t *restrict mask = d->mask;
+    const uint64_t rows = d->end_step - d->first_step;
+    const int all_neurons = d->row_counts != NULL;
+    for (uint64_t r = 0; r < rows; r++) {
+        const uint64_t count = counts[r];
+        const double time = (double)(d->first_step + r) * d->dt;
+        if (all_neurons) {
+            double *restrict const t = out_time + n;
+            int64_t *restrict const id = out_id + n;
+            for (uint64_t k = 0; k < count; k++) { t[k] = time; id[k] = (int64_t)ids[k]; }
+            n += count;
+        } else {
+            for (uint64_t k = 0; k < count; k++) {
+                const uint32_t i = ids[k];
+                if ((mask[i >> 5] >> (i & 31)) & 1u) { out_time[n] = time; out_id[n] = (int64_t)i; n++; }
+            }
+        }
+        ids += count;
+    }
+}
 
 /* Fills d->offsets[0..num_slots] and returns the number of spikes */
 uint64_t ml_genn_count_recording(const MlGennDecodeRequest *d) {
@@ -135,6 +185,17 @@ uint64_t ml_genn_count_recording(const MlGennDecodeRequest *d) {
     for (uint64_t s = 0; s <= num_slots; s++) offsets[s] = 0;
     for (uint64_t s = 0; s < num_slots; s++) {
         const uint64_t b = (uint64_t)d->slots[s];
+        uint64_t logged;
+        if (ml_genn_log_covers(d, b, &logged)) {
+            uint64_t n = logged;
+            if (!d->row_counts) {   /* a neuron mask: count the kept ids */
+                const uint32_t *const ids = d->log + b * (d->log_capacity + 1);
+                n = 0;
+                for (uint64_t k = 0; k < logged; k++) n += (d->mask[ids[k] >> 5] >> (ids[k] & 31)) & 1u;
+            }
+            offsets[s + 1] = (int64_t)n;
+            continue;
+        }
         uint64_t ring_row = d->first_step % d->buffer_steps, n = 0;
         for (uint64_t step = d->first_step; step < d->end_step; step++) {
             const uint64_t r = ring_row;
@@ -225,7 +286,11 @@ static void ml_genn_fill_share(const MlGennDecodeRequest *d, uint64_t thread, ui
     const uint64_t b1 = d->batch_size * (thread + 1) / num_threads;
     for (uint64_t s = 0; s < d->num_slots; s++) {
         const uint64_t b = (uint64_t)d->slots[s];
-        if (b >= b0 && b < b1)
+        uint64_t logged;
+        if (b < b0 || b >= b1) continue;
+        if (ml_genn_log_covers(d, b, &logged))
+            ml_genn_fill_slot_from_log(d, b, (uint64_t)d->offsets[s], d->out_time, d->out_id);
+        else
             ml_genn_fill_slot(d->buf, d->buffer_steps, d->words, d->first_step, d->end_step, b,
                               d->mask, d->row_counts, d->dt, (uint64_t)d->offsets[s],
                               (uint64_t)d->offsets[s + 1], d->out_time, d->out_id);

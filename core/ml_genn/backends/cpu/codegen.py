@@ -31,7 +31,7 @@ from ...engine.errors import ModelSpecError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .array_table import ArrayTable
-from .c_support import epilogue, prelude
+from .c_support import SPIKE_LOG_IDS_PER_WORD, epilogue, prelude
 from .code_block import (CodeEmitter, const_expr, delayed_macro, resolve_line_marks,
                          rewrite_delayed_reads, uses_rng)
 
@@ -124,6 +124,12 @@ class Generator:
             # then needs no counting pass and stops scanning a row at its last spike
             t.add(("rec_spk_n", g.name), np.uint32, (0,))
             t.add(("rec_evt_n", g.name), np.uint32, (0,))
+            # The spike ids of each batch element's current ring cycle, in the order queued
+            # (SPIKE_LOG_IDS_PER_WORD per row word, then one slot that takes the overflow),
+            # and how many there were: a recorder reading a batch from ring row 0 copies them
+            # instead of scanning the bits
+            t.add(("rec_log", g.name), np.uint32, (0,))
+            t.add(("rec_log_n", g.name), np.uint64, (0,))
             for v in g.vars.values():
                 # Native recording of this variable after every step: empty (NULL) until a
                 # recorder switches it on, so recording nothing costs one untaken branch
@@ -467,15 +473,23 @@ class Generator:
         rec_s, rec_e = g.spike_recording_enabled, g.spike_event_recording_enabled
         head = [f"        uint32_t *_spk = &{spk}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _n = 0;"]
         if rec_s:
+            log, log_n = T["rec_log", g.name].cname, T["rec_log_n", g.name].cname
             head.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[((size_t)_b * _nrec + _rt) * {W}] : NULL;")
             head.append(f"        if (_rs) memset(_rs, 0, {W} * sizeof(uint32_t));")
+            # The log restarts with each ring cycle; ids past its capacity land in its last
+            # slot, so that queuing a spike needs no test
+            head.append(f"        uint32_t *_rl = NULL; uint64_t _rlc = 0, _rlcap = 0;")
+            head.append(f"        if (_rs && {log}) {{ _rlcap = _nrec * {SPIKE_LOG_IDS_PER_WORD * W}u; "
+                        f"_rl = &{log}[(size_t)_b * (_rlcap + 1)]; _rlc = _rt ? {log_n}[_b] : 0; }}")
         if rec_e:
             head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[((size_t)_b * _nrec + _rt) * {W}] : NULL; uint32_t _nre = 0;")
             head.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
         for k, s in enumerate(event_groups):
             head.append(f"        uint32_t *_ev{k} = &{T['ev', s.name].cname}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _ne{k} = 0;")
         append = ["            if (_f & 1u) { _spk[_n++] = _i;"
-                  + (" if (_rs) _rs[_i >> 5] |= 1u << (_i & 31);" if rec_s else "") + " }"]
+                  + (" if (_rs) _rs[_i >> 5] |= 1u << (_i & 31);"
+                     " if (_rl) { _rl[_rlc < _rlcap ? _rlc : _rlcap] = _i; _rlc++; }"
+                     if rec_s else "") + " }"]
         if event_groups:
             append.append("            if (_f & 2u) {" + (" if (_re) { _re[_i >> 5] |= 1u << (_i & 31); _nre++; }" if rec_e else ""))
             for k in range(len(event_groups)):
@@ -484,6 +498,7 @@ class Generator:
         tail = [f"        {cnt}[(size_t)_b * {D} + _slot] = _n;"]
         if rec_s:
             tail.append(f"        if (_rs) {T['rec_spk_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _n;")
+            tail.append(f"        if (_rl) {T['rec_log_n', g.name].cname}[_b] = _rlc;")
         if rec_e:
             tail.append(f"        if (_re) {T['rec_evt_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _nre;")
         for k, s in enumerate(event_groups):

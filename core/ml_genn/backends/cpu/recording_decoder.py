@@ -33,7 +33,8 @@ class DecodeRequest(ctypes.Structure):
                 ("stream_capacity", ctypes.c_uint64), ("stream_used", ctypes.c_uint64),
                 ("stream_ends", ctypes.c_void_p), ("ends_capacity", ctypes.c_uint64),
                 ("stream_examples", ctypes.c_uint64), ("needed", ctypes.c_uint64),
-                ("written", ctypes.c_uint64)]
+                ("written", ctypes.c_uint64), ("log", ctypes.c_void_p),
+                ("log_capacity", ctypes.c_uint64), ("log_row_counts", ctypes.c_void_p)]
 
 
 def _address(array: np.ndarray) -> int:
@@ -59,11 +60,14 @@ class RecordingDecoder:
         Neurons of the population.
     neuron_mask
         Boolean mask over the population's neurons to keep, or ``None`` for all.
+    log
+        The population's spike log, ``(batch, capacity + 1)`` of ``uint32``, or ``None``:
+        windows that start at ring row 0 are copied from it where it holds them.
     """
 
     def __init__(self, runtime, group_description: str, buffer: np.ndarray,
                  row_counts: np.ndarray, num_neurons: int,
-                 neuron_mask: Optional[np.ndarray] = None):
+                 neuron_mask: Optional[np.ndarray] = None, log: Optional[np.ndarray] = None):
         self._runtime = runtime
         self._describe = group_description
         self._buffer = buffer
@@ -86,6 +90,12 @@ class RecordingDecoder:
             words=words, mask=self._mask_words.ctypes.data,
             row_counts=None if self._row_counts is None else self._row_counts.ctypes.data,
             dt=float(runtime.dt))
+        if log is not None and log.size:
+            self._log = log   # the request points into it
+            self._log_row_counts = row_counts
+            self._request.log = log.ctypes.data
+            self._request.log_capacity = log.shape[1] - 1
+            self._request.log_row_counts = row_counts.ctypes.data
         self._request_ref = ctypes.byref(self._request)
         self._request_address = ctypes.addressof(self._request)
         self._count = runtime._lib.ml_genn_count_recording

@@ -12,6 +12,7 @@ from ...engine.errors import ModelSpecError, RuntimeStateError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .codegen import CTL_CU_STEP, CTL_VAR_REC, GeneratedModel
+from .c_support import SPIKE_LOG_IDS_PER_WORD
 from .recording_decoder import Allocator, RecordingDecoder
 from .runtime_views import EGPView, GroupView, VarView
 
@@ -153,8 +154,9 @@ class NeuronGroupRuntime(GroupView):
         """
         buf = self._recording_buffer(kind)
         counts = self._runtime._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
+        log = self._runtime._arrays[("rec_log", self.name)] if kind == "spk" else None
         return RecordingDecoder(self._runtime, self._describe, buf, counts, self.num_neurons,
-                                neuron_mask)
+                                neuron_mask, log)
 
     def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
                          neuron_mask: Optional[np.ndarray] = None,
@@ -370,6 +372,11 @@ class Runtime:
                 row = (g.num_neurons + 31) // 32
                 # [batch][ring row](...): see the generated code's recording
                 shape = ((B, T) + ((row,) if kind in ("rec_spk", "rec_evt") else ())) if (on and T) else (0,)
+            elif kind in ("rec_log", "rec_log_n"):
+                g = spec.neuron_populations[slot.key[1]]
+                capacity = T * SPIKE_LOG_IDS_PER_WORD * ((g.num_neurons + 31) // 32)
+                shape = (((B, capacity + 1) if kind == "rec_log" else (B,))
+                         if (g.spike_recording_enabled and T) else (0,))
             elif kind == "egp":
                 _, role, gname, ename = slot.key
                 egp = self._egp_spec(role, gname, ename)
