@@ -139,7 +139,7 @@ def test_the_engine_logs_the_current_ring_cycles_spike_ids(recorded):
     rt, raster = recorded
     log = rt._arrays[("rec_log", "src")]
     logged = rt._arrays[("rec_log_n", "src")]
-    capacity = log.shape[1] - 1
+    capacity = log.shape[1]
     cycle_start = STEPS - STEPS % RING_STEPS   # the log restarted at ring row 0
     for b in range(BATCH):
         steps, ids = np.nonzero(raster[cycle_start:STEPS, b])
@@ -153,7 +153,7 @@ def test_the_engine_logs_the_current_ring_cycles_spike_ids(recorded):
 def test_windows_from_ring_row_0_come_from_the_log(recorded, window, masked):
     rt, raster = recorded
     group = rt.neuron_populations["src"]
-    capacity = rt._arrays[("rec_log", "src")].shape[1] - 1
+    capacity = rt._arrays[("rec_log", "src")].shape[1]
     mask = None
     if masked:
         mask = np.zeros(NUM_NEURONS, dtype=bool)

@@ -131,7 +131,7 @@ typedef struct {
     uint64_t ends_capacity, stream_examples;
     uint64_t needed;              /* the last batch's spikes, after a batch that did not fit */
     uint64_t written;             /* whether the last batch fitted */
-    /* The population's spike log ([batch_size][log_capacity + 1] ids, restarted at ring row 0)
+    /* The population's spike log ([batch_size][log_capacity] ids, restarted at ring row 0)
        and its row counts, or NULL: a window that starts at ring row 0 is copied from it */
     const uint32_t *log;
     uint64_t log_capacity;
@@ -155,7 +155,7 @@ static inline int ml_genn_log_covers(const MlGennDecodeRequest *d, uint64_t b, u
    widened, without scanning a bit of the rows */
 static void ml_genn_fill_slot_from_log(const MlGennDecodeRequest *d, uint64_t b, uint64_t n,
                                        double *restrict out_time, int64_t *restrict out_id) {
-    const uint32_t *restrict ids = d->log + b * (d->log_capacity + 1);
+    const uint32_t *restrict ids = d->log + b * d->log_capacity;
     const uint32_t *restrict counts = d->log_row_counts + b * d->buffer_steps;
     const uint32_t *restrict mask = d->mask;
     const uint64_t rows = d->end_step - d->first_step;
@@ -189,7 +189,7 @@ uint64_t ml_genn_count_recording(const MlGennDecodeRequest *d) {
         if (ml_genn_log_covers(d, b, &logged)) {
             uint64_t n = logged;
             if (!d->row_counts) {   /* a neuron mask: count the kept ids */
-                const uint32_t *const ids = d->log + b * (d->log_capacity + 1);
+                const uint32_t *const ids = d->log + b * d->log_capacity;
                 n = 0;
                 for (uint64_t k = 0; k < logged; k++) n += (d->mask[ids[k] >> 5] >> (ids[k] & 31)) & 1u;
             }

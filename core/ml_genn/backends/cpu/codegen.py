@@ -125,9 +125,8 @@ class Generator:
             t.add(("rec_spk_n", g.name), np.uint32, (0,))
             t.add(("rec_evt_n", g.name), np.uint32, (0,))
             # The spike ids of each batch element's current ring cycle, in the order queued
-            # (SPIKE_LOG_IDS_PER_WORD per row word, then one slot that takes the overflow),
-            # and how many there were: a recorder reading a batch from ring row 0 copies them
-            # instead of scanning the bits
+            # (room for SPIKE_LOG_IDS_PER_WORD per row word), and how many there were: a
+            # recorder reading a batch from ring row 0 copies them instead of scanning bits
             t.add(("rec_log", g.name), np.uint32, (0,))
             t.add(("rec_log_n", g.name), np.uint64, (0,))
             for v in g.vars.values():
@@ -475,21 +474,19 @@ class Generator:
         if rec_s:
             log, log_n = T["rec_log", g.name].cname, T["rec_log_n", g.name].cname
             head.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[((size_t)_b * _nrec + _rt) * {W}] : NULL;")
-            head.append(f"        if (_rs) memset(_rs, 0, {W} * sizeof(uint32_t));")
-            # The log restarts with each ring cycle; ids past its capacity land in its last
-            # slot, so that queuing a spike needs no test
+            head.append(f"        if (_rs) {{ {self._clear_words('_rs', W)} }}")
+            # The log restarts with each ring cycle
             head.append(f"        uint32_t *_rl = NULL; uint64_t _rlc = 0, _rlcap = 0;")
             head.append(f"        if (_rs && {log}) {{ _rlcap = _nrec * {SPIKE_LOG_IDS_PER_WORD * W}u; "
-                        f"_rl = &{log}[(size_t)_b * (_rlcap + 1)]; _rlc = _rt ? {log_n}[_b] : 0; }}")
+                        f"_rl = &{log}[(size_t)_b * _rlcap]; _rlc = _rt ? {log_n}[_b] : 0; }}")
         if rec_e:
             head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[((size_t)_b * _nrec + _rt) * {W}] : NULL; uint32_t _nre = 0;")
             head.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
         for k, s in enumerate(event_groups):
             head.append(f"        uint32_t *_ev{k} = &{T['ev', s.name].cname}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _ne{k} = 0;")
-        append = ["            if (_f & 1u) { _spk[_n++] = _i;"
-                  + (" if (_rs) _rs[_i >> 5] |= 1u << (_i & 31);"
-                     " if (_rl) { _rl[_rlc < _rlcap ? _rlc : _rlcap] = _i; _rlc++; }"
-                     if rec_s else "") + " }"]
+        # Spikes are recorded from the queue once the step's are all in it: the neuron loop
+        # then does what it does unrecorded, and the recording is two short loops
+        append = ["            if (_f & 1u) _spk[_n++] = _i;"]
         if event_groups:
             append.append("            if (_f & 2u) {" + (" if (_re) { _re[_i >> 5] |= 1u << (_i & 31); _nre++; }" if rec_e else ""))
             for k in range(len(event_groups)):
@@ -497,13 +494,35 @@ class Generator:
             append.append("            }")
         tail = [f"        {cnt}[(size_t)_b * {D} + _slot] = _n;"]
         if rec_s:
-            tail.append(f"        if (_rs) {T['rec_spk_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _n;")
-            tail.append(f"        if (_rl) {T['rec_log_n', g.name].cname}[_b] = _rlc;")
+            # One pass sets the bits and logs the ids (a copy loop of its own would be
+            # compiled into a library call per step and population, which cost more than the
+            # copying). Ids past the log's capacity are counted, not kept: readers then
+            # decode the bits.
+            tail += [
+                "        if (_rs) {",
+                "            const uint64_t _room = _rlc < _rlcap ? _rlcap - _rlc : 0;",
+                "            const uint32_t _logged = _rl ? (uint32_t)(_n < _room ? _n : _room) : 0;",
+                "            for (uint32_t _k = 0; _k < _logged; _k++) { const uint32_t _j = _spk[_k]; "
+                "_rs[_j >> 5] |= 1u << (_j & 31); _rl[_rlc + _k] = _j; }",
+                "            for (uint32_t _k = _logged; _k < _n; _k++) { const uint32_t _j = _spk[_k]; "
+                "_rs[_j >> 5] |= 1u << (_j & 31); }",
+                f"            {T['rec_spk_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _n;",
+                f"            if (_rl) {T['rec_log_n', g.name].cname}[_b] = _rlc + _n;",
+                "        }"]
         if rec_e:
             tail.append(f"        if (_re) {T['rec_evt_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _nre;")
         for k, s in enumerate(event_groups):
             tail.append(f"        {T['evcnt', s.name].cname}[(size_t)_b * {D} + _slot] = _ne{k};")
         return head, append, tail
+
+    @staticmethod
+    def _clear_words(pointer: str, words: int) -> str:
+        """C statements zeroing ``words`` words at ``pointer``: a short row as single stores
+        (a loop or memset of a few words becomes a library call per step and population),
+        a long one with memset."""
+        if words <= 32:
+            return " ".join(f"{pointer}[{w}] = 0;" for w in range(words))
+        return f"memset({pointer}, 0, {words} * sizeof(uint32_t));"
 
     def _wu_common_env(self, s, base):
         env = dict(base)

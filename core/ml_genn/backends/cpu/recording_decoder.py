@@ -61,7 +61,7 @@ class RecordingDecoder:
     neuron_mask
         Boolean mask over the population's neurons to keep, or ``None`` for all.
     log
-        The population's spike log, ``(batch, capacity + 1)`` of ``uint32``, or ``None``:
+        The population's spike log, ``(batch, capacity)`` of ``uint32``, or ``None``:
         windows that start at ring row 0 are copied from it where it holds them.
     """
 
@@ -94,7 +94,7 @@ class RecordingDecoder:
             self._log = log   # the request points into it
             self._log_row_counts = row_counts
             self._request.log = log.ctypes.data
-            self._request.log_capacity = log.shape[1] - 1
+            self._request.log_capacity = log.shape[1]
             self._request.log_row_counts = row_counts.ctypes.data
         self._request_ref = ctypes.byref(self._request)
         self._request_address = ctypes.addressof(self._request)

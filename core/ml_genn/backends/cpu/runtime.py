@@ -375,7 +375,7 @@ class Runtime:
             elif kind in ("rec_log", "rec_log_n"):
                 g = spec.neuron_populations[slot.key[1]]
                 capacity = T * SPIKE_LOG_IDS_PER_WORD * ((g.num_neurons + 31) // 32)
-                shape = (((B, capacity + 1) if kind == "rec_log" else (B,))
+                shape = (((B, capacity) if kind == "rec_log" else (B,))
                          if (g.spike_recording_enabled and T) else (0,))
             elif kind == "egp":
                 _, role, gname, ename = slot.key
