@@ -128,7 +128,10 @@ _CLASSES_WITHOUT_UNKNOWN_HOOKS: "weakref.WeakSet[type]" = weakref.WeakSet()
 def _warn_unknown_hooks(callback: Any) -> None:
     # A misspelt hook (on_epoch_ends) would otherwise silently never run
     cls = type(callback)
-    own_hooks = any(name.startswith("on_") for name in getattr(callback, "__dict__", ()))
+    # Hooks set on the instance under their own names (a recorder switching one off with
+    # None) leave the class's answer standing; other on_* names need a look
+    own_hooks = any(name.startswith("on_") and name not in HOOK_ARGUMENTS
+                    for name in getattr(callback, "__dict__", ()))
     if not own_hooks and cls in _CLASSES_WITHOUT_UNKNOWN_HOOKS:
         return
     found = False

@@ -96,13 +96,15 @@ class Recorder(Callback):
         self._all_slots = {}   # slot count -> np.arange(count), see slots_for_batch
         # Until on_batch_begin says otherwise, record the slots of batch 0
         self._slots = self.slots_for_batch(0)
+        # Examples the run records, where its length is known
+        self._run_examples = None if num_batches is None \
+            else self.count_examples(num_batches) * (num_epochs or 1)
         self.prepare(compiled_network)
         self._ready = True
 
         timesteps = getattr(compiled_network, "example_timesteps", None)
-        if num_batches is not None and timesteps is not None:
-            estimate = self.estimate_memory(
-                self.count_examples(num_batches) * (num_epochs or 1), int(timesteps))
+        if self._run_examples is not None and timesteps is not None:
+            estimate = self.estimate_memory(self._run_examples, int(timesteps))
             warn_if_large(self.describe(), estimate, self.to_disk is not None, stacklevel=4)
 
     def slots_for_batch(self, batch: int) -> np.ndarray:

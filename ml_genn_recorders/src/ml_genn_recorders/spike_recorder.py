@@ -37,7 +37,34 @@ class _SharedDecoding:
         self.genn_model = genn_model
         self.members: List["SpikeRecorder"] = []
         self.streams: Any = None    # built on the first batch, once every member has joined
+        # Whether every member records every example: their slots then change only with the
+        # number of examples in a batch (a short last one)
+        self.all_examples = False
+        self.batch_examples = -1   # examples in the last batch the slots were set for
         self.closed = False   # set once a member hands over its result: the run is over
+
+    def start(self) -> Any:
+        """The members' ``RecordingStreams``, built once every member has joined."""
+        first = self.members[0]
+        self.streams = first._decoder.streams([member._decoder for member in self.members])
+        self.all_examples = all(member._example_filter.records_all for member in self.members)
+        return self.streams
+
+    def set_slots(self, batch: int) -> None:
+        """Give each member's decoder the slots it records of ``batch``."""
+        if self.all_examples:
+            first = self.members[0]
+            count = first._batch_size
+            if first._num_examples is not None:
+                count = max(0, min(count, first._num_examples - batch * count))
+            if count == self.batch_examples:
+                return
+            self.batch_examples = count
+        for recorder in self.members:
+            slots = recorder.slots_for_batch(batch)
+            if slots is not recorder._slots:
+                recorder._slots = slots
+                recorder._decoder.set_slots(slots)
 
 
 # Key of the run's shared decoding in the callback list's shared ``data`` dict
@@ -160,14 +187,12 @@ class SpikeRecorder(Recorder):
         if not self._stream:
             return
         self._decoder.set_slots(self._slots)
-        num_batches, num_epochs = kwargs.get("num_batches"), kwargs.get("num_epochs")
-        expected = None if num_batches is None \
-            else self.count_examples(num_batches) * (num_epochs or 1)
         timesteps = int(getattr(compiled_network, "example_timesteps", None)
                         or self._buffer_steps)
         one_batch = self.estimate_memory(self._batch_size, timesteps) // BYTES_PER_SPIKE
         self._segments = SpikeSegments(self._decoder, self._sink,
-                                       min(one_batch, FIRST_SEGMENT_MAX_ENTRIES), expected)
+                                       min(one_batch, FIRST_SEGMENT_MAX_ENTRIES),
+                                       self._run_examples)
         # Without a run's shared dict (set up by hand) a recorder decodes for itself alone
         data = kwargs.get("data")
         data = data if isinstance(data, dict) else {}
@@ -176,6 +201,7 @@ class SpikeRecorder(Recorder):
             shared = data[_SHARED_DECODING_KEY] = _SharedDecoding(self._genn_model)
         shared.members.append(self)
         shared.streams = None
+        shared.batch_examples = -1
         self._shared = shared
         # A batch is the ring's last num_recording_timesteps timesteps, as mlGeNN reads it, and
         # the slots are set when the batch ends: no hook at the batch's start
@@ -206,16 +232,10 @@ class SpikeRecorder(Recorder):
             genn_model.pull_recording_buffers_from_device()
         shared = self._shared
         if shared is not None:
-            for recorder in shared.members:
-                slots = recorder.slots_for_batch(batch)
-                if slots is not recorder._slots:
-                    recorder._slots = slots
-                    recorder._decoder.set_slots(slots)
-            first, end = timestep_range(None, genn_model.timestep, self._buffer_steps, self)
-            streams = shared.streams
-            if streams is None:
-                streams = shared.streams = self._decoder.streams(
-                    [recorder._decoder for recorder in shared.members])
+            streams = shared.streams or shared.start()
+            shared.set_slots(batch)
+            end = genn_model.timestep
+            first = end - self._buffer_steps if end > self._buffer_steps else 0
             if streams.decode_batch(first, end):
                 self._make_room(streams, first, end)
             return

@@ -151,28 +151,39 @@ static inline int ml_genn_log_covers(const MlGennDecodeRequest *d, uint64_t b, u
     return n <= d->log_capacity;
 }
 
-/* Spikes of batch element b from the spike log, from entry n on: a copy with the ids
-   widened, without scanning a bit of the rows */
+/* Spikes of batch element b from the spike log, into entries [n, limit) of the output: a
+   copy with the ids widened, without scanning a bit of the rows. Without a neuron mask the ids
+   are one copy; each row's time is written four at a time (past a row's spikes the next row
+   overwrites them), where that stays inside the element's part of the output. */
 static void ml_genn_fill_slot_from_log(const MlGennDecodeRequest *d, uint64_t b, uint64_t n,
-                                       double *restrict out_time, int64_t *restrict out_id) {
+                                       uint64_t limit, double *restrict out_time,
+                                       int64_t *restrict out_id) {
     const uint32_t *restrict ids = d->log + b * d->log_capacity;
     const uint32_t *restrict counts = d->log_row_counts + b * d->buffer_steps;
     const uint32_t *restrict mask = d->mask;
     const uint64_t rows = d->end_step - d->first_step;
-    const int all_neurons = d->row_counts != NULL;
+    if (d->row_counts) {   /* every neuron */
+        int64_t *restrict const id = out_id + n;
+        for (uint64_t k = 0; k < limit - n; k++) id[k] = (int64_t)ids[k];
+        for (uint64_t r = 0; r < rows; r++) {
+            const uint64_t count = counts[r];
+            const double time = (double)(d->first_step + r) * d->dt;
+            double *restrict const t = out_time + n;
+            if (n + count + 3 <= limit) {
+                for (uint64_t k = 0; k < count; k += 4) { t[k] = time; t[k + 1] = time; t[k + 2] = time; t[k + 3] = time; }
+            } else {
+                for (uint64_t k = 0; k < count; k++) t[k] = time;
+            }
+            n += count;
+        }
+        return;
+    }
     for (uint64_t r = 0; r < rows; r++) {
         const uint64_t count = counts[r];
         const double time = (double)(d->first_step + r) * d->dt;
-        if (all_neurons) {
-            double *restrict const t = out_time + n;
-            int64_t *restrict const id = out_id + n;
-            for (uint64_t k = 0; k < count; k++) { t[k] = time; id[k] = (int64_t)ids[k]; }
-            n += count;
-        } else {
-            for (uint64_t k = 0; k < count; k++) {
-                const uint32_t i = ids[k];
-                if ((mask[i >> 5] >> (i & 31)) & 1u) { out_time[n] = time; out_id[n] = (int64_t)i; n++; }
-            }
+        for (uint64_t k = 0; k < count; k++) {
+            const uint32_t i = ids[k];
+            if ((mask[i >> 5] >> (i & 31)) & 1u) { out_time[n] = time; out_id[n] = (int64_t)i; n++; }
         }
         ids += count;
     }
@@ -289,7 +300,8 @@ static void ml_genn_fill_share(const MlGennDecodeRequest *d, uint64_t thread, ui
         uint64_t logged;
         if (b < b0 || b >= b1) continue;
         if (ml_genn_log_covers(d, b, &logged))
-            ml_genn_fill_slot_from_log(d, b, (uint64_t)d->offsets[s], d->out_time, d->out_id);
+            ml_genn_fill_slot_from_log(d, b, (uint64_t)d->offsets[s], (uint64_t)d->offsets[s + 1],
+                                       d->out_time, d->out_id);
         else
             ml_genn_fill_slot(d->buf, d->buffer_steps, d->words, d->first_step, d->end_step, b,
                               d->mask, d->row_counts, d->dt, (uint64_t)d->offsets[s],
