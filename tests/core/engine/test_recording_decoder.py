@@ -286,3 +286,35 @@ def test_streams_refuse_bad_memory_windows_and_decoders(recorded):
         streams.decode_batch(5, STEPS)
     with pytest.raises(ValueError, match="not one of this RecordingStreams' decoders"):
         streams.decode_again(group.recording_decoder("spk"), STEPS - 5, STEPS)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_long_logged_window_decodes_in_chunks(threads):
+    # 300 neurons firing 1 in 10: about 900 logged spikes per batch element over the window,
+    # more than the chunks the log is copied out in, rows straddling chunk boundaries
+    neurons, batch, ring = 300, 3, 30
+    m = ModelSpec("double", "decoder_long_log")
+    m.batch_size = batch
+    m.seed = 11
+    pop = m.add_neuron_population("src", neurons, BERNOULLI, {},
+                                  {"p": np.full(neurons, 0.1), "fired": 0.0})
+    pop.spike_recording_enabled = True
+    rt = build(m, num_recording_timesteps=ring)
+    rt.set_num_threads(threads)
+    fired = rt.neuron_populations["src"].vars["fired"]
+    raster = np.zeros((ring, batch, neurons), dtype=bool)
+    for step in range(ring):
+        rt.step_time()
+        fired.pull_from_device()
+        raster[step] = fired.view.reshape(batch, neurons) > 0.5
+    group = rt.neuron_populations["src"]
+    capacity = rt._arrays[("rec_log", "src")].shape[1]
+    assert 600 < raster.sum(axis=(0, 2)).min() and raster.sum(axis=(0, 2)).max() <= capacity
+    decoder = group.recording_decoder("spk")
+    slots = [2, 0, 1]
+    offsets, times, ids = decoder(0, ring, np.array(slots))
+    assert offsets[-1] == raster.sum()
+    for k, b in enumerate(slots):
+        steps, neuron_ids = np.nonzero(raster[:, b])
+        np.testing.assert_array_equal(ids[offsets[k]:offsets[k + 1]], neuron_ids)
+        np.testing.assert_array_equal(times[offsets[k]:offsets[k + 1]], steps * rt.dt)
