@@ -138,7 +138,7 @@ def test_windows_outside_the_ring_and_bad_slots_are_refused(recorded):
 def test_the_engine_logs_the_current_ring_cycles_spike_ids(recorded):
     rt, raster = recorded
     log = rt._arrays[("rec_log", "src")]
-    logged = rt._arrays[("rec_log_n", "src")]
+    logged = rt._arrays[("rec_log_n", "src")][:, 0]
     capacity = log.shape[1]
     cycle_start = STEPS - STEPS % RING_STEPS   # the log restarted at ring row 0
     for b in range(BATCH):

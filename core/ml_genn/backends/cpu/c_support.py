@@ -96,6 +96,8 @@ int ml_genn_get_num_threads(void) {
 #: recorded row (a firing rate of 1 in 8 averaged over the ring). A busier ring cycle keeps
 #: what fits, and readers decode its bits instead.
 SPIKE_LOG_IDS_PER_WORD = 4
+#: Entries between two batch elements' log counts: a cache line each, as threads own elements
+LOG_COUNT_STRIDE = 8
 
 EPILOGUE = r"""
 /* Decoding bit-packed recording rows (layout: [batch][buffer_steps][words]) of engine timesteps

@@ -31,7 +31,7 @@ from ...engine.errors import ModelSpecError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .array_table import ArrayTable
-from .c_support import SPIKE_LOG_IDS_PER_WORD, epilogue, prelude
+from .c_support import LOG_COUNT_STRIDE, SPIKE_LOG_IDS_PER_WORD, epilogue, prelude
 from .code_block import (CodeEmitter, const_expr, delayed_macro, resolve_line_marks,
                          rewrite_delayed_reads, uses_rng)
 
@@ -478,7 +478,7 @@ class Generator:
             # The log restarts with each ring cycle
             head.append(f"        uint32_t *_rl = NULL; uint64_t _rlc = 0, _rlcap = 0;")
             head.append(f"        if (_rs && {log}) {{ _rlcap = _nrec * {SPIKE_LOG_IDS_PER_WORD * W}u; "
-                        f"_rl = &{log}[(size_t)_b * _rlcap]; _rlc = _rt ? {log_n}[_b] : 0; }}")
+                        f"_rl = &{log}[(size_t)_b * _rlcap]; _rlc = _rt ? {log_n}[(size_t)_b * {LOG_COUNT_STRIDE}] : 0; }}")
         if rec_e:
             head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[((size_t)_b * _nrec + _rt) * {W}] : NULL; uint32_t _nre = 0;")
             head.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
@@ -507,7 +507,7 @@ class Generator:
                 "            for (uint32_t _k = _logged; _k < _n; _k++) { const uint32_t _j = _spk[_k]; "
                 "_rs[_j >> 5] |= 1u << (_j & 31); }",
                 f"            {T['rec_spk_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _n;",
-                f"            if (_rl) {T['rec_log_n', g.name].cname}[_b] = _rlc + _n;",
+                f"            if (_rl) {T['rec_log_n', g.name].cname}[(size_t)_b * {LOG_COUNT_STRIDE}] = _rlc + _n;",
                 "        }"]
         if rec_e:
             tail.append(f"        if (_re) {T['rec_evt_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _nre;")

@@ -12,11 +12,22 @@ from ...engine.errors import ModelSpecError, RuntimeStateError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .codegen import CTL_CU_STEP, CTL_VAR_REC, GeneratedModel
-from .c_support import SPIKE_LOG_IDS_PER_WORD
+from .c_support import LOG_COUNT_STRIDE, SPIKE_LOG_IDS_PER_WORD
 from .recording_decoder import Allocator, RecordingDecoder
 from .runtime_views import EGPView, GroupView, VarView
 
 CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
+CACHE_LINE_BYTES = 64
+
+
+def _zeros_on_cache_lines(shape, dtype) -> np.ndarray:
+    """Zeros starting on a cache line: threads own batch elements, and where an element's
+    part of an array starts on a line no two threads write the same line."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    raw = np.zeros(count * dtype.itemsize + CACHE_LINE_BYTES, dtype=np.uint8)
+    start = -raw.ctypes.data % CACHE_LINE_BYTES
+    return raw[start:start + count * dtype.itemsize].view(dtype).reshape(shape)
 
 
 class NeuronGroupRuntime(GroupView):
@@ -375,7 +386,7 @@ class Runtime:
             elif kind in ("rec_log", "rec_log_n"):
                 g = spec.neuron_populations[slot.key[1]]
                 capacity = T * SPIKE_LOG_IDS_PER_WORD * ((g.num_neurons + 31) // 32)
-                shape = (((B, capacity) if kind == "rec_log" else (B,))
+                shape = (((B, capacity) if kind == "rec_log" else (B, LOG_COUNT_STRIDE))
                          if (g.spike_recording_enabled and T) else (0,))
             elif kind == "egp":
                 _, role, gname, ename = slot.key
@@ -383,7 +394,7 @@ class Runtime:
                 if egp.values is not None:
                     self._set_array(slot.key, np.asarray(egp.values, dtype=slot.dtype).reshape(-1))
                     continue
-            self._set_array(slot.key, np.zeros(shape, dtype=slot.dtype))
+            self._set_array(slot.key, _zeros_on_cache_lines(shape, slot.dtype))
 
     def _egp_spec(self, role, gname, ename):
         spec = self._spec
