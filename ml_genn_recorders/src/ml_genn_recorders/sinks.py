@@ -237,10 +237,11 @@ class RaggedSink(_Sink):
                     for field, array in zip(out, arrays):
                         field.extend([array[:0]] * (len(bounds) - 1))
                     continue
-                # map() over slice objects: the cheapest way to cut thousands of views
-                slices = list(map(slice, bounds[:-1], bounds[1:]))
+                # A comprehension slicing with each pair of bounds: the cheapest way found to
+                # cut thousands of views (an array's bound __getitem__ costs a fifth more)
+                pairs = list(zip(bounds[:-1], bounds[1:]))
                 for field, array in zip(out, arrays):
-                    field.extend(map(array.__getitem__, slices))
+                    field.extend([array[start:end] for start, end in pairs])
             return out
         if self._streams is None:
             return tuple([] for _ in self._fields)
