@@ -156,7 +156,8 @@ static inline int ml_genn_log_covers(const MlGennDecodeRequest *d, uint64_t b, u
 /* Spikes of batch element b from the spike log, into entries [n, limit) of the output: a
    copy with the ids widened, without scanning a bit of the rows. Without a neuron mask the ids
    are one copy; each row's time is written four at a time (past a row's spikes the next row
-   overwrites them), where that stays inside the element's part of the output. */
+   overwrites them, and a row without spikes writes four too), where that stays inside the
+   element's part of the output. */
 static void ml_genn_fill_slot_from_log(const MlGennDecodeRequest *d, uint64_t b, uint64_t n,
                                        uint64_t limit, double *restrict out_time,
                                        int64_t *restrict out_id) {
@@ -171,8 +172,11 @@ static void ml_genn_fill_slot_from_log(const MlGennDecodeRequest *d, uint64_t b,
             const uint64_t count = counts[r];
             const double time = (double)(d->first_step + r) * d->dt;
             double *restrict const t = out_time + n;
-            if (n + count + 3 <= limit) {
-                for (uint64_t k = 0; k < count; k += 4) { t[k] = time; t[k + 1] = time; t[k + 2] = time; t[k + 3] = time; }
+            if (n + count + 4 <= limit) {
+                /* at least one group of four, so that rows without spikes (most, in a
+                   sparse population) cost no test of their own */
+                uint64_t k = 0;
+                do { t[k] = time; t[k + 1] = time; t[k + 2] = time; t[k + 3] = time; k += 4; } while (k < count);
             } else {
                 for (uint64_t k = 0; k < count; k++) t[k] = time;
             }
