@@ -1,9 +1,11 @@
 """Where recorders put what they record: in memory, or streamed to ``.npy`` files.
 
-Recorders hand over one *block* per batch holding only the examples they record. A sink
-either keeps the blocks in memory or appends them to files in a folder, so that a long run's
-recordings never have to fit in RAM: only one batch is ever held. Either way the result is a
-list with one array per recorded example; on disk these are views of read-only memory maps.
+Recorders hand over *blocks* of whole examples, holding only the examples they record: one per
+batch, or, where spikes are decoded natively into memory, one per segment of many batches
+(see :mod:`.spike_segments`). A sink either keeps the blocks in memory or appends them to files
+in a folder, so that a long run's recordings never have to fit in RAM: only one batch is ever
+held. Either way the result is a list with one array per recorded example; on disk these are
+views of read-only memory maps.
 
 Recorders build their blocks in memory the sink gives them (:meth:`DenseSink.empty`,
 :meth:`RaggedSink.empty`), carved from an :class:`~.arena.Arena` whose pages are cheap to

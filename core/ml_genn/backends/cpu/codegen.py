@@ -5,9 +5,12 @@ Layout conventions (Python allocates, see :mod:`.array_table`):
 * a batched per-element variable is ``[batch][element]``; shared ones drop ``batch``;
 * spike queues are ``[batch][delay slot][neuron]`` with counts ``[batch][delay slot]``;
 * SPARSE rows are ragged: ``ind[pre * max_row_length + k]`` for ``k < row_length[pre]``;
-* dendritic delay buffers are ``[batch][slot][post]``; recording is
-  ``[timestep % num_recording_timesteps][batch][words]`` with bit ``id % 32`` of word ``id / 32``,
-  plus the number of set bits per row in ``[timestep % num_recording_timesteps][batch]``;
+* dendritic delay buffers are ``[batch][slot][post]``; spike recording is
+  ``[batch][timestep % num_recording_timesteps][words]`` with bit ``id % 32`` of word ``id / 32``,
+  plus the number of set bits per row in ``[batch][timestep % num_recording_timesteps]``, and a
+  spike log ``[batch][capacity]`` of the ids of the current ring cycle (restarted at ring row 0)
+  in queue order, with its count per batch element; both are written from the step's spike
+  queue once the neuron loop is done;
 * a neuron variable recorded natively (switched on at runtime, NULL otherwise) is
   ``[timestep % ctl[CTL_VAR_REC]][batch][neuron]``.
 

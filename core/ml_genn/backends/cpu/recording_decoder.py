@@ -7,6 +7,10 @@ the caller does, once it knows the count). For a whole run, :class:`RecordingStr
 every batch of several decoders to memory the caller gave them, in one native call per batch
 and without a Python object per batch. Calls take a single pointer to a request whose fields
 are set in place: converting a dozen arguments per call cost more than the call.
+
+A window that starts at ring row 0 (a batch, where time restarts with each batch) is copied from
+the population's spike log, ids widened and times filled in per row, with no bit scanned; other
+windows, and a ring cycle busier than the log holds, are decoded from the bits.
 """
 from __future__ import annotations
 
