@@ -90,16 +90,16 @@ class RecordingDecoder:
             self._mask_words = np.packbits(bits, bitorder="little").view("<u4").astype(np.uint32)
             self._row_counts = None
         self._request = DecodeRequest(
-            buf=buffer.ctypes.data, buffer_steps=self._buffer_steps, batch_size=self._batch_size,
-            words=words, mask=self._mask_words.ctypes.data,
-            row_counts=None if self._row_counts is None else self._row_counts.ctypes.data,
+            buf=_address(buffer), buffer_steps=self._buffer_steps, batch_size=self._batch_size,
+            words=words, mask=_address(self._mask_words),
+            row_counts=None if self._row_counts is None else _address(self._row_counts),
             dt=float(runtime.dt))
         if log is not None and log.size:
             self._log = log   # the request points into it
             self._log_row_counts = row_counts
-            self._request.log = log.ctypes.data
+            self._request.log = _address(log)
             self._request.log_capacity = log.shape[1]
-            self._request.log_row_counts = row_counts.ctypes.data
+            self._request.log_row_counts = _address(row_counts)
         self._request_ref = ctypes.byref(self._request)
         self._request_address = ctypes.addressof(self._request)
         self._count = runtime._lib.ml_genn_count_recording
@@ -108,7 +108,7 @@ class RecordingDecoder:
         self._slots_kept = np.zeros(0, dtype=np.int64)
         # The counting pass writes the slots' boundaries here; callers get a copy
         self._offsets = np.empty(self._batch_size + 1, dtype=np.int64)
-        self._request.offsets = self._offsets.ctypes.data
+        self._request.offsets = _address(self._offsets)
 
     def _set_slots(self, slots: np.ndarray) -> np.ndarray:
         # Recorders pass the same read-only array batch after batch: check it once (a
@@ -125,7 +125,7 @@ class RecordingDecoder:
         self._request.num_slots = checked.size
         if checked.size + 1 > self._offsets.size:   # slots may repeat
             self._offsets = np.empty(checked.size + 1, dtype=np.int64)
-            self._request.offsets = self._offsets.ctypes.data
+            self._request.offsets = _address(self._offsets)
         return checked
 
     def __call__(self, first_step: int, end_step: int, slots: np.ndarray,
