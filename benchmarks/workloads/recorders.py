@@ -12,16 +12,16 @@ Each row reports examples/s (best round) and the overhead against ``none`` in pe
 median, and quartiles, over rounds of the ratio of the two runs of the same round (and, for
 comparison, the ratio of the best runs).
 
-Measured on the 2-core development machine, 2026-11-22 (1024 examples, 30 rounds, several
-runs; the machine drifts between fast and slow phases): none 9,800-11,100 ex/s at 1 thread and
-14,600-16,700 at 2; SpikeRecorder on every population (1.38 M spikes) +20% to +25% at 1 thread
-and +21% to +26% at 2 (median of same-round ratios); VarRecorder on hidden v +12% to +14% and
-+5% to +14% (the engine writes whole batches straight into the results' memory). Earlier the same day, before spike inputs were tested 64 neurons at a time (which
-made the engine 1.5-2x faster here), the spike figures were +12% to +15% and +13% to +18%, and
-the previous session measured +23% to +34% and +14% to +60%. The cost left, about 20 ms per
-1024 examples: decoding the rings (~8 ms at 1 thread, memory-bound: 16 bytes per spike written
-to memory not in cache, which also evicts the engine's state), ~4 ms of Python per run in the
-recorders' hooks, ~2 ms cutting the per-example views, and the engine's own recording (~4%).
+Measured on the 2-core development machine, 2026-11-22, session 4 (1024 examples, 80 rounds,
+two runs; the machine drifts between fast and slow phases and the quartiles of the same-round
+ratios span about 6 points either side): none 8,900-11,300 ex/s at 1 thread and 16,400-16,900
+at 2; SpikeRecorder on every population (1.38 M spikes) +10.8% and +14.2% at 1 thread, +16.1%
+and +14.0% at 2 (median of same-round ratios); VarRecorder on hidden v +9.5% to +10.4% and
++10.2% to +10.9%. The session before, spikes measured +20% to +25% and +21% to +26%.
+Where the cost is now, per 1024 examples: decoding about 3.7 ms at 1 thread and 2.1 ms at 2
+(a copy of the engine's spike log, no bits scanned), cutting the 4,096 per-example views about
+1.7-2 ms, the recorders' set-up about 1 ms, their per-batch hook about 1 ms, and the engine's
+own recording (ring bits and log, written from each step's spike queue) 2-4%.
 """
 from __future__ import annotations
 
