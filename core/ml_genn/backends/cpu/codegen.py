@@ -474,14 +474,6 @@ class Generator:
         rs, re_ = T["rec_spk", g.name].cname, T["rec_evt", g.name].cname
         rec_s, rec_e = g.spike_recording_enabled, g.spike_event_recording_enabled
         head = [f"        uint32_t *_spk = &{spk}[((size_t)_b * {D} + _slot) * {N}]; uint32_t _n = 0;"]
-        if rec_s:
-            log, log_n = T["rec_log", g.name].cname, T["rec_log_n", g.name].cname
-            head.append(f"        uint32_t *_rs = (_nrec && {rs}) ? &{rs}[((size_t)_b * _nrec + _rt) * {W}] : NULL;")
-            head.append(f"        if (_rs) {{ {self._clear_words('_rs', W)} }}")
-            # The log restarts with each ring cycle
-            head.append(f"        uint32_t *_rl = NULL; uint64_t _rlc = 0, _rlcap = 0;")
-            head.append(f"        if (_rs && {log}) {{ _rlcap = _nrec * {SPIKE_LOG_IDS_PER_WORD * W}u; "
-                        f"_rl = &{log}[(size_t)_b * _rlcap]; _rlc = _rt ? {log_n}[(size_t)_b * {LOG_COUNT_STRIDE}] : 0; }}")
         if rec_e:
             head.append(f"        uint32_t *_re = (_nrec && {re_}) ? &{re_}[((size_t)_b * _nrec + _rt) * {W}] : NULL; uint32_t _nre = 0;")
             head.append(f"        if (_re) memset(_re, 0, {W} * sizeof(uint32_t));")
@@ -497,20 +489,28 @@ class Generator:
             append.append("            }")
         tail = [f"        {cnt}[(size_t)_b * {D} + _slot] = _n;"]
         if rec_s:
-            # One pass sets the bits and logs the ids (a copy loop of its own would be
-            # compiled into a library call per step and population, which cost more than the
-            # copying). Ids past the log's capacity are counted, not kept: readers then
-            # decode the bits.
+            # All of the recording happens here, in one block after the neuron loop: the loop
+            # and what comes before it are then the unrecorded ones. The row is cleared, then
+            # one pass sets the bits and logs the ids (a copy loop of its own would be compiled
+            # into a library call per step and population, which cost more than the copying).
+            # The log restarts with each ring cycle; ids past its capacity are counted, not
+            # kept, and readers then decode the bits.
+            log, log_n = T["rec_log", g.name].cname, T["rec_log_n", g.name].cname
             tail += [
-                "        if (_rs) {",
+                f"        if (_nrec && {rs}) {{",
+                f"            uint32_t *const _rs = &{rs}[((size_t)_b * _nrec + _rt) * {W}];",
+                f"            {self._clear_words('_rs', W)}",
+                f"            const uint64_t _rlcap = _nrec * {SPIKE_LOG_IDS_PER_WORD * W}u;",
+                f"            const uint64_t _rlc = ({log} && _rt) ? {log_n}[(size_t)_b * {LOG_COUNT_STRIDE}] : 0;",
                 "            const uint64_t _room = _rlc < _rlcap ? _rlcap - _rlc : 0;",
-                "            const uint32_t _logged = _rl ? (uint32_t)(_n < _room ? _n : _room) : 0;",
+                f"            const uint32_t _logged = {log} ? (uint32_t)(_n < _room ? _n : _room) : 0;",
+                f"            uint32_t *const _rl = {log} ? &{log}[(size_t)_b * _rlcap + (_rlc < _rlcap ? _rlc : _rlcap)] : NULL;",
                 "            for (uint32_t _k = 0; _k < _logged; _k++) { const uint32_t _j = _spk[_k]; "
-                "_rs[_j >> 5] |= 1u << (_j & 31); _rl[_rlc + _k] = _j; }",
+                "_rs[_j >> 5] |= 1u << (_j & 31); _rl[_k] = _j; }",
                 "            for (uint32_t _k = _logged; _k < _n; _k++) { const uint32_t _j = _spk[_k]; "
                 "_rs[_j >> 5] |= 1u << (_j & 31); }",
                 f"            {T['rec_spk_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _n;",
-                f"            if (_rl) {T['rec_log_n', g.name].cname}[(size_t)_b * {LOG_COUNT_STRIDE}] = _rlc + _n;",
+                f"            if ({log}) {log_n}[(size_t)_b * {LOG_COUNT_STRIDE}] = _rlc + _n;",
                 "        }"]
         if rec_e:
             tail.append(f"        if (_re) {T['rec_evt_n', g.name].cname}[(size_t)_b * _nrec + _rt] = _nre;")
