@@ -201,7 +201,7 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     gathered = []
     real_gather = spike_recorder_module.gather_words
     real_decode = RecordingDecoder.__call__
-    real_decode_batch = RecordingStreams.decode_batch
+    real_decode_latest = RecordingStreams.decode_latest
     real_decode_again = RecordingStreams.decode_again
 
     def spy(buffer, first, end, slots):
@@ -212,12 +212,12 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
         gathered.append((first, end, [int(x) for x in slots]))
         return real_decode(self, first, end, slots, *args, **kwargs)
 
-    def spy_streams(self, first, end):
+    def spy_streams(self):
         # A batch that did not fit is decoded again, so only the decodes that wrote count
-        not_fitted = real_decode_batch(self, first, end)
+        not_fitted = real_decode_latest(self)
         for decoder in self.decoders:
             if decoder.fitted and decoder.num_slots:
-                gathered.append((first, end, decoder.slots.tolist()))
+                gathered.append((self.first_step, self.end_step, decoder.slots.tolist()))
         return not_fitted
 
     def spy_again(self, decoder, first, end):
@@ -229,7 +229,7 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     # Whichever decoder runs (native on the cpu backend, NumPy elsewhere) is watched
     monkeypatch.setattr(spike_recorder_module, "gather_words", spy)
     monkeypatch.setattr(RecordingDecoder, "__call__", spy_native)
-    monkeypatch.setattr(RecordingStreams, "decode_batch", spy_streams)
+    monkeypatch.setattr(RecordingStreams, "decode_latest", spy_streams)
     monkeypatch.setattr(RecordingStreams, "decode_again", spy_again)
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
@@ -298,6 +298,6 @@ def test_a_decoding_error_reaches_the_caller(net_1d, monkeypatch):
         raise RuntimeError("decoder broke")
 
     monkeypatch.setattr(RecordingDecoder, "__call__", broken)
-    monkeypatch.setattr(RecordingStreams, "decode_batch", broken)
+    monkeypatch.setattr(RecordingStreams, "decode_latest", broken)
     with pytest.raises(RuntimeError, match="decoder broke"):
         net_1d.evaluate(random_inputs(NUM_EXAMPLES, 6, seed=8), [SpikeRecorder(net_1d.hid, key="h")])

@@ -17,8 +17,9 @@ from .sinks import DenseSink, PathType, RaggedSink
 from .spike_segments import SpikeSegments
 
 #: Entries of a streamed recording's first segment at most (later ones are sized from the
-#: spikes seen): a busy first batch costs one decode more, a quiet run little memory
-FIRST_SEGMENT_MAX_ENTRIES = 1 << 16
+#: spikes seen): 4 MiB for times and ids, so that a quiet run holds little memory and a short
+#: one usually needs no second segment (a batch that does not fit costs one decode more)
+FIRST_SEGMENT_MAX_ENTRIES = 1 << 18
 
 SpikeData = Union[Tuple[List[np.ndarray], List[np.ndarray]], List[np.ndarray]]
 
@@ -189,9 +190,11 @@ class SpikeRecorder(Recorder):
         self._decoder.set_slots(self._slots)
         timesteps = int(getattr(compiled_network, "example_timesteps", None)
                         or self._buffer_steps)
-        one_batch = self.estimate_memory(self._batch_size, timesteps) // BYTES_PER_SPIKE
+        # The whole run at the assumed firing rate, where its length is known
+        examples = self._run_examples if self._run_examples is not None else self._batch_size
+        expected = self.estimate_memory(examples, timesteps) // BYTES_PER_SPIKE
         self._segments = SpikeSegments(self._decoder, self._sink,
-                                       min(one_batch, FIRST_SEGMENT_MAX_ENTRIES),
+                                       min(expected, FIRST_SEGMENT_MAX_ENTRIES),
                                        self._run_examples)
         # Without a run's shared dict (set up by hand) a recorder decodes for itself alone
         data = kwargs.get("data")
@@ -203,8 +206,8 @@ class SpikeRecorder(Recorder):
         shared.streams = None
         shared.batch_examples = -1
         self._shared = shared
-        # A batch is the ring's last num_recording_timesteps timesteps, as mlGeNN reads it, and
-        # the slots are set when the batch ends: no hook at the batch's start
+        # The slots are set when the batch ends (a batch is the ring's last timesteps): no hook
+        # at the batch's start
         self.on_batch_begin = None
         if len(shared.members) > 1:
             # The first member decodes for this one: hooks set to None are not called
@@ -234,10 +237,9 @@ class SpikeRecorder(Recorder):
         if shared is not None:
             streams = shared.streams or shared.start()
             shared.set_slots(batch)
-            end = genn_model.timestep
-            first = end - self._buffer_steps if end > self._buffer_steps else 0
-            if streams.decode_batch(first, end):
-                self._make_room(streams, first, end)
+            # A batch is the ring's last num_recording_timesteps timesteps, as mlGeNN reads it
+            if streams.decode_latest():
+                self._make_room(streams, streams.first_step, streams.end_step)
             return
         if self._slots.size == 0:
             return  # nothing recorded from this batch: no unpacking, no copies

@@ -223,6 +223,14 @@ def test_streams_append_batch_after_batch(recorded):
             expected[k] += _expected(raster, first, end, slots, masks[k])
     for k, decoder in enumerate(decoders):
         _check_stream(rt, decoder, arrays[k], expected[k])
+    # The latest ring's worth of timesteps, the window a batch is
+    latest = [decoders[0].streams([d]) for d in decoders]
+    for k, (decoder, group_streams) in enumerate(zip(decoders, latest)):
+        decoder.set_slots(np.array([5, 1]))
+        assert group_streams.decode_latest() == 0
+        assert (group_streams.first_step, group_streams.end_step) == (STEPS - RING_STEPS, STEPS)
+        expected[k] += _expected(raster, STEPS - RING_STEPS, STEPS, [5, 1], masks[k])
+        _check_stream(rt, decoder, arrays[k], expected[k])
     # A batch without slots writes nothing and fits
     for decoder in decoders:
         decoder.set_slots(np.zeros(0, dtype=np.int64))

@@ -323,6 +323,10 @@ class RecordingStreams:
             *(d._request_address for d in decoders))
         self._one = {id(d): (ctypes.c_void_p * 1)(d._request_address) for d in decoders}
         self._stream = runtime._lib.ml_genn_stream_recordings
+        self._runtime = runtime
+        self._buffer_steps = decoders[0]._buffer_steps
+        #: The window :meth:`decode_latest` decoded last
+        self.first_step = self.end_step = 0
 
     def decode_batch(self, first_step: int, end_step: int) -> int:
         """Append timesteps ``[first_step, end_step)`` of every decoder's slots
@@ -344,6 +348,21 @@ class RecordingStreams:
         """
         self._first._check_window(first_step, end_step)
         return self._stream(self._requests, len(self.decoders), first_step, end_step)
+
+    def decode_latest(self) -> int:
+        """:meth:`decode_batch` of the ring's latest ``num_recording_timesteps`` timesteps (a
+        batch, as pygenn reads it), which are always in the ring: no window to check. The
+        window is left in :attr:`first_step` and :attr:`end_step`.
+
+        Returns
+        -------
+        int
+            As :meth:`decode_batch`.
+        """
+        end = self._runtime.timestep
+        first = end - self._buffer_steps if end > self._buffer_steps else 0
+        self.first_step, self.end_step = first, end
+        return self._stream(self._requests, len(self.decoders), first, end)
 
     def decode_again(self, decoder: RecordingDecoder, first_step: int, end_step: int) -> bool:
         """:meth:`decode_batch` for one of the decoders alone; returns whether it fitted.
