@@ -13,15 +13,16 @@ median, and quartiles, over rounds of the ratio of the two runs of the same roun
 comparison, the ratio of the best runs).
 
 Measured on the 2-core development machine, 2026-11-22, session 4 (1024 examples, 80 rounds,
-two runs; the machine drifts between fast and slow phases and the quartiles of the same-round
-ratios span about 6 points either side): none 8,900-11,300 ex/s at 1 thread and 16,400-16,900
-at 2; SpikeRecorder on every population (1.38 M spikes) +10.8% and +14.2% at 1 thread, +16.1%
-and +14.0% at 2 (median of same-round ratios); VarRecorder on hidden v +9.5% to +10.4% and
-+10.2% to +10.9%. The session before, spikes measured +20% to +25% and +21% to +26%.
-Where the cost is now, per 1024 examples: decoding about 3.7 ms at 1 thread and 2.1 ms at 2
-(a copy of the engine's spike log, no bits scanned), cutting the 4,096 per-example views about
-1.7-2 ms, the recorders' set-up about 1 ms, their per-batch hook about 1 ms, and the engine's
-own recording (ring bits and log, written from each step's spike queue) 2-4%.
+three runs of the final code; the machine drifts between fast and slow phases and the quartiles
+of the same-round ratios span about 6 points either side of the median): none 9,900-10,900
+ex/s at 1 thread and 16,500-19,400 at 2; SpikeRecorder on every population (1.38 M spikes)
++11.2%, +12.2%, +12.4% at 1 thread and +15.2%, +12.5%, +16.7% at 2 (median of same-round
+ratios); VarRecorder on hidden v +4.9% to +9.1% and +10.1% to +11.8%. The session before,
+spikes measured +20% to +25% and +21% to +26%.
+Where the cost is now, per 1024 examples at 2 threads: the engine's own recording (ring bits
+and the spike log, written from each step's queue) about 2.8 ms, decoding about 2.1 ms (3.7 ms
+at 1 thread; a copy of the log, no bits scanned), cutting the 4,096 per-example views about
+1.9 ms, the recorders' set-up about 1 ms and their per-batch hook about 1 ms.
 """
 from __future__ import annotations
 
