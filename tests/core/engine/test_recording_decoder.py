@@ -297,9 +297,9 @@ def test_streams_refuse_bad_memory_windows_and_decoders(recorded):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_a_long_logged_window_decodes_in_chunks(threads):
+def test_a_long_logged_window_decodes_in_one_copy(threads):
     # 300 neurons firing 1 in 10: about 900 logged spikes per batch element over the window,
-    # more than the chunks the log is copied out in, rows straddling chunk boundaries
+    # all in the log and copied out in one piece per element, rows of every length
     neurons, batch, ring = 300, 3, 30
     m = ModelSpec("double", "decoder_long_log")
     m.batch_size = batch
