@@ -105,10 +105,12 @@ EPILOGUE = r"""
    `mask` (packed like a row). Spikes come out grouped by slot (slot k's spikes are entries
    [offsets[k], offsets[k + 1])), ordered by time then neuron id, as a time (step * dt) and an
    id. `row_counts` ([batch][buffer_steps] set bits per row, or NULL) is only valid with an
-   all-ones mask; it replaces the popcount and lets empty rows be skipped unread.
+   all-ones mask; it replaces the popcount and lets empty rows be skipped unread. Where the
+   population's spike log holds a batch element's whole window (a ring cycle from row 0), the
+   ids are copied from the log instead.
    Counting and filling are separate calls so that the caller can allocate exactly the memory
-   the spikes need, from wherever it keeps them (a recorder carves them from large blocks whose
-   pages are cheap to touch). */
+   the spikes need, from wherever it keeps them; ml_genn_stream_recordings does both for a
+   run's recorders at once, appending to memory they were given. */
 
 /* One decoding request, filled in by the caller (recording_decoder.py mirrors this layout):
    one pointer argument keeps the per-batch call from Python cheap. */
