@@ -41,7 +41,6 @@ class _SharedDecoding:
         # Whether every member records every example: their slots then change only with the
         # number of examples in a batch (a short last one)
         self.all_examples = False
-        self.batch_examples = -1   # examples in the last batch the slots were set for
         self.closed = False   # set once a member hands over its result: the run is over
 
     def start(self) -> Any:
@@ -54,13 +53,10 @@ class _SharedDecoding:
     def set_slots(self, batch: int) -> None:
         """Give each member's decoder the slots it records of ``batch``."""
         if self.all_examples:
+            # The first member's slots of a batch size are one cached array: unchanged, all are
             first = self.members[0]
-            count = first._batch_size
-            if first._num_examples is not None:
-                count = max(0, min(count, first._num_examples - batch * count))
-            if count == self.batch_examples:
+            if first.slots_for_batch(batch) is first._slots:
                 return
-            self.batch_examples = count
         for recorder in self.members:
             slots = recorder.slots_for_batch(batch)
             if slots is not recorder._slots:
@@ -204,7 +200,6 @@ class SpikeRecorder(Recorder):
             shared = data[_SHARED_DECODING_KEY] = _SharedDecoding(self._genn_model)
         shared.members.append(self)
         shared.streams = None
-        shared.batch_examples = -1
         self._shared = shared
         # The slots are set when the batch ends (a batch is the ring's last timesteps): no hook
         # at the batch's start

@@ -26,24 +26,32 @@ def _probabilities():
     return p
 
 
+def _run_source(name, probabilities, batch, steps, ring_steps, threads, seed):
+    """A Bernoulli source (firing probability per neuron) recorded over ``steps`` steps; returns
+    the runtime and its raster ``[step, batch, neuron]`` read from the state."""
+    neurons = len(probabilities)
+    m = ModelSpec("double", name)
+    m.batch_size = batch
+    m.seed = seed
+    pop = m.add_neuron_population("src", neurons, BERNOULLI, {},
+                                  {"p": probabilities, "fired": 0.0})
+    pop.spike_recording_enabled = True
+    rt = build(m, num_recording_timesteps=ring_steps)
+    rt.set_num_threads(threads)
+    fired = rt.neuron_populations["src"].vars["fired"]
+    raster = np.zeros((steps, batch, neurons), dtype=bool)
+    for step in range(steps):
+        rt.step_time()
+        fired.pull_from_device()
+        raster[step] = fired.view.reshape(batch, neurons) > 0.5
+    return rt, raster
+
+
 @pytest.fixture(scope="module", params=[1, 2], ids=["1thread", "2threads"])
 def recorded(request):
     """A run of STEPS steps and its raster ``[step, batch, neuron]`` read from the state."""
-    m = ModelSpec("double", "decoder_source")
-    m.batch_size = BATCH
-    m.seed = 5
-    pop = m.add_neuron_population("src", NUM_NEURONS, BERNOULLI,
-                                  {}, {"p": _probabilities(), "fired": 0.0})
-    pop.spike_recording_enabled = True
-    rt = build(m, num_recording_timesteps=RING_STEPS)
-    rt.set_num_threads(request.param)
-    fired = rt.neuron_populations["src"].vars["fired"]
-    raster = np.zeros((STEPS, BATCH, NUM_NEURONS), dtype=bool)
-    for step in range(STEPS):
-        rt.step_time()
-        fired.pull_from_device()
-        raster[step] = fired.view.reshape(BATCH, NUM_NEURONS) > 0.5
-    return rt, raster
+    return _run_source("decoder_source", _probabilities(), BATCH, STEPS, RING_STEPS,
+                       request.param, seed=5)
 
 
 def _expected(raster, first, end, slots, mask=None):
@@ -301,20 +309,8 @@ def test_a_long_logged_window_decodes_in_one_copy(threads):
     # 300 neurons firing 1 in 10: about 900 logged spikes per batch element over the window,
     # all in the log and copied out in one piece per element, rows of every length
     neurons, batch, ring = 300, 3, 30
-    m = ModelSpec("double", "decoder_long_log")
-    m.batch_size = batch
-    m.seed = 11
-    pop = m.add_neuron_population("src", neurons, BERNOULLI, {},
-                                  {"p": np.full(neurons, 0.1), "fired": 0.0})
-    pop.spike_recording_enabled = True
-    rt = build(m, num_recording_timesteps=ring)
-    rt.set_num_threads(threads)
-    fired = rt.neuron_populations["src"].vars["fired"]
-    raster = np.zeros((ring, batch, neurons), dtype=bool)
-    for step in range(ring):
-        rt.step_time()
-        fired.pull_from_device()
-        raster[step] = fired.view.reshape(batch, neurons) > 0.5
+    rt, raster = _run_source("decoder_long_log", np.full(neurons, 0.1), batch, ring, ring,
+                             threads, seed=11)
     group = rt.neuron_populations["src"]
     capacity = rt._arrays[("rec_log", "src")].shape[1]
     assert 600 < raster.sum(axis=(0, 2)).min() and raster.sum(axis=(0, 2)).max() <= capacity

@@ -256,11 +256,6 @@ class RecordingDecoder:
         return self._request.stream_capacity
 
     @property
-    def ends_capacity(self) -> int:
-        """Entries the ends array holds."""
-        return self._request.ends_capacity
-
-    @property
     def needed(self) -> int:
         """Spikes of the last batch :class:`RecordingStreams` decoded (or found no room for)."""
         return self._request.needed
