@@ -1,4 +1,6 @@
 """SpikeRecorder against a NumPy reference: times, ids, counts, every filter kind, errors."""
+import weakref
+
 import numpy as np
 import pytest
 
@@ -165,6 +167,8 @@ def test_a_run_too_big_for_its_first_segments_streams_into_more(net_1d, monkeypa
     monkeypatch.setattr(spike_recorder_module, "FIRST_SEGMENT_MAX_ENTRIES", 1)
     monkeypatch.setattr(spike_segments_module, "MIN_SEGMENT_ENTRIES", 1)
     monkeypatch.setattr(spike_segments_module, "SEGMENT_HEADROOM", 0.0)
+    # Nothing learnt from earlier runs of these populations sizes the first segment
+    monkeypatch.setattr(spike_recorder_module, "_OBSERVED_RATES", weakref.WeakKeyDictionary())
     segments = []
     real_append_batch = RaggedSink.append_batch
 
@@ -190,6 +194,44 @@ def test_a_run_too_big_for_its_first_segments_streams_into_more(net_1d, monkeypa
     _check_lists(cb_data["hid"], ref["hid_spikes"], [0, 3, 4, 9], None)
     # The examples went into several segments, each example into exactly one
     assert len(segments) > 2 and sum(segments) == NUM_EXAMPLES + 4
+
+
+def test_a_later_run_sizes_its_first_segment_from_the_rate_an_earlier_one_recorded(net_1d,
+                                                                                  monkeypatch):
+    # The first run starts from a one-entry segment, so a batch finds no room and the recorder
+    # makes more; the second starts from what the first recorded per example and timestep, and
+    # every batch fits its first segment
+    monkeypatch.setattr(spike_recorder_module, "FIRST_SEGMENT_MAX_ENTRIES", 1)
+    monkeypatch.setattr(spike_segments_module, "MIN_SEGMENT_ENTRIES", 1)
+    monkeypatch.setattr(spike_recorder_module, "_OBSERVED_RATES", weakref.WeakKeyDictionary())
+    rooms_made = []
+    real_make_room = spike_segments_module.SpikeSegments.make_room
+
+    def spy(self):
+        rooms_made.append(self)
+        return real_make_room(self)
+
+    monkeypatch.setattr(spike_segments_module.SpikeSegments, "make_room", spy)
+    x = random_inputs(NUM_EXAMPLES, 6, seed=13)
+    ref = simulate(x, net_1d.weights)
+    compiled = net_1d.compiled
+    for run in range(2):
+        rooms_made.clear()
+        recorders = [SpikeRecorder(net_1d.inp, key="inp"),
+                     SpikeRecorder(net_1d.hid, key="hid", neuron_filter=[0, 3])]
+        _, cb_data = compiled.predict({net_1d.inp: x}, net_1d.hid, callbacks=recorders)
+        _check_lists(cb_data["inp"], ref["in_spikes"], list(range(NUM_EXAMPLES)), None)
+        _check_lists(cb_data["hid"], ref["hid_spikes"], list(range(NUM_EXAMPLES)),
+                     _mask_1d([0, 3], net_1d.hid.shape[0]))
+        if run == 0:
+            assert len(rooms_made) >= 2   # both recorders outgrew their first segment
+    assert rooms_made == []
+    # What was learnt: each (population, filter)'s recorded spikes per example and timestep
+    expected_rates = [ref["in_spikes"].sum() / (NUM_EXAMPLES * TIMESTEPS),
+                      ref["hid_spikes"][..., [0, 3]].sum() / (NUM_EXAMPLES * TIMESTEPS)]
+    rates = sorted(rate for group_rates in spike_recorder_module._OBSERVED_RATES.values()
+                   for rate in group_rates.values())
+    np.testing.assert_allclose(rates, sorted(expected_rates))
 
 
 def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, monkeypatch):

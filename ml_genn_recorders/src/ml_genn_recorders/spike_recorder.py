@@ -1,7 +1,8 @@
 """SpikeRecorder: spike times and ids (or counts) of a population, per example."""
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple, Union
+import weakref
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -14,12 +15,18 @@ from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
 from .packed_spikes import find_spikes, from_recording_lists, gather_words, spike_counts
 from .recorder import Recorder
 from .sinks import DenseSink, PathType, RaggedSink
-from .spike_segments import SpikeSegments
+from .spike_segments import MAX_SEGMENT_ENTRIES, SEGMENT_HEADROOM, SpikeSegments
 
 #: Entries of a streamed recording's first segment at most (later ones are sized from the
 #: spikes seen): 4 MiB for times and ids, so that a quiet run holds little memory and a short
 #: one usually needs no second segment (a batch that does not fit costs one decode more)
 FIRST_SEGMENT_MAX_ENTRIES = 1 << 18
+
+#: Spikes per recorded example and timestep that earlier runs of a population recorded, per
+#: runtime group and (kind, neuron filter): a script that evaluates every epoch records the
+#: same population run after run, and sizing the first segment from what it saw spares the
+#: later runs a second segment and a batch decoded twice
+_OBSERVED_RATES: "weakref.WeakKeyDictionary[Any, Dict[Any, float]]" = weakref.WeakKeyDictionary()
 
 SpikeData = Union[Tuple[List[np.ndarray], List[np.ndarray]], List[np.ndarray]]
 
@@ -186,11 +193,11 @@ class SpikeRecorder(Recorder):
         self._decoder.set_slots(self._slots)
         timesteps = int(getattr(compiled_network, "example_timesteps", None)
                         or self._buffer_steps)
-        # The whole run at the assumed firing rate, where its length is known
+        # The whole run where its length is known, else a batch
         examples = self._run_examples if self._run_examples is not None else self._batch_size
-        expected = self.estimate_memory(examples, timesteps) // BYTES_PER_SPIKE
+        self._timesteps = timesteps
         self._segments = SpikeSegments(self._decoder, self._sink,
-                                       min(expected, FIRST_SEGMENT_MAX_ENTRIES),
+                                       self._first_segment_entries(examples, timesteps),
                                        self._run_examples)
         # Without a run's shared dict (set up by hand) a recorder decodes for itself alone
         data = kwargs.get("data")
@@ -207,6 +214,34 @@ class SpikeRecorder(Recorder):
         if len(shared.members) > 1:
             # The first member decodes for this one: hooks set to None are not called
             self.on_batch_end = None
+
+    def _rate_key(self) -> Tuple[str, Optional[bytes]]:
+        nf = self._neuron_filter
+        return self._kind, None if self._neuron_ids is None else nf.mask.tobytes()
+
+    def _first_segment_entries(self, examples: int, timesteps: int) -> int:
+        """Entries of the first segment of a run of ``examples`` recorded examples: at the rate
+        an earlier run of this population recorded, with headroom, or else at the assumed
+        firing rate up to :data:`FIRST_SEGMENT_MAX_ENTRIES`."""
+        try:
+            rate = _OBSERVED_RATES.get(self._group, {}).get(self._rate_key())
+        except TypeError:   # a group that cannot be weakly referenced: nothing learnt
+            rate = None
+        if rate is None:
+            expected = self.estimate_memory(examples, timesteps) // BYTES_PER_SPIKE
+            return min(expected, FIRST_SEGMENT_MAX_ENTRIES)
+        return min(int(rate * examples * timesteps * SEGMENT_HEADROOM) + 1, MAX_SEGMENT_ENTRIES)
+
+    def _remember_rate(self) -> None:
+        """Keep this run's spikes per example and timestep for the next run's first segment."""
+        examples = self._segments.examples
+        if examples == 0 or not self._timesteps:
+            return
+        try:
+            rates = _OBSERVED_RATES.setdefault(self._group, {})
+        except TypeError:
+            return
+        rates[self._rate_key()] = self._segments.entries / (examples * self._timesteps)
 
     def set_first(self) -> None:
         """Make this recorder the one that pulls recording buffers from the device."""
@@ -296,6 +331,7 @@ class SpikeRecorder(Recorder):
             self._shared.streams = None
             self._shared = None
         if getattr(self, "_segments", None) is not None:
+            self._remember_rate()
             self._segments.finish()
             self._segments = None
         return self._sink.result()

@@ -67,6 +67,16 @@ class SpikeSegments:
             self._close_segment()
             self._open(self._next_segment_entries(needed, slots))
 
+    @property
+    def entries(self) -> int:
+        """Spikes streamed so far, over all segments."""
+        return self._closed_entries + int(self._decoder.stream_used)
+
+    @property
+    def examples(self) -> int:
+        """Examples streamed so far."""
+        return int(self._decoder.stream_examples)
+
     def finish(self) -> None:
         """Hand what the current segment holds to the sink (the run is over)."""
         self._close_segment()

@@ -65,6 +65,11 @@ static inline scalar _rng_exponential(_rng_t *r) {
 #define CTL_OVERFLOW 4
 #define CTL_CU_STEP 5
 #define CTL_VAR_REC 6
+/* This step's rows of the spike and variable recording rings (timestep % CTL_NUM_REC and
+   % CTL_VAR_REC): set when a run starts and advanced with each step, so that no population
+   divides by a run-time ring length every step */
+#define CTL_REC_ROW 7
+#define CTL_VAR_REC_ROW 8
 
 int ml_genn_has_openmp(void) {
 #ifdef _OPENMP

@@ -40,7 +40,7 @@ from .code_block import (CodeEmitter, const_expr, delayed_macro, resolve_line_ma
 
 DENSE, SPARSE, TOEPLITZ = SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.TOEPLITZ
 SOURCE_NAME = "model.c"
-NUM_FIXED_CTL = 7
+NUM_FIXED_CTL = 9
 CTL_CU_STEP = 5
 CTL_VAR_REC = 6
 
@@ -283,9 +283,9 @@ class Generator:
             L.append(f"    const uint32_t _hslot = (uint32_t)((_ctl[{h}] + 1) % {g.history_slots}); _ctl[{h}] = _hslot;")
         queue_head, queue_append, queue_tail = self._spike_queue_code(g, event_groups)
         L.append("    const uint64_t _nrec = _ctl[CTL_NUM_REC];")
-        L.append("    const uint64_t _rt = _nrec ? (_ctl[CTL_TIMESTEP] % _nrec) : 0;")
+        L.append("    const uint64_t _rt = _ctl[CTL_REC_ROW];")
         L.append("    const uint64_t _nvrec = _ctl[CTL_VAR_REC];")
-        L.append("    const uint64_t _vrt = _nvrec ? (_ctl[CTL_TIMESTEP] % _nvrec) : 0; (void)_vrt;")
+        L.append("    const uint64_t _vrt = _ctl[CTL_VAR_REC_ROW]; (void)_vrt;")
         if self.slice_mode and self._is_spike_source(g, rng, event_groups):
             L += self._spike_source_loop(g, base, queue_head, queue_append, queue_tail)
             L.append("}")
@@ -1050,11 +1050,18 @@ class Generator:
         for gi in range(len(groups)):
             src.append(f"    _neuron_update_{gi}(_c, _ctl, *_time, _b0, _b1);")
         src.append("    _ctl[CTL_TIMESTEP]++; _ctl[CTL_RNG_STEP]++;")
+        # The rings' rows advance without a division (a 64-bit one per population and step
+        # measurably slowed recording); a ring length of 0 keeps its row at 0
+        src.append("    if (++_ctl[CTL_REC_ROW] >= _ctl[CTL_NUM_REC]) _ctl[CTL_REC_ROW] = 0;")
+        src.append("    if (++_ctl[CTL_VAR_REC_ROW] >= _ctl[CTL_VAR_REC]) _ctl[CTL_VAR_REC_ROW] = 0;")
         src.append(f"    *_time = (double)_ctl[CTL_TIMESTEP] * {float(spec.dt)!r};")
         src.append("}")
         src.append("void ml_genn_run(Ctx *_c, uint64_t n) {")
         src.append(f"    uint64_t *const _gctl = _c->{T['ctl',].cname};")
         src.append(f"    double *const _gtime = _c->{T['time',].cname};")
+        # Python may have set the timestep or a ring length since the last run
+        src.append("    _gctl[CTL_REC_ROW] = _gctl[CTL_NUM_REC] ? _gctl[CTL_TIMESTEP] % _gctl[CTL_NUM_REC] : 0;")
+        src.append("    _gctl[CTL_VAR_REC_ROW] = _gctl[CTL_VAR_REC] ? _gctl[CTL_TIMESTEP] % _gctl[CTL_VAR_REC] : 0;")
         if self.slice_mode:
             # Each thread runs its batch elements one after the other through all n steps (an
             # element's state stays in cache), from its own copy of the step counters; every
