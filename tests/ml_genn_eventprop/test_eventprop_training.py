@@ -231,3 +231,43 @@ def test_spike_recorder_sees_the_forward_pass_of_a_training_batch():
         expected = sorted((int(ring[e, i, k]), i) for i in range(5) for k in range(counts[e, i]))
         recorded = sorted(zip(np.round(times[e] / DT).astype(int).tolist(), ids[e].tolist()))
         assert recorded == expected
+
+
+def test_spike_recorders_follow_a_short_last_batch_and_the_full_ones_after_it():
+    # 5 examples in batches of 3: every epoch ends with a batch of 2, and the next begins with
+    # a full one again. A recorder of every example (whose slots are only looked at when a
+    # batch is short, or the one before was) must record what one given every index records
+    # (its slots are looked up each batch). A learning rate far below the weights' float32
+    # resolution leaves them unchanged, so both runs and both epochs see the same network
+    from ml_genn.callbacks import SpikeRecorder
+    rng = np.random.default_rng(9)
+    trains, data = _spike_data(rng, 5, 4)
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=1000), 4, name="input")
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=10.0), 5, name="hidden",
+                         record_spikes=True)
+        out = Population(LeakyIntegrate(tau_mem=10.0, readout="avg_var"), 3, name="output")
+        Connection(inp, hid, Dense(rng.normal(1.5, 0.8, (4, 5))), Exponential(5.0))
+        Connection(hid, out, Dense(rng.normal(0.5, 1.0, (5, 3))), Exponential(5.0))
+    compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=3,
+                                 losses="sparse_categorical_crossentropy", max_spikes=64,
+                                 optimiser=SGD(1e-12))
+    compiled = compiler.compile(net, "eventprop_recorded_epochs")
+    recorded = {}
+    with compiled:
+        compiled.genn_model.set_num_threads(1)
+        for key, example_filter in (("all", None), ("listed", [0, 1, 2, 3, 4])):
+            _, cb_data = compiled.train(
+                {inp: data}, {out: np.array([0, 1, 2, 0, 1])}, num_epochs=2, shuffle=False,
+                callbacks=[SpikeRecorder(hid, key=key, example_filter=example_filter)])
+            recorded[key] = cb_data[key]
+    all_times, all_ids = recorded["all"]
+    listed_times, listed_ids = recorded["listed"]
+    assert len(all_times) == len(listed_times) == 10
+    assert sum(len(ids) for ids in all_ids) > 10
+    for e in range(10):
+        np.testing.assert_array_equal(all_times[e], listed_times[e])
+        np.testing.assert_array_equal(all_ids[e], listed_ids[e])
+        np.testing.assert_array_equal(all_ids[e], all_ids[e % 5])
+        np.testing.assert_array_equal(all_times[e], all_times[e % 5])

@@ -1,6 +1,7 @@
 """SpikeRecorder: spike times and ids (or counts) of a population, per example."""
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -48,6 +49,10 @@ class _SharedDecoding:
         # Whether every member records every example: their slots then change only with the
         # number of examples in a batch (a short last one)
         self.all_examples = False
+        # Batches of an epoch before the short one, if any; while every member's slots are
+        # all of a batch's (slots_full), these need no look at the slots
+        self.full_batches = 0
+        self.slots_full = False
         self.closed = False   # set once a member hands over its result: the run is over
 
     def start(self) -> Any:
@@ -55,20 +60,26 @@ class _SharedDecoding:
         first = self.members[0]
         self.streams = first._decoder.streams([member._decoder for member in self.members])
         self.all_examples = all(member._example_filter.records_all for member in self.members)
+        if self.all_examples:
+            examples, batch_size = first._num_examples, first._batch_size
+            self.full_batches = sys.maxsize if examples is None else examples // batch_size
+        self._note_slots()
         return self.streams
 
     def set_slots(self, batch: int) -> None:
         """Give each member's decoder the slots it records of ``batch``."""
-        if self.all_examples:
-            # The first member's slots of a batch size are one cached array: unchanged, all are
-            first = self.members[0]
-            if first.slots_for_batch(batch) is first._slots:
-                return
+        if self.slots_full and batch < self.full_batches:
+            return   # every member records all of this full batch, as it did the last one
         for recorder in self.members:
             slots = recorder.slots_for_batch(batch)
             if slots is not recorder._slots:
                 recorder._slots = slots
                 recorder._decoder.set_slots(slots)
+        self._note_slots()
+
+    def _note_slots(self) -> None:
+        self.slots_full = self.all_examples and all(
+            len(member._slots) == member._batch_size for member in self.members)
 
 
 # Key of the run's shared decoding in the callback list's shared ``data`` dict

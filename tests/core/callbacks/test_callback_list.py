@@ -67,13 +67,25 @@ def test_hook_names_match_hookspec_module_and_each_spec_is_documented():
         assert doc and doc.strip(), f"hookspec {name} has no docstring"
 
 
-def test_every_hook_reaches_every_callback_in_list_order_with_its_arguments():
+@pytest.mark.parametrize("dispatch", ["direct", "through_pluggy"])
+def test_every_hook_reaches_every_callback_in_list_order_with_its_arguments(dispatch):
+    # Hooks call their implementations directly until the pluggy manager is handed out; from
+    # then on pluggy dispatches them (monitoring sees each call), in the same order
     log = []
     callback_list = CallbackList([Recorder(log, "a"), Recorder(log, "b"), Recorder(log, "c")])
+    pluggy_calls = []
+    if dispatch == "through_pluggy":
+        callback_list.plugin_manager.add_hookcall_monitoring(
+            lambda name, impls, kwargs: pluggy_calls.append((name, kwargs)), lambda *a: None)
     dispatch_all(callback_list)
     expected = [(tag, name, args) for name, args in HOOK_CALL_ARGS.items()
                 for tag in ("a", "b", "c")]
     assert log == expected
+    if dispatch == "through_pluggy":
+        assert [name for name, _ in pluggy_calls] == list(HOOK_CALL_ARGS)
+        assert pluggy_calls[-3] == ("on_batch_end", {"batch": 5, "metrics": {"out": 6}})
+    else:
+        assert pluggy_calls == []
 
 
 def test_hooks_are_found_by_name_and_called_positionally_whatever_the_parameter_names():
