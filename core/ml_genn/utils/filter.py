@@ -395,11 +395,12 @@ class NeuronFilter:
                                    f"population shape {self.shape} has "
                                    f"{int(np.prod(self.shape))} neurons")
         self.mask.flags.writeable = False
+        self._records_all = bool(self.mask.all())   # the mask is read-only: answer once
 
     @property
     def records_all(self) -> bool:
         """True when every neuron is selected (recorders can skip masking)."""
-        return bool(self.mask.all())
+        return self._records_all
 
     @property
     def num_selected(self) -> int:

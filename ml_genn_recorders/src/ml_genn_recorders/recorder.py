@@ -1,7 +1,7 @@
 """What every recorder shares: key, example filter, storage, per-batch bookkeeping."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -11,6 +11,12 @@ from ml_genn.utils.filter import ExampleFilter, ExampleFilterType
 from .engine_access import require_loaded
 from .memory import warn_if_large
 from .sinks import PathType, check_folder
+
+
+#: Slot count -> ``np.arange(count)``, read-only: the slots of a batch whose examples are all
+#: recorded, one array shared by every recorder and run, so that a decoder that saw it
+#: before need not check it again
+_ALL_SLOTS: Dict[int, np.ndarray] = {}
 
 
 class Recorder(Callback):
@@ -93,7 +99,6 @@ class Recorder(Callback):
         self._genn_model = genn_model
         self._batch_size = int(genn_model.batch_size)
         self._num_examples = num_examples
-        self._all_slots = {}   # slot count -> np.arange(count), see slots_for_batch
         # Until on_batch_begin says otherwise, record the slots of batch 0
         self._slots = self.slots_for_batch(0)
         # Examples the run records, where its length is known
@@ -121,9 +126,9 @@ class Recorder(Callback):
             count = self._batch_size
             if self._num_examples is not None:
                 count = max(0, min(count, self._num_examples - batch * self._batch_size))
-            slots = self._all_slots.get(count)
+            slots = _ALL_SLOTS.get(count)
             if slots is None:
-                slots = self._all_slots[count] = np.arange(count, dtype=np.int64)
+                slots = _ALL_SLOTS[count] = np.arange(count, dtype=np.int64)
                 slots.flags.writeable = False
             return slots
         slots = self._example_filter.get_batch_indices(batch, self._batch_size)
@@ -144,6 +149,8 @@ class Recorder(Callback):
             total = min(total, int(self._num_examples))
         if total <= 0:
             return 0
+        if self._example_filter.records_all:
+            return total
         # The whole epoch viewed as a single batch gives the filter's mask over the dataset
         return int(np.count_nonzero(self._example_filter.get_batch_mask(0, total)))
 

@@ -345,6 +345,12 @@ class SpikeRecorder(Recorder):
             self._remember_rate()
             self._segments.finish()
             self._segments = None
+        if getattr(self, "_decoder", None) is not None:
+            # The next run's recorder of this population starts from this decoder
+            release = getattr(self._group, "release_recording_decoder", None)
+            if release is not None:
+                release(self._decoder)
+            self._decoder = None
         return self._sink.result()
 
     def empty_result(self) -> SpikeData:

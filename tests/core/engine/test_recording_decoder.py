@@ -322,3 +322,41 @@ def test_a_long_logged_window_decodes_in_one_copy(threads):
         steps, neuron_ids = np.nonzero(raster[:, b])
         np.testing.assert_array_equal(ids[offsets[k]:offsets[k + 1]], neuron_ids)
         np.testing.assert_array_equal(times[offsets[k]:offsets[k + 1]], steps * rt.dt)
+
+
+def test_a_released_decoder_is_returned_again_and_still_decodes(recorded):
+    rt, raster = recorded
+    group = rt.neuron_populations["src"]
+    mask = np.zeros(NUM_NEURONS, dtype=bool)
+    mask[[1, 40, 99]] = True
+    first, end = STEPS - RING_STEPS, STEPS
+    plain, masked = group.recording_decoder("spk"), group.recording_decoder("spk", mask)
+    plain(first, end, np.array([0, 1]))
+    group.release_recording_decoder(plain)
+    group.release_recording_decoder(masked)
+    group.release_recording_decoder(plain)   # twice: kept once
+    # Same kind and mask: the released one, which decodes other slots and windows correctly
+    again = group.recording_decoder("spk")
+    assert again is plain
+    assert group.recording_decoder("spk") is not plain   # it was handed out only once
+    _check(rt, *again(15, 27, np.array([6, 2])), _expected(raster, 15, 27, [6, 2]))
+    assert group.recording_decoder("spk", mask.copy()) is masked
+    other_mask = mask.copy()
+    other_mask[2] = True
+    assert group.recording_decoder("spk", other_mask) is not masked
+
+
+def test_only_decoders_of_the_current_arrays_are_given_back(recorded):
+    rt, _ = recorded
+    group = rt.neuron_populations["src"]
+    decoder = group.recording_decoder("spk")
+    group.release_recording_decoder(decoder)
+    key = ("rec_spk", "src")
+    current = rt._arrays[key]
+    try:
+        rt._arrays[key] = current.copy()   # as if the buffers had been allocated again
+        assert group.recording_decoder("spk") is not decoder
+    finally:
+        rt._arrays[key] = current
+    with pytest.raises(ValueError, match="did not make"):
+        group.release_recording_decoder(object.__new__(type(decoder)))

@@ -75,6 +75,7 @@ class RecordingDecoder:
         self._runtime = runtime
         self._describe = group_description
         self._buffer = buffer
+        self._row_counts_source = row_counts
         self._batch_size, self._buffer_steps, words = buffer.shape
         if neuron_mask is None:
             self._mask_words = np.full(words, 0xFFFFFFFF, dtype=np.uint32)
@@ -170,6 +171,25 @@ class RecordingDecoder:
             request.out_id = _address(ids)
             self._fill(self._request_ref)
         return offsets, times, ids
+
+    def reads(self, buffer: np.ndarray, row_counts: np.ndarray,
+              log: Optional[np.ndarray]) -> bool:
+        """Whether this decoder reads exactly these arrays (the model's current ones).
+
+        Parameters
+        ----------
+        buffer, row_counts, log
+            The population's recording buffer, row counts and spike log (or ``None``).
+        """
+        own_log = getattr(self, "_log", None)
+        return (self._buffer is buffer and self._row_counts_source is row_counts
+                and (own_log is log or (own_log is None and (log is None or not log.size))))
+
+    def stop_streaming(self) -> None:
+        """Forget the stream memory and ends given to :meth:`stream_to` and
+        :meth:`stream_ends_to`, so that the decoder keeps none of a finished recording alive."""
+        self.stream_to(np.empty(0), np.empty(0, dtype=np.int64))
+        self.stream_ends_to(np.empty(0, dtype=np.int64), 0)
 
     def set_slots(self, slots: np.ndarray) -> None:
         """The batch slots :class:`RecordingStreams` decodes next, in output order.

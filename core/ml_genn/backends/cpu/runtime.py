@@ -38,6 +38,8 @@ class NeuronGroupRuntime(GroupView):
         self._runtime = runtime
         self.num_neurons = spec_group.num_neurons
         self.spec = spec_group
+        # Decoders given back by finished recordings, by (kind, neuron mask), for the next
+        self._idle_decoders: Dict[Tuple[str, Optional[bytes]], List[RecordingDecoder]] = {}
 
     def _recording_buffer(self, kind: str) -> np.ndarray:
         rt = self._runtime
@@ -166,8 +168,37 @@ class NeuronGroupRuntime(GroupView):
         buf = self._recording_buffer(kind)
         counts = self._runtime._arrays[("rec_spk_n" if kind == "spk" else "rec_evt_n", self.name)]
         log = self._runtime._arrays[("rec_log", self.name)] if kind == "spk" else None
-        return RecordingDecoder(self._runtime, self._describe, buf, counts, self.num_neurons,
-                                neuron_mask, log)
+        key = (kind, None if neuron_mask is None
+               else np.asarray(neuron_mask, dtype=bool).reshape(-1).tobytes())
+        idle = self._idle_decoders.get(key)
+        while idle:
+            decoder = idle.pop()
+            # Only while it still reads this model's current arrays (a reload replaces them)
+            if decoder.reads(buf, counts, log):
+                return decoder
+        decoder = RecordingDecoder(self._runtime, self._describe, buf, counts, self.num_neurons,
+                                   neuron_mask, log)
+        decoder._pool_key = key
+        return decoder
+
+    def release_recording_decoder(self, decoder: RecordingDecoder) -> None:
+        """Give back a decoder from :meth:`recording_decoder` that its user has finished with,
+        so that a later call with the same kind and mask returns it instead of preparing a new
+        one (a run's recorders then start cheaply).
+
+        Parameters
+        ----------
+        decoder
+            The decoder; nothing may use it afterwards.
+        """
+        key = getattr(decoder, "_pool_key", None)
+        if key is None or decoder._runtime is not self._runtime:
+            raise ValueError(f"{self._describe}: release_recording_decoder got a decoder this "
+                             f"population did not make")
+        decoder.stop_streaming()
+        idle = self._idle_decoders.setdefault(key, [])
+        if all(d is not decoder for d in idle):
+            idle.append(decoder)
 
     def unpack_recording(self, kind: str, first_step: int, end_step: int, slots: np.ndarray,
                          neuron_mask: Optional[np.ndarray] = None,
