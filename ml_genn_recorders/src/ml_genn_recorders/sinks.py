@@ -19,6 +19,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ml_genn.utils.views import split_views
+
 from .arena import Arena
 from .npy_stream import NpyAppendFile
 
@@ -213,12 +215,13 @@ class RaggedSink(_Sink):
         """
         if len(offsets) <= 1:
             return
-        bounds = offsets.tolist() if isinstance(offsets, np.ndarray) else [int(b) for b in offsets]
         if self._folder is None:
+            bounds = np.array(offsets, dtype=np.int64)   # a copy: callers may reuse theirs
             # Split per example only in result(): slicing costs the same then, and the run
             # does less between batches
             self._batches.append((bounds, tuple(arrays)))
             return
+        bounds = offsets.tolist() if isinstance(offsets, np.ndarray) else [int(b) for b in offsets]
         if self._streams is None:
             self._streams = open_streams(self._folder, self._label,
                                          [(name, dtype, ()) for name, dtype in self._fields])
@@ -239,11 +242,8 @@ class RaggedSink(_Sink):
                     for field, array in zip(out, arrays):
                         field.extend([array[:0]] * (len(bounds) - 1))
                     continue
-                # A comprehension slicing with each pair of bounds: the cheapest way found to
-                # cut thousands of views (an array's bound __getitem__ costs a fifth more)
-                pairs = list(zip(bounds[:-1], bounds[1:]))
                 for field, array in zip(out, arrays):
-                    field.extend([array[start:end] for start, end in pairs])
+                    field.extend(split_views(array, bounds))
             return out
         if self._streams is None:
             return tuple([] for _ in self._fields)
@@ -251,7 +251,7 @@ class RaggedSink(_Sink):
         out = []
         for stream in self._streams:
             data = stream.load()
-            out.append([data[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)])
+            out.append(split_views(data, offsets))
         # Keep the per-example boundaries next to the data so the files can be reloaded later
         index_path = self._streams[0].path.rsplit("_", 1)[0] + "_offsets.npy"
         np.save(index_path, np.asarray(offsets, dtype=np.int64))
