@@ -99,6 +99,18 @@ class _KeywordCall:
         self.caller(**dict(zip(self.names, args)))
 
 
+def _fix_signatures(functions: Iterable[Any]) -> None:
+    """Give each function its signature as ``__signature__``: pluggy reads the signature of
+    every hookspec and hook implementation it is given, and a run's manager is built afresh,
+    so computing them once saves most of the cost of setting it up."""
+    for function in functions:
+        function.__signature__ = inspect.signature(function)
+
+
+_fix_signatures(getattr(hookspecs, name) for name in HOOK_NAMES)
+_fix_signatures(getattr(_PositionalAdapter, name) for name in HOOK_NAMES)
+
+
 class CallbackPluginManager(pluggy.PluginManager):
     """A pluggy manager for one run's callbacks: hooks are found by method name, no decorator."""
 
