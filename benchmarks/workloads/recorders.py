@@ -12,17 +12,18 @@ Each row reports examples/s (best round) and the overhead against ``none`` in pe
 median, and quartiles, over rounds of the ratio of the two runs of the same round (and, for
 comparison, the ratio of the best runs).
 
-Measured on the 2-core development machine, 2026-11-22, session 4 (1024 examples, 80 rounds,
-three runs of the final code; the machine drifts between fast and slow phases and the quartiles
-of the same-round ratios span about 6 points either side of the median): none 9,900-10,900
-ex/s at 1 thread and 16,500-19,400 at 2; SpikeRecorder on every population (1.38 M spikes)
-+11.2%, +12.2%, +12.4% at 1 thread and +15.2%, +12.5%, +16.7% at 2 (median of same-round
-ratios); VarRecorder on hidden v +4.9% to +9.1% and +10.1% to +11.8%. The session before,
-spikes measured +20% to +25% and +21% to +26%.
-Where the cost is now, per 1024 examples at 2 threads: the engine's own recording (ring bits
-and the spike log, written from each step's queue) about 2.8 ms, decoding about 2.1 ms (3.7 ms
-at 1 thread; a copy of the log, no bits scanned), cutting the 4,096 per-example views about
-1.9 ms, the recorders' set-up about 1 ms and their per-batch hook about 1 ms.
+Measured on the 2-core development machine, 2026-11-22, session 5 (1024 examples, 80 rounds,
+six runs of the final code; the machine drifts between fast and slow phases and the quartiles
+of the same-round ratios span about 6 points either side of the median): none 11,800-12,400
+ex/s at 1 thread and 16,600-20,000 at 2; SpikeRecorder on every population (1.38 M spikes)
++11.8% to +13.0% at 1 thread and +11.5% to +13.8% at 2 (median of same-round ratios);
+VarRecorder on hidden v +7.9% to +11.6% and +9.1% to +10.3%. Session 4 measured +11% to +12%
+and +12.5% to +16.7% for spikes, session 3 +20% to +25% and +21% to +26%.
+Where the cost is now, per 1024 examples at 2 threads (instrumented runs): the engine's own
+recording (ring bits and the spike log, written from each step's queue) about 4 ms, decoding
+about 2.4 ms (a copy of the log; most of it is writing 16 bytes per spike to memory), cutting
+the 4,096 per-example views natively 0.8 ms, the recorders' set-up 0.7 ms, and the unrecorded
+work after each batch runs about 0.6 ms slower for the cache the decoded spikes displaced.
 """
 from __future__ import annotations
 
