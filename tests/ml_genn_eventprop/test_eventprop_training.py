@@ -199,12 +199,11 @@ def test_regulariser_terms_reach_callback_data_and_the_gradient():
     np.testing.assert_allclose(grads["in_hid"], gw[0], rtol=0, atol=1e-9 * np.abs(gw[0]).max())
 
 
-def test_spike_recorder_sees_the_forward_pass_of_a_training_batch():
-    # The backward phase runs the same populations again; it must not overwrite what the
-    # SpikeRecorder reads at the end of the batch
-    from ml_genn.callbacks import SpikeRecorder
-    rng = np.random.default_rng(8)
-    trains, data = _spike_data(rng, 3, 4)
+def _recorded_network(seed, num_examples, learning_rate, name):
+    """Spike data for ``num_examples`` examples and a 4-5-3 network, hidden spikes recorded,
+    compiled for EventProp training in batches of 3: ``(data, (inp, hid, out), compiled)``."""
+    rng = np.random.default_rng(seed)
+    _, data = _spike_data(rng, num_examples, 4)
     net = Network(default_params)
     with net:
         inp = Population(SpikeInput(max_spikes=1000), 4, name="input")
@@ -215,8 +214,15 @@ def test_spike_recorder_sees_the_forward_pass_of_a_training_batch():
         Connection(hid, out, Dense(rng.normal(0.5, 1.0, (5, 3))), Exponential(5.0))
     compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=3,
                                  losses="sparse_categorical_crossentropy", max_spikes=64,
-                                 optimiser=SGD(0.1))
-    compiled = compiler.compile(net, "eventprop_recorded")
+                                 optimiser=SGD(learning_rate))
+    return data, (inp, hid, out), compiler.compile(net, name)
+
+
+def test_spike_recorder_sees_the_forward_pass_of_a_training_batch():
+    # The backward phase runs the same populations again; it must not overwrite what the
+    # SpikeRecorder reads at the end of the batch
+    from ml_genn.callbacks import SpikeRecorder
+    data, (inp, hid, out), compiled = _recorded_network(8, 3, 0.1, "eventprop_recorded")
     with compiled:
         compiled.genn_model.set_num_threads(1)
         _, cb_data = compiled.train({inp: data}, {out: np.array([0, 1, 2])}, num_epochs=1,
@@ -240,20 +246,7 @@ def test_spike_recorders_follow_a_short_last_batch_and_the_full_ones_after_it():
     # (its slots are looked up each batch). A learning rate far below the weights' float32
     # resolution leaves them unchanged, so both runs and both epochs see the same network
     from ml_genn.callbacks import SpikeRecorder
-    rng = np.random.default_rng(9)
-    trains, data = _spike_data(rng, 5, 4)
-    net = Network(default_params)
-    with net:
-        inp = Population(SpikeInput(max_spikes=1000), 4, name="input")
-        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=10.0), 5, name="hidden",
-                         record_spikes=True)
-        out = Population(LeakyIntegrate(tau_mem=10.0, readout="avg_var"), 3, name="output")
-        Connection(inp, hid, Dense(rng.normal(1.5, 0.8, (4, 5))), Exponential(5.0))
-        Connection(hid, out, Dense(rng.normal(0.5, 1.0, (5, 3))), Exponential(5.0))
-    compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=3,
-                                 losses="sparse_categorical_crossentropy", max_spikes=64,
-                                 optimiser=SGD(1e-12))
-    compiled = compiler.compile(net, "eventprop_recorded_epochs")
+    data, (inp, hid, out), compiled = _recorded_network(9, 5, 1e-12, "eventprop_recorded_epochs")
     recorded = {}
     with compiled:
         compiled.genn_model.set_num_threads(1)
