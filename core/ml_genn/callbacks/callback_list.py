@@ -220,7 +220,9 @@ class CallbackList:
     callback of each class that defines it. Hooks run in list order. A hook no callback defines
     is never dispatched: its ``on_*`` method here returns at once, and
     :attr:`has_timestep_callbacks` tells the loop whether stepping one timestep at a time is
-    needed at all.
+    needed at all. Every callback is registered with a run-local pluggy manager; hooks call
+    the implementations directly until :attr:`plugin_manager` is handed out, and through
+    pluggy from then on (so that wrappers and monitoring added to it see every call).
     """
 
     def __init__(self, callbacks: Optional[Iterable[CallbackType]] = None, *,
