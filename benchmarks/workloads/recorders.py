@@ -13,11 +13,11 @@ median, and quartiles, over rounds of the ratio of the two runs of the same roun
 comparison, the ratio of the best runs).
 
 Measured on the 2-core development machine, 2026-11-22, session 5 (1024 examples, 80 rounds,
-six runs of the final code; the machine drifts between fast and slow phases and the quartiles
+nine runs, the last three on the final code; the machine drifts between fast and slow phases and the quartiles
 of the same-round ratios span about 6 points either side of the median): none 11,800-12,400
-ex/s at 1 thread and 16,600-20,000 at 2; SpikeRecorder on every population (1.38 M spikes)
-+11.8% to +13.0% at 1 thread and +11.5% to +13.8% at 2 (median of same-round ratios);
-VarRecorder on hidden v +7.9% to +11.6% and +9.1% to +10.3%. Session 4 measured +11% to +12%
+ex/s at 1 thread and 16,600-20,400 at 2; SpikeRecorder on every population (1.38 M spikes)
++10.1% to +13.0% at 1 thread and +11.3% to +13.8% at 2 (median of same-round ratios);
+VarRecorder on hidden v +7.8% to +11.6% and +7.2% to +10.3%. Session 4 measured +11% to +12%
 and +12.5% to +16.7% for spikes, session 3 +20% to +25% and +21% to +26%.
 Where the cost is now, per 1024 examples at 2 threads (instrumented runs): the engine's own
 recording (ring bits and the spike log, written from each step's queue) about 4 ms, decoding
