@@ -76,6 +76,8 @@ class RecordingDecoder:
         self._describe = group_description
         self._buffer = buffer
         self._row_counts_source = row_counts
+        # (kind, neuron mask) under which the population that made it takes it back for reuse
+        self._pool_key: Optional[Tuple[str, Optional[bytes]]] = None
         self._batch_size, self._buffer_steps, words = buffer.shape
         if neuron_mask is None:
             self._mask_words = np.full(words, 0xFFFFFFFF, dtype=np.uint32)
