@@ -165,6 +165,9 @@ def _build_extension():
     compiler = find_c_compiler()
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     flags = ["-O2", "-shared", "-fPIC", f"-I{python_include}", f"-I{np.get_include()}"]
+    if sys.platform == "darwin":
+        # Extension modules find Python's symbols in the interpreter when they are loaded
+        flags += ["-undefined", "dynamic_lookup"]
     key = hashlib.sha256("\0".join([_C_SOURCE, *compiler, compiler_version(tuple(compiler)),
                                     sys.version, np.__version__, *flags]).encode())
     target = cache_dir() / f"ml_genn_views_{key.hexdigest()[:24]}{suffix}"
