@@ -78,9 +78,10 @@ class SpikeSegments:
         return int(self._decoder.stream_examples)
 
     def finish(self) -> None:
-        """Hand what the current segment holds to the sink (the run is over)."""
+        """Hand what the current segment holds to the sink (the run is over); the decoder
+        keeps none of the run's memory."""
         self._close_segment()
-        self._decoder.stream_to(np.empty(0), np.empty(0, dtype=np.int64))
+        self._decoder.stop_streaming()
 
     # ------------------------------------------------------------------ helpers
     def _open(self, entries: int) -> None:
