@@ -87,13 +87,15 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         """A correct output neuron that stayed silent has no spike to carry a gradient; as in
         mlGeNN, give it a *phantom* spike in the last step (pushing it to fire earlier).
 
-        The phantom's slope at threshold is unknown; it is taken as 1 / tau_mem (I - theta = 1).
+        The phantom's slope at threshold is unknown; it is taken as about 1 / tau_mem: it is
+        stored as crossing at ``V = theta`` with ``I - V = 1``.
         """
         group = self.neuron_populations[pop]
         first = group.vars["FirstStep"].view
         count = group.vars["SpikeCount"].view
         step_ring = group.extra_global_params["RingStep"].view
         current_ring = group.extra_global_params["RingI"].view
+        voltage_ring = group.extra_global_params["RingV"].view
         max_spikes, num = self.compiler.max_spikes, pop.num_neurons
         theta = float(pop.neuron.v_thresh)
         for b, label in enumerate(labels):
@@ -102,6 +104,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             slot = (b * num + label) * max_spikes + int(count[b, label])
             step_ring[slot] = self.example_timesteps - 1
             current_ring[slot] = theta + 1.0
+            voltage_ring[slot] = theta
             count[b, label] += 1
             first[b, label] = self.example_timesteps - 1
 
@@ -126,7 +129,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
                     loss, grad = OG.first_spike_goeltz(t, labels, obj.tau_0, obj.tau_1,
                                                        obj.alpha, duration)
                 drive = np.zeros((B, grad.shape[1]))
-                drive[:n] = grad
+                drive[:n] = grad * self._mlgenn_scale(plan, n)
                 group.vars["DLdtFirst"].view[...] = drive
             elif plan.readout == "var":
                 ring = group.extra_global_params["RingV"].view.reshape(B, K, -1)
@@ -137,16 +140,31 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
                     loss, grad = OG.per_timestep_crossentropy(
                         ring[:n], np.asarray(target[:n]).astype(int))
                 drive = np.zeros_like(ring)
-                drive[:n] = grad
+                drive[:n] = grad * self._mlgenn_scale(plan, n)
                 group.extra_global_params["DriveRing"].view[:] = drive.reshape(-1)
             else:
                 z = np.array(group.vars[self._readout_var(pop)].view[:n]).reshape(n, -1)
                 loss, grad = OG.crossentropy(z, np.asarray(target[:n]).astype(int))
                 drive = np.zeros((B, grad.shape[1]))
-                drive[:n] = grad
+                drive[:n] = grad * self._mlgenn_scale(plan, n)
                 group.vars["Drive"].view[...] = drive
             self.last_losses[pop] = loss
             self.stats.record("loss", pop.name, loss)
+
+    def _mlgenn_scale(self, plan: Any, n: int) -> float:
+        """Factor from the gradient of the batch-mean loss to mlGeNN's (DERIVATION.md section 8).
+
+        mlGeNN's EventProp drives a leaky-integrator output's costates with ``dL/dV / tau_mem``
+        and applies the per-trial readouts' drive as ``avg_var``'s (so ``sum_var`` and
+        ``max_var`` get ``1 / example_timesteps`` of their derivative); first spike times enter
+        unscaled, and ``RelativeMeanSquareError`` is summed over the batch, not averaged.
+        """
+        if plan.role == "output_lif":
+            return float(n) if plan.loss.delta is not None else 1.0
+        scale = 1.0 / plan.tau_mem
+        if plan.readout in ("sum_var", "max_var"):
+            scale /= self.example_timesteps
+        return scale
 
     def _regularise(self, n: int) -> None:
         c = self.compiler
@@ -159,7 +177,9 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             self.stats.record("mean_spikes", pop.name, float(mean.mean()))
             self.stats.record("spike_reg", pop.name, float(0.5 * np.sum(strength * excess ** 2)))
             if c.regulariser_enabled:
-                self.neuron_populations[pop].vars["RegJump"].view[...] = strength * excess / n
+                # mlGeNN's jump of its costate, -LambdaV / tau_mem in our units
+                self.neuron_populations[pop].vars["RegJump"].view[...] = (
+                    plan.tau_mem * strength * excess / n)
 
     def _check_buffers(self, batch: int, n: int) -> None:
         c = self.compiler

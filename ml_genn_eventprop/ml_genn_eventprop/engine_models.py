@@ -28,11 +28,12 @@ const int ringBase = ((int)batch * (int)num_neurons + (int)id) * MaxSpikes;
 const int stepNow = (int)round(t / dt);
 """
 
-# Forward: store the spike (step and current) if it fits, count it anyway
+# Forward: store the spike (step, current and the voltage that crossed) if it fits, count it anyway
 _STORE_SPIKE = """
 if (SpikeCount < MaxSpikes) {
     RingStep[ringBase + SpikeCount] = stepNow;
     RingI[ringBase + SpikeCount] = Isyn;
+    RingV[ringBase + SpikeCount] = V;
 }
 else {
     Dropped++;
@@ -64,6 +65,17 @@ LambdaI = (Beta * LambdaI) + (CouplingK * (Alpha - Beta) * LambdaV);
 LambdaV *= Alpha;
 """
 
+# Backward, LI outputs: the same step with the drive of sample m spread evenly over the step that
+# produced it (a constant source dL/dV_m / dt) rather than as an impulse at the sample. Hidden
+# spikes land exactly on sample times, where an impulse would make the costates they read jump;
+# spread, they read what a spike at any time within the step would (DERIVATION.md section 6)
+_DRIVEN_COSTATE_STEP = """
+const scalar vStar = VStarScale * drive;
+const scalar iStar = IStarScale * drive;
+LambdaI = iStar + (Beta * (LambdaI - iStar)) + (CouplingK * (Alpha - Beta) * (LambdaV - vStar));
+LambdaV = vStar + (Alpha * (LambdaV - vStar));
+"""
+
 # Backward: flag the spike of step m - 1 so its arrivals (at time m dt) are read next step
 _FLAG_NEXT = """
 BackSpike = (NextBackStep == m - 1) ? 1 : 0;
@@ -82,6 +94,7 @@ def _add_buffer(model: NeuronModel, max_spikes: int, example_timesteps: int, bat
     model.add_egp("RingStep", "int*", np.zeros(size, dtype=np.int32))
     if with_current:
         model.add_egp("RingI", "scalar*", np.zeros(size))
+        model.add_egp("RingV", "scalar*", np.zeros(size))
 
 
 _BUFFER_VARS = [("SpikeCount", "int"), ("Dropped", "int"), ("ReadPos", "int"),
@@ -101,8 +114,8 @@ def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v
     v_init
         Initial ``V`` (engine value: number, array or ``init_var``).
     relative_reset
-        Subtract ``Vthresh - Vreset`` on a spike instead of setting ``Vreset`` (the gradient is
-        the same: in continuous time both resets land on ``Vreset``).
+        Subtract ``Vthresh - Vreset`` on a spike instead of setting ``Vreset`` (the slope after
+        the spike is taken from the voltage the reset leaves).
     first_spike_output
         Add ``FirstStep`` (forward step of the first spike, -1: none) and ``DLdtFirst`` (the
         loss's sensitivity to the first spike time, written by the host between the phases).
@@ -117,7 +130,9 @@ def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v
     model = NeuronModel(name, output_var_name="V")
     model.add_param("Alpha", float(np.exp(-dt / tau_mem)))
     model.add_param("Beta", float(np.exp(-dt / tau_syn)))
-    model.add_param("TauM", float(tau_mem))
+    # The slope of V is (I - V) times (1 - Alpha) / (Alpha dt) on the time grid (~1 / tau_mem):
+    # the secant of the step in which V crossed, written with the voltage it reached
+    model.add_param("SlopeScale", float((1.0 - np.exp(-dt / tau_mem)) / (np.exp(-dt / tau_mem) * dt)))
     model.add_param("Vthresh", float(v_thresh))
     model.add_param("Vreset", float(v_reset))
     model.add_param("CouplingK", float(tau_syn / (tau_mem - tau_syn)))
@@ -137,6 +152,10 @@ def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v
     if regularised:
         model.add_var("RegJump", 0.0, "scalar", VarAccess.READ_ONLY)
         reg_code = "LambdaV += RegJump;\n"
+    # V just after the reset, as a function of the stored V that crossed
+    v_post = "(vSpike - (Vthresh - Vreset))" if relative_reset else "Vreset"
+    # A relative reset passes a perturbation of V straight through; an absolute one absorbs it
+    no_crossing = "" if relative_reset else "LambdaV = 0.0;"
     model.code["sim_code"] = _INDICES + f"""
 if (Backward == 0) {{
     BackSpike = 0;
@@ -150,11 +169,19 @@ else {{
     {_START_READ}
     if (NextBackStep == m) {{
         const scalar iSpike = RingI[ringBase + ReadPos - 1];
-        // dL/dt* = arrivals' terms - LambdaV+ dV+/dt (+ the loss's own term)
-        scalar dLdt = RevISyn - (LambdaV * (iSpike - Vreset) / TauM);
-        {jump_extra}
-        // Absolute reset: only the spike-time shift carries LambdaV across the spike
-        LambdaV = -dLdt * TauM / (iSpike - Vthresh);
+        const scalar vSpike = RingV[ringBase + ReadPos - 1];
+        const scalar iMinusV = iSpike - vSpike;
+        if (iMinusV > 0.0) {{
+            // dL/dt* = arrivals' terms - LambdaV+ dV+/dt (+ the loss's own term)
+            scalar dLdt = RevISyn - (LambdaV * SlopeScale * (iSpike - {v_post}));
+            {jump_extra}
+            // Only the spike-time shift carries LambdaV across the spike
+            LambdaV = -dLdt / (SlopeScale * iMinusV);
+        }}
+        else {{
+            // V did not rise through the threshold (it started above it): no spike time to move
+            {no_crossing}
+        }}
         {reg_code}
         {_CONSUME_SPIKE}
     }}
@@ -182,6 +209,10 @@ def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_times
     model.add_param("Alpha", float(np.exp(-dt / tau_mem)))
     model.add_param("Beta", float(np.exp(-dt / tau_syn)))
     model.add_param("CouplingK", float(tau_syn / (tau_mem - tau_syn)))
+    # A sample's drive, spread evenly over the step that produced it, moves the costates'
+    # fixed point to (TauM, TauS) / dt times the drive (DERIVATION.md section 6)
+    model.add_param("VStarScale", float(tau_mem / dt))
+    model.add_param("IStarScale", float(tau_syn / dt))
     model.add_param("NumSteps", K, "int")
     model.add_param("Backward", 0, "int", dynamic=True)
     model.add_var("V", v_init)
@@ -193,7 +224,7 @@ def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_times
         model.add_egp("RingV", "scalar*", np.zeros(size))
         model.add_egp("DriveRing", "scalar*", np.zeros(size))
         forward = f"RingV[{ring_index.replace('STEP', 'stepNow')}] = V;"
-        drive = f"LambdaV += DriveRing[{ring_index.replace('STEP', 'm')}];"
+        drive = f"const scalar drive = DriveRing[{ring_index.replace('STEP', 'm')}];"
         model.output_var_name = "V"
     else:
         model.add_var("Drive", 0.0)
@@ -201,7 +232,7 @@ def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_times
             model.add_var("VMax", -1e30)
             model.add_var("VMaxStep", -1, "int")
             forward = "if (V > VMax) { VMax = V; VMaxStep = stepNow; }"
-            drive = "if (m == VMaxStep) { LambdaV += Drive; }"
+            drive = "const scalar drive = (m == VMaxStep) ? Drive : 0.0;"
             model.output_var_name = "VMax"
         else:
             model.add_var("VReadout", 0.0)
@@ -215,7 +246,7 @@ def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_times
             else:
                 raise ValueError(f"unknown readout {readout!r}")
             forward = f"VReadout += {weight.replace('STEP', 'stepNow')} * V;"
-            drive = f"LambdaV += {weight.replace('STEP', 'm')} * Drive;"
+            drive = f"const scalar drive = {weight.replace('STEP', 'm')} * Drive;"
             model.output_var_name = "VReadout"
     model.code["sim_code"] = f"""
 const int stepNow = (int)round(t / dt);
@@ -226,7 +257,7 @@ if (Backward == 0) {{
 else {{
     const int m = NumSteps - 1 - stepNow;
     {drive}
-    {_COSTATE_STEP}
+    {_DRIVEN_COSTATE_STEP}
 }}
 """
     return model
@@ -238,7 +269,8 @@ def add_replay(model: NeuronModel, max_spikes: int, example_timesteps: int, batc
     outgoing synapses accumulate weight gradients backwards. The model's own code runs only in
     the forward phase."""
     _add_buffer(model, max_spikes, example_timesteps, batch_size, num_neurons, False)
-    store = _STORE_SPIKE.replace("RingI[ringBase + SpikeCount] = Isyn;", "")
+    store = _STORE_SPIKE.replace("RingI[ringBase + SpikeCount] = Isyn;", "").replace(
+        "RingV[ringBase + SpikeCount] = V;", "")
     backward = _START_READ + """
 if (NextBackStep == m) {""" + _CONSUME_SPIKE + """}
 """ + _FLAG_NEXT

@@ -132,7 +132,7 @@ class EngineNet:
             ring = out.extra_global_params["RingV"].view.reshape(B, K, pop.n)
             drive = np.zeros_like(ring)
             for b in range(B):
-                trace = D.DiscreteTrace({}, {}, {self.out_pop: ring[b]}, {}, None)
+                trace = D.DiscreteTrace({}, {}, {}, {self.out_pop: ring[b]}, {}, None)
                 loss, dv, _ = D.loss_and_output_gradients(net, trace, self.loss, labels[b],
                                                           self.out_pop, self.readout,
                                                           **self.loss_kwargs)
@@ -151,7 +151,7 @@ class EngineNet:
             first = out.vars["FirstStep"].view
             dldt = np.zeros((B, pop.n))
             for b in range(B):
-                trace = D.DiscreteTrace({}, {}, {}, {self.out_pop: first[b].copy()}, None)
+                trace = D.DiscreteTrace({}, {}, {}, {}, {self.out_pop: first[b].copy()}, None)
                 loss, _, dt_ = D.loss_and_output_gradients(net, trace, self.loss, labels[b],
                                                            self.out_pop, **self.loss_kwargs)
                 losses.append(loss)

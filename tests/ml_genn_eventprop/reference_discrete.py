@@ -19,6 +19,7 @@ from reference import Net, readout_weights
 class DiscreteTrace:
     spikes: Dict[int, np.ndarray]          # pop -> bool[K, n]: spiked in step m
     currents: Dict[int, np.ndarray]        # pop -> I[K, n] during step m
+    voltages: Dict[int, np.ndarray]        # LIF pop -> V[K, n] after step m's update, before reset
     samples: Dict[int, np.ndarray]         # LI pop -> V[K, n] after step m
     first_step: Dict[int, np.ndarray]      # LIF pop -> step of first spike (-1: none)
     input_raster: np.ndarray               # bool[K, n_in]: input spike emitted in step m
@@ -45,12 +46,13 @@ def simulate(net: Net, input_spikes) -> DiscreteTrace:
     pops = net.pops
     raster = input_raster(net, input_spikes)
     spikes = {0: raster}
-    currents, samples, first = {}, {}, {}
+    currents, voltages, samples, first = {}, {}, {}, {}
     v = {p: np.zeros(pop.n) for p, pop in enumerate(pops) if pop.kind != "input"}
     in_syn = {p: np.zeros(pops[p].n) for p in v}
     for p in v:
         spikes[p] = np.zeros((K, pops[p].n), bool)
         currents[p] = np.zeros((K, pops[p].n))
+        voltages[p] = np.zeros((K, pops[p].n))
         if pops[p].kind == "li":
             samples[p] = np.zeros((K, pops[p].n))
     for m in range(K):
@@ -71,6 +73,7 @@ def simulate(net: Net, input_spikes) -> DiscreteTrace:
             current = i_scale * in_syn[p]
             currents[p][m] = current
             v[p] = alpha * v[p] + (1.0 - alpha) * current
+            voltages[p][m] = v[p]
             if pop.kind == "lif":
                 spk = v[p] >= pop.v_thresh
                 spikes[p][m] = spk
@@ -82,7 +85,7 @@ def simulate(net: Net, input_spikes) -> DiscreteTrace:
         if pop.kind == "lif":
             s = spikes[p]
             first[p] = np.where(s.any(axis=0), np.argmax(s, axis=0), -1)
-    return DiscreteTrace(spikes, currents, samples, first, raster)
+    return DiscreteTrace(spikes, currents, voltages, samples, first, raster)
 
 
 def first_spike_times(net: Net, trace: DiscreteTrace, pop: int) -> np.ndarray:
@@ -134,10 +137,7 @@ def backward(net: Net, trace: DiscreteTrace, dL_dV: Optional[np.ndarray],
                 grad_d[c_idx] += term
                 if c.src in pending:
                     pending[c.src][src_step] += term.sum(axis=1)
-        # (b) output samples
-        if dL_dV is not None:
-            lam_v[out_pop] += dL_dV[m]
-        # (c) spikes of step m
+        # (b) spikes of step m
         for p, pop in enumerate(pops):
             if pop.kind != "lif":
                 continue
@@ -145,21 +145,49 @@ def backward(net: Net, trace: DiscreteTrace, dL_dV: Optional[np.ndarray],
             if not spk.any():
                 continue
             current = trace.currents[p][m]
-            dl_dt = pending[p][m] - lam_v[p] * (current - pop.v_reset) / pop.tau_mem
+            i_minus_v = current - trace.voltages[p][m]
+            alpha = np.exp(-dt / pop.tau_mem)
+            slope_scale = (1.0 - alpha) / (alpha * dt)
+            dl_dt = pending[p][m] - lam_v[p] * slope_scale * (current - pop.v_reset)
             if p == out_pop and dL_dtfirst is not None:
                 dl_dt = dl_dt + np.where(trace.first_step[p] == m, dL_dtfirst, 0.0)
-            jumped = -dl_dt / ((current - pop.v_thresh) / pop.tau_mem)
+            # Absolute reset: a spike whose V did not rise through threshold carries nothing
+            crossed = i_minus_v > 0.0
+            jumped = np.where(crossed, -dl_dt / (slope_scale * np.where(crossed, i_minus_v, 1.0)),
+                              0.0)
             if reg_jump is not None and p in reg_jump:
                 jumped = jumped + reg_jump[p]
             lam_v[p] = np.where(spk, jumped, lam_v[p])
-        # (d) closed-form costate step back to t - dt
+        # (c) closed-form costate step back to t - dt; an output sample's drive is a constant
+        # source over the step that produced it, so the costates relax towards its fixed point
         for p in lam_v:
             pop = pops[p]
             alpha, beta = np.exp(-dt / pop.tau_mem), np.exp(-dt / pop.tau_syn)
-            lam_i[p] = beta * lam_i[p] + lam_v[p] * (pop.tau_syn / (pop.tau_mem - pop.tau_syn)) \
-                * (alpha - beta)
-            lam_v[p] = alpha * lam_v[p]
+            drive = dL_dV[m] if (p == out_pop and dL_dV is not None) else np.zeros(pop.n)
+            v_star, i_star = drive * pop.tau_mem / dt, drive * pop.tau_syn / dt
+            coupling = pop.tau_syn / (pop.tau_mem - pop.tau_syn)
+            lam_i[p] = i_star + beta * (lam_i[p] - i_star) \
+                + coupling * (alpha - beta) * (lam_v[p] - v_star)
+            lam_v[p] = v_star + alpha * (lam_v[p] - v_star)
     return grad_w, grad_d
+
+
+def mlgenn_scale(net: Net, out_pop: int, loss: str, readout: str = "avg_var",
+                 batch_size: int = 1) -> float:
+    """Factor from the gradient of the batch-mean loss to mlGeNN's EventProp gradient.
+
+    Read off mlGeNN 2.4's EventProp compiler: a leaky-integrator output's costate is driven by
+    ``g / (TauM * num_batch * dt * example_timesteps)`` for every per-trial readout (so a
+    ``sum_var`` or ``max_var`` output gets ``1 / K`` of its derivative) and for the per-step
+    ``var`` losses; first spike times drive the jump unscaled, and the relative MSE's drive is
+    not divided by the batch size."""
+    pop = net.pops[out_pop]
+    if pop.kind == "lif":
+        return float(batch_size) if loss == "relative_mse" else 1.0
+    scale = 1.0 / pop.tau_mem
+    if readout in ("sum_var", "max_var"):
+        scale /= net.num_samples
+    return scale
 
 
 def batch_loss(net: Net, inputs, labels, **kw) -> float:

@@ -84,6 +84,7 @@ def test_fixed_delays_one_batch_of_sgd_applies_the_eventprop_gradient():
     ref = _reference(w, d)
     expected, _ = D.batch_gradient(ref, trains, list(labels), loss="sce", out_pop=2,
                                    readout="avg_var")
+    expected = [g * D.mlgenn_scale(ref, 2, "sce") for g in expected]
     for c, want in zip(conns, expected):
         assert np.max(np.abs(want)) > 1e-6, f"{c.name}: inert gradient"
         np.testing.assert_allclose((before[c.name] - after[c.name]) / ALPHA, want, rtol=0,
@@ -109,6 +110,8 @@ def test_learned_delays_one_batch_of_sgd_and_clipping():
     ref = _reference(w, d)
     want_w, want_d = D.batch_gradient(ref, trains, list(labels), loss="sce", out_pop=2,
                                       readout="avg_var")
+    want_w = [g * D.mlgenn_scale(ref, 2, "sce") for g in want_w]
+    want_d = [g * D.mlgenn_scale(ref, 2, "sce") for g in want_d]
     for c, want in zip(conns, want_w):
         np.testing.assert_allclose((g_before[c.name] - g_after[c.name]) / ALPHA, want, rtol=0,
                                    atol=1e-9 * np.max(np.abs(want)), err_msg=c.name)
@@ -201,6 +204,8 @@ def test_sparse_connectivity_with_learned_delays_drawn_by_an_initializer():
                 STEPS * DT, DT)
     want_w, want_d = D.batch_gradient(ref, trains, list(labels), loss="sce", out_pop=2,
                                       readout="avg_var")
+    want_w = [g * D.mlgenn_scale(ref, 2, "sce") for g in want_w]
+    want_d = [g * D.mlgenn_scale(ref, 2, "sce") for g in want_d]
     want = want_w[0][pre, post]
     assert np.max(np.abs(want)) > 1e-6
     np.testing.assert_allclose((g0 - g1) / ALPHA, want, rtol=0, atol=1e-9 * np.max(np.abs(want)))

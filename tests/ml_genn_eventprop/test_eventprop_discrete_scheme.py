@@ -115,7 +115,8 @@ def test_comparison_detects_a_wrong_scheme(three_layer, monkeypatch):
         # Same network, but pretend the hidden layers' outgoing spikes carry no timing gradient:
         # drop the pending (arrival) terms by zeroing the spike-time sensitivity via huge slopes
         fake = D.DiscreteTrace(trace.spikes, {p: c * 0 + 1e9 for p, c in trace.currents.items()},
-                               trace.samples, trace.first_step, trace.input_raster)
+                               trace.voltages, trace.samples, trace.first_step,
+                               trace.input_raster)
         return original(net_, fake, *args, **kwargs)
 
     monkeypatch.setattr(D, "backward", without_feedback)

@@ -93,6 +93,7 @@ def test_one_batch_of_sgd_applies_the_eventprop_gradient(readout):
     ref = R.Net([R.Pop(4, "input"), R.Pop(5, "lif", 10.0, 5.0), R.Pop(3, "li", 10.0, 5.0)],
                 [R.Conn(0, 1, w[0]), R.Conn(1, 1, rec), R.Conn(1, 2, w[1])], STEPS * DT, DT)
     expected = D.batch_gradient(ref, trains, labels, loss="sce", out_pop=2, readout=readout)[0]
+    expected = [g * D.mlgenn_scale(ref, 2, "sce", readout) for g in expected]
     for name, want in zip(["in_hid", "hid_hid", "hid_out"], expected):
         assert np.max(np.abs(want)) > 1e-6
         # SGD in double precision: w - alpha * g, then (w_before - w_after) / alpha
@@ -193,7 +194,9 @@ def test_regulariser_terms_reach_callback_data_and_the_gradient():
     for x, y in zip(trains, labels):
         tr = D.simulate(ref, x)
         _, dv, _ = D.loss_and_output_gradients(ref, tr, "sce", y, 2, "avg_var")
-        g, _ = D.backward(ref, tr, dv / 2, None, 2, reg_jump={1: lam * (mean - nu) / 2})
+        # mlGeNN's scale: output drive / tau_mem, the regulariser's jump of -LambdaV / tau_mem
+        g, _ = D.backward(ref, tr, dv / 2 * D.mlgenn_scale(ref, 2, "sce", "avg_var"), None, 2,
+                          reg_jump={1: 10.0 * lam * (mean - nu) / 2})
         for a, b in zip(gw, g):
             a += b
     np.testing.assert_allclose(grads["in_hid"], gw[0], rtol=0, atol=1e-9 * np.abs(gw[0]).max())

@@ -145,6 +145,8 @@ def test_one_sgd_batch_applies_the_reference_gradient_of_the_delta_loss():
         assert np.all(D.simulate(ref, x).first_step[2] >= 0), "every output must spike"
     expected = D.batch_gradient(ref, trains, labels, loss="relative_mse", delta=1.0,
                                 out_pop=2)[0]
+    scale = D.mlgenn_scale(ref, 2, "relative_mse", batch_size=len(trains))
+    expected = [g * scale for g in expected]
     for b, a, want, c in zip(before, after, expected, conns):
         got = (b - a).reshape(want.shape) / alpha
         assert np.max(np.abs(want)) > 1e-6
