@@ -21,7 +21,9 @@ STEPS = 601
 
 
 def _train(batch_size, readout, examples_per_class, epochs, learning_rate, num_hidden=64,
-           peak_rate=60.0):
+           peak_rate=60.0, record_curve=False):
+    """Train on the generated set; returns the training accuracy after each epoch (with
+    ``record_curve``) or after the last."""
     times, ids, labels = generate_spatio_temporal_dataset(
         num_classes=20, examples_per_class=examples_per_class, duration=600.0, num_tracks=2,
         peak_rate=peak_rate, max_shift=5.0, max_warp=0.05, seed=3)
@@ -38,21 +40,24 @@ def _train(batch_size, readout, examples_per_class, epochs, learning_rate, num_h
                                  max_spikes=STEPS, rng_seed=1)
     curve = []
     with compiler.compile(net) as compiled:
-        for _ in range(epochs):
+        for epoch in range(epochs):
             compiled.train({inp: spikes}, {out: labels}, num_epochs=1, shuffle=True,
                            callbacks=[])
-            metrics, _ = compiled.evaluate({inp: spikes}, {out: labels}, callbacks=[])
-            curve.append(metrics[out].result)
+            if record_curve or epoch == epochs - 1:
+                metrics, _ = compiled.evaluate({inp: spikes}, {out: labels}, callbacks=[])
+                curve.append(metrics[out].result)
     return curve
 
 
+# Measured (2-core machine, after each epoch): batch 32, 2560 examples, Adam(0.005):
+# 70.0%, 89.9%, 95.0%; batch 1, 1280 examples, Adam(0.002): 85.0%, 90.0%, 92.4%
 @pytest.mark.slow
 def test_shd_like_task_learns_at_batch_32():
-    curve = _train(32, "avg_var_exp_weight", 64, 4, 0.005)
-    assert curve[-1] >= 0.9, curve
+    accuracy = _train(32, "avg_var_exp_weight", 128, 3, 0.005)[-1]
+    assert accuracy >= 0.9
 
 
 @pytest.mark.slow
 def test_shd_like_task_learns_at_batch_1():
-    curve = _train(1, "avg_var", 32, 3, 0.001)
-    assert curve[-1] >= 0.9, curve
+    accuracy = _train(1, "avg_var_exp_weight", 64, 3, 0.002)[-1]
+    assert accuracy >= 0.9

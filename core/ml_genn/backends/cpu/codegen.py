@@ -630,8 +630,23 @@ class Generator:
         lines.append("(void)_id_pre; (void)_id_post;")
         return [indent + line for line in lines]
 
-    def _row_loop(self, s, body: List[str], indent: str) -> List[str]:
-        """Loop over the targets of presynaptic neuron ``_id_pre`` (in batch ``_b``)."""
+    def _row_loop(self, s, body: List[str], indent: str, pre_accumulator: bool = False
+                  ) -> List[str]:
+        """Loop over the targets of presynaptic neuron ``_id_pre`` (in batch ``_b``).
+
+        With ``pre_accumulator`` the body's ``addToPre`` adds to a local ``_pre_acc`` that is
+        written once after the row: a sum over the row instead of a read-modify-write of one
+        memory cell per target, whose chain of dependent additions kept the loop scalar. Dense
+        rows sum it as an OpenMP SIMD reduction (a fixed order for a given build, so results
+        do not depend on the thread count)."""
+        if pre_accumulator:
+            npre = s.source.num_neurons
+            outpre = self.table["outpre", s.name].cname
+            inner = self._row_loop(s, body, indent + "  ")
+            if s.matrix_type is DENSE:
+                inner = [f"{indent}  #pragma omp simd reduction(+:_pre_acc)"] + inner
+            return ([f"{indent}{{ {self.sc} _pre_acc = 0;"] + inner
+                    + [f"{indent}  {outpre}[(size_t)_b * {npre} + _id_pre] += _pre_acc; }}"])
         npost = s.target.num_neurons
         T, L = self.table, []
         if s.matrix_type is DENSE:
@@ -733,7 +748,10 @@ class Generator:
             body = []
             if rng:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id(ctx, s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
-            body += self.emit.block(env, rewrite_delayed_reads(code, s.delayed_post_refs),
+            # One presynaptic neuron per row: its addToPre terms are summed locally
+            row_env = dict(env, **{"addToPre(_x)": "(_pre_acc += (_x))"}) \
+                if s.uses_add_to_pre else env
+            body += self.emit.block(row_env, rewrite_delayed_reads(code, s.delayed_post_refs),
                                     f"{label}.{code_field}", "        ")
             L.append(f"    {{ const uint32_t _slot = {slot};")
             spike_loop_head = [
@@ -771,7 +789,7 @@ class Generator:
             L += self._par(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
             L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
             L += spike_loop_head
-            L += self._row_loop(s, body, "        ")
+            L += self._row_loop(s, body, "        ", pre_accumulator=s.uses_add_to_pre)
             L.append("      }")
             L.append("    } } }")
         if wu.post_spike_syn_code:
