@@ -77,7 +77,7 @@ def main():
             with warnings.catch_warnings():
                 warnings.simplefilter("default")
                 metrics, cb_data = compiled.train({inp: train_x}, {out: train_y},
-                                                  num_epochs=epoch + 1, start_epoch=epoch,
+                                                  num_epochs=1, start_epoch=epoch,
                                                   callbacks=[])
             stats = cb_data["eventprop"]
             print(f"epoch {epoch}: train accuracy {100 * metrics[out].result:.1f}%, "

@@ -116,7 +116,7 @@ def main():
     with compiled:
         for epoch in range(args.epochs):
             metrics, cb_data = compiled.train({inp: train_x}, {out: np.asarray(train_y)},
-                                              num_epochs=epoch + 1, start_epoch=epoch,
+                                              num_epochs=1, start_epoch=epoch,
                                               callbacks=[schedule])
             # The statistics callback keeps every batch so far; this epoch's are the last ones
             losses = cb_data["eventprop"]["loss"]["output"][-num_batches:]

@@ -134,8 +134,9 @@ def _train(net, inp, out, data, labels, epochs, start_epoch=0, save_to=None):
     compiled = _compile(net, delay_learn_conns=conns[:2], delay_optimiser=Adam(0.3))
     with compiled:
         compiled.genn_model.set_num_threads(1)
-        # num_epochs counts from epoch 0, as in mlGeNN
-        compiled.train({inp: data}, {out: labels}, num_epochs=epochs, start_epoch=start_epoch,
+        # Epochs start_epoch .. epochs - 1 (num_epochs counts epochs, as in mlGeNN)
+        compiled.train({inp: data}, {out: labels}, num_epochs=epochs - start_epoch,
+                       start_epoch=start_epoch,
                        shuffle=False, callbacks=[])
         if save_to is not None:
             compiled.save((epochs - 1,), save_to)

@@ -162,9 +162,12 @@ class CompiledTrainingNetwork(CompiledNetwork):
         x, y
             Dicts mapping input populations to data and output populations to targets.
         num_epochs
-            Epoch index to train up to (epochs ``start_epoch .. num_epochs - 1`` run).
+            Number of epochs to train for: epochs ``start_epoch .. start_epoch + num_epochs - 1``
+            run (mlGeNN's meaning; callbacks see these epoch numbers).
         start_epoch
-            First epoch (to resume from a checkpoint of epoch ``start_epoch - 1``).
+            Number of the first epoch (to resume from a checkpoint of epoch
+            ``start_epoch - 1``, or to train one epoch at a time as in mlGeNN's augmentation
+            loop: ``train(..., num_epochs=1, start_epoch=e)``).
         shuffle
             Whether examples are shuffled each epoch (a permutation seeded by the engine
             seed and the epoch, so resuming reproduces it).
@@ -185,10 +188,9 @@ class CompiledTrainingNetwork(CompiledNetwork):
         self._require_loaded("train")
         if isinstance(num_epochs, bool) or int(num_epochs) != num_epochs or num_epochs < 1:
             raise ValueError(f"train num_epochs must be a positive integer, got {num_epochs!r}")
-        if isinstance(start_epoch, bool) or int(start_epoch) != start_epoch \
-                or not 0 <= start_epoch < num_epochs:
-            raise ValueError(f"train start_epoch must be an integer from 0 to num_epochs - 1 "
-                             f"({num_epochs - 1}), got {start_epoch!r}")
+        if isinstance(start_epoch, bool) or int(start_epoch) != start_epoch or start_epoch < 0:
+            raise ValueError(f"train start_epoch must be a non-negative integer (the number of "
+                             f"the first epoch to run), got {start_epoch!r}")
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"train validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split > 0.0 and validation_x is not None:
@@ -220,7 +222,7 @@ class CompiledTrainingNetwork(CompiledNetwork):
                                          num_epochs, n_v)
         seed = self.genn_model.get_rng_state()["seed"]
         callback_list.on_train_begin()
-        for epoch in range(start_epoch, num_epochs):
+        for epoch in range(int(start_epoch), int(start_epoch) + int(num_epochs)):
             order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle \
                 else np.arange(n)
             callback_list.on_epoch_begin(epoch)

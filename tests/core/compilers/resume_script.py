@@ -41,7 +41,7 @@ def main(mode, folder):
         elif mode == "first":
             compiled.train({inp: x}, {out: y}, num_epochs=1, **kwargs)
         else:
-            compiled.train({inp: x}, {out: y}, num_epochs=2, start_epoch=1, **kwargs)
+            compiled.train({inp: x}, {out: y}, num_epochs=1, start_epoch=1, **kwargs)
         g = compiled.connection_populations[net.connections[0]].vars["g"].view
         np.save(os.path.join(folder, f"final_{mode}.npy"), g)
 

@@ -101,7 +101,9 @@ def test_train_bad_input_and_arguments():
         with pytest.raises(ValueError, match="same number of examples"):
             compiled.train({inp: x}, {out: y[:5]}, num_epochs=1, callbacks=[])
         with pytest.raises(ValueError, match="start_epoch"):
-            compiled.train({inp: x}, {out: y}, num_epochs=1, start_epoch=1, callbacks=[])
+            compiled.train({inp: x}, {out: y}, num_epochs=1, start_epoch=-1, callbacks=[])
+        with pytest.raises(ValueError, match="num_epochs"):
+            compiled.train({inp: x}, {out: y}, num_epochs=0, start_epoch=3, callbacks=[])
         with pytest.raises(ValueError, match="cannot be changed"):
             compiled.set_optimiser_param("beta1", 0.5)
 
@@ -119,3 +121,42 @@ def test_resume_from_checkpoint_in_new_process_is_bit_exact(tmp_path):
     resumed = run_script("resume", part_dir)
     assert not np.array_equal(first, full)  # the second epoch changed the weights
     np.testing.assert_array_equal(resumed, full)
+
+
+def test_num_epochs_counts_epochs_from_start_epoch_as_in_mlgenn():
+    """mlGeNN's train runs epochs ``range(start_epoch, start_epoch + num_epochs)``; its training
+    page trains one epoch per call with ``start_epoch=e`` (data augmentation). Three epochs in
+    one call must equal three calls of one epoch, bit for bit (shuffling seeded by epoch, the
+    optimiser's step carried over), and callbacks must see the epoch numbers."""
+    x, y = data(12)
+    seen = []
+
+    class Epochs(Callback):
+        def set_params(self, num_epochs, **kwargs):
+            seen.append(("num_epochs", num_epochs))
+
+        def on_epoch_begin(self, epoch):
+            seen.append(epoch)
+
+    results = []
+    for calls in ([(3, 0)], [(1, 0), (1, 1), (1, 2)]):
+        seen.clear()
+        net, inp, out, compiled = make(Adam(0.05))
+        with compiled:
+            for num_epochs, start_epoch in calls:
+                compiled.train({inp: x}, {out: y}, num_epochs=num_epochs,
+                               start_epoch=start_epoch, metrics="mean_square_error",
+                               callbacks=[Epochs()])
+            results.append(compiled.connection_populations[net.connections[0]].vars["g"].view.copy())
+        epochs = [e for e in seen if not isinstance(e, tuple)]
+        assert epochs == [0, 1, 2]
+        assert [n for _, n in (e for e in seen if isinstance(e, tuple))] == \
+            [n for n, _ in calls]
+    np.testing.assert_array_equal(results[0], results[1])
+    # A start epoch past num_epochs runs: epochs 5 and 6
+    seen.clear()
+    net, inp, out, compiled = make(Adam(0.05))
+    with compiled:
+        compiled.train({inp: x}, {out: y}, num_epochs=2, start_epoch=5,
+                       metrics="mean_square_error", callbacks=[Epochs()])
+    assert [e for e in seen if not isinstance(e, tuple)] == [5, 6]
