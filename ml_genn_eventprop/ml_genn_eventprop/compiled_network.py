@@ -55,6 +55,10 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
     def _set_phase(self, backward: int) -> None:
         for pop, plan in self.plan.populations.items():
             self.neuron_populations[pop].set_dynamic_param_value("Backward", backward)
+        # Synapses from replaying inputs tell the phases apart themselves
+        for conn, group in self.connection_populations.items():
+            if self.plan.populations[conn.source].role == "input":
+                group.set_dynamic_param_value("Backward", backward)
         self.reset_time()
 
     def get_readout(self, outputs: Any) -> Any:

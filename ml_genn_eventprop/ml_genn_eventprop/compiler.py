@@ -220,7 +220,8 @@ class EventPropCompiler(Compiler):
         for conn in state.trained:
             sg = synapse_groups[conn]
             source, target = neuron_groups[conn.source], neuron_groups[conn.target]
-            sg.wu_init.pre_var_refs["BackSpike_pre"] = create_var_ref(source, "BackSpike")
+            if state.plan.populations[conn.source].role in ("hidden", "output_lif"):
+                sg.wu_init.pre_var_refs["BackSpike_pre"] = create_var_ref(source, "BackSpike")
             sg.wu_init.post_var_refs["LambdaI_post"] = create_var_ref(target, "LambdaI")
             sg.wu_init.post_var_refs["LambdaV_post"] = create_var_ref(target, "LambdaV")
             if state.plan.populations[conn.source].role in ("hidden", "output_lif"):

@@ -265,30 +265,47 @@ else {{
 
 def add_replay(model: NeuronModel, max_spikes: int, example_timesteps: int, batch_size: int,
                num_neurons: int) -> NeuronModel:
-    """Give a spiking source without costates (an input population) a spike buffer so its
-    outgoing synapses accumulate weight gradients backwards. The model's own code runs only in
-    the forward phase."""
+    """Give a spiking source without costates (an input population) a spike buffer whose
+    spikes it re-emits backwards, so its outgoing synapses (built with
+    ``source_spiking_lif=False``) accumulate weight gradients.
+
+    Backwards the source *spikes* again, one step before the step of each stored spike (the
+    engine propagates spikes at the start of the following step): its synapses run their
+    spike code in both phases, telling the phases apart by their own ``Backward`` param. So
+    the source keeps no per-step state of its own, and a source that only tests a threshold
+    (``SpikeInput``) stays one the engine tests many neurons at a time. Forwards, each stored
+    spike also leaves ``ReadPos``/``NextBackStep`` at the last stored spike, where the
+    backward pass starts reading; the model's own code runs only in the forward phase."""
     _add_buffer(model, max_spikes, example_timesteps, batch_size, num_neurons, False)
-    store = _STORE_SPIKE.replace("RingI[ringBase + SpikeCount] = Isyn;", "").replace(
-        "RingV[ringBase + SpikeCount] = V;", "")
-    backward = _START_READ + """
-if (NextBackStep == m) {""" + _CONSUME_SPIKE + """}
-""" + _FLAG_NEXT
-    sim = model.code["sim_code"] or ""
-    model.code["sim_code"] = _INDICES + f"""
+    # No stored spike until the forward pass stores one; no spike-like events to flag
+    model.add_var("NextBackStep", int(_NO_SPIKE.strip("()")), "int")
+    del model.vars["BackSpike"]
+    sim = (model.code["sim_code"] or "").strip()
+    if sim:
+        model.code["sim_code"] = f"if (Backward == 0) {{\n{sim}\n}}\n"
+    threshold = model.code["threshold_condition_code"]
+    model.code["threshold_condition_code"] = (
+        f"(Backward == 0) ? ({threshold}) : "
+        f"(NextBackStep == NumSteps - 2 - (int)round(t / dt))")
+    model.code["reset_code"] = _INDICES + f"""
 if (Backward == 0) {{
-    BackSpike = 0;
+    if (SpikeCount < MaxSpikes) {{
+        RingStep[ringBase + SpikeCount] = stepNow;
+        ReadPos = SpikeCount + 1;
+        NextBackStep = stepNow;
+    }}
+    else {{
+        Dropped++;
+    }}
+    SpikeCount++;
     {{
-{sim}
+{model.code["reset_code"] or ""}
     }}
 }}
 else {{
-    {backward}
+    {_CONSUME_SPIKE}
 }}
 """
-    threshold = model.code["threshold_condition_code"]
-    model.code["threshold_condition_code"] = f"(Backward == 0) && ({threshold})"
-    model.code["reset_code"] = "{\n" + _INDICES + store + "}\n" + (model.code["reset_code"] or "")
     return model
 
 
@@ -357,17 +374,21 @@ def weight_update_model(source_spiking_lif: bool, tau_syn_post: float, tau_mem_p
     model.add_param("InvTauMemPost", 1.0 / float(tau_mem_post))
     model.add_var("g", weight, "scalar", weight_access)
     model.add_var("Gradient", 0.0)
-    model.pre_neuron_var_refs["BackSpike_pre"] = ("uint8_t", VarAccessMode.READ_ONLY, None)
     model.post_neuron_var_refs["LambdaI_post"] = ("scalar", VarAccessMode.READ_ONLY, None)
     model.post_neuron_var_refs["LambdaV_post"] = ("scalar", VarAccessMode.READ_ONLY, None)
-    model.code["pre_event_threshold_condition_code"] = "BackSpike_pre != 0"
+    if source_spiking_lif:
+        model.pre_neuron_var_refs["BackSpike_pre"] = ("uint8_t", VarAccessMode.READ_ONLY, None)
+        model.code["pre_event_threshold_condition_code"] = "BackSpike_pre != 0"
+    else:
+        # The source re-emits its spikes backwards (add_replay): one spike code, two phases
+        model.add_param("Backward", 0, "int", dynamic=True)
     if not delayed:
-        model.code["pre_spike_syn_code"] = "addToPost(g);"
+        forward = "addToPost(g);"
         code = "Gradient += LambdaI_post;\n"
         if source_spiking_lif:
             code += ("addToPre(g * ((LambdaI_post * InvTauSynPost) - "
                      "(LambdaV_post * InvTauMemPost)));\n")
-        model.code["pre_event_syn_code"] = code
+        _set_synapse_code(model, source_spiking_lif, "", forward, code)
         return model
     if constant and not learn_delay:
         model.add_param("Delay", int(np.rint(delay)), "int")
@@ -379,8 +400,8 @@ def weight_update_model(source_spiking_lif: bool, tau_syn_post: float, tau_mem_p
         steps = ("const int roundedDelay = (int)round(d);\n"
                  "const int Delay = (roundedDelay < 0) ? 0 : "
                  "((roundedDelay > MaxDelay) ? MaxDelay : roundedDelay);\n")
-    model.code["pre_spike_syn_code"] = steps + "addToPostDelay(g, Delay);"
-    code = steps + """const scalar lambdaIArrival = LambdaI_post[Delay];
+    forward = "addToPostDelay(g, Delay);"
+    code = """const scalar lambdaIArrival = LambdaI_post[Delay];
 const scalar lambdaVArrival = LambdaV_post[Delay];
 Gradient += lambdaIArrival;
 """
@@ -394,5 +415,17 @@ Gradient += lambdaIArrival;
         code += "DelayGradient += DelayGradientScale * arrivalTerm;\n"
     if source_spiking_lif:
         code += "addToPre(arrivalTerm);\n"
-    model.code["pre_event_syn_code"] = code
+    _set_synapse_code(model, source_spiking_lif, steps, forward, code)
     return model
+
+
+def _set_synapse_code(model: WeightUpdateModel, source_spiking_lif: bool, prologue: str,
+                      forward: str, backward: str) -> None:
+    """Forward code on spikes; backward code on the LIF source's spike-like events, or, for a
+    replaying input source, on its re-emitted spikes in the backward phase."""
+    if source_spiking_lif:
+        model.code["pre_spike_syn_code"] = prologue + forward
+        model.code["pre_event_syn_code"] = prologue + backward
+    else:
+        model.code["pre_spike_syn_code"] = (prologue + "if (Backward == 0) {\n" + forward
+                                            + "\n}\nelse {\n" + backward + "}\n")

@@ -73,7 +73,8 @@ class EngineNet:
                                         c.w.reshape(-1), delay=delay, max_delay_steps=largest,
                                         learn_delay=learn, dt=dt)
             wu_init = wu.build()
-            wu_init.pre_var_refs["BackSpike_pre"] = create_var_ref(src, "BackSpike")
+            if net.pops[c.src].kind == "lif":
+                wu_init.pre_var_refs["BackSpike_pre"] = create_var_ref(src, "BackSpike")
             wu_init.post_var_refs["LambdaI_post"] = create_var_ref(tgt, "LambdaI")
             wu_init.post_var_refs["LambdaV_post"] = create_var_ref(tgt, "LambdaV")
             psm = EM.exponential_psm(post.tau_syn, dt)
@@ -94,6 +95,10 @@ class EngineNet:
     def _set_phase(self, backward: int):
         for p in range(len(self.net.pops)):
             self.rt.neuron_populations[f"pop{p}"].set_dynamic_param_value("Backward", backward)
+        for c_idx, c in enumerate(self.net.conns):
+            if self.net.pops[c.src].kind == "input":
+                self.rt.synapse_populations[f"conn{c_idx}"].set_dynamic_param_value(
+                    "Backward", backward)
         self.rt.timestep = 0
         self.rt.t = 0.0
 
