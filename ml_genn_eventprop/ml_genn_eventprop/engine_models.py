@@ -15,7 +15,6 @@ All costates use DERIVATION.md's convention ``LambdaV = dL/dV``, ``LambdaI = dL/
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
 
 import numpy as np
 

@@ -3,7 +3,6 @@
 cross-entropy on the readout, Adam; training accuracy measured afterwards by evaluating the
 training set. With the gradient of earlier versions the true class ended up the *lowest*
 output on most examples of such a task."""
-import numpy as np
 import pytest
 
 from ml_genn import Connection, Network, Population
