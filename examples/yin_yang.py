@@ -10,7 +10,8 @@ prediction). Tuned for one CPU thread: batch 64 and 20 epochs (mlGeNN: 512 and 5
 learning rate decaying by 0.9 per epoch (mlGeNN: 0.998), which settles instead of drifting.
 
 Measured (2-core machine shared with other jobs, ML_GENN_NUM_THREADS=1), defaults: 96.2% test
-accuracy, wall time 1102 s (about 55 s per epoch at dt 0.01). With --dt 0.1: 95.9% in 119 s.
+accuracy, wall time 1102 s (about 55 s per epoch at dt 0.01). With --dt 0.1: 96.1% in 59 s
+(measured 2026-12-06, default threads).
 With --loss crossentropy (softmax_temperature 0.5, ttfs_alpha 0.1, mlGeNN's earlier Yin-Yang
 loss) and --lr-decay 0.998: 97.9% at dt 0.01 in 946 s, 97.5% at dt 0.1 in 152 s.
 
