@@ -14,9 +14,9 @@ from .optimiser_param_schedule import OptimiserParamSchedule
 from .progress_bar import BatchProgressBar
 
 # Plugin-provided callbacks (SpikeRecorder, VarRecorder, ...) resolve through the registry
-__getattr__ = module_getattr("callback", __name__)
+__getattr__ = module_getattr("callback", __name__, "default_callbacks")
 
 __all__ = ["Callback", "CallbackList", "HOOK_NAMES", "BatchProgressBar", "Checkpoint",
            "CustomUpdate", "CustomUpdateOnBatchBegin", "CustomUpdateOnBatchEnd",
            "CustomUpdateOnEpochBegin", "CustomUpdateOnEpochEnd", "CustomUpdateOnTimestepBegin",
-           "CustomUpdateOnTimestepEnd", "OptimiserParamSchedule"]
+           "CustomUpdateOnTimestepEnd", "OptimiserParamSchedule", "default_callbacks"]

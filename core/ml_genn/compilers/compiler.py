@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -23,6 +23,25 @@ def _identifier(name: str, taken: set) -> str:
     taken.add(unique)
     return unique
 
+
+
+class SupportedMatrixType:
+    """The synapse matrix types a compiler supports, best first (mlGeNN's
+    ``compilers.compiler.SupportedMatrixType``, which connectivity classes consult).
+
+    Args:
+        supported:  Matrix types (:class:`ml_genn.engine.SynapseMatrixType` values), most
+                    preferred first
+    """
+
+    def __init__(self, supported: Sequence[Any]):
+        self._rank = {matrix_type: i for i, matrix_type in enumerate(supported)}
+
+    def get_best(self, available: Sequence[Any]) -> Optional[Any]:
+        """The most preferred supported type among ``available``, or None when the compiler
+        supports none of them."""
+        possible = [m for m in available if m in self._rank]
+        return min(possible, key=self._rank.__getitem__) if possible else None
 
 class Compiler:
     """Base class for compilers.

@@ -1,4 +1,5 @@
 """Neuron models describe the dynamics and spiking of a :class:`ml_genn.Population`."""
+from ..plugins.provided import module_getattr
 from .adaptive_leaky_integrate_fire import AdaptiveLeakyIntegrateFire
 from .binary_spike_input import BinarySpikeInput
 from .input import Input
@@ -12,6 +13,9 @@ from .neuron import Neuron
 from .poisson_input import PoissonInput
 from .spike_input import SpikeInput
 
-__all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "Input", "InputBase",
-           "IntegrateFire", "IntegrateFireInput", "LeakyIntegrate", "LeakyIntegrateFire",
-           "LeakyIntegrateFireInput", "Neuron", "PoissonInput", "SpikeInput"]
+# mlGeNN's default_neurons: the registered classes buildable by name (core's and plugins')
+__getattr__ = module_getattr("neuron", __name__, "default_neurons")
+
+__all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "Input", "InputBase", "IntegrateFire",
+           "IntegrateFireInput", "LeakyIntegrate", "LeakyIntegrateFire", "LeakyIntegrateFireInput",
+           "Neuron", "PoissonInput", "SpikeInput", "default_neurons"]

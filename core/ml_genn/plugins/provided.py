@@ -50,11 +50,30 @@ def resolve_class(kind: str, class_name: str, module_name: str) -> type:
     raise AttributeError(f"module '{module_name}' has no attribute '{class_name}'")
 
 
-def module_getattr(kind: str, module_name: str) -> Callable[[str], Any]:
-    """A module ``__getattr__`` resolving unknown attributes to registered ``kind`` classes."""
+def default_classes(kind: str) -> Dict[str, type]:
+    """mlGeNN's ``default_<kind>s`` dictionary: every registered ``kind`` class (core's and the
+    installed plugins') that can be built without arguments, by its snake_case name, which is
+    what passing the name as a string builds. A new dictionary each time: register a class
+    through a plugin hook to make its name resolve, not by adding it here."""
+    from ..utils.module import is_default_constructible
+    registry = get_registry()
+    found = {}
+    for name in registry.kind(kind).names():
+        cls = registry.get(kind, name)
+        if is_default_constructible(cls):
+            found[name] = cls
+    return found
+
+
+def module_getattr(kind: str, module_name: str,
+                   defaults_name: str = "") -> Callable[[str], Any]:
+    """A module ``__getattr__`` resolving unknown attributes to registered ``kind`` classes,
+    and ``defaults_name`` (e.g. ``"default_neurons"``) to :func:`default_classes`."""
     def __getattr__(name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(f"module '{module_name}' has no attribute '{name}'")
+        if defaults_name and name == defaults_name:
+            return default_classes(kind)
         return resolve_class(kind, name, module_name)
     return __getattr__
 

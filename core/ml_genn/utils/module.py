@@ -1,10 +1,45 @@
 """Resolving user-supplied components: objects are copied, names are looked up in the registry."""
 from __future__ import annotations
 
+import inspect
+import re
 from copy import deepcopy
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Mapping, Optional
 
 from ..plugins.manager import get_registry
+
+
+def is_default_constructible(cls: type) -> bool:
+    """Whether ``cls()`` needs no arguments: every constructor parameter has a default or
+    collects variable arguments."""
+    try:
+        parameters = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not inspect.Parameter.empty
+               or p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+               for name, p in parameters.items() if name != "self")
+
+
+def get_module_classes(globals: Mapping[str, Any], base_class: type) -> Dict[str, type]:
+    """mlGeNN's builder of ``default_*`` dictionaries: the classes in ``globals`` (a module's
+    namespace) derived from ``base_class`` (not the base itself) that can be built without
+    arguments, by snake_case name (``LeakyIntegrateFire`` -> ``"leaky_integrate_fire"``).
+
+    Args:
+        globals:    A module's namespace, e.g. ``globals()``
+        base_class: Base class of the classes to collect
+    """
+    found = {}
+    for name, obj in globals.items():
+        if (inspect.isclass(obj) and issubclass(obj, base_class) and obj is not base_class
+                and is_default_constructible(obj)):
+            found[_SNAKE_BOUNDARY.sub("_", name).lower()] = obj
+    return found
+
+
+# A capital letter that does not start the name begins a new snake_case word
+_SNAKE_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def _qualified(cls: type) -> str:

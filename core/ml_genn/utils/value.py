@@ -323,3 +323,32 @@ def check_values_shape(obj: Any, shape: Tuple[int, ...], owner: str,
     for name in get_value_descriptors(obj):
         check_value_shape(getattr(obj, name), shape,
                           f"{owner} {type(obj).__name__} parameter '{name}'", expected_what)
+
+
+class NoGeNNVariableError(RuntimeError, ValueError):
+    """The named attribute has no engine variable that holds its value unchanged (a
+    ``RuntimeError``, as mlGeNN raises)."""
+
+
+def get_genn_var_name(inst: Any, name: str) -> str:
+    """The engine variable that holds ``inst``'s value ``name`` unchanged (mlGeNN's helper,
+    used e.g. to record or checkpoint a neuron's ``v`` as GeNN's ``V``).
+
+    Args:
+        inst:   A neuron, synapse or connectivity object
+        name:   Name of one of its :class:`ValueDescriptor` attributes
+
+    Raises:
+        NoGeNNVariableError: ``name`` is not a value descriptor of ``inst``'s class, or every
+            engine value it becomes is a transform of it (e.g. ``tau_mem`` -> ``Alpha``)
+    """
+    descriptor = getattr(type(inst), name, None)
+    if not isinstance(descriptor, ValueDescriptor):
+        raise NoGeNNVariableError(f"'{name}' is not a value declared by {type(inst).__name__} "
+                                  f"(a ValueDescriptor), got {type(descriptor).__name__}")
+    names = descriptor.untransformed_genn_names
+    if not names:
+        raise NoGeNNVariableError(
+            f"{type(inst).__name__}.{name} has no engine variable holding it unchanged: it "
+            f"becomes {', '.join(descriptor.genn_names)} through transforms")
+    return names[0]
