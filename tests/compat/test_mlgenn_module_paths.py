@@ -143,3 +143,42 @@ def test_supported_matrix_type_picks_the_compilers_preference():
     assert supported.get_best([M.SPARSE]) == M.SPARSE
     assert supported.get_best([]) is None
     assert SupportedMatrixType([M.DENSE]).get_best([M.SPARSE]) is None
+
+
+def test_conv_same_padding_equals_tensorflows_rule():
+    # TensorFlow: out = ceil(in / stride), total = max((out - 1) stride + kernel - in, 0),
+    # the smaller half before
+    from math import ceil
+    from ml_genn.utils.connectivity import get_conv_same_padding
+    for in_size in range(1, 20):
+        for kernel in range(1, 8):
+            for stride in range(1, 5):
+                out = ceil(in_size / stride)
+                total = max((out - 1) * stride + kernel - in_size, 0)
+                assert get_conv_same_padding(in_size, kernel, stride) == total // 2, \
+                    (in_size, kernel, stride)
+
+
+def test_get_param_2d_and_update_target_shape_follow_mlgenn():
+    from ml_genn import Network, Population
+    from ml_genn.neurons import LeakyIntegrate
+    from ml_genn.utils.connectivity import PadMode, get_param_2d, update_target_shape
+    assert PadMode("same") is PadMode.SAME and PadMode("valid") is PadMode.VALID
+    assert get_param_2d("conv_size", 3) == (3, 3)
+    assert get_param_2d("conv_size", [2, 5]) == (2, 5)
+    assert get_param_2d("conv_strides", None, default=(1, 1)) == (1, 1)
+    with pytest.raises(ValueError, match="conv_size"):
+        get_param_2d("conv_size", None)
+    with pytest.raises(ValueError, match="conv_size"):
+        get_param_2d("conv_size", (1, 2, 3))
+    with pytest.raises(TypeError, match="conv_size"):
+        get_param_2d("conv_size", 2.5)
+    net = Network()
+    with net:
+        free = Population(LeakyIntegrate(), None, name="free")
+        fixed = Population(LeakyIntegrate(), 12, name="fixed")
+        update_target_shape(free, (2, 3, 2), flatten_out=False)
+        assert free.shape == (2, 3, 2)
+        update_target_shape(fixed, (2, 3, 2), flatten_out=True)
+        with pytest.raises(RuntimeError, match="fixed"):
+            update_target_shape(fixed, (2, 3, 2), flatten_out=False)
