@@ -155,6 +155,16 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             self.last_losses[pop] = loss
             self.stats.record("loss", pop.name, loss)
 
+    def _metric_prediction(self, pop: Any, n: int) -> np.ndarray:
+        """What a metric compares with the targets: the readout, or, for a regression on the
+        ``var`` readout, the whole trial's output (the targets are given per timestep)."""
+        plan = self.plan.populations[pop]
+        if plan.readout == "var" and plan.loss.name == "mean_square_error":
+            ring = self.neuron_populations[pop].extra_global_params["RingV"].view
+            return ring.reshape(self.batch_size, self.example_timesteps,
+                                *pop.shape)[:n].copy()
+        return self.get_readout(pop)[:n]
+
     def _mlgenn_scale(self, plan: Any, n: int) -> float:
         """Factor from the gradient of the batch-mean loss to mlGeNN's (DERIVATION.md section 8).
 
@@ -206,7 +216,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, x: Dict[Any, Any], y: Dict[Any, Any],
-                 metrics: Any = "sparse_categorical_accuracy",
+                 metrics: Any = None,
                  callbacks: Optional[List[Any]] = None) -> Any:
         """Forward passes only (no learning): ``(metrics, cb_data)`` as core's evaluate.
 
@@ -215,13 +225,16 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         x, y
             Dicts mapping input populations to data and output populations to targets.
         metrics
-            Metric (name or object) per output, or a dict of them.
+            Metric (name or object) per output, or a dict of them; ``None`` (the default):
+            each output's metric follows its loss, as in ``train``.
         callbacks
             Callbacks run during evaluation.
         """
         from ml_genn.metrics import get_metrics
         self._require_loaded("evaluate")
         x, y, n = self._check(x, y)
+        if metrics is None:
+            metrics = {pop: self.default_metric(pop) for pop in self.outputs}
         results = get_metrics(metrics, self.outputs)
         num_batches = (n + self.batch_size - 1) // self.batch_size
         callback_list = self._callbacks(self.base_validate_callbacks,
@@ -282,7 +295,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         callback_list.on_batch_begin(batch)
         self.run_example(callback_list)
         for pop, target in y.items():
-            metrics[pop].update(target, self.get_readout(pop)[:n], None)
+            metrics[pop].update(target, self._metric_prediction(pop, n), None)
         if train:
             self._check_buffers(batch, n)
             self._drive_outputs(y, n)

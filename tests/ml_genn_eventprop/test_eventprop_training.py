@@ -267,3 +267,32 @@ def test_spike_recorders_follow_a_short_last_batch_and_the_full_ones_after_it():
         np.testing.assert_array_equal(all_ids[e], listed_ids[e])
         np.testing.assert_array_equal(all_ids[e], all_ids[e % 5])
         np.testing.assert_array_equal(all_times[e], all_times[e % 5])
+
+
+def test_default_metric_follows_the_loss():
+    """mlGeNN's pattern_recognition.py trains MeanSquareError on the var readout with a target
+    per timestep and names no metric: the metric must then be the mean squared error of the
+    trial's output (not a classification accuracy, which cannot take such targets)."""
+    from ml_genn.callbacks import VarRecorder
+    from ml_genn.losses import MeanSquareError
+    rng = np.random.default_rng(3)
+    _, data = _spike_data(rng, 2, 4)
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=1000), 4, name="input")
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=10.0), 5, name="hidden")
+        out = Population(LeakyIntegrate(tau_mem=10.0, readout="var"), 3, name="output")
+        Connection(inp, hid, Dense(rng.normal(1.5, 0.8, (4, 5))), Exponential(5.0))
+        Connection(hid, out, Dense(rng.normal(0.5, 1.0, (5, 3))), Exponential(5.0))
+    targets = rng.normal(0.0, 0.3, (2, STEPS, 3))
+    compiled = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=2,
+                                 losses=MeanSquareError(), max_spikes=64,
+                                 optimiser=SGD(1e-9), precision="double").compile(net)
+    with compiled:
+        metrics, cb = compiled.train({inp: data}, {out: targets}, num_epochs=1, shuffle=False,
+                                     callbacks=[VarRecorder(out, "v", key="v")])
+        evaluated, _ = compiled.evaluate({inp: data}, {out: targets})
+    assert type(metrics[out]).__name__ == "MeanSquareError"
+    v = np.stack([np.asarray(x, float) for x in cb["v"]])
+    assert metrics[out].result == pytest.approx(np.mean((v - targets) ** 2), rel=1e-9)
+    assert evaluated[out].result == pytest.approx(metrics[out].result, rel=1e-6)

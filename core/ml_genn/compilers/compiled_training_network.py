@@ -149,8 +149,23 @@ class CompiledTrainingNetwork(CompiledNetwork):
             self._run_batch(batch, {p: _take(v, index) for p, v in x.items()},
                             {p: v[index] for p, v in y.items()}, metrics, callback_list, train)
 
+    def default_metric(self, output: Any) -> str:
+        """The metric an output gets when ``metrics`` is not given: ``"mean_square_error"``
+        when its loss is a regression loss (:class:`~ml_genn.losses.MeanSquareError`),
+        otherwise ``"sparse_categorical_accuracy"``.
+
+        Parameters
+        ----------
+        output
+            An output population.
+        """
+        from ..losses import MeanSquareError
+        loss = self.losses.get(output)
+        return ("mean_square_error" if isinstance(loss, MeanSquareError)
+                else "sparse_categorical_accuracy")
+
     def train(self, x: Dict[Any, Any], y: Dict[Any, Any], num_epochs: int, start_epoch: int = 0,
-              shuffle: bool = True, metrics: Any = "sparse_categorical_accuracy",
+              shuffle: bool = True, metrics: Any = None,
               callbacks: Optional[List[Any]] = ["batch_progress_bar"],
               validation_callbacks: Optional[List[Any]] = ["batch_progress_bar"],
               validation_split: float = 0.0, validation_x: Optional[Dict[Any, Any]] = None,
@@ -172,7 +187,11 @@ class CompiledTrainingNetwork(CompiledNetwork):
             Whether examples are shuffled each epoch (a permutation seeded by the engine
             seed and the epoch, so resuming reproduces it).
         metrics
-            Metric (name or object) per output, or a dict of them.
+            Metric (name or object) per output, or a dict of them. ``None`` (the default):
+            each output's metric follows its loss, ``"mean_square_error"`` for
+            :class:`~ml_genn.losses.MeanSquareError` (regression) and
+            ``"sparse_categorical_accuracy"`` otherwise (mlGeNN's default, which would reject
+            a regression target).
         callbacks, validation_callbacks
             Callbacks for training and validation.
         validation_split
@@ -211,6 +230,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
             n_v = n_valid
         elif validate:
             vx, vy, n_v = self._check(validation_x, validation_y, "validation_")
+        if metrics is None:
+            metrics = {pop: self.default_metric(pop) for pop in self.outputs}
         train_metrics = get_metrics(metrics, self.outputs)
         valid_metrics = get_metrics(metrics, self.outputs) if validate else None
         num_batches = (n + self.batch_size - 1) // self.batch_size
