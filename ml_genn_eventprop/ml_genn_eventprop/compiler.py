@@ -102,8 +102,8 @@ class EventPropCompiler(Compiler):
                  batch_size: int = 1, rng_seed: int = 0, kernel_profiling: bool = False,
                  communicator: Any = None, delay_optimiser: Any = None,
                  delay_learn_conns: Sequence[Any] = (), backend: Any = "cpu", **genn_kwargs: Any):
-        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed, backend=backend,
-                         **genn_kwargs)
+        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
+                         kernel_profiling=kernel_profiling, backend=backend, **genn_kwargs)
         self.example_timesteps = _check_positive_int(example_timesteps, "example_timesteps")
         self.losses = losses
         self.reg_lambda_upper = _check_real(reg_lambda_upper, "reg_lambda_upper")
@@ -115,7 +115,6 @@ class EventPropCompiler(Compiler):
         self.ttfs_alpha = _check_real(ttfs_alpha, "ttfs_alpha")
         self.softmax_temperature = _check_real(softmax_temperature, "softmax_temperature",
                                                positive=True)
-        self.kernel_profiling = bool(kernel_profiling)
         if communicator is not None:
             raise NotImplementedError("EventPropCompiler does not support communicators "
                                       "(multi-process training) yet; pass communicator=None")
@@ -217,6 +216,11 @@ class EventPropCompiler(Compiler):
     def add_custom_updates(self, model_spec: Any, state: "EventPropState",
                            neuron_groups: Dict[Any, Any], synapse_groups: Dict[Any, Any]) -> None:
         from ml_genn.engine import create_var_ref
+        # mlGeNN's EventProp runs softmaxes and reductions as custom updates; here the host
+        # computes them between the phases (its scripts print their times)
+        model_spec.host_update_groups.update(
+            {"BatchSoftmax1", "BatchSoftmax2", "BatchSoftmax3", "Softmax1", "Softmax2",
+             "Softmax3", "TTFSReduce", "SpikeCountReduce", "ZeroGradient", "ZeroOutPost"})
         for conn in state.trained:
             sg = synapse_groups[conn]
             source, target = neuron_groups[conn.source], neuron_groups[conn.target]

@@ -60,6 +60,10 @@ class Compiler:
         Number of examples simulated in parallel.
     rng_seed
         Seed of the engine's random number generator (0 picks one from the OS).
+    kernel_profiling
+        Time every kind of kernel (pygenn's ``neuron_update_time``,
+        ``presynaptic_update_time``, ``get_custom_update_time(name)``, ... on
+        ``compiled_network.genn_model``, in seconds).
     backend
         Registered backend name (``"cpu"`` by default) or a backend object.
     prefer_in_memory_connect
@@ -71,8 +75,9 @@ class Compiler:
     """
 
     def __init__(self, dt: float = 1.0, batch_size: int = 1, rng_seed: int = 0,
-                 backend: Any = "cpu", prefer_in_memory_connect: bool = True,
-                 precision: str = "float", **genn_kwargs: Any):
+                 kernel_profiling: bool = False, backend: Any = "cpu",
+                 prefer_in_memory_connect: bool = True, precision: str = "float",
+                 **genn_kwargs: Any):
         if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0:
             raise ValueError(f"{type(self).__name__} dt must be a positive number of ms, got {dt!r}")
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
@@ -84,6 +89,10 @@ class Compiler:
         if precision not in ("float", "double"):
             raise ValueError(f"{type(self).__name__} precision must be 'float' or 'double', "
                              f"got {precision!r}")
+        if not isinstance(kernel_profiling, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__} kernel_profiling must be True or False, "
+                            f"got {kernel_profiling!r}")
+        self.kernel_profiling = bool(kernel_profiling)
         self.dt = float(dt)
         self.batch_size = int(batch_size)
         self.rng_seed = int(rng_seed)
@@ -160,6 +169,9 @@ class Compiler:
         get_plugin_manager().validate_network(network, self)
         model_name = re.sub(r"[^A-Za-z0-9_.\-]", "_", name or type(self).__name__)
         spec = ModelSpec(self.precision, model_name, **self.genn_kwargs)
+        spec.timing_enabled = self.kernel_profiling
+        # Compiled networks reset state between batches from the host
+        spec.host_update_groups.add("Reset")
         spec.dt, spec.batch_size, spec.seed = self.dt, self.batch_size, self.rng_seed
         compile_state = self.pre_compile(network, spec, **kwargs)
 

@@ -23,14 +23,16 @@ class InferenceCompiler(Compiler):
         Examples simulated in parallel.
     rng_seed
         Seed of the engine's random numbers (0: from the OS).
+    kernel_profiling
+        Time every kind of kernel (pygenn's timers on ``genn_model``, in seconds).
+    prefer_in_memory_connect
+        Accepted for mlGeNN compatibility.
     reset_time_between_batches
         Whether time restarts at 0 for every batch.
     reset_vars_between_batches
         Whether neuron state returns to its initial values for every batch.
     reset_in_syn_between_batches
         Whether synaptic input (and spikes in flight) is cleared for every batch.
-    prefer_in_memory_connect
-        Accepted for mlGeNN compatibility.
     backend
         Registered backend name or object.
     **genn_kwargs
@@ -38,11 +40,13 @@ class InferenceCompiler(Compiler):
     """
 
     def __init__(self, evaluate_timesteps: int, dt: float = 1.0, batch_size: int = 1,
-                 rng_seed: int = 0, reset_time_between_batches: bool = True,
+                 rng_seed: int = 0, kernel_profiling: bool = False,
+                 prefer_in_memory_connect: bool = True, reset_time_between_batches: bool = True,
                  reset_vars_between_batches: bool = True,
-                 reset_in_syn_between_batches: bool = False,
-                 prefer_in_memory_connect: bool = True, backend: Any = "cpu", **genn_kwargs: Any):
-        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed, backend=backend,
+                 reset_in_syn_between_batches: bool = False, backend: Any = "cpu",
+                 **genn_kwargs: Any):
+        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
+                         kernel_profiling=kernel_profiling, backend=backend,
                          prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)
         if isinstance(evaluate_timesteps, bool) or int(evaluate_timesteps) != evaluate_timesteps \
                 or evaluate_timesteps < 1:

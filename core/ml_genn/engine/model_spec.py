@@ -53,6 +53,9 @@ class ModelSpec:
         self.batch_size = 1
         self.seed = 0
         self.timing_enabled = False
+        # Custom update groups that mlGeNN's compilers run on the device and ours do on the
+        # host or not at all: with profiling, their device time is 0 (pygenn names them)
+        self.host_update_groups: set = set()
         self.backend_kwargs = kwargs
         self.neuron_populations: Dict[str, NeuronGroupSpec] = {}
         self.synapse_populations: Dict[str, SynapseGroupSpec] = {}

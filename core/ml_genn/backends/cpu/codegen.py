@@ -35,6 +35,9 @@ from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .array_table import ArrayTable
 from .c_support import LOG_COUNT_STRIDE, SPIKE_LOG_IDS_PER_WORD, epilogue, prelude
+from .timing import (MAX_TIMING_THREADS, TICK_SLOT_STRIDE, TIMING_CATEGORIES, TIMING_NEURON,
+                     TIMING_POSTSYNAPTIC, TIMING_PRESYNAPTIC, TIMING_SYNAPSE_DYNAMICS,
+                     timing_support)
 from .code_block import (CodeEmitter, const_expr, delayed_macro, resolve_line_marks,
                          rewrite_delayed_reads, uses_rng)
 
@@ -112,6 +115,10 @@ class Generator:
         t = self.table
         t.add(("ctl",), np.uint64, (0,))       # size fixed after layout
         t.add(("time",), np.float64, (1,))
+        if spec.timing_enabled:
+            groups = {c.update_group_name for c in spec.custom_updates.values()}
+            t.add(("timing_ticks",), np.uint64, (MAX_TIMING_THREADS * TICK_SLOT_STRIDE,))
+            t.add(("timing",), np.float64, (TIMING_CATEGORIES + len(groups),))
         for g in spec.neuron_populations.values():
             N, D = g.num_neurons, g.num_delay_slots
             for v in g.vars.values():
@@ -185,6 +192,14 @@ class Generator:
             self._add_egps("custom_update", c.name, c.extra_global_params)
             c._dyn_names = self._add_dyn("cu", c)
         t["ctl",].shape = (NUM_FIXED_CTL + len(self.ctl_slots),)
+
+    def _timed(self, category: int, lines: List[str]) -> List[str]:
+        """``lines`` wrapped in a timer adding their ticks to this thread's ``category``
+        (kernel profiling only; see :mod:`.timing`)."""
+        if not self.spec.timing_enabled:
+            return lines
+        return (["    { const uint64_t _ts = _ml_genn_ticks();"] + lines
+                + [f"    _tacc[{category}] += _ml_genn_ticks() - _ts; }}"])
 
     def _par(self, pragma: str) -> List[str]:
         """An OpenMP pragma line, only outside slice mode (there the caller owns the threads)."""
@@ -720,13 +735,14 @@ class Generator:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('syndyn', s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
             body += self.emit.block(env, rewrite_delayed_reads(wu.synapse_dynamics_code, s.delayed_post_refs),
                                     f"{label}.synapse_dynamics_code", "        ")
-            L += self._par("    #pragma omp parallel for schedule(static)")
-            L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
-            L.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
-            L.append(f"      for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{")
-            L += self._row_loop(s, body, "        ")
-            L.append("      }")
-            L.append("    }")
+            section = self._par("    #pragma omp parallel for schedule(static)")
+            section.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
+            section.append(f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;")
+            section.append(f"      for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{")
+            section += self._row_loop(s, body, "        ")
+            section.append("      }")
+            section.append("    }")
+            L += self._timed(TIMING_SYNAPSE_DYNAMICS, section)
         for code_field, queue, cntq, ctx in (("pre_spike_syn_code", "spk", "spkcnt", "presyn"),
                                               ("pre_event_syn_code", "ev", "evcnt", "preevt")):
             code = getattr(wu, code_field)
@@ -753,6 +769,7 @@ class Generator:
                 if s.uses_add_to_pre else env
             body += self.emit.block(row_env, rewrite_delayed_reads(code, s.delayed_post_refs),
                                     f"{label}.{code_field}", "        ")
+            presynaptic_start = len(L)
             L.append(f"    {{ const uint32_t _slot = {slot};")
             spike_loop_head = [
                 f"      {self.sc} *restrict const _insyn_row = &{insyn}[(size_t)_b * {npost}]; (void)_insyn_row;",
@@ -792,6 +809,7 @@ class Generator:
             L += self._row_loop(s, body, "        ", pre_accumulator=s.uses_add_to_pre)
             L.append("      }")
             L.append("    } } }")
+            L[presynaptic_start:] = self._timed(TIMING_PRESYNAPTIC, L[presynaptic_start:])
         if wu.post_spike_syn_code:
             Dp = s.target.num_delay_slots
             if Dp > 1:
@@ -805,6 +823,7 @@ class Generator:
                 body.append(f"        _rng_t _rng = _rng_make(_seed, {stream_id('postsyn', s.name)}u, _step, (uint64_t)_b * {nsyn} + _id_syn);")
             body += self.emit.block(env, rewrite_delayed_reads(wu.post_spike_syn_code, s.delayed_post_refs),
                                     f"{label}.post_spike_syn_code", "        ")
+            postsynaptic_start = len(L)
             L.append(f"    {{ const uint32_t _slot = {slot};")
             L += self._par(f"    #pragma omp parallel for schedule(static) if({B} > 1)")
             L.append("    for (uint32_t _b = _b0; _b < _b1; _b++) {")
@@ -826,6 +845,7 @@ class Generator:
                 L.append("        }")
             L.append("      }")
             L.append("    } }")
+            L[postsynaptic_start:] = self._timed(TIMING_POSTSYNAPTIC, L[postsynaptic_start:])
         L.append("}")
         return self._hoist_dynamic_params(L, head_length)
 
@@ -1037,6 +1057,8 @@ class Generator:
         sparse_post = [s for s in spec.synapse_populations.values()
                        if s.matrix_type is SPARSE and s.wu_model.post_spike_syn_code]
         src += T.struct_decl().splitlines()
+        if spec.timing_enabled:
+            src += timing_support(T["timing_ticks",].cname, T["timing",].cname).splitlines()
         src += self.history_reader_functions()
         src += self.init_functions()
         groups = list(spec.neuron_populations.values())
@@ -1065,8 +1087,8 @@ class Generator:
                 src.append(f"    _ctl[{p}] = (_ctl[{p}] + 1) % {s.max_dendritic_delay_timesteps};")
         for si in syn_fns:
             src.append(f"    _synapse_update_{si}(_c, _ctl, *_time, _b0, _b1);")
-        for gi in range(len(groups)):
-            src.append(f"    _neuron_update_{gi}(_c, _ctl, *_time, _b0, _b1);")
+        src += self._timed(TIMING_NEURON, [f"    _neuron_update_{gi}(_c, _ctl, *_time, _b0, _b1);"
+                                           for gi in range(len(groups))])
         src.append("    _ctl[CTL_TIMESTEP]++; _ctl[CTL_RNG_STEP]++;")
         # The rings' rows advance without a division (a 64-bit one per population and step
         # measurably slowed recording); a ring length of 0 keeps its row at 0
@@ -1094,6 +1116,8 @@ class Generator:
                     f"        const uint32_t _b0 = (uint32_t)((uint64_t){B} * _tid / _nt), "
                     f"_b1 = (uint32_t)((uint64_t){B} * (_tid + 1) / _nt);",
                     f"        uint64_t _lctl[{num_ctl}]; double _ltime;",
+                    *(["        _tacc = ml_genn_thread_ticks(_c, _tid);"]
+                      if spec.timing_enabled else []),
                     "        for (uint32_t _b = _b0; _b < _b1; _b++) {",
                     "            memcpy(_lctl, _gctl, sizeof _lctl); _ltime = _gtime[0];",
                     "            for (uint64_t _k = 0; _k < n; _k++) _step(_c, _lctl, &_ltime, _b, _b + 1);",
@@ -1101,10 +1125,16 @@ class Generator:
                     "    }",
                     "    for (uint64_t _k = 0; _k < n; _k++) _step(_c, _gctl, _gtime, 0, 0);"]
         else:
+            if spec.timing_enabled:
+                src.append("    _tacc = ml_genn_thread_ticks(_c, 0);")
             src.append(f"    for (uint64_t _k = 0; _k < n; _k++) _step(_c, _gctl, _gtime, 0, {B});")
+        if spec.timing_enabled:
+            src.append("    ml_genn_collect_ticks(_c);")
         src.append("}")
         src.append("void ml_genn_step(Ctx *_c) { ml_genn_run(_c, 1); }")
         src.append("int ml_genn_custom_update(Ctx *_c, int group) {")
+        if spec.timing_enabled:
+            src.append("    const uint64_t _ts = _ml_genn_ticks();")
         src.append("    switch (group) {")
         for ui, name in enumerate(update_groups):
             src.append(f"    case {ui}: /* {name} */")
@@ -1115,6 +1145,9 @@ class Generator:
         src.append("    default: return -1;")
         src.append("    }")
         src.append(f"    _c->{T['ctl',].cname}[CTL_CU_STEP]++;")
+        if spec.timing_enabled:
+            src.append(f"    _c->{T['timing',].cname}[{TIMING_CATEGORIES} + group] += "
+                       f"(double)(_ml_genn_ticks() - _ts);")
         src.append("    return 0;")
         src.append("}")
         src += epilogue().splitlines()

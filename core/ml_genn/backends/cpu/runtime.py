@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import time
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Tuple
 
@@ -15,9 +16,21 @@ from .codegen import CTL_CU_STEP, CTL_VAR_REC, GeneratedModel
 from .c_support import LOG_COUNT_STRIDE, SPIKE_LOG_IDS_PER_WORD
 from .recording_decoder import Allocator, RecordingDecoder
 from .runtime_views import EGPView, GroupView, VarView
+from .timing import (TIMING_CATEGORIES, TIMING_NEURON, TIMING_POSTSYNAPTIC, TIMING_PRESYNAPTIC,
+                     TIMING_SYNAPSE_DYNAMICS)
 
 CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
 CACHE_LINE_BYTES = 64
+
+
+def _seconds_per_tick(ticks) -> float:
+    """Seconds per tick of the profiling clock (the time-stamp counter on x86-64), measured
+    against ``time.perf_counter`` over 20 ms."""
+    t0, k0 = time.perf_counter(), ticks()
+    while time.perf_counter() - t0 < 0.02:
+        pass
+    t1, k1 = time.perf_counter(), ticks()
+    return (t1 - t0) / max(k1 - k0, 1)
 
 
 def _zeros_on_cache_lines(shape, dtype) -> np.ndarray:
@@ -346,7 +359,13 @@ class Runtime:
         self._ctl[CTL_VAR_REC] = 0
         self._ctx = ctypes.cast(self._ptrs, ctypes.c_void_p)
         self._build_views()
+        self._timing = self._arrays.get(("timing",))
+        if self._timing is not None:
+            self._lib.ml_genn_ticks.restype, self._lib.ml_genn_ticks.argtypes = ctypes.c_uint64, []
+            self._seconds_per_tick = _seconds_per_tick(self._lib.ml_genn_ticks)
+        start = time.perf_counter()
         self._initialise()
+        self._init_time = time.perf_counter() - start
         threads = os.environ.get("ML_GENN_NUM_THREADS")
         if threads:
             try:
@@ -634,6 +653,69 @@ class Runtime:
             raise RuntimeStateError(f"Model '{self.model_name}' has no custom update group '{name}'; groups: "
                                     f"{self._gen.update_groups}") from None
         self._lib.ml_genn_custom_update(self._ctx, index)
+
+    # ------------------------------------------------------ kernel profiling (pygenn's names)
+    def _timer(self, index: int) -> float:
+        if self._timing is None:
+            raise RuntimeStateError(f"Model '{self.model_name}' was built without kernel "
+                                    f"profiling; pass kernel_profiling=True to the compiler")
+        return float(self._timing[index]) * self._seconds_per_tick
+
+    @property
+    def neuron_update_time(self) -> float:
+        """Seconds spent in neuron updates (with kernel profiling)."""
+        return self._timer(TIMING_NEURON)
+
+    @property
+    def presynaptic_update_time(self) -> float:
+        """Seconds spent propagating spikes and spike-like events (with kernel profiling)."""
+        return self._timer(TIMING_PRESYNAPTIC)
+
+    @property
+    def postsynaptic_update_time(self) -> float:
+        """Seconds spent in postsynaptic spike code (with kernel profiling)."""
+        return self._timer(TIMING_POSTSYNAPTIC)
+
+    @property
+    def synapse_dynamics_time(self) -> float:
+        """Seconds spent in synapse dynamics code (with kernel profiling)."""
+        return self._timer(TIMING_SYNAPSE_DYNAMICS)
+
+    @property
+    def init_time(self) -> float:
+        """Seconds spent initialising variables and connectivity when the model was loaded."""
+        self._timer(TIMING_NEURON)
+        return self._init_time
+
+    @property
+    def init_sparse_time(self) -> float:
+        """Seconds spent initialising sparse structures; included in ``init_time`` here (the
+        engine initialises them together), so 0."""
+        self._timer(TIMING_NEURON)
+        return 0.0
+
+    @property
+    def custom_update_time(self) -> float:
+        """Seconds spent in all custom updates (with kernel profiling)."""
+        return sum(self.get_custom_update_time(g) for g in self._gen.update_groups)
+
+    def get_custom_update_time(self, name: str) -> float:
+        """Seconds spent in custom update group ``name`` (with kernel profiling)."""
+        if name not in self._gen.update_groups and name in self._spec.host_update_groups:
+            self._timer(TIMING_NEURON)
+            return 0.0
+        try:
+            index = self._gen.update_groups.index(name)
+        except ValueError:
+            raise RuntimeStateError(f"Model '{self.model_name}' has no custom update group "
+                                    f"'{name}'; groups: {self._gen.update_groups}") from None
+        return self._timer(TIMING_CATEGORIES + index)
+
+    def get_custom_update_transpose_time(self, name: str) -> float:
+        """Seconds spent transposing in custom update group ``name``: transposes run inside
+        the group's update here, so 0 (with kernel profiling)."""
+        self.get_custom_update_time(name)
+        return 0.0
 
     def reset_in_flight_state(self) -> None:
         """Zero inSyn, dendritic delay buffers, addToPre accumulators and spike/event queues.
