@@ -9,9 +9,8 @@ training examples; accuracy on 1000 held-out examples (the earliest output spike
 prediction). Tuned for one CPU thread: batch 64 and 20 epochs (mlGeNN: 512 and 50) with the
 learning rate decaying by 0.9 per epoch (mlGeNN: 0.998), which settles instead of drifting.
 
-Measured (2-core machine shared with other jobs, ML_GENN_NUM_THREADS=1), defaults: 96.2% test
-accuracy, wall time 1102 s (about 55 s per epoch at dt 0.01). With --dt 0.1: 96.1% in 59 s
-(measured 2026-12-06, default threads).
+Measured 2026-12-06 (2-core machine): defaults with ML_GENN_NUM_THREADS=1, 95.3% test accuracy
+in 825 s (about 41 s per epoch at dt 0.01); with --dt 0.1 and default threads, 96.1% in 59 s.
 With --loss crossentropy (softmax_temperature 0.5, ttfs_alpha 0.1, mlGeNN's earlier Yin-Yang
 loss) and --lr-decay 0.998: 97.9% at dt 0.01 in 946 s, 97.5% at dt 0.1 in 152 s.
 

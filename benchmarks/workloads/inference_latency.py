@@ -18,8 +18,9 @@ NAME = "inference_latency"
 BATCH, TIMESTEPS, NUM_EXAMPLES = 32, 100, 1024
 
 
-def build(record_spikes: bool = False, name: str = NAME):
-    """The network (recording spikes of every population if asked), its data, compiled."""
+def build(record_spikes: bool = False, name: str = NAME, kernel_profiling: bool = False):
+    """The network (recording spikes of every population if asked), its data, compiled (with
+    kernel timers if asked)."""
     rng = np.random.default_rng(0)
     net = Network()
     with net:
@@ -36,7 +37,8 @@ def build(record_spikes: bool = False, name: str = NAME):
     images[rng.random(images.shape) < 0.8] = 0  # MNIST-like: most pixels dark, never spike
     spikes = linear_latency_encode_data(images, max_time=TIMESTEPS - 10.0)
     labels = rng.integers(0, 10, NUM_EXAMPLES)
-    compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, batch_size=BATCH).compile(net, name)
+    compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, batch_size=BATCH,
+                                 kernel_profiling=kernel_profiling).compile(net, name)
     return compiled, (inp, hidden, out), spikes, labels
 
 
