@@ -90,8 +90,13 @@ class EventPropCompiler(Compiler):
         ``max_delay_steps`` (at least 1) on its ``Connection``; its delays stay real-valued,
         are used rounded to whole timesteps, move by their gradient per timestep of delay and
         are clipped to ``[0, max_delay_steps]``.
+    deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings
+        mlGeNN's Deep-R arguments: not available yet, so ``deep_r_conns`` and
+        ``deep_r_record_rewirings`` must be empty (an error says so otherwise).
     backend
         Registered backend name or backend object.
+    **genn_kwargs
+        Options of the backend (the cpu backend takes none); any other keyword is an error.
     """
 
     def __init__(self, example_timesteps: int, losses: Any, optimiser: Any = "adam",
@@ -101,7 +106,9 @@ class EventPropCompiler(Compiler):
                  dt: float = 1.0, ttfs_alpha: float = 0.01, softmax_temperature: float = 1.0,
                  batch_size: int = 1, rng_seed: int = 0, kernel_profiling: bool = False,
                  communicator: Any = None, delay_optimiser: Any = None,
-                 delay_learn_conns: Sequence[Any] = (), backend: Any = "cpu", **genn_kwargs: Any):
+                 delay_learn_conns: Sequence[Any] = (), deep_r_conns: Sequence[Any] = (),
+                 deep_r_l1_strength: float = 0.01, deep_r_record_rewirings: Any = None,
+                 backend: Any = "cpu", **genn_kwargs: Any):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling, backend=backend, **genn_kwargs)
         self.example_timesteps = _check_positive_int(example_timesteps, "example_timesteps")
@@ -115,6 +122,11 @@ class EventPropCompiler(Compiler):
         self.ttfs_alpha = _check_real(ttfs_alpha, "ttfs_alpha")
         self.softmax_temperature = _check_real(softmax_temperature, "softmax_temperature",
                                                positive=True)
+        if len(deep_r_conns) or deep_r_record_rewirings:
+            raise NotImplementedError(
+                "EventPropCompiler: Deep-R rewiring (deep_r_conns, deep_r_record_rewirings) is "
+                "not available yet in ml-genn-eventprop; pass no Deep-R connections")
+        self.deep_r_l1_strength = _check_real(deep_r_l1_strength, "deep_r_l1_strength")
         if communicator is not None:
             raise NotImplementedError("EventPropCompiler does not support communicators "
                                       "(multi-process training) yet; pass communicator=None")

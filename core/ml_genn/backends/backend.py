@@ -1,7 +1,7 @@
 """Base class of engine backends."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Tuple
 
 
 class Backend:
@@ -12,6 +12,9 @@ class Backend:
     """
 
     name = ""
+    #: Names of the extra keyword arguments (mlGeNN's ``**genn_kwargs``) this backend
+    #: understands; compilers refuse any other, naming it
+    model_options: Tuple[str, ...] = ()
 
     def build(self, spec: Any) -> Any:
         """Generate and compile ``spec``; returns a built model with ``load(...)``.

@@ -1,6 +1,7 @@
 """Base class of every compiler: walks a network and builds the engine model."""
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any, Dict, Optional, Sequence, Tuple
 
@@ -93,6 +94,7 @@ class Compiler:
             raise TypeError(f"{type(self).__name__} kernel_profiling must be True or False, "
                             f"got {kernel_profiling!r}")
         self.kernel_profiling = bool(kernel_profiling)
+        self._check_model_options(backend, genn_kwargs)
         self.dt = float(dt)
         self.batch_size = int(batch_size)
         self.rng_seed = int(rng_seed)
@@ -100,6 +102,33 @@ class Compiler:
         self.prefer_in_memory_connect = prefer_in_memory_connect
         self.precision = precision
         self.genn_kwargs = genn_kwargs
+
+    def _check_model_options(self, backend: Any, options: Dict[str, Any]) -> None:
+        """Refuse keyword arguments that neither this compiler nor its backend takes: mlGeNN
+        passes ``**genn_kwargs`` to GeNN, where a misspelt option would be an error too."""
+        if not options:
+            return
+        from ..plugins.manager import get_registry
+        from difflib import get_close_matches
+        if isinstance(backend, str):
+            backend_class = get_registry().get("backend", backend)
+        else:
+            backend_class = type(backend)
+        unknown = [k for k in options if k not in backend_class.model_options]
+        if not unknown:
+            return
+        own = [p for c in type(self).__mro__ if "__init__" in vars(c)
+               for p in inspect.signature(c.__init__).parameters if p not in ("self", "kwargs",
+                                                                             "genn_kwargs")]
+        advice = []
+        for k in unknown:
+            close = get_close_matches(k, own + list(backend_class.model_options), n=1)
+            advice.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        takes = ", ".join(backend_class.model_options) or "none"
+        raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
+                        f"{', '.join(advice)}: not a parameter of {type(self).__name__}, nor an "
+                        f"option of backend '{getattr(backend_class, 'name', backend_class)}' "
+                        f"(its options: {takes})")
 
     # ------------------------------------------------------------------ hooks
     def pre_compile(self, network: Any, model_spec: ModelSpec, **kwargs: Any) -> Any:

@@ -33,6 +33,8 @@ class InferenceCompiler(Compiler):
         Whether neuron state returns to its initial values for every batch.
     reset_in_syn_between_batches
         Whether synaptic input (and spikes in flight) is cleared for every batch.
+    communicator
+        Must be None for now (multi-process evaluation is not available yet).
     backend
         Registered backend name or object.
     **genn_kwargs
@@ -43,11 +45,15 @@ class InferenceCompiler(Compiler):
                  rng_seed: int = 0, kernel_profiling: bool = False,
                  prefer_in_memory_connect: bool = True, reset_time_between_batches: bool = True,
                  reset_vars_between_batches: bool = True,
-                 reset_in_syn_between_batches: bool = False, backend: Any = "cpu",
-                 **genn_kwargs: Any):
+                 reset_in_syn_between_batches: bool = False, communicator: Any = None,
+                 backend: Any = "cpu", **genn_kwargs: Any):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling, backend=backend,
                          prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)
+        if communicator is not None:
+            raise NotImplementedError("InferenceCompiler: communicators (multi-process "
+                                      "evaluation) are not available yet; pass communicator=None")
+        self.communicator = None
         if isinstance(evaluate_timesteps, bool) or int(evaluate_timesteps) != evaluate_timesteps \
                 or evaluate_timesteps < 1:
             raise ValueError(f"InferenceCompiler evaluate_timesteps must be a positive integer, "

@@ -94,13 +94,3 @@ def test_timers_need_profiling():
     with pytest.raises(TypeError, match="kernel_profiling"):
         InferenceCompiler(evaluate_timesteps=10, kernel_profiling="yes")
 
-
-def test_inference_compiler_takes_mlgenns_positional_order():
-    # mlGeNN 2.4: (evaluate_timesteps, dt, batch_size, rng_seed, kernel_profiling,
-    # prefer_in_memory_connect, reset_time_between_batches, reset_vars_between_batches,
-    # reset_in_syn_between_batches, ...)
-    c = InferenceCompiler(20, 0.5, 3, 7, True, False, False, False, True)
-    assert (c.evaluate_timesteps, c.dt, c.batch_size, c.rng_seed) == (20, 0.5, 3, 7)
-    assert c.kernel_profiling is True and c.prefer_in_memory_connect is False
-    assert (c.reset_time_between_batches, c.reset_vars_between_batches,
-            c.reset_in_syn_between_batches) == (False, False, True)

@@ -1,0 +1,34 @@
+"""Compiler signatures as mlGeNN 2.4 has them, and nothing silently ignored: a keyword that
+neither the compiler nor its backend takes is an error naming it."""
+import pytest
+
+from ml_genn.compilers import InferenceCompiler
+
+
+def test_inference_compiler_takes_mlgenns_positional_order():
+    # mlGeNN 2.4: (evaluate_timesteps, dt, batch_size, rng_seed, kernel_profiling,
+    # prefer_in_memory_connect, reset_time_between_batches, reset_vars_between_batches,
+    # reset_in_syn_between_batches, ...)
+    c = InferenceCompiler(20, 0.5, 3, 7, True, False, False, False, True)
+    assert (c.evaluate_timesteps, c.dt, c.batch_size, c.rng_seed) == (20, 0.5, 3, 7)
+    assert c.kernel_profiling is True and c.prefer_in_memory_connect is False
+    assert (c.reset_time_between_batches, c.reset_vars_between_batches,
+            c.reset_in_syn_between_batches) == (False, False, True)
+
+
+def test_unknown_keywords_are_errors_naming_them():
+    from ml_genn.compilers import EventPropCompiler
+    with pytest.raises(TypeError, match=r"InferenceCompiler.*'kernel_profilling' \(did you "
+                                        r"mean 'kernel_profiling'\?\)"):
+        InferenceCompiler(evaluate_timesteps=10, kernel_profilling=True)
+    with pytest.raises(TypeError, match="EventPropCompiler.*'max_spike'"):
+        EventPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
+                          max_spike=10)
+    # mlGeNN's Deep-R arguments are known: empty is fine, a connection is a clear refusal
+    EventPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
+                      deep_r_conns=[], deep_r_record_rewirings={})
+    with pytest.raises(NotImplementedError, match="Deep-R"):
+        EventPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
+                          deep_r_conns=[object()])
+    with pytest.raises(NotImplementedError, match="communicator"):
+        InferenceCompiler(evaluate_timesteps=10, communicator=object())
