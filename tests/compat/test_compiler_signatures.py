@@ -32,3 +32,21 @@ def test_unknown_keywords_are_errors_naming_them():
                           deep_r_conns=[object()])
     with pytest.raises(NotImplementedError, match="communicator"):
         InferenceCompiler(evaluate_timesteps=10, communicator=object())
+
+
+def test_data_errors_are_the_types_mlgenn_raises():
+    """mlGeNN's utils.data raises RuntimeError for these; ours are also ValueErrors."""
+    import numpy as np
+    from ml_genn.utils.data import batch_spikes, preprocess_spikes, split_dataset
+    data = {"x": np.zeros((10, 2))}
+    for bad in (1.5, -0.1):
+        with pytest.raises(RuntimeError, match="split"):
+            split_dataset(data, bad)
+        with pytest.raises(ValueError):
+            split_dataset(data, bad)
+    one = preprocess_spikes(np.array([1.0]), np.array([0]), 3)
+    other = preprocess_spikes(np.array([1.0]), np.array([0]), 4)
+    with pytest.raises(RuntimeError, match="batch size"):
+        batch_spikes([one, one, one], 2)
+    with pytest.raises(RuntimeError, match="numbers of"):
+        batch_spikes([one, other], 2)

@@ -31,6 +31,12 @@ spike_times : np.ndarray
 """
 
 
+class DatasetError(RuntimeError, ValueError):
+    """A dataset or spike-data argument mlGeNN rejects with ``RuntimeError`` (an invalid
+    split, a tonic sensor it cannot handle, spikes that cannot be batched). It is also a
+    ``ValueError``, what the argument's problem is."""
+
+
 def _is_int(value) -> bool:
     return isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
 
@@ -98,7 +104,8 @@ def split_dataset(data: DataDictType,
         ``(first, second)`` with the same keys as ``data``.
     """
     if not _is_real(split) or not 0.0 <= split <= 1.0:
-        raise ValueError(f"split_dataset split must be a fraction between 0 and 1, got {split!r}")
+        raise DatasetError(f"split_dataset split must be a fraction between 0 and 1, got "
+                           f"{split!r}")
     size = _require_dataset_size(data, "split_dataset")
     split_point = int(round((1.0 - split) * size))
     return ({k: v[:split_point] for k, v in data.items()},
@@ -259,10 +266,10 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
                         f"fields such as x, y, t and p, got {type(events).__name__}")
     ordering = tuple(ordering)
     if "t" not in ordering or "p" not in ordering:
-        raise ValueError(f"preprocess_tonic_spikes supports only events with time (t) and "
+        raise DatasetError(f"preprocess_tonic_spikes supports only events with time (t) and "
                          f"polarity (p) in their ordering, got {''.join(ordering)!r}")
     if "x" not in ordering:
-        raise ValueError(f"preprocess_tonic_spikes supports only 1-D (x) and 2-D (x, y) "
+        raise DatasetError(f"preprocess_tonic_spikes supports only 1-D (x) and 2-D (x, y) "
                          f"sensors, got ordering {''.join(ordering)!r}")
     spatial = ("x", "y") if "y" in ordering else ("x",)
     missing = [f for f in ("t", "p") + spatial if f not in names]
@@ -526,13 +533,13 @@ def batch_spikes(spikes: Sequence[PreprocessedSpikes], batch_size: int) -> Prepr
     if not spikes:
         raise ValueError("batch_spikes needs at least one PreprocessedSpikes example")
     if len(spikes) > batch_size:
-        raise ValueError(f"Cannot batch {len(spikes)} PreprocessedSpikes when batch size is "
+        raise DatasetError(f"Cannot batch {len(spikes)} PreprocessedSpikes when batch size is "
                          f"only {batch_size}")
     end_spikes = [np.asarray(s.end_spikes).reshape(-1) for s in spikes]
     num_neurons = len(end_spikes[0])
     for i, e in enumerate(end_spikes):
         if len(e) != num_neurons:
-            raise ValueError(f"Cannot batch PreprocessedSpikes with different numbers of "
+            raise DatasetError(f"Cannot batch PreprocessedSpikes with different numbers of "
                              f"neurons: example 0 has {num_neurons}, example {i} has {len(e)}")
     counts = [len(s.spike_times) for s in spikes]
     offsets = np.concatenate(([0], np.cumsum(counts)))
