@@ -182,3 +182,11 @@ def test_get_param_2d_and_update_target_shape_follow_mlgenn():
         update_target_shape(fixed, (2, 3, 2), flatten_out=True)
         with pytest.raises(RuntimeError, match="fixed"):
             update_target_shape(fixed, (2, 3, 2), flatten_out=False)
+
+
+def test_every_advertised_subpackage_imports():
+    import ml_genn
+    for name in ml_genn._SUBPACKAGES:
+        assert importlib.import_module(f"ml_genn.{name}") is getattr(ml_genn, name)
+    with pytest.raises(AttributeError):
+        ml_genn.communicators
