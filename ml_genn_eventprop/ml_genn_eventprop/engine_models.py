@@ -15,7 +15,6 @@ All costates use DERIVATION.md's convention ``LambdaV = dL/dV``, ``LambdaI = dL/
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from ml_genn.engine import VarAccess, VarAccessMode
@@ -131,7 +130,8 @@ def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v
     model.add_param("Beta", float(np.exp(-dt / tau_syn)))
     # The slope of V is (I - V) times (1 - Alpha) / (Alpha dt) on the time grid (~1 / tau_mem):
     # the secant of the step in which V crossed, written with the voltage it reached
-    model.add_param("SlopeScale", float((1.0 - np.exp(-dt / tau_mem)) / (np.exp(-dt / tau_mem) * dt)))
+    alpha = float(np.exp(-dt / tau_mem))
+    model.add_param("SlopeScale", (1.0 - alpha) / (alpha * dt))
     model.add_param("Vthresh", float(v_thresh))
     model.add_param("Vreset", float(v_reset))
     model.add_param("CouplingK", float(tau_syn / (tau_mem - tau_syn)))
