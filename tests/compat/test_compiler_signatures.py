@@ -50,3 +50,39 @@ def test_data_errors_are_the_types_mlgenn_raises():
         batch_spikes([one, one, one], 2)
     with pytest.raises(RuntimeError, match="numbers of"):
         batch_spikes([one, other], 2)
+
+
+def test_backend_names_mlgenn_users_pass():
+    """'single_threaded_cpu' (GeNN's CPU backend) runs on the cpu backend, with the same
+    results; GPU backend names say what they need."""
+    import numpy as np
+    from ml_genn import Connection, Network, Population
+    from ml_genn.connectivity import Dense
+    from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, PoissonInput
+    from ml_genn.plugins.errors import PluginNotInstalledError
+    results = []
+    for backend in ("cpu", "single_threaded_cpu"):
+        net = Network()
+        with net:
+            inp = Population(PoissonInput(), 20)
+            hid = Population(LeakyIntegrateFire(), 30)
+            out = Population(LeakyIntegrate(readout="avg_var"), 3)
+            Connection(inp, hid, Dense(np.full((20, 30), 0.2)))
+            Connection(hid, out, Dense(np.full((30, 3), 0.1)))
+        compiled = InferenceCompiler(evaluate_timesteps=50, rng_seed=3,
+                                     backend=backend).compile(net)
+        with compiled:
+            x = np.random.default_rng(0).random((4, 20))
+            results.append(_readouts(compiled, inp, out, x))
+    np.testing.assert_array_equal(results[0], results[1])
+    for backend in ("cuda", "hip"):
+        with pytest.raises(PluginNotInstalledError, match="pygenn"):
+            InferenceCompiler(evaluate_timesteps=10, backend=backend)
+
+
+def _readouts(compiled, inp, out, x):
+    import numpy as np
+    from ml_genn.callbacks import VarRecorder
+    _, cb = compiled.evaluate({inp: x}, {out: np.zeros(len(x), int)},
+                              callbacks=[VarRecorder(out, "v", key="v")])
+    return np.stack([np.asarray(v) for v in cb["v"]])

@@ -26,6 +26,10 @@ def _identifier(name: str, taken: set) -> str:
 
 
 
+#: Backend names mlGeNN users pass that only GeNN (through pygenn) provides
+_PYGENN_BACKENDS = ("cuda", "hip", "genn", "opencl")
+
+
 class SupportedMatrixType:
     """The synapse matrix types a compiler supports, best first (mlGeNN's
     ``compilers.compiler.SupportedMatrixType``, which connectivity classes consult).
@@ -94,7 +98,7 @@ class Compiler:
             raise TypeError(f"{type(self).__name__} kernel_profiling must be True or False, "
                             f"got {kernel_profiling!r}")
         self.kernel_profiling = bool(kernel_profiling)
-        self._check_model_options(backend, genn_kwargs)
+        self._check_backend(backend, genn_kwargs)
         self.dt = float(dt)
         self.batch_size = int(batch_size)
         self.rng_seed = int(rng_seed)
@@ -103,17 +107,27 @@ class Compiler:
         self.precision = precision
         self.genn_kwargs = genn_kwargs
 
-    def _check_model_options(self, backend: Any, options: Dict[str, Any]) -> None:
-        """Refuse keyword arguments that neither this compiler nor its backend takes: mlGeNN
-        passes ``**genn_kwargs`` to GeNN, where a misspelt option would be an error too."""
-        if not options:
-            return
+    def _check_backend(self, backend: Any, options: Dict[str, Any]) -> None:
+        """Resolve the backend now (a GPU backend name without its plugin is an error saying
+        what to install), and refuse keyword arguments that neither this compiler nor its
+        backend takes: mlGeNN passes ``**genn_kwargs`` to GeNN, where a misspelt option would
+        be an error too."""
         from ..plugins.manager import get_registry
         from difflib import get_close_matches
         if isinstance(backend, str):
-            backend_class = get_registry().get("backend", backend)
+            registry = get_registry().kind("backend")
+            if backend not in registry and backend in _PYGENN_BACKENDS:
+                from ..plugins.errors import PluginNotInstalledError
+                raise PluginNotInstalledError(
+                    f"{type(self).__name__} backend '{backend}' runs on GeNN through pygenn: "
+                    f"it needs pygenn (built from GeNN's source, as GeNN's installation guide "
+                    f"says) and the plugin distribution 'ml-genn-pygenn', which is not "
+                    f"installed (this release does not include it yet); use backend='cpu'")
+            backend_class = registry.get(backend)
         else:
             backend_class = type(backend)
+        if not options:
+            return
         unknown = [k for k in options if k not in backend_class.model_options]
         if not unknown:
             return
