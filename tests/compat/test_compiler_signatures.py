@@ -86,3 +86,27 @@ def _readouts(compiled, inp, out, x):
     _, cb = compiled.evaluate({inp: x}, {out: np.zeros(len(x), int)},
                               callbacks=[VarRecorder(out, "v", key="v")])
     return np.stack([np.asarray(v) for v in cb["v"]])
+
+
+def test_evaluate_batch_shows_no_progress_bar_and_save_takes_no_keys(tmp_path, capsys):
+    """mlGeNN: ``evaluate_batch(..., callbacks=[])`` and ``save(keys=(), serialiser=...)``."""
+    import numpy as np
+    from ml_genn import Connection, Network, Population
+    from ml_genn.connectivity import Dense
+    from ml_genn.neurons import LeakyIntegrate, PoissonInput
+    from ml_genn.serialisers import Numpy
+    weights = np.random.default_rng(2).normal(size=(6, 3)).astype(np.float32)
+    net = Network()
+    with net:
+        inp = Population(PoissonInput(), 6)
+        out = Population(LeakyIntegrate(readout="avg_var"), 3)
+        conn = Connection(inp, out, Dense(weights))
+    compiled = InferenceCompiler(evaluate_timesteps=20, batch_size=2).compile(net)
+    with compiled:
+        capsys.readouterr()
+        compiled.evaluate_batch({inp: np.ones((2, 6))}, {out: np.zeros(2, int)})
+        assert capsys.readouterr().err == ""
+        compiled.save(serialiser=Numpy(str(tmp_path)))
+    net.connections[0].connectivity.weight = np.zeros((6, 3))
+    net.load((), Numpy(str(tmp_path)))
+    np.testing.assert_array_equal(np.asarray(conn.connectivity.weight).reshape(6, 3), weights)

@@ -117,8 +117,9 @@ class CompiledInferenceNetwork(CompiledNetwork):
 
     def evaluate_batch(self, x: Dict[Any, Any], y: Dict[Any, Any],
                        metrics: Any = "sparse_categorical_accuracy",
-                       callbacks: Optional[List[Any]] = ["batch_progress_bar"]) -> Tuple[Dict, Dict]:
-        """Evaluate one batch (at most ``batch_size`` examples); returns ``(metrics, cb_data)``."""
+                       callbacks: Optional[List[Any]] = ()) -> Tuple[Dict, Dict]:
+        """Evaluate one batch (at most ``batch_size`` examples); returns ``(metrics, cb_data)``.
+        No callbacks by default (mlGeNN's: a progress bar over one batch tells nothing)."""
         self._require_loaded("evaluate")
         metrics = get_metrics(metrics, self.outputs)
         x, y, n = self.check_evaluate_data(x, y, metrics)

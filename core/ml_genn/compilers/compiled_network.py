@@ -189,7 +189,7 @@ class CompiledNetwork:
             return kernel.reshape(snippet.kernel_shape)
         return values
 
-    def save(self, keys: Sequence[Any], serialiser: Any = "numpy") -> None:
+    def save(self, keys: Sequence[Any] = (), serialiser: Any = "numpy") -> None:
         """Save weights (``g``), per-synapse delays (``d``) and neuron parameters held as
         variables (e.g. ``Bias``) under ``keys + (connection/population, name)``.
 
@@ -221,7 +221,7 @@ class CompiledNetwork:
     def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
         """Save further state needed to resume (subclasses)."""
 
-    def save_connectivity(self, keys: Sequence[Any], serialiser: Any = "numpy") -> None:
+    def save_connectivity(self, keys: Sequence[Any] = (), serialiser: Any = "numpy") -> None:
         """Save the pre and post indices of SPARSE connections under
         ``keys + (connection, "pre_ind" / "post_ind")``."""
         from ..serialisers import Serialiser
