@@ -82,7 +82,9 @@ BackSpike = (NextBackStep == m - 1) ? 1 : 0;
 
 def _add_buffer(model: NeuronModel, max_spikes: int, example_timesteps: int, batch_size: int,
                 num_neurons: int, with_current: bool) -> None:
-    """Parameters, variables and buffers every replaying neuron needs."""
+    """Parameters, variables and buffers every replaying neuron needs. ``with_current``: a LIF
+    neuron, which also stores ``I`` and ``V`` per spike and flags its replayed spikes as
+    spike-like events (``BackSpike``); an input re-emits them as spikes instead."""
     model.add_param("MaxSpikes", int(max_spikes), "int")
     model.add_param("NumSteps", int(example_timesteps), "int")
     model.add_param("Backward", 0, "int", dynamic=True)
@@ -91,12 +93,13 @@ def _add_buffer(model: NeuronModel, max_spikes: int, example_timesteps: int, bat
     size = int(batch_size) * int(num_neurons) * int(max_spikes)
     model.add_egp("RingStep", "int*", np.zeros(size, dtype=np.int32))
     if with_current:
+        model.add_var("BackSpike", 0, "uint8_t")
         model.add_egp("RingI", "scalar*", np.zeros(size))
         model.add_egp("RingV", "scalar*", np.zeros(size))
 
 
 _BUFFER_VARS = [("SpikeCount", "int"), ("Dropped", "int"), ("ReadPos", "int"),
-                ("NextBackStep", "int"), ("BackSpike", "uint8_t")]
+                ("NextBackStep", "int")]
 
 
 def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v_init,
@@ -276,9 +279,8 @@ def add_replay(model: NeuronModel, max_spikes: int, example_timesteps: int, batc
     spike also leaves ``ReadPos``/``NextBackStep`` at the last stored spike, where the
     backward pass starts reading; the model's own code runs only in the forward phase."""
     _add_buffer(model, max_spikes, example_timesteps, batch_size, num_neurons, False)
-    # No stored spike until the forward pass stores one; no spike-like events to flag
+    # No stored spike until the forward pass stores one
     model.add_var("NextBackStep", int(_NO_SPIKE.strip("()")), "int")
-    del model.vars["BackSpike"]
     sim = (model.code["sim_code"] or "").strip()
     if sim:
         model.code["sim_code"] = f"if (Backward == 0) {{\n{sim}\n}}\n"

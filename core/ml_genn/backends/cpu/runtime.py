@@ -655,10 +655,13 @@ class Runtime:
         self._lib.ml_genn_custom_update(self._ctx, index)
 
     # ------------------------------------------------------ kernel profiling (pygenn's names)
-    def _timer(self, index: int) -> float:
+    def _require_profiling(self) -> None:
         if self._timing is None:
             raise RuntimeStateError(f"Model '{self.model_name}' was built without kernel "
                                     f"profiling; pass kernel_profiling=True to the compiler")
+
+    def _timer(self, index: int) -> float:
+        self._require_profiling()
         return float(self._timing[index]) * self._seconds_per_tick
 
     @property
@@ -684,25 +687,26 @@ class Runtime:
     @property
     def init_time(self) -> float:
         """Seconds spent initialising variables and connectivity when the model was loaded."""
-        self._timer(TIMING_NEURON)
+        self._require_profiling()
         return self._init_time
 
     @property
     def init_sparse_time(self) -> float:
         """Seconds spent initialising sparse structures; included in ``init_time`` here (the
         engine initialises them together), so 0."""
-        self._timer(TIMING_NEURON)
+        self._require_profiling()
         return 0.0
 
     @property
     def custom_update_time(self) -> float:
         """Seconds spent in all custom updates (with kernel profiling)."""
+        self._require_profiling()
         return sum(self.get_custom_update_time(g) for g in self._gen.update_groups)
 
     def get_custom_update_time(self, name: str) -> float:
         """Seconds spent in custom update group ``name`` (with kernel profiling)."""
         if name not in self._gen.update_groups and name in self._spec.host_update_groups:
-            self._timer(TIMING_NEURON)
+            self._require_profiling()
             return 0.0
         try:
             index = self._gen.update_groups.index(name)
