@@ -25,9 +25,8 @@ class DenseSpikeInput(Neuron, InputBase):
 
     def __init__(self, signed_spikes: bool = False, input_frames: int = 1,
                  input_frame_timesteps: int = 1):
-        Neuron.__init__(self)
-        InputBase.__init__(self, egp_name="Input", input_frames=input_frames,
-                           input_frame_timesteps=input_frame_timesteps)
+        super().__init__(egp_name="Input", input_frames=input_frames,
+                         input_frame_timesteps=input_frame_timesteps)
         self.signed_spikes = check_bool(type(self).__name__, "signed_spikes", signed_spikes)
         if self.signed_spikes and self.input_frames > 1:
             raise NotImplementedError(f"{type(self).__name__} cannot emit signed spikes from "

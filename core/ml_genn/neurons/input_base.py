@@ -8,6 +8,7 @@ import numpy as np
 from ..engine import VarAccess
 from .checks import check_positive_int
 from .input import Input
+from .neuron import init_next_base
 
 
 class InputBase(Input):
@@ -27,7 +28,8 @@ class InputBase(Input):
     """
 
     def __init__(self, var_name: str = "Input", egp_name: Optional[str] = None,
-                 input_frames: int = 1, input_frame_timesteps: int = 1):
+                 input_frames: int = 1, input_frame_timesteps: int = 1, **kwargs: Any):
+        init_next_base(InputBase, self, kwargs)
         owner = type(self).__name__
         self.input_frames = check_positive_int(owner, "input_frames", input_frames)
         self.input_frame_timesteps = check_positive_int(owner, "input_frame_timesteps",

@@ -39,8 +39,9 @@ class IntegrateFire(Neuron):
 
     @network_default_params
     def __init__(self, v_thresh: InitValue = 1.0, v_reset: InitValue = 0.0,
-                 v: InitValue = 0.0, readout: Union[Readout, str, None] = None):
-        super().__init__(readout)
+                 v: InitValue = 0.0, readout: Union[Readout, str, None] = None,
+                 **kwargs: Any):
+        super().__init__(readout, **kwargs)
         self.v_thresh = v_thresh
         self.v_reset = v_reset
         self.v = v

@@ -31,9 +31,8 @@ class IntegrateFireInput(IntegrateFire, InputBase):
     @network_default_params
     def __init__(self, v_thresh: InitValue = 1.0, v_reset: InitValue = 0.0,
                  v: InitValue = 0.0, input_frames: int = 1, input_frame_timesteps: int = 1):
-        IntegrateFire.__init__(self, v_thresh=v_thresh, v_reset=v_reset, v=v)
-        InputBase.__init__(self, egp_name="Input", input_frames=input_frames,
-                           input_frame_timesteps=input_frame_timesteps)
+        super().__init__(v_thresh=v_thresh, v_reset=v_reset, v=v, egp_name="Input",
+                         input_frames=input_frames, input_frame_timesteps=input_frame_timesteps)
 
     def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
         """Engine model: an integrate-and-fire neuron whose input current is its data."""

@@ -59,8 +59,8 @@ class LeakyIntegrateFire(Neuron):
                  v: InitValue = 0.0, tau_mem: InitValue = 20.0,
                  tau_refrac: Optional[InitValue] = None, relative_reset: bool = True,
                  integrate_during_refrac: bool = True, scale_i: bool = False,
-                 readout: Union[Readout, str, None] = None):
-        super().__init__(readout)
+                 readout: Union[Readout, str, None] = None, **kwargs: Any):
+        super().__init__(readout, **kwargs)
         self.v_thresh = v_thresh
         self.v_reset = v_reset
         self.v = v

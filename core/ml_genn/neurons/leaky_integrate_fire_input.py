@@ -48,13 +48,11 @@ class LeakyIntegrateFireInput(LeakyIntegrateFire, InputBase):
                  tau_refrac: Optional[InitValue] = None, relative_reset: bool = True,
                  integrate_during_refrac: bool = True, scale_i: bool = False,
                  input_frames: int = 1, input_frame_timesteps: int = 1):
-        LeakyIntegrateFire.__init__(self, v_thresh=v_thresh, v_reset=v_reset, v=v,
-                                    tau_mem=tau_mem, tau_refrac=tau_refrac,
-                                    relative_reset=relative_reset,
-                                    integrate_during_refrac=integrate_during_refrac,
-                                    scale_i=scale_i)
-        InputBase.__init__(self, egp_name="Input", input_frames=input_frames,
-                           input_frame_timesteps=input_frame_timesteps)
+        super().__init__(v_thresh=v_thresh, v_reset=v_reset, v=v, tau_mem=tau_mem,
+                         tau_refrac=tau_refrac, relative_reset=relative_reset,
+                         integrate_during_refrac=integrate_during_refrac, scale_i=scale_i,
+                         egp_name="Input", input_frames=input_frames,
+                         input_frame_timesteps=input_frame_timesteps)
 
     def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
         """Engine model: a leaky integrate-and-fire neuron whose input current is its data."""

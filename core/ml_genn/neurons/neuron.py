@@ -1,7 +1,7 @@
 """Base class of neuron models."""
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from ..readouts import Readout
 from ..utils.module import get_object
@@ -32,7 +32,8 @@ class Neuron:
     output_var_name: Optional[str] = None
     spiking: bool = True
 
-    def __init__(self, readout: Union[Readout, str, None] = None):
+    def __init__(self, readout: Union[Readout, str, None] = None, **kwargs: Any):
+        init_next_base(Neuron, self, kwargs)
         self.readout = readout
 
     @property
@@ -72,3 +73,31 @@ class Neuron:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement get_model(); "
                                   f"it cannot be compiled")
+
+
+def init_next_base(cls: type, instance: Any, kwargs: Dict[str, Any]) -> None:
+    """Cooperative construction, as mlGeNN's models use it: hand the keywords ``cls`` did not
+    take on to the next class in ``instance``'s MRO that has a constructor (so ``class
+    MyInput(LeakyIntegrateFire, InputBase)`` can take both bases' arguments in one
+    ``super().__init__(...)`` call), and refuse the ones no class takes.
+
+    Parameters
+    ----------
+    cls
+        The class whose ``__init__`` is running.
+    instance
+        The object being constructed.
+    kwargs
+        Keywords ``cls.__init__`` did not consume.
+    """
+    mro = type(instance).__mro__
+    following = mro[mro.index(cls) + 1:]
+    nxt = next(c for c in following if "__init__" in vars(c))
+    if nxt is object:
+        if kwargs:
+            names = ", ".join(repr(k) for k in kwargs)
+            raise TypeError(f"{type(instance).__name__}() got unexpected keyword argument(s) "
+                            f"{names}")
+        return
+    super(cls, instance).__init__(**kwargs)
+

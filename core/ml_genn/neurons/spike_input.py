@@ -39,7 +39,7 @@ class SpikeInput(Neuron, Input):
     spiking = True
 
     def __init__(self, max_spikes: int = 1000000):
-        Neuron.__init__(self)
+        super().__init__()
         self.max_spikes = check_positive_int(type(self).__name__, "max_spikes", max_spikes)
 
     def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:

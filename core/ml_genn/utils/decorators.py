@@ -35,9 +35,13 @@ def network_default_params(f: F) -> F:
                     if getattr(type(self), "__init__", None) is wrapper else {})
         if defaults:
             passed = sig.bind_partial(self, *args, **kwargs).arguments
+            # Constructors that take **kwargs hand them to their bases (mlGeNN's cooperative
+            # style), so a default may name any base constructor's argument
+            takes_names = (_cooperative_arguments(type(self)) if accepts_any_kwarg
+                           else [n for n in sig.parameters if n != "self"])
             for name, value in defaults.items():
-                if name not in sig.parameters and not accepts_any_kwarg:
-                    takes = ", ".join(n for n in sig.parameters if n != "self")
+                if name not in takes_names:
+                    takes = ", ".join(takes_names)
                     raise TypeError(f"Network default_params for {type(self).__name__} name "
                                     f"'{name}', which {type(self).__name__}() does not take; "
                                     f"it takes: {takes}")
@@ -46,3 +50,19 @@ def network_default_params(f: F) -> F:
         f(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _cooperative_arguments(cls: type) -> list:
+    """Named arguments of every constructor in ``cls``'s MRO (in MRO order, no duplicates)."""
+    names = []
+    for klass in cls.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None or klass is object:
+            continue
+        init = getattr(init, "__wrapped__", init)
+        for n, p in signature(init).parameters.items():
+            if n != "self" and p.kind in (Parameter.POSITIONAL_OR_KEYWORD,
+                                          Parameter.KEYWORD_ONLY) and n not in names:
+                names.append(n)
+    return names
+

@@ -175,3 +175,31 @@ def test_custom_update_rejects_bad_name_and_network():
         CustomUpdateOnBatchEnd(3)
     with pytest.raises(TypeError, match=r"CustomUpdateOnBatchEnd\('Reset'\) needs a compiled"):
         CallbackList([CustomUpdateOnBatchEnd("Reset")], compiled_network=object())
+
+
+@pytest.mark.parametrize("cls, hook", [
+    (CustomUpdateOnBatchBegin, "on_batch_begin"), (CustomUpdateOnBatchEnd, "on_batch_end"),
+    (CustomUpdateOnEpochBegin, "on_epoch_begin"), (CustomUpdateOnEpochEnd, "on_epoch_end"),
+    (CustomUpdateOnTimestepBegin, "on_timestep_begin"),
+    (CustomUpdateOnTimestepEnd, "on_timestep_end")])
+def test_custom_update_filter_fn_chooses_the_numbers_it_runs_at(cls, hook):
+    # mlGeNN: the update runs only where filter_fn(number) is true, number being the
+    # batch, epoch or timestep the hook reports
+    net = FakeCompiledNetwork()
+    seen = []
+
+    def every_third(number):
+        seen.append(number)
+        return number % 3 == 0
+    callback_list = CallbackList([cls("Reset", filter_fn=every_third)], compiled_network=net)
+    numbers = list(range(7))
+    for n in numbers:
+        getattr(callback_list, hook)(*((n, {}) if hook.endswith("_end") and "timestep" not in hook
+                                       else (n,)))
+    assert seen == numbers
+    assert net.genn_model.custom_updates == ["Reset"] * sum(n % 3 == 0 for n in numbers)
+
+
+def test_custom_update_rejects_a_filter_fn_that_is_not_callable():
+    with pytest.raises(TypeError, match=r"CustomUpdateOnEpochEnd\('Reset'\) filter_fn must be"):
+        CustomUpdateOnEpochEnd("Reset", filter_fn=3)

@@ -59,9 +59,17 @@ NAMES = {
 }
 
 
+# mlGeNN's constructors that pass unknown keywords up the MRO (for cooperative subclasses)
+TAKES_KWARGS = {IntegrateFire, LeakyIntegrateFire}
+
+
 @pytest.mark.parametrize("cls", list(SIGNATURES), ids=lambda c: c.__name__)
 def test_signature_and_defaults_match_mlgenn(cls):
-    params = inspect.signature(cls).parameters
+    params = dict(inspect.signature(cls).parameters)
+    var_keyword = [n for n, p in params.items() if p.kind is inspect.Parameter.VAR_KEYWORD]
+    assert bool(var_keyword) == (cls in TAKES_KWARGS)
+    for n in var_keyword:
+        del params[n]
     expected = SIGNATURES[cls]
     assert list(params) == list(expected)
     assert {n: p.default for n, p in params.items()} == expected
@@ -205,3 +213,25 @@ def test_input_neuron_arguments():
         PoissonInput(input_frames=0)
     with pytest.raises(TypeError, match="SpikeInput max_spikes must be a positive integer"):
         SpikeInput(max_spikes=1.5)
+
+
+def test_neuron_constructors_cooperate_like_mlgenns():
+    # mlGeNN's Neuron, IntegrateFire, LeakyIntegrateFire and InputBase pass keywords they do
+    # not take to the next base, so one super().__init__ call fills both bases of an input
+    # neuron; keywords no base takes are an error naming the class and the keyword
+    from ml_genn.neurons.input import InputBase
+
+    class LifInput(LeakyIntegrateFire, InputBase):
+        def __init__(self, **kwargs):
+            super().__init__(egp_name="Frames", input_frames=4, **kwargs)
+
+    neuron = LifInput(tau_mem=12.0, v_thresh=0.5, input_frame_timesteps=3)
+    assert (neuron.tau_mem, neuron.v_thresh) == (12.0, 0.5)
+    assert (neuron.egp_name, neuron.input_frames, neuron.input_frame_timesteps) == ("Frames", 4, 3)
+    assert neuron.var_name == "Input"
+    with pytest.raises(TypeError, match=r"LifInput\(\) got unexpected keyword argument\(s\) "
+                                        r"'tau_membrane'"):
+        LifInput(tau_membrane=12.0)
+    with pytest.raises(TypeError, match=r"IntegrateFire\(\) got unexpected keyword argument\(s\) "
+                                        r"'v_threshold'"):
+        IntegrateFire(v_threshold=2.0)
