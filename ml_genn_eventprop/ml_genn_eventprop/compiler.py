@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Sequence
 import numpy as np
 
 from ml_genn.compilers import Compiler
+from ml_genn.engine import SynapseMatrixType
 from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, LeakyIntegrateFireInput
 from ml_genn.synapses import Exponential
 
@@ -109,8 +110,11 @@ class EventPropCompiler(Compiler):
                  delay_learn_conns: Sequence[Any] = (), deep_r_conns: Sequence[Any] = (),
                  deep_r_l1_strength: float = 0.01, deep_r_record_rewirings: Any = None,
                  backend: Any = "cpu", **genn_kwargs: Any):
-        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
-                         kernel_profiling=kernel_profiling, backend=backend, **genn_kwargs)
+        # mlGeNN's preference order, less the procedural types this engine does not have
+        super().__init__([SynapseMatrixType.TOEPLITZ, SynapseMatrixType.DENSE,
+                          SynapseMatrixType.SPARSE], dt=dt, batch_size=batch_size,
+                         rng_seed=rng_seed, kernel_profiling=kernel_profiling,
+                         communicator=communicator, backend=backend, **genn_kwargs)
         self.example_timesteps = _check_positive_int(example_timesteps, "example_timesteps")
         self.losses = losses
         self.reg_lambda_upper = _check_real(reg_lambda_upper, "reg_lambda_upper")
@@ -127,9 +131,6 @@ class EventPropCompiler(Compiler):
                 "EventPropCompiler: Deep-R rewiring (deep_r_conns, deep_r_record_rewirings) is "
                 "not available yet in ml-genn-eventprop; pass no Deep-R connections")
         self.deep_r_l1_strength = _check_real(deep_r_l1_strength, "deep_r_l1_strength")
-        if communicator is not None:
-            raise NotImplementedError("EventPropCompiler does not support communicators "
-                                      "(multi-process training) yet; pass communicator=None")
         self.optimiser = optimiser
         self.delay_optimiser = optimiser if delay_optimiser is None else delay_optimiser
         if isinstance(delay_learn_conns, (str, bytes)) or not hasattr(delay_learn_conns,

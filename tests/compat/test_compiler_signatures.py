@@ -110,3 +110,86 @@ def test_evaluate_batch_shows_no_progress_bar_and_save_takes_no_keys(tmp_path, c
     net.connections[0].connectivity.weight = np.zeros((6, 3))
     net.load((), Numpy(str(tmp_path)))
     np.testing.assert_array_equal(np.asarray(conn.connectivity.weight).reshape(6, 3), weights)
+
+
+def test_base_compiler_takes_mlgenns_positional_order():
+    # mlGeNN 2.4: Compiler(supported_matrix_type, dt, batch_size, rng_seed, kernel_profiling,
+    # communicator, **genn_kwargs)
+    from ml_genn.compilers import Compiler
+    from ml_genn.compilers.compiler import SupportedMatrixType
+    from ml_genn.engine import SynapseMatrixType as SMT
+    c = Compiler([SMT.SPARSE, SMT.DENSE], 0.5, 4, 9, True, None)
+    assert (c.dt, c.batch_size, c.rng_seed, c.kernel_profiling) == (0.5, 4, 9, True)
+    assert isinstance(c.supported_matrix_type, SupportedMatrixType)
+    assert c.supported_matrix_type.get_best([SMT.DENSE, SMT.SPARSE]) is SMT.SPARSE
+    assert c.supported_matrix_type.get_best([SMT.TOEPLITZ]) is None
+    with pytest.raises(NotImplementedError, match="communicator"):
+        Compiler([SMT.DENSE], 1.0, 1, 0, False, object())
+    with pytest.raises(TypeError, match="supported_matrix_type must be a non-empty list"):
+        Compiler(["dense"])
+
+
+def test_connectivity_is_offered_the_compilers_matrix_types():
+    """A connectivity written the mlGeNN way picks the best type the compiler supports with
+    ``supported_matrix_type.get_best``; a type the compiler cannot build is refused before
+    anything runs, naming the connection."""
+    import numpy as np
+    from ml_genn import Connection, Network, Population
+    from ml_genn.compilers.compiler import SupportedMatrixType
+    from ml_genn.connectivity import Connectivity, OneToOne
+    from ml_genn.engine import SynapseMatrixType as SMT
+    from ml_genn.neurons import IntegrateFire, IntegrateFireInput
+    from ml_genn.utils.snippet import ConnectivitySnippet
+
+    offered = []
+
+    class Diagonal(Connectivity):
+        def connect(self, source, target):
+            target.shape = source.shape
+
+        def get_snippet(self, connection, supported_matrix_type):
+            offered.append(supported_matrix_type)
+            n = connection.source.num_neurons
+            best = supported_matrix_type.get_best([SMT.SPARSE, SMT.DENSE])
+            if best is SMT.DENSE:
+                return ConnectivitySnippet(SMT.DENSE, (2.0 * np.eye(n)).reshape(-1))
+            index = np.arange(n)
+            return ConnectivitySnippet(SMT.SPARSE, 2.0, pre_ind=index, post_ind=index)
+
+    def build(connectivity):
+        net = Network()
+        with net:
+            inp = Population(IntegrateFireInput(v_thresh=1.0), 3)
+            out = Population(IntegrateFire(v_thresh=1e9, readout="var"), 3)
+            Connection(inp, out, connectivity)
+        return net, inp, out
+
+    x = np.array([[0.25, 0.5, 1.0]])
+    for types, expected in (([SMT.SPARSE, SMT.DENSE], SMT.SPARSE),
+                            ([SMT.DENSE], SMT.DENSE)):
+        net, inp, out = build(Diagonal(weight=2.0))
+        compiler = InferenceCompiler(evaluate_timesteps=4)
+        compiler.supported_matrix_type = SupportedMatrixType(types)
+        compiled = compiler.compile(net)
+        assert offered[-1].get_best([SMT.SPARSE, SMT.DENSE]) is expected
+        with compiled:
+            v = compiled.predict({inp: x}, [out])[0][out]
+        # The input neuron (threshold 1) fires at steps where its accumulated input crosses
+        # 1 and resets to 0; the output integrates 2 per input spike, a spike reaching it one
+        # step later (GeNN's synaptic delay), so the last step's spikes never arrive
+        spikes = np.zeros(3)
+        acc = np.zeros(3)
+        for step in range(4):
+            acc += x[0]
+            fired = acc >= 1.0
+            if step < 3:
+                spikes += fired
+            acc[fired] = 0.0
+        np.testing.assert_allclose(v[0], 2.0 * spikes, rtol=1e-6)
+
+    net, inp, out = build(OneToOne(weight=1.0))
+    compiler = InferenceCompiler(evaluate_timesteps=4)
+    compiler.supported_matrix_type = SupportedMatrixType([SMT.DENSE])
+    with pytest.raises(NotImplementedError, match="does not support SPARSE connectivity, which "
+                                                  "OneToOne on Connection"):
+        compiler.compile(net)

@@ -167,9 +167,11 @@ class CompiledNetwork:
     # ------------------------------------------------------------------ saving
     def _connection_weights(self, conn: Any, var: str) -> Optional[np.ndarray]:
         """A connection's engine variable in the shape its connectivity takes back, or None
-        when the connectivity cannot take it (random or pooling connectivity)."""
-        from ..connectivity import AvgPool2D, AvgPoolDense2D, FixedProbability
-        if isinstance(conn.connectivity, (AvgPool2D, AvgPoolDense2D, FixedProbability)):
+        when the connectivity cannot take it (pooling connectivity has fixed weights). Sparse
+        connectivity's values are per synapse, in the order ``save_connectivity`` writes the
+        synapses' indices: loading both rebuilds the connection exactly."""
+        from ..connectivity import AvgPool2D, AvgPoolDense2D
+        if isinstance(conn.connectivity, (AvgPool2D, AvgPoolDense2D)):
             return None
         genn = self.connection_populations[conn]
         if var not in genn.vars:

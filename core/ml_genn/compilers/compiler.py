@@ -42,6 +42,14 @@ class SupportedMatrixType:
     def __init__(self, supported: Sequence[Any]):
         self._rank = {matrix_type: i for i, matrix_type in enumerate(supported)}
 
+    @property
+    def types(self) -> list:
+        """The supported matrix types, most preferred first."""
+        return sorted(self._rank, key=self._rank.__getitem__)
+
+    def __contains__(self, matrix_type: Any) -> bool:
+        return matrix_type in self._rank
+
     def get_best(self, available: Sequence[Any]) -> Optional[Any]:
         """The most preferred supported type among ``available``, or None when the compiler
         supports none of them."""
@@ -57,8 +65,17 @@ class Compiler:
     :meth:`build_synapse_model`, :meth:`build_weight_update_model`,
     :meth:`add_custom_updates` and :meth:`create_compiled_network`.
 
+    The positional order is mlGeNN's (``Compiler(supported_matrix_type, dt, batch_size,
+    rng_seed, kernel_profiling, communicator, **genn_kwargs)``), so compilers written against
+    mlGeNN can call ``super().__init__`` the way they do there.
+
     Parameters
     ----------
+    supported_matrix_type
+        The synapse matrix types (:class:`ml_genn.engine.SynapseMatrixType`) this compiler can
+        build, most preferred first; connectivity is offered them through
+        ``get_snippet(connection, supported_matrix_type)``. ``None``: every type the engine
+        has (dense, sparse, toeplitz).
     dt
         Simulation timestep [ms].
     batch_size
@@ -69,6 +86,9 @@ class Compiler:
         Time every kind of kernel (pygenn's ``neuron_update_time``,
         ``presynaptic_update_time``, ``get_custom_update_time(name)``, ... on
         ``compiled_network.genn_model``, in seconds).
+    communicator
+        Must be ``None``: multi-process runs (mlGeNN's MPI communicator) are not available
+        yet.
     backend
         Registered backend name (``"cpu"`` by default) or a backend object.
     prefer_in_memory_connect
@@ -79,10 +99,26 @@ class Compiler:
         Further options passed to the engine model.
     """
 
-    def __init__(self, dt: float = 1.0, batch_size: int = 1, rng_seed: int = 0,
-                 kernel_profiling: bool = False, backend: Any = "cpu",
+    def __init__(self, supported_matrix_type: Optional[Sequence[Any]] = None, dt: float = 1.0,
+                 batch_size: int = 1, rng_seed: int = 0, kernel_profiling: bool = False,
+                 communicator: Any = None, backend: Any = "cpu",
                  prefer_in_memory_connect: bool = True, precision: str = "float",
                  **genn_kwargs: Any):
+        if supported_matrix_type is None:
+            supported_matrix_type = list(SynapseMatrixType)
+        elif isinstance(supported_matrix_type, SupportedMatrixType):
+            supported_matrix_type = supported_matrix_type.types
+        supported_matrix_type = list(supported_matrix_type)
+        bad = [m for m in supported_matrix_type if not isinstance(m, SynapseMatrixType)]
+        if bad or not supported_matrix_type:
+            raise TypeError(f"{type(self).__name__} supported_matrix_type must be a non-empty "
+                            f"list of ml_genn.engine.SynapseMatrixType values (most preferred "
+                            f"first), got {supported_matrix_type!r}")
+        if communicator is not None:
+            raise NotImplementedError(f"{type(self).__name__}: communicators (multi-process "
+                                      f"runs) are not available yet; pass communicator=None")
+        self.supported_matrix_type = SupportedMatrixType(supported_matrix_type)
+        self.communicator = None
         if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0:
             raise ValueError(f"{type(self).__name__} dt must be a positive number of ms, got {dt!r}")
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
@@ -237,7 +273,13 @@ class Compiler:
         synapse_groups: Dict[Any, Any] = {}
         self.connect_snippets: Dict[Any, ConnectivitySnippet] = {}
         for conn in network.connections:
-            snippet = conn.connectivity.get_snippet(conn, None)
+            snippet = conn.connectivity.get_snippet(conn, self.supported_matrix_type)
+            if snippet.matrix_type not in self.supported_matrix_type:
+                raise NotImplementedError(
+                    f"{type(self).__name__} does not support {snippet.matrix_type.name} "
+                    f"connectivity, which {type(conn.connectivity).__name__} on Connection "
+                    f"'{conn.name}' needs (it supports "
+                    f"{', '.join(m.name for m in self.supported_matrix_type.types)})")
             psm = self.build_synapse_model(conn, conn.synapse.get_model(conn, self.dt, self.batch_size),
                                            compile_state)
             wum = self.build_weight_update_model(conn, snippet, compile_state)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ..engine import ModelSpec
+from ..engine import ModelSpec, SynapseMatrixType
 from ..utils.model import NeuronModel
 from .compiled_inference_network import CompiledInferenceNetwork
 from .compiler import Compiler
@@ -47,13 +47,12 @@ class InferenceCompiler(Compiler):
                  reset_vars_between_batches: bool = True,
                  reset_in_syn_between_batches: bool = False, communicator: Any = None,
                  backend: Any = "cpu", **genn_kwargs: Any):
-        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
-                         kernel_profiling=kernel_profiling, backend=backend,
+        # mlGeNN's preference order, less the procedural types this engine does not have
+        super().__init__([SynapseMatrixType.SPARSE, SynapseMatrixType.DENSE,
+                          SynapseMatrixType.TOEPLITZ], dt=dt, batch_size=batch_size,
+                         rng_seed=rng_seed, kernel_profiling=kernel_profiling,
+                         communicator=communicator, backend=backend,
                          prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)
-        if communicator is not None:
-            raise NotImplementedError("InferenceCompiler: communicators (multi-process "
-                                      "evaluation) are not available yet; pass communicator=None")
-        self.communicator = None
         if isinstance(evaluate_timesteps, bool) or int(evaluate_timesteps) != evaluate_timesteps \
                 or evaluate_timesteps < 1:
             raise ValueError(f"InferenceCompiler evaluate_timesteps must be a positive integer, "

@@ -5,17 +5,16 @@ from numbers import Number
 from typing import TYPE_CHECKING, Any
 
 from ..neurons.checks import check_bool
-from ..engine import SynapseMatrixType, init_sparse_connectivity
-from ..utils.model import engine_value
+from ..engine import init_sparse_connectivity
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue
-from .connectivity import Connectivity
+from .sparse_base import SparseBase
 
 if TYPE_CHECKING:
     from ..population import Population
 
 
-class FixedProbability(Connectivity):
+class FixedProbability(SparseBase):
     """Sparse connectivity where each pair of source and target neurons is connected with a
     fixed probability (drawn in the engine, from the compiler's seed).
 
@@ -41,18 +40,17 @@ class FixedProbability(Connectivity):
         self.p = float(p)
         self.allow_self_connections = check_bool(owner, "allow_self_connections",
                                                   allow_self_connections)
-        self._require_not_array("weight")
-        self._require_not_array("delay")
+        self._check_indices()
 
     def connect(self, source: "Population", target: "Population") -> None:
-        # Any pair of shapes can be connected at random; nothing to infer
-        self._require_not_array("weight")
-        self._require_not_array("delay")
+        # Any pair of shapes can be connected at random; nothing to infer. Indices loaded
+        # from a saved network must fit it.
+        self._check_indices(source, target)
 
     def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
-        """SPARSE, drawn in the engine from the compiler's seed."""
+        """SPARSE, drawn in the engine from the compiler's seed (or the saved synapses when
+        ``pre_ind``/``post_ind`` are set)."""
         no_autapse = connection.source is connection.target and not self.allow_self_connections
         snippet = init_sparse_connectivity(
             "FixedProbabilityNoAutapse" if no_autapse else "FixedProbability", {"prob": self.p})
-        return ConnectivitySnippet(SynapseMatrixType.SPARSE, engine_value(self.weight), self.delay,
-                                   snippet=snippet)
+        return self._get_snippet(supported_matrix_type, snippet)

@@ -9,13 +9,14 @@ from ..engine import SynapseMatrixType
 from ..utils.model import engine_value
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue
-from .connectivity import Connectivity, population_size
+from .connectivity import population_size
+from .sparse_base import SparseBase
 
 if TYPE_CHECKING:
     from ..population import Population
 
 
-class OneToOne(Connectivity):
+class OneToOne(SparseBase):
     """Each source neuron connects to the target neuron with the same index; the target takes
     the source's shape.
 
@@ -40,13 +41,18 @@ class OneToOne(Connectivity):
                              f"the same size, got Population '{source.name}' of shape "
                              f"{source.shape} and Population '{target.name}' of shape "
                              f"{target.shape}")
-        if source.shape is not None:
+        if self.has_indices:
+            self._check_indices(source, target)
+        elif source.shape is not None:
             expected = (population_size(source.shape),)
             self._check_array("weight", expected, "one per neuron")
             self._check_array("delay", expected, "one per neuron")
 
     def get_snippet(self, connection: Any, supported_matrix_type: Any = None) -> ConnectivitySnippet:
-        """SPARSE with synapse ``i`` joining source ``i`` to target ``i``."""
+        """SPARSE with synapse ``i`` joining source ``i`` to target ``i`` (or the saved
+        synapses when ``pre_ind``/``post_ind`` are set)."""
+        if self.has_indices:
+            return self._get_snippet(supported_matrix_type, None)
         index = np.arange(connection.source.num_neurons)
         return ConnectivitySnippet(SynapseMatrixType.SPARSE, engine_value(self.weight), self.delay,
                                    pre_ind=index, post_ind=index)
