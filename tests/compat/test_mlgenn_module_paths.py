@@ -15,7 +15,11 @@ PATHS = [("ml_genn.utils.callback_list", "CallbackList"),
          ("ml_genn.neurons.input", "Input"),
          ("ml_genn.compilers.compiler", "SupportedMatrixType"),
          ("ml_genn.utils.module", "get_module_classes"),
-         ("ml_genn.utils.value", "get_genn_var_name")]
+         ("ml_genn.utils.value", "get_genn_var_name"),
+         ("ml_genn.utils.connectivity", "KernelInit"),
+         ("ml_genn.utils.connectivity", "Param2D"),
+         ("ml_genn.utils.connectivity", "PadMode"),
+         ("ml_genn.connectivity.sparse_base", "SparseBase")]
 
 # Each subpackage's default dictionary and its base class
 DEFAULTS = [("ml_genn.callbacks", "default_callbacks", "Callback"),

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..engine import ModelSpec, SynapseMatrixType, VarAccess
 from ..utils.model import NeuronModel, SynapseModel, WeightUpdateModel, engine_value
+from ..utils.connectivity import resolve_kernel_init
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import is_value_array, is_value_constant
 
@@ -274,6 +275,9 @@ class Compiler:
         self.connect_snippets: Dict[Any, ConnectivitySnippet] = {}
         for conn in network.connections:
             snippet = conn.connectivity.get_snippet(conn, self.supported_matrix_type)
+            where = f"Connection '{conn.name}'"
+            snippet.weight = resolve_kernel_init(snippet.weight, snippet, where)
+            snippet.delay = resolve_kernel_init(snippet.delay, snippet, where)
             if snippet.matrix_type not in self.supported_matrix_type:
                 raise NotImplementedError(
                     f"{type(self).__name__} does not support {snippet.matrix_type.name} "

@@ -3,17 +3,77 @@ custom connectivity classes written against mlGeNN. Core's own connectivity uses
 :mod:`ml_genn.connectivity.geometry`, whose functions name their owner in errors."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..connectivity.geometry import Param2D, PadMode
+from ..initializers.initializer import Initializer
+from ..initializers.var_init import VarInit
 
 if TYPE_CHECKING:
     from ..population import Population
 
-__all__ = ["Param2D", "PadMode", "get_conv_same_padding", "get_param_2d",
-           "update_target_shape", "TargetShapeError"]
+__all__ = ["KernelInit", "Param2D", "PadMode", "get_conv_same_padding", "get_param_2d",
+           "update_target_shape", "resolve_kernel_init", "TargetShapeError"]
+
+
+class KernelInit(Initializer):
+    """Initialise each synapse with the element of a shared kernel it uses (GeNN's
+    ``"Kernel"`` var-init snippet): for connectivity that shares one kernel between many
+    synapses, such as a convolution returning a TOEPLITZ snippet or a SPARSE synapse list
+    with a ``kernel_index`` for each synapse.
+
+    Args:
+        kernel: The kernel array (any shape; it is read flattened, in C order)
+    """
+
+    def __init__(self, kernel: Any):
+        super().__init__()
+        self.kernel = np.asarray(kernel)
+
+    def get_snippet(self) -> VarInit:
+        return VarInit("Kernel", {}, {"kernel": self.kernel})
+
+
+def _is_kernel_init(value: Any) -> bool:
+    return isinstance(value, KernelInit) or (isinstance(value, VarInit)
+                                             and value.snippet == "Kernel")
+
+
+def resolve_kernel_init(value: Any, snippet: Any, where: str) -> Any:
+    """``value`` with a :class:`KernelInit` replaced by per-synapse values: the flattened
+    kernel for TOEPLITZ connectivity, ``kernel[kernel_index]`` for SPARSE connectivity with a
+    kernel index; any other value is returned as it is.
+
+    Args:
+        value:      A connectivity snippet's weight or delay
+        snippet:    The :class:`ml_genn.utils.snippet.ConnectivitySnippet` holding it
+        where:      Names the connection in errors
+
+    Raises:
+        ValueError: the connectivity shares no kernel, or the kernel's size does not fit
+    """
+    from ..engine import SynapseMatrixType
+    if not _is_kernel_init(value):
+        return value
+    kernel = np.asarray(value.kernel if isinstance(value, KernelInit)
+                        else value.egp_vals["kernel"], dtype=np.float64).reshape(-1)
+    if snippet.kernel_shape is not None and kernel.size != int(np.prod(snippet.kernel_shape)):
+        raise ValueError(f"{where}: KernelInit kernel has {kernel.size} elements but the "
+                         f"connectivity's kernel has shape {tuple(snippet.kernel_shape)}")
+    if snippet.matrix_type is SynapseMatrixType.TOEPLITZ:
+        return kernel
+    if snippet.kernel_index is not None:
+        index = np.asarray(snippet.kernel_index)
+        if index.size and (index.min() < 0 or index.max() >= kernel.size):
+            raise ValueError(f"{where}: kernel_index reaches element {index.max()} of a "
+                             f"KernelInit kernel of {kernel.size} elements")
+        return kernel[index]
+    raise ValueError(f"{where}: KernelInit needs connectivity that shares a kernel (a "
+                     f"TOEPLITZ snippet, or a SPARSE one with kernel_index), but the "
+                     f"connectivity gave a {snippet.matrix_type.name} matrix without a kernel "
+                     f"index")
 
 
 class TargetShapeError(RuntimeError, ValueError):

@@ -29,6 +29,10 @@ def engine_value(value: Any) -> Any:
     """
     if is_value_initializer(value):
         snippet = value.get_snippet()
+        if snippet.snippet == "Kernel":
+            # A shared kernel's values depend on the synapses' kernel indices: the compiler
+            # resolves them from the connectivity snippet (utils.connectivity.KernelInit)
+            return value
         return init_var(snippet.snippet, dict(snippet.param_vals))
     if is_value_array(value):
         return np.asarray(value).reshape(-1)
