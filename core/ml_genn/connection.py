@@ -12,6 +12,7 @@ from .population import Population
 from .synapses import Synapse
 from .utils.module import get_object
 from .utils.value import check_values_shape, is_value_array, is_value_constant
+from .errors import InvalidTypeError, InvalidValueError
 
 #: What users may pass for a synapse
 SynapseInitializer = Union[Synapse, str]
@@ -27,7 +28,7 @@ def _get_population(obj: Any, role: str) -> Population:
     pop = getattr(obj, "population", obj)
     pop = pop() if callable(pop) and not isinstance(pop, Population) else pop
     if not isinstance(pop, Population):
-        raise TypeError(f"Connection {role} must be a Population, InputLayer or Layer, got "
+        raise InvalidTypeError(f"Connection {role} must be a Population, InputLayer or Layer, got "
                         f"{type(obj).__name__}: {obj!r}")
     return pop
 
@@ -66,7 +67,7 @@ class Connection:
         if name is None:
             name = self._default_name(source, target, add_to_model)
         elif not isinstance(name, str) or not name:
-            raise TypeError(f"Connection name must be a non-empty string or None, got "
+            raise InvalidTypeError(f"Connection name must be a non-empty string or None, got "
                             f"{type(name).__name__}: {name!r}")
         self.name = name
         self._source = source
@@ -76,13 +77,13 @@ class Connection:
             network = Network._context
             for pop in (source, target):
                 if network is not None and pop._network is not None and pop._network is not network:
-                    raise ValueError(f"Connection '{name}' cannot use Population '{pop.name}': it "
+                    raise InvalidValueError(f"Connection '{name}' cannot use Population '{pop.name}': it "
                                      f"belongs to another network")
 
         if max_delay_steps is not None:
             if isinstance(max_delay_steps, bool) or not isinstance(max_delay_steps, Integral) \
                     or not 0 <= max_delay_steps <= MAX_DELAY_STEPS:
-                raise ValueError(f"Connection '{name}' max_delay_steps must be None or an "
+                raise InvalidValueError(f"Connection '{name}' max_delay_steps must be None or an "
                                  f"integer from 0 to {MAX_DELAY_STEPS}, got {max_delay_steps!r}")
             max_delay_steps = int(max_delay_steps)
         self.max_delay_steps = max_delay_steps
@@ -90,11 +91,11 @@ class Connection:
         self.connectivity = get_object(connectivity, Connectivity,
                                        f"Connection '{name}' connectivity", "connectivity")
         if self.connectivity is None:
-            raise TypeError(f"Connection '{name}' connectivity must be a Connectivity object "
+            raise InvalidTypeError(f"Connection '{name}' connectivity must be a Connectivity object "
                             f"such as Dense(weight), got None")
         self.synapse = get_object(synapse, Synapse, f"Connection '{name}' synapse", "synapse")
         if self.synapse is None:
-            raise TypeError(f"Connection '{name}' synapse must be a Synapse object or a "
+            raise InvalidTypeError(f"Connection '{name}' synapse must be a Synapse object or a "
                             f"registered name such as 'delta', got None")
 
         self._validate()
@@ -134,14 +135,14 @@ class Connection:
         if is_value_constant(delay) or is_value_array(delay):
             largest = float(np.max(delay))
             if self.max_delay_steps is not None and largest > self.max_delay_steps:
-                raise ValueError(f"{where}: delays reach {largest:g} timesteps but "
+                raise InvalidValueError(f"{where}: delays reach {largest:g} timesteps but "
                                  f"max_delay_steps is {self.max_delay_steps}; raise "
                                  f"max_delay_steps or shorten the delays")
             if largest > MAX_DELAY_STEPS:
-                raise ValueError(f"{where}: delays reach {largest:g} timesteps; at most "
+                raise InvalidValueError(f"{where}: delays reach {largest:g} timesteps; at most "
                                  f"{MAX_DELAY_STEPS} are supported")
         elif delay is not None and self.max_delay_steps is None:
-            raise ValueError(f"{where}: delays drawn by {type(delay).__name__} need "
+            raise InvalidValueError(f"{where}: delays drawn by {type(delay).__name__} need "
                              f"max_delay_steps, because the largest delay is not known before "
                              f"the network is built")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from .utils.module import get_object
+from .errors import InvalidTypeError, InvalidValueError
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -40,12 +41,12 @@ class Network:
         if default_params is None:
             default_params = {}
         if not isinstance(default_params, Mapping):
-            raise TypeError(f"{type(self).__name__} default_params must be a dict mapping neuron "
+            raise InvalidTypeError(f"{type(self).__name__} default_params must be a dict mapping neuron "
                             f"or synapse classes to dicts of arguments, got "
                             f"{type(default_params).__name__}: {default_params!r}")
         for cls, params in default_params.items():
             if not isinstance(cls, type) or not isinstance(params, Mapping):
-                raise TypeError(f"{type(self).__name__} default_params must map classes to "
+                raise InvalidTypeError(f"{type(self).__name__} default_params must map classes to "
                                 f"dicts of arguments, got {cls!r}: {params!r}")
         self.default_params = {cls: dict(params) for cls, params in default_params.items()}
         self.populations: List["Population"] = []
@@ -74,7 +75,7 @@ class Network:
         """Check shapes once every population and connection is known."""
         for pop in self.populations:
             if pop.shape is None:
-                raise ValueError(f"Population '{pop.name}' has no shape: give it one with "
+                raise InvalidValueError(f"Population '{pop.name}' has no shape: give it one with "
                                  f"shape=... or connect it with connectivity that infers it "
                                  f"(Dense with a weight array, OneToOne, Conv2D, pooling)")
         # Re-validate connections whose populations only got their shapes later
@@ -110,7 +111,7 @@ class Network:
     @staticmethod
     def _check_name_free(name: str, existing: Sequence[Any], what: str) -> None:
         if any(o.name == name for o in existing):
-            raise ValueError(f"{what} name '{name}' is already used in this network; names "
+            raise InvalidValueError(f"{what} name '{name}' is already used in this network; names "
                              f"key checkpoints and recordings, so give each {what.lower()} a "
                              f"different name")
 
@@ -164,11 +165,11 @@ class Network:
         from .serialisers import Serialiser
 
         if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
-            raise TypeError(f"Network.load keys must be a tuple of keys such as (epoch,), got "
+            raise InvalidTypeError(f"Network.load keys must be a tuple of keys such as (epoch,), got "
                             f"{type(keys).__name__}: {keys!r}")
         serialiser = get_object(serialiser, Serialiser, "Network.load serialiser", "serialiser")
         if serialiser is None:
-            raise TypeError("Network.load serialiser must be a Serialiser or a registered name "
+            raise InvalidTypeError("Network.load serialiser must be a Serialiser or a registered name "
                             "such as 'numpy', got None")
         from .utils.value import set_values
         keys = tuple(keys)

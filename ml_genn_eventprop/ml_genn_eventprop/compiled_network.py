@@ -13,6 +13,7 @@ from ml_genn.compilers.compiled_training_network import CompiledTrainingNetwork
 from . import output_gradients as OG
 from .errors import SpikeBufferOverflowError
 from .network_plan import NetworkPlan
+from ml_genn.errors import InvalidTypeError, InvalidValueError
 
 
 class EventPropStats(Callback):
@@ -262,24 +263,24 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             expected = (self.example_timesteps,) + tuple(pop.shape)
             if y.ndim < 2 or (y.shape[1:] != expected and y.shape[1:] != (
                     self.example_timesteps, pop.num_neurons)):
-                raise ValueError(f"{owner} for MeanSquareError on the var readout must have "
+                raise InvalidValueError(f"{owner} for MeanSquareError on the var readout must have "
                                  f"shape (examples, {self.example_timesteps}) + {tuple(pop.shape)}"
                                  f" (a target per timestep), got shape {y.shape}")
             if not np.all(np.isfinite(y)):
-                raise ValueError(f"{owner} holds NaN or infinite targets")
+                raise InvalidValueError(f"{owner} holds NaN or infinite targets")
             return y
         # Every other EventProp loss takes one class label per example
         y = np.asarray(target)
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.number):
-            raise ValueError(f"{owner} for {plan.loss.class_name} must be one integer class "
+            raise InvalidValueError(f"{owner} for {plan.loss.class_name} must be one integer class "
                              f"label per example (shape (examples,)), got shape {y.shape}")
         if not np.issubdtype(y.dtype, np.integer):
             if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-                raise TypeError(f"{owner} must hold integer class labels, got {y.dtype} values")
+                raise InvalidTypeError(f"{owner} must hold integer class labels, got {y.dtype} values")
             y = y.astype(np.int64)
         if y.size and (y.min() < 0 or y.max() >= pop.num_neurons):
             bad = y[(y < 0) | (y >= pop.num_neurons)][0]
-            raise ValueError(f"{owner} has label {int(bad)}, out of range for Population "
+            raise InvalidValueError(f"{owner} has label {int(bad)}, out of range for Population "
                              f"'{pop.name}' with {pop.num_neurons} neurons")
         return y
 

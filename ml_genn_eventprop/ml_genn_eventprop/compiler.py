@@ -16,6 +16,7 @@ from ml_genn.synapses import Exponential
 
 from . import engine_models as EM
 from .network_plan import NetworkPlan, plan_network
+from ml_genn.errors import InvalidTypeError, InvalidValueError
 
 #: Network default parameters EventProp's gradients assume (mlGeNN's): absolute reset, no
 #: integration while refractory, and input currents scaled so that the discrete model is the
@@ -32,7 +33,7 @@ default_params = {
 
 def _check_positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"EventPropCompiler {name} must be a positive integer, got {value!r}")
+        raise InvalidValueError(f"EventPropCompiler {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -40,7 +41,7 @@ def _check_real(value: Any, name: str, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or value < 0 \
             or (positive and value == 0):
         need = "greater than zero" if positive else "zero or more"
-        raise ValueError(f"EventPropCompiler {name} must be a number {need}, got {value!r}")
+        raise InvalidValueError(f"EventPropCompiler {name} must be a number {need}, got {value!r}")
     return float(value)
 
 
@@ -135,7 +136,7 @@ class EventPropCompiler(Compiler):
         self.delay_optimiser = optimiser if delay_optimiser is None else delay_optimiser
         if isinstance(delay_learn_conns, (str, bytes)) or not hasattr(delay_learn_conns,
                                                                         "__iter__"):
-            raise TypeError(f"EventPropCompiler delay_learn_conns must be a sequence of "
+            raise InvalidTypeError(f"EventPropCompiler delay_learn_conns must be a sequence of "
                             f"Connections, got {type(delay_learn_conns).__name__}")
         # Layers of a SequentialNetwork stand for their incoming connection, as in mlGeNN
         self.delay_learn_conns = [getattr(c, "connection", c) for c in delay_learn_conns]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ml_genn.engine import VarAccess, VarAccessMode
 from ml_genn.utils.model import NeuronModel, SynapseModel, WeightUpdateModel
+from ml_genn.errors import InvalidValueError
 
 # Shared code: backward step indices and the spike buffer of this neuron and batch
 _INDICES = """
@@ -246,7 +247,7 @@ def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_times
                 # mlGeNN weighs step m's V by exp(-t / T), t = m dt the step's start time
                 weight = f"(exp(-(scalar)STEP * {1.0 / K!r}) * {1.0 / K!r})"
             else:
-                raise ValueError(f"unknown readout {readout!r}")
+                raise InvalidValueError(f"unknown readout {readout!r}")
             forward = f"VReadout += {weight.replace('STEP', 'stepNow')} * V;"
             drive = f"const scalar drive = {weight.replace('STEP', 'm')} * Drive;"
             model.output_var_name = "VReadout"

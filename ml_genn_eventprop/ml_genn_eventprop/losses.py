@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from .errors import UnsupportedNetworkError
+from ml_genn.errors import InvalidKeyError
 
 #: Class name -> registry name of the losses EventProp supports
 SUPPORTED_LOSSES = {
@@ -70,7 +71,7 @@ def resolve_losses(losses: Any, outputs: List[Any]) -> Dict[Any, LossKind]:
         missing = [_pop_name(p) for p in outputs if p not in losses]
         extra = [_pop_name(p) for p in losses if p not in outputs]
         if missing or extra:
-            raise KeyError(f"EventPropCompiler losses must map exactly the output populations "
+            raise InvalidKeyError(f"EventPropCompiler losses must map exactly the output populations "
                            f"{[_pop_name(p) for p in outputs]}; missing {missing}, not outputs "
                            f"{extra}")
         return {p: _resolve_one(losses[p], f"EventPropCompiler loss for Population "

@@ -14,6 +14,7 @@ import pluggy
 from ..utils.module import get_object
 from . import hookspecs
 from .callback import Callback
+from ..errors import InvalidKeyError, InvalidTypeError, InvalidValueError
 
 CallbackType = Union[Callback, str]
 
@@ -136,7 +137,7 @@ def _implemented_hooks(callback: Any) -> List[str]:
         if method is None:
             continue
         if not callable(method):
-            raise TypeError(f"{_describe(callback)}.{name} must be a method taking "
+            raise InvalidTypeError(f"{_describe(callback)}.{name} must be a method taking "
                             f"({', '.join(arguments)}), got {type(method).__name__}")
         function = getattr(method, "__func__", None)
         if function is None or function not in _CHECKED_HOOK_FUNCTIONS:
@@ -148,7 +149,7 @@ def _implemented_hooks(callback: Any) -> List[str]:
                 try:
                     signature.bind(*arguments)
                 except TypeError:
-                    raise TypeError(f"{_describe(callback)}.{name} must accept "
+                    raise InvalidTypeError(f"{_describe(callback)}.{name} must accept "
                                     f"({', '.join(arguments)}) (passed positionally), but its "
                                     f"signature is {name}{signature}") from None
             if function is not None:
@@ -232,7 +233,7 @@ class CallbackList:
         if callbacks is None:
             callbacks = []
         if isinstance(callbacks, (str, Callback)) or not isinstance(callbacks, abc.Iterable):
-            raise TypeError(f"callbacks must be a list of Callback objects or callback names, "
+            raise InvalidTypeError(f"callbacks must be a list of Callback objects or callback names, "
                             f"got {type(callbacks).__name__}: {callbacks!r}; wrap a single one "
                             f"in a list, e.g. [{callbacks!r}]")
         self._callbacks: List[Callback] = [_resolve_callback(c, i)
@@ -319,7 +320,7 @@ class CallbackList:
             One of :data:`HOOK_NAMES`, e.g. ``"on_batch_end"``.
         """
         if hook_name not in HOOK_ARGUMENTS:
-            raise ValueError(f"'{hook_name}' is not a callback hook; hooks are "
+            raise InvalidValueError(f"'{hook_name}' is not a callback hook; hooks are "
                              f"{', '.join(HOOK_NAMES)}")
         return hook_name in self._implemented
 
@@ -418,7 +419,7 @@ class CallbackList:
                 continue
             result = get_data()
             if not (isinstance(result, tuple) and len(result) == 2):
-                raise TypeError(f"{_describe(c)}.get_data() must return a (key, data) tuple, "
+                raise InvalidTypeError(f"{_describe(c)}.get_data() must return a (key, data) tuple, "
                                 f"got {type(result).__name__}")
             key, value = result
             if key is None:
@@ -427,7 +428,7 @@ class CallbackList:
                               f"callback a key (e.g. key='...') to name it", stacklevel=2)
                 key = index
             if key in cb_data:
-                raise KeyError(f"Callback data key {key!r} is used by both "
+                raise InvalidKeyError(f"Callback data key {key!r} is used by both "
                                f"{_describe(owners[key])} and {_describe(c)} (callbacks[{index}]);"
                                f" give each callback a unique key")
             cb_data[key] = value

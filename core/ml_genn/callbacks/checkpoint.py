@@ -6,6 +6,7 @@ from typing import Any, Mapping, Union
 from ..serialisers import Serialiser
 from ..utils.module import get_object
 from .callback import Callback
+from ..errors import InvalidTypeError, InvalidValueError
 
 
 class Checkpoint(Callback):
@@ -25,12 +26,12 @@ class Checkpoint(Callback):
     def __init__(self, serialiser: Union[Serialiser, str] = "numpy", epoch_interval: int = 1):
         if isinstance(epoch_interval, bool) or not isinstance(epoch_interval, int) \
                 or epoch_interval < 1:
-            raise ValueError(f"Checkpoint epoch_interval must be a positive integer, got "
+            raise InvalidValueError(f"Checkpoint epoch_interval must be a positive integer, got "
                              f"{epoch_interval!r}")
         self.serialiser = get_object(serialiser, Serialiser, "Checkpoint serialiser",
                                      "serialiser")
         if self.serialiser is None:
-            raise TypeError("Checkpoint serialiser must be a Serialiser object or a serialiser "
+            raise InvalidTypeError("Checkpoint serialiser must be a Serialiser object or a serialiser "
                             "name such as 'numpy', got None")
         self.epoch_interval = epoch_interval
         self._compiled_network = None
@@ -46,7 +47,7 @@ class Checkpoint(Callback):
             Other run parameters, ignored.
         """
         if not callable(getattr(compiled_network, "save", None)):
-            raise TypeError(f"Checkpoint needs a compiled network with a save(keys, serialiser) "
+            raise InvalidTypeError(f"Checkpoint needs a compiled network with a save(keys, serialiser) "
                             f"method, got {type(compiled_network).__name__}")
         self._compiled_network = compiled_network
 

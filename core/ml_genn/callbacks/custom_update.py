@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Optional
 
 from .callback import Callback
+from ..errors import InvalidTypeError
 
 
 class CustomUpdate(Callback):
@@ -20,10 +21,10 @@ class CustomUpdate(Callback):
 
     def __init__(self, name: str, filter_fn: Optional[Callable[[int], bool]] = None):
         if not isinstance(name, str) or not name:
-            raise TypeError(f"{type(self).__name__} name must be the name of a custom update "
+            raise InvalidTypeError(f"{type(self).__name__} name must be the name of a custom update "
                             f"group, got {name!r}")
         if filter_fn is not None and not callable(filter_fn):
-            raise TypeError(f"{type(self).__name__}('{name}') filter_fn must be a function of "
+            raise InvalidTypeError(f"{type(self).__name__}('{name}') filter_fn must be a function of "
                             f"the batch/epoch/timestep number returning a bool, or None; got "
                             f"{type(filter_fn).__name__}: {filter_fn!r}")
         self.name = name
@@ -42,7 +43,7 @@ class CustomUpdate(Callback):
         """
         if not callable(getattr(getattr(compiled_network, "genn_model", None),
                                 "custom_update", None)):
-            raise TypeError(f"{type(self).__name__}('{self.name}') needs a compiled network "
+            raise InvalidTypeError(f"{type(self).__name__}('{self.name}') needs a compiled network "
                             f"whose genn_model has custom_update(name), got "
                             f"{type(compiled_network).__name__}")
         self._compiled_network = compiled_network

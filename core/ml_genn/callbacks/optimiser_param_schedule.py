@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .callback import Callback
+from ..errors import InvalidTypeError
 
 ScheduleCallable = Callable[[int, Real], Real]
 
@@ -38,10 +39,10 @@ class OptimiserParamSchedule(Callback):
 
     def __init__(self, param_name: str, func: ScheduleCallable):
         if not isinstance(param_name, str) or not param_name:
-            raise TypeError(f"OptimiserParamSchedule param_name must be the name of an "
+            raise InvalidTypeError(f"OptimiserParamSchedule param_name must be the name of an "
                             f"optimiser parameter (e.g. 'alpha'), got {param_name!r}")
         if not callable(func):
-            raise TypeError(f"OptimiserParamSchedule('{param_name}') func must be callable as "
+            raise InvalidTypeError(f"OptimiserParamSchedule('{param_name}') func must be callable as "
                             f"func(epoch, current_value), got {type(func).__name__}")
         self.param_name = param_name
         self.func = func
@@ -59,7 +60,7 @@ class OptimiserParamSchedule(Callback):
         """
         if not (callable(getattr(compiled_network, "get_optimiser_param", None))
                 and callable(getattr(compiled_network, "set_optimiser_param", None))):
-            raise TypeError(f"OptimiserParamSchedule('{self.param_name}') needs a compiled "
+            raise InvalidTypeError(f"OptimiserParamSchedule('{self.param_name}') needs a compiled "
                             f"network that trains with optimisers (with get_optimiser_param/"
                             f"set_optimiser_param), got {type(compiled_network).__name__}; use "
                             f"it in train(), not evaluate()")
@@ -71,7 +72,7 @@ class OptimiserParamSchedule(Callback):
         current = self._compiled_network.get_optimiser_param(self.param_name)
         value = self.func(epoch, current)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.number)):
-            raise TypeError(f"OptimiserParamSchedule('{self.param_name}') func returned "
+            raise InvalidTypeError(f"OptimiserParamSchedule('{self.param_name}') func returned "
                             f"{type(value).__name__} {value!r} for epoch {epoch}; it must "
                             f"return a number")
         self._compiled_network.set_optimiser_param(self.param_name, value)

@@ -10,6 +10,7 @@ from ..metrics import get_metrics
 from ..utils.network import PopulationKeyedDict, get_underlying_pop
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, check_labels, dataset_size
+from ..errors import InvalidKeyError, InvalidValueError
 
 
 def _as_list(obj: Any) -> list:
@@ -124,7 +125,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         metrics = get_metrics(metrics, self.outputs)
         x, y, n = self.check_evaluate_data(x, y, metrics)
         if n > self.batch_size:
-            raise ValueError(f"evaluate_batch got {n} examples but the batch size is "
+            raise InvalidValueError(f"evaluate_batch got {n} examples but the batch size is "
                              f"{self.batch_size}; use evaluate() for datasets")
         callback_list = self._callbacks(callbacks, "evaluate", 1, n)
         callback_list.on_test_begin()
@@ -160,7 +161,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
             y = dict(zip(outputs, y if isinstance(y, tuple) else (y,)))
             x, y, n = self.check_evaluate_data(x, y, metrics, f"batch {batch} ")
             if n > self.batch_size:
-                raise ValueError(f"evaluate_batch_iter batch {batch} has {n} examples but the "
+                raise InvalidValueError(f"evaluate_batch_iter batch {batch} has {n} examples but the "
                                  f"batch size is {self.batch_size}")
             self._evaluate_one(batch, x, y, metrics, callback_list)
         callback_list.on_test_end(metrics)
@@ -191,7 +192,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         outputs = self.outputs if outputs is None else [get_underlying_pop(p) for p in _as_list(outputs)]
         unknown = [p.name for p in outputs if p not in self.outputs]
         if unknown:
-            raise KeyError(f"predict outputs {unknown} are not output populations (populations "
+            raise InvalidKeyError(f"predict outputs {unknown} are not output populations (populations "
                            f"with a readout); outputs: {[p.name for p in self.outputs]}")
         x = check_inputs(x, self.inputs)
         n = dataset_size(x)

@@ -8,6 +8,7 @@ import numpy as np
 from ..engine import SynapseMatrixType, VarAccess
 from ..neurons import SpikeInput
 from ..utils.network import get_underlying_pop
+from ..errors import InvalidValueError
 
 
 class CompiledNetwork:
@@ -159,7 +160,7 @@ class CompiledNetwork:
             for start in range(0, len(counts), self.batch_size):
                 total = int(counts[start:start + self.batch_size].sum())
                 if total > pop.neuron.max_spikes:
-                    raise ValueError(f"Population '{pop.name}' (SpikeInput): the batch starting at "
+                    raise InvalidValueError(f"Population '{pop.name}' (SpikeInput): the batch starting at "
                                      f"example {start} holds {total} spikes but max_spikes is "
                                      f"{pop.neuron.max_spikes}; create it with "
                                      f"SpikeInput(max_spikes={total}) or more")

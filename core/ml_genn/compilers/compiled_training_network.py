@@ -9,6 +9,7 @@ from ..callbacks import CallbackList
 from ..metrics import get_metrics
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, dataset_size, resolve_keys
+from ..errors import InvalidValueError
 
 #: Name of the checkpoint folder key holding training state beside weights
 STATE_KEY = "training_state"
@@ -57,7 +58,7 @@ class CompiledTrainingNetwork(CompiledNetwork):
     def get_optimiser_param(self, name: str) -> float:
         """Current value of optimiser parameter ``name`` (e.g. ``"alpha"``)."""
         if not self.optimisers:
-            raise ValueError("This network has no optimisers")
+            raise InvalidValueError("This network has no optimisers")
         return self.optimisers[0][0].get_param(name)
 
     def set_optimiser_param(self, name: str, value: float) -> None:
@@ -206,22 +207,22 @@ class CompiledTrainingNetwork(CompiledNetwork):
         """
         self._require_loaded("train")
         if isinstance(num_epochs, bool) or int(num_epochs) != num_epochs or num_epochs < 1:
-            raise ValueError(f"train num_epochs must be a positive integer, got {num_epochs!r}")
+            raise InvalidValueError(f"train num_epochs must be a positive integer, got {num_epochs!r}")
         if isinstance(start_epoch, bool) or int(start_epoch) != start_epoch or start_epoch < 0:
-            raise ValueError(f"train start_epoch must be a non-negative integer (the number of "
+            raise InvalidValueError(f"train start_epoch must be a non-negative integer (the number of "
                              f"the first epoch to run), got {start_epoch!r}")
         if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"train validation_split must be in [0, 1), got {validation_split!r}")
+            raise InvalidValueError(f"train validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split > 0.0 and validation_x is not None:
-            raise ValueError("train takes validation_split or validation_x/validation_y, not both")
+            raise InvalidValueError("train takes validation_split or validation_x/validation_y, not both")
         if (validation_x is None) != (validation_y is None):
-            raise ValueError("train needs both validation_x and validation_y, or neither")
+            raise InvalidValueError("train needs both validation_x and validation_y, or neither")
         x, y, n = self._check(x, y)
         validate = validation_split > 0.0 or validation_x is not None
         if validation_split > 0.0:
             n_valid = int(round(n * validation_split))
             if n_valid < 1 or n_valid >= n:
-                raise ValueError(f"validation_split {validation_split} of {n} examples leaves "
+                raise InvalidValueError(f"validation_split {validation_split} of {n} examples leaves "
                                  f"{n_valid} for validation; need at least 1 each")
             n -= n_valid
             vx, vy = {p: _take(v, slice(n, None)) for p, v in x.items()}, \

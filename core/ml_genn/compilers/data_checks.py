@@ -8,6 +8,7 @@ import numpy as np
 
 from ..neurons import Input
 from ..utils.network import get_underlying_pop
+from ..errors import InvalidKeyError, InvalidTypeError, InvalidValueError
 
 
 def _pop_name(key: Any) -> str:
@@ -30,7 +31,7 @@ def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dic
     """
     allowed = list(allowed)
     if not isinstance(data, abc.Mapping):
-        raise TypeError(f"{what} must be a dict mapping {role} populations to data, got "
+        raise InvalidTypeError(f"{what} must be a dict mapping {role} populations to data, got "
                         f"{type(data).__name__}; e.g. {{{', '.join(p.name for p in allowed)}: ...}}")
     out = {}
     for key, value in data.items():
@@ -39,12 +40,12 @@ def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dic
         except TypeError:
             pop = None
         if pop not in allowed:
-            raise KeyError(f"{what} has key {_pop_name(key)!r}, which is not an {role} population "
+            raise InvalidKeyError(f"{what} has key {_pop_name(key)!r}, which is not an {role} population "
                            f"of this network; {role} populations: {[p.name for p in allowed]}")
         out[pop] = value
     missing = [p.name for p in allowed if p not in out]
     if missing:
-        raise KeyError(f"{what} has no data for {role} population(s) {missing}")
+        raise InvalidKeyError(f"{what} has no data for {role} population(s) {missing}")
     return out
 
 
@@ -65,31 +66,31 @@ def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray
     try:
         y = np.asarray(y)
     except ValueError as exc:
-        raise ValueError(f"{owner} must be a rectangular array ({exc})") from None
+        raise InvalidValueError(f"{owner} must be a rectangular array ({exc})") from None
     if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
-        raise TypeError(f"{owner} must be numeric, got dtype {y.dtype}")
+        raise InvalidTypeError(f"{owner} must be numeric, got dtype {y.dtype}")
     kind = type(metric_or_loss).__name__
     if getattr(metric_or_loss, "sparse_labels", False):
         if y.ndim != 1:
-            raise ValueError(f"{owner} for {kind} must be one integer class label per example "
+            raise InvalidValueError(f"{owner} for {kind} must be one integer class label per example "
                              f"(shape (examples,)), got shape {y.shape}")
         if not np.issubdtype(y.dtype, np.integer):
             if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-                raise TypeError(f"{owner} for {kind} must hold integer class labels, got dtype "
+                raise InvalidTypeError(f"{owner} for {kind} must hold integer class labels, got dtype "
                                 f"{y.dtype} with non-integer values")
             y = y.astype(np.int64)
         n = pop.num_neurons
         if y.size and (y.min() < 0 or y.max() >= n):
             bad = y[(y < 0) | (y >= n)][0]
-            raise ValueError(f"{owner} has label {int(bad)}, out of range for Population "
+            raise InvalidValueError(f"{owner} has label {int(bad)}, out of range for Population "
                              f"'{pop.name}' with {n} neurons (labels 0 to {n - 1})")
         return y
     size = pop.num_neurons
     if y.ndim < 1 or (y.shape[1:] != tuple(pop.shape) and y.shape[1:] != (size,)):
-        raise ValueError(f"{owner} for {kind} must have shape (examples,) + {tuple(pop.shape)}, "
+        raise InvalidValueError(f"{owner} for {kind} must have shape (examples,) + {tuple(pop.shape)}, "
                          f"got shape {y.shape}")
     if not np.all(np.isfinite(y)):
-        raise ValueError(f"{owner} for {kind} contains NaN or infinite targets")
+        raise InvalidValueError(f"{owner} for {kind} contains NaN or infinite targets")
     return y.reshape((y.shape[0],) + tuple(pop.shape)).astype(np.float64)
 
 
@@ -99,10 +100,10 @@ def dataset_size(x: Dict[Any, Any], y: Optional[Dict[Any, Any]] = None) -> int:
     if y:
         sizes.update({f"y[{p.name!r}]": len(v) for p, v in y.items()})
     if len(set(sizes.values())) > 1:
-        raise ValueError(f"Every input and label array needs the same number of examples, got "
+        raise InvalidValueError(f"Every input and label array needs the same number of examples, got "
                          f"{', '.join(f'{k}: {v}' for k, v in sizes.items())}")
     if not sizes or next(iter(sizes.values())) == 0:
-        raise ValueError("No examples to run: the data are empty")
+        raise InvalidValueError("No examples to run: the data are empty")
     return next(iter(sizes.values()))
 
 

@@ -8,6 +8,7 @@ from ..utils.model import NeuronModel
 from .compiled_inference_network import CompiledInferenceNetwork
 from .compiler import Compiler
 from .data_checks import get_input_populations, get_output_populations
+from ..errors import InvalidValueError
 
 
 class InferenceCompiler(Compiler):
@@ -55,7 +56,7 @@ class InferenceCompiler(Compiler):
                          prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)
         if isinstance(evaluate_timesteps, bool) or int(evaluate_timesteps) != evaluate_timesteps \
                 or evaluate_timesteps < 1:
-            raise ValueError(f"InferenceCompiler evaluate_timesteps must be a positive integer, "
+            raise InvalidValueError(f"InferenceCompiler evaluate_timesteps must be a positive integer, "
                              f"got {evaluate_timesteps!r}")
         self.evaluate_timesteps = int(evaluate_timesteps)
         self.reset_time_between_batches = reset_time_between_batches

@@ -14,6 +14,7 @@ from .connectivity import Connectivity
 from .sparse_geometry import avg_pool_map, conv2d_synapses
 from .geometry import (Param2D, check_pool_strides, conv_output_shape, get_image_shape,
                        get_pad_mode, get_param_2d, pool_output_shape, update_target_shape)
+from ..errors import InvalidTypeError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -90,7 +91,7 @@ class AvgPoolConv2D(Connectivity):
         (ph, pw), (psh, psw) = self.pool_size, self.pool_strides
         kernel_shape = (kh, kw, ic, oc)
         if not is_value_array(self.weight) and not isinstance(self.weight, (int, float)):
-            raise TypeError(f"Connection '{connection.name}': AvgPoolConv2D with strides needs a "
+            raise InvalidTypeError(f"Connection '{connection.name}': AvgPoolConv2D with strides needs a "
                             f"weight array or a number, got {type(self.weight).__name__}")
         pool_target, pooled = avg_pool_map((ih, iw, ic), (ph, pw), (psh, psw))
         pch, pcw, _ = pooled

@@ -13,6 +13,7 @@ from .connectivity import Connectivity, population_size
 from .sparse_geometry import avg_pool_map
 from .geometry import (Param2D, check_pool_strides, get_image_shape, get_param_2d,
                        pool_output_shape)
+from ..errors import InvalidTypeError, InvalidValueError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -54,7 +55,7 @@ class AvgPoolDense2D(Connectivity):
                                                    self.pool_strides)
         if is_value_array(self.weight):
             if self.weight.ndim != 2:
-                raise ValueError(f"{owner} weight array must have 2 dimensions (pool output "
+                raise InvalidValueError(f"{owner} weight array must have 2 dimensions (pool output "
                                  f"size, target size), got shape {self.weight.shape}")
             if target.shape is None:
                 target.shape = (self.weight.shape[1],)
@@ -67,7 +68,7 @@ class AvgPoolDense2D(Connectivity):
         """DENSE with the pooling folded into the weights: source neuron ``i`` in pool ``p``
         connects to target ``t`` with ``weight[p, t] / pool area`` (0 outside every pool)."""
         if not (is_value_array(self.weight) or is_value_constant(self.weight)):
-            raise TypeError(f"Connection '{connection.name}': AvgPoolDense2D needs a weight array "
+            raise InvalidTypeError(f"Connection '{connection.name}': AvgPoolDense2D needs a weight array "
                             f"or a number to fold the pooling into, got "
                             f"{type(self.weight).__name__}")
         target, pooled = avg_pool_map(connection.source.shape, self.pool_size, self.pool_strides)

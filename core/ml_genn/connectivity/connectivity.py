@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple
 import numpy as np
 
 from ..utils.value import InitValue, ValueDescriptor, is_value_array, non_negative
+from ..errors import InvalidTypeError, InvalidValueError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -73,18 +74,18 @@ class Connectivity:
         """Check that array-valued ``weight``/``delay`` has shape ``expected``."""
         value = getattr(self, name)
         if is_value_array(value) and value.shape != tuple(expected):
-            raise ValueError(f"{type(self).__name__} {name} array has shape {value.shape}, "
+            raise InvalidValueError(f"{type(self).__name__} {name} array has shape {value.shape}, "
                              f"expected {tuple(expected)} ({meaning})")
 
     def _require_not_array(self, name: str) -> None:
         if is_value_array(getattr(self, name)):
-            raise TypeError(f"{type(self).__name__} {name} must be a number or an Initializer, "
+            raise InvalidTypeError(f"{type(self).__name__} {name} must be a number or an Initializer, "
                             f"not an array of shape {getattr(self, name).shape}: this "
                             f"connectivity decides which synapses exist only in the engine")
 
     def _require_constant_delay(self) -> None:
         if not isinstance(self.delay, (int, float)):
-            raise TypeError(f"{type(self).__name__} supports only a single (homogeneous) delay "
+            raise InvalidTypeError(f"{type(self).__name__} supports only a single (homogeneous) delay "
                             f"for every synapse, got {type(self.delay).__name__}")
 
     def __repr__(self) -> str:

@@ -8,6 +8,7 @@ from ..utils.model import engine_value
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue, is_value_array
 from .connectivity import Connectivity, population_size
+from ..errors import InvalidValueError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -35,7 +36,7 @@ class Dense(Connectivity):
             if not is_value_array(array):
                 continue
             if array.ndim != 2:
-                raise ValueError(f"{owner} {name} array must have 2 dimensions (source size, "
+                raise InvalidValueError(f"{owner} {name} array must have 2 dimensions (source size, "
                                  f"target size), got shape {array.shape}")
             # A weight array is the only thing that can tell dense populations' sizes
             if source.shape is None:

@@ -9,6 +9,7 @@ from ..engine import init_sparse_connectivity
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue
 from .sparse_base import SparseBase
+from ..errors import InvalidValueError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -35,7 +36,7 @@ class FixedProbability(SparseBase):
         super().__init__(weight, delay)
         owner = type(self).__name__
         if isinstance(p, bool) or not isinstance(p, Number) or not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"{owner} p must be a probability between 0 and 1, got "
+            raise InvalidValueError(f"{owner} p must be a probability between 0 and 1, got "
                              f"{type(p).__name__}: {p!r}")
         self.p = float(p)
         self.allow_self_connections = check_bool(owner, "allow_self_connections",

@@ -10,6 +10,7 @@ from numbers import Integral
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from ..errors import InvalidTypeError, InvalidValueError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -29,7 +30,7 @@ def get_pad_mode(owner: str, value: Any) -> PadMode:
     try:
         return PadMode(value)
     except ValueError:
-        raise ValueError(f"{owner} conv_padding must be 'valid' or 'same', got {value!r}") \
+        raise InvalidValueError(f"{owner} conv_padding must be 'valid' or 'same', got {value!r}") \
             from None
 
 
@@ -50,7 +51,7 @@ def get_param_2d(owner: str, name: str, value: Param2D,
     """
     if value is None:
         if default is None:
-            raise TypeError(f"{owner} {name} must be given as an integer or a pair of integers")
+            raise InvalidTypeError(f"{owner} {name} must be given as an integer or a pair of integers")
         return tuple(default)
     if isinstance(value, Integral) and not isinstance(value, bool):
         pair = (int(value), int(value))
@@ -58,20 +59,20 @@ def get_param_2d(owner: str, name: str, value: Param2D,
             and all(isinstance(v, Integral) and not isinstance(v, bool) for v in value):
         pair = (int(value[0]), int(value[1]))
     else:
-        raise TypeError(f"{owner} {name} must be an integer or a pair of integers, got "
+        raise InvalidTypeError(f"{owner} {name} must be an integer or a pair of integers, got "
                         f"{type(value).__name__}: {value!r}")
     if pair[0] < 1 or pair[1] < 1:
-        raise ValueError(f"{owner} {name} must be positive, got {value!r}")
+        raise InvalidValueError(f"{owner} {name} must be positive, got {value!r}")
     return pair
 
 
 def get_image_shape(owner: str, source: "Population") -> Tuple[int, int, int]:
     """The source population's ``(height, width, channels)``, or a clear error."""
     if source.shape is None:
-        raise ValueError(f"{owner} needs the shape of source Population '{source.name}' "
+        raise InvalidValueError(f"{owner} needs the shape of source Population '{source.name}' "
                          f"(height, width, channels), but it has none yet; give it a shape")
     if len(source.shape) != 3:
-        raise ValueError(f"{owner} needs a source population of shape (height, width, "
+        raise InvalidValueError(f"{owner} needs a source population of shape (height, width, "
                          f"channels), but Population '{source.name}' has shape {source.shape}")
     return source.shape
 
@@ -86,7 +87,7 @@ def conv_output_shape(owner: str, in_shape: Tuple[int, int, int], conv_size: Tup
     else:
         out = (ceil(ih / sh), ceil(iw / sw), filters)
     if out[0] < 1 or out[1] < 1:
-        raise ValueError(f"{owner} kernel {conv_size} with 'valid' padding is larger than its "
+        raise InvalidValueError(f"{owner} kernel {conv_size} with 'valid' padding is larger than its "
                          f"input of shape {in_shape}; use a smaller conv_size or "
                          f"conv_padding='same'")
     return out
@@ -108,7 +109,7 @@ def pool_output_shape(owner: str, in_shape: Tuple[int, int, int], pool_size: Tup
     (ih, iw, ic), (kh, kw), (sh, sw) = in_shape, pool_size, pool_strides
     out = (ceil((ih - kh + 1) / sh), ceil((iw - kw + 1) / sw), ic)
     if out[0] < 1 or out[1] < 1:
-        raise ValueError(f"{owner} pool_size {pool_size} is larger than its input of shape "
+        raise InvalidValueError(f"{owner} pool_size {pool_size} is larger than its input of shape "
                          f"{in_shape}")
     return out
 
@@ -129,5 +130,5 @@ def update_target_shape(owner: str, target: "Population", output_shape: Tuple[in
         target.shape = expected
     elif target.shape != expected:
         how = "flattened output shape" if flatten else "output shape"
-        raise ValueError(f"{owner} {how} is {expected}, but target Population "
+        raise InvalidValueError(f"{owner} {how} is {expected}, but target Population "
                          f"'{target.name}' has shape {target.shape}")

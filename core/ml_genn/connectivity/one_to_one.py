@@ -11,6 +11,7 @@ from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue
 from .connectivity import population_size
 from .sparse_base import SparseBase
+from ..errors import InvalidValueError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -37,7 +38,7 @@ class OneToOne(SparseBase):
         elif source.shape is None:
             source.shape = target.shape
         elif population_size(source.shape) != population_size(target.shape):
-            raise ValueError(f"{type(self).__name__} needs source and target populations of "
+            raise InvalidValueError(f"{type(self).__name__} needs source and target populations of "
                              f"the same size, got Population '{source.name}' of shape "
                              f"{source.shape} and Population '{target.name}' of shape "
                              f"{target.shape}")

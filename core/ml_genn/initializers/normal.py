@@ -5,16 +5,17 @@ from numbers import Number
 
 from .initializer import Initializer
 from .var_init import VarInit
+from ..errors import InvalidTypeError, InvalidValueError
 
 
 def check_number(owner: str, name: str, value: object) -> float:
     """Return ``value`` as a float, or raise a TypeError naming ``owner`` and ``name``."""
     if isinstance(value, bool) or not isinstance(value, Number):
-        raise TypeError(f"{owner} {name} must be a number, got {type(value).__name__}: "
+        raise InvalidTypeError(f"{owner} {name} must be a number, got {type(value).__name__}: "
                         f"{value!r}")
     value = float(value)
     if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{owner} {name} must be finite, got {value!r}")
+        raise InvalidValueError(f"{owner} {name} must be finite, got {value!r}")
     return value
 
 
@@ -33,7 +34,7 @@ class Normal(Initializer):
         self.mean = check_number("Normal", "mean", mean)
         self.sd = check_number("Normal", "sd", sd)
         if self.sd < 0.0:
-            raise ValueError(f"Normal sd must not be negative, got {sd!r}")
+            raise InvalidValueError(f"Normal sd must not be negative, got {sd!r}")
 
     def get_snippet(self) -> VarInit:
         """GeNN's ``"Normal"`` var-init snippet with ``mean`` and ``sd``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .initializer import Initializer
 from .normal import check_number
 from .var_init import VarInit
+from ..errors import InvalidValueError
 
 
 class Uniform(Initializer):
@@ -21,7 +22,7 @@ class Uniform(Initializer):
         self.min = check_number("Uniform", "min", min)
         self.max = check_number("Uniform", "max", max)
         if self.max < self.min:
-            raise ValueError(f"Uniform max must not be less than min, got min={min!r}, "
+            raise InvalidValueError(f"Uniform max must not be less than min, got min={min!r}, "
                              f"max={max!r}")
 
     def get_snippet(self) -> VarInit:

@@ -5,6 +5,7 @@ from typing import Any, Mapping, Optional
 
 from .initializer import Initializer
 from .var_init import VarInit
+from ..errors import InvalidTypeError
 
 
 class Wrapper(Initializer):
@@ -24,11 +25,11 @@ class Wrapper(Initializer):
     def __init__(self, snippet: Any, param_vals: Optional[Mapping[str, Any]] = None,
                  egp_vals: Optional[Mapping[str, Any]] = None):
         if snippet is None or (isinstance(snippet, str) and not snippet):
-            raise TypeError(f"Wrapper snippet must be a var-init snippet name or object, got "
+            raise InvalidTypeError(f"Wrapper snippet must be a var-init snippet name or object, got "
                             f"{snippet!r}")
         for what, vals in (("param_vals", param_vals), ("egp_vals", egp_vals)):
             if vals is not None and not isinstance(vals, Mapping):
-                raise TypeError(f"Wrapper {what} must be a dict of values by name, got "
+                raise InvalidTypeError(f"Wrapper {what} must be a dict of values by name, got "
                                 f"{type(vals).__name__}: {vals!r}")
         self.snippet = snippet
         # Copies, so that a default or a caller's dict is never shared between objects

@@ -6,11 +6,12 @@ from typing import Optional
 import numpy as np
 
 from .loss import Loss
+from ..errors import InvalidValueError
 
 
 def _check_positive(name: str, value: float) -> float:
     if not value > 0:
-        raise ValueError(f"RelativeMeanSquareError {name} must be positive, got {value!r}")
+        raise InvalidValueError(f"RelativeMeanSquareError {name} must be positive, got {value!r}")
     return float(value)
 
 
@@ -49,7 +50,7 @@ class RelativeMeanSquareError(Loss):
                  tau_1: Optional[float] = None, alpha: Optional[float] = None):
         if delta is not None:
             if tau_0 is not None or tau_1 is not None or alpha is not None:
-                raise ValueError(
+                raise InvalidValueError(
                     "RelativeMeanSquareError takes either delta (mlGeNN's margin loss) or "
                     f"tau_0/tau_1/alpha (Göltz form), got delta={delta!r} with "
                     f"tau_0={tau_0!r}, tau_1={tau_1!r}, alpha={alpha!r}")

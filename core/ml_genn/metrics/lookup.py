@@ -5,6 +5,7 @@ from typing import Any, Dict, Iterable, Union
 
 from ..utils.module import get_object, get_object_mapping
 from .metric import Metric
+from ..errors import InvalidTypeError
 
 MetricType = Union[Metric, str]
 MetricsType = Union[Dict[Any, MetricType], MetricType]
@@ -21,7 +22,7 @@ def get_metric(metric: MetricType, description: str = "Metric") -> Metric:
         What the metric is for, used in error messages.
     """
     if metric is None:
-        raise TypeError(f"{description} must be a Metric object or a metric name, got None")
+        raise InvalidTypeError(f"{description} must be a Metric object or a metric name, got None")
     return get_object(metric, Metric, description, "metric")
 
 

@@ -6,6 +6,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .metric import Metric
+from ..errors import InvalidValueError
 
 
 class MeanSquareError(Metric):
@@ -34,7 +35,7 @@ class MeanSquareError(Metric):
         y_true = np.asarray(y_true)
         y_pred = np.asarray(y_pred)
         if y_true.shape != y_pred.shape or y_pred.ndim == 0:
-            raise ValueError(f"MeanSquareError needs labels shaped like the predictions "
+            raise InvalidValueError(f"MeanSquareError needs labels shaped like the predictions "
                              f"(batch first): predictions have shape {y_pred.shape}, labels "
                              f"have shape {y_true.shape}")
         squared = np.square(y_true.astype(np.float64) - y_pred.astype(np.float64))

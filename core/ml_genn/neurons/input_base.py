@@ -9,6 +9,7 @@ from ..engine import VarAccess
 from .checks import check_positive_int
 from .input import Input
 from .neuron import init_next_base
+from ..errors import InvalidTypeError, InvalidValueError
 
 
 class InputBase(Input):
@@ -35,7 +36,7 @@ class InputBase(Input):
         self.input_frame_timesteps = check_positive_int(owner, "input_frame_timesteps",
                                                         input_frame_timesteps)
         if self.input_frames > 1 and egp_name is None:
-            raise ValueError(f"{owner} does not support time-varying input; use "
+            raise InvalidValueError(f"{owner} does not support time-varying input; use "
                              f"input_frames=1, got {input_frames!r}")
         self.var_name = var_name
         self.egp_name = egp_name
@@ -85,22 +86,22 @@ class InputBase(Input):
         from .spike_input import is_spike_data
         kind = type(self).__name__
         if is_spike_data(data):
-            raise TypeError(f"{owner} ({kind}) takes dense arrays of values, got "
+            raise InvalidTypeError(f"{owner} ({kind}) takes dense arrays of values, got "
                             f"PreprocessedSpikes; feed spikes to a SpikeInput population instead")
         try:
             array = np.asarray(data)
         except ValueError as exc:
-            raise ValueError(f"{owner} ({kind}) input must be a rectangular array ({exc})") from None
+            raise InvalidValueError(f"{owner} ({kind}) input must be a rectangular array ({exc})") from None
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
                                          or array.dtype == bool):
-            raise TypeError(f"{owner} ({kind}) input must be numeric, got dtype {array.dtype}")
+            raise InvalidTypeError(f"{owner} ({kind}) input must be numeric, got dtype {array.dtype}")
         expected = self.example_shape(shape)
         size = int(np.prod(expected))
         if array.ndim < 1 or (array.shape[1:] != expected and array.shape[1:] != (size,)):
-            raise ValueError(f"{owner} ({kind}) input must have shape (examples,) + {expected} "
+            raise InvalidValueError(f"{owner} ({kind}) input must have shape (examples,) + {expected} "
                              f"(or (examples, {size})), got shape {array.shape}")
         if not np.all(np.isfinite(array)):
-            raise ValueError(f"{owner} ({kind}) input contains NaN or infinite values")
+            raise InvalidValueError(f"{owner} ({kind}) input contains NaN or infinite values")
         return array.reshape(array.shape[0], size)
 
     def set_input(self, genn_pop: Any, batch_size: int, shape: Tuple[int, ...],

@@ -5,6 +5,7 @@ from typing import Any, Dict, Optional, Union
 
 from ..readouts import Readout
 from ..utils.module import get_object
+from ..errors import InvalidTypeError, InvalidValueError
 
 
 class Neuron:
@@ -47,11 +48,11 @@ class Neuron:
         if resolved is not None:
             kind = type(resolved).__name__
             if resolved.needs_output_var and self.output_var_name is None:
-                raise ValueError(f"{kind} readout needs a neuron model with an output variable, "
+                raise InvalidValueError(f"{kind} readout needs a neuron model with an output variable, "
                                  f"but {type(self).__name__} has none; use a spike-based "
                                  f"readout such as 'spike_count'")
             if resolved.needs_spikes and not self.spiking:
-                raise ValueError(f"{kind} readout needs a spiking neuron model, but "
+                raise InvalidValueError(f"{kind} readout needs a spiking neuron model, but "
                                  f"{type(self).__name__} never spikes; use a variable-based "
                                  f"readout such as 'avg_var'")
         self._readout = resolved
@@ -96,7 +97,7 @@ def init_next_base(cls: type, instance: Any, kwargs: Dict[str, Any]) -> None:
     if nxt is object:
         if kwargs:
             names = ", ".join(repr(k) for k in kwargs)
-            raise TypeError(f"{type(instance).__name__}() got unexpected keyword argument(s) "
+            raise InvalidTypeError(f"{type(instance).__name__}() got unexpected keyword argument(s) "
                             f"{names}")
         return
     super(cls, instance).__init__(**kwargs)

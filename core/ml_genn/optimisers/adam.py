@@ -6,11 +6,12 @@ from typing import Any
 from ..engine import VarAccessMode
 from ..utils.model import CustomUpdateModel
 from .optimiser import Optimiser
+from ..errors import InvalidValueError
 
 
 def _positive(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"Adam {name} must be a positive number, got {value!r}")
+        raise InvalidValueError(f"Adam {name} must be a positive number, got {value!r}")
     return float(value)
 
 
@@ -40,7 +41,7 @@ class Adam(Optimiser):
         self.epsilon = _positive("epsilon", epsilon)
         for name, beta in (("beta1", self.beta1), ("beta2", self.beta2)):
             if beta >= 1.0:
-                raise ValueError(f"Adam {name} must be below 1, got {beta!r}")
+                raise InvalidValueError(f"Adam {name} must be below 1, got {beta!r}")
 
     def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModel:
         """Custom update with moments ``M``, ``V`` and dynamic ``Alpha``,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from ..utils.model import CustomUpdateModel
+from ..errors import InvalidValueError
 
 
 class Optimiser:
@@ -39,7 +40,7 @@ class Optimiser:
     def set_param(self, genn_cus: Any, name: str, value: float) -> None:
         """Set run-time parameter ``name`` on this optimiser and its loaded custom updates."""
         if name not in self.dynamic_params:
-            raise ValueError(f"{type(self).__name__} parameter '{name}' cannot be changed during "
+            raise InvalidValueError(f"{type(self).__name__} parameter '{name}' cannot be changed during "
                              f"training; changeable: {sorted(self.dynamic_params)}")
         setattr(self, name, float(value))
         for cu in genn_cus:
@@ -48,7 +49,7 @@ class Optimiser:
     def get_param(self, name: str) -> float:
         """Current value of parameter ``name``."""
         if name not in self.dynamic_params:
-            raise ValueError(f"{type(self).__name__} has no run-time parameter '{name}'; "
+            raise InvalidValueError(f"{type(self).__name__} has no run-time parameter '{name}'; "
                              f"changeable: {sorted(self.dynamic_params)}")
         return getattr(self, name)
 

@@ -6,6 +6,7 @@ from typing import Any
 from ..engine import VarAccessMode
 from ..utils.model import CustomUpdateModel
 from .optimiser import Optimiser
+from ..errors import InvalidValueError
 
 
 class SGD(Optimiser):
@@ -21,7 +22,7 @@ class SGD(Optimiser):
 
     def __init__(self, alpha: float = 0.01):
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0:
-            raise ValueError(f"SGD alpha must be a positive number, got {alpha!r}")
+            raise InvalidValueError(f"SGD alpha must be a positive number, got {alpha!r}")
         self.alpha = float(alpha)
 
     def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModel:

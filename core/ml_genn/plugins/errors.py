@@ -9,12 +9,14 @@ class DuplicateComponentError(PluginError):
     """Two plugins claimed the same component name for one kind."""
 
 
-class ComponentTypeError(PluginError, TypeError):
-    """A registered component does not derive from its kind's base class."""
+class ComponentTypeError(PluginError, RuntimeError, TypeError):
+    """A registered component does not derive from its kind's base class (a
+    ``RuntimeError`` too, as mlGeNN's ``get_object`` raises)."""
 
 
-class ComponentNotFoundError(PluginError, KeyError):
-    """No component of that kind is registered under that name."""
+class ComponentNotFoundError(PluginError, RuntimeError, KeyError):
+    """No component of that kind is registered under that name (a ``RuntimeError`` too, as
+    mlGeNN raises for an unknown name)."""
 
     def __str__(self) -> str:
         # KeyError quotes its argument; show the advice as written

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..utils.atomic import atomic_write, atomic_write_text
 from .serialiser import Serialiser
+from ..errors import InvalidTypeError, InvalidValueError
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ _ESCAPES = (("%", "%25"), ("-", "%2D"), ("/", "%2F"), ("\\", "%5C"))
 def _encode_key(key: Any) -> str:
     text = str(key)
     if not text:
-        raise ValueError(f"Numpy serialiser keys must not be empty strings, got {key!r}")
+        raise InvalidValueError(f"Numpy serialiser keys must not be empty strings, got {key!r}")
     for char, code in _ESCAPES:
         text = text.replace(char, code)
     return text
@@ -45,11 +46,11 @@ def _decode_key(text: str) -> str:
 def _check_keys(keys: Any, allow_empty: bool) -> Tuple[Any, ...]:
     # A bare string would otherwise be split into characters
     if isinstance(keys, (str, bytes)) or not isinstance(keys, abc.Sequence):
-        raise TypeError(f"Numpy serialiser keys must be a tuple of keys such as (epoch, "
+        raise InvalidTypeError(f"Numpy serialiser keys must be a tuple of keys such as (epoch, "
                         f"population, 'V'), got {type(keys).__name__}: {keys!r}; "
                         f"wrap a single key as ({keys!r},)")
     if not keys and not allow_empty:
-        raise ValueError("Numpy serialiser needs at least one key to name an array, got ()")
+        raise InvalidValueError("Numpy serialiser needs at least one key to name an array, got ()")
     return tuple(keys)
 
 
@@ -72,10 +73,10 @@ class Numpy(Serialiser):
 
     def __init__(self, path: str = "", file_prefix: Optional[str] = None):
         if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"Numpy serialiser path must be a folder path string, got "
+            raise InvalidTypeError(f"Numpy serialiser path must be a folder path string, got "
                             f"{type(path).__name__}: {path!r}")
         if file_prefix is not None and not isinstance(file_prefix, str):
-            raise TypeError(f"Numpy serialiser file_prefix must be a string or None, got "
+            raise InvalidTypeError(f"Numpy serialiser file_prefix must be a string or None, got "
                             f"{type(file_prefix).__name__}: {file_prefix!r}")
         self.path = os.fspath(path)
         self.file_prefix = file_prefix
@@ -96,7 +97,7 @@ class Numpy(Serialiser):
         keys = _check_keys(keys, allow_empty=False)
         array = np.asarray(data)
         if array.dtype.hasobject:
-            raise TypeError(f"Numpy serialiser can only store numeric arrays, got an object "
+            raise InvalidTypeError(f"Numpy serialiser can only store numeric arrays, got an object "
                             f"array for keys {keys!r}; convert it with np.asarray(..., dtype=...)")
         folder = self._folder()
         os.makedirs(folder, exist_ok=True)
@@ -195,13 +196,13 @@ class Numpy(Serialiser):
                 manifest = json.load(f)
             fmt, version = manifest["format"], int(manifest["format_version"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"Checkpoint manifest '{path}' is unreadable ({exc}); it should be "
+            raise InvalidValueError(f"Checkpoint manifest '{path}' is unreadable ({exc}); it should be "
                              f"JSON with 'format' and 'format_version'") from None
         if fmt != FORMAT_NAME:
-            raise ValueError(f"Folder '{folder}' holds a '{fmt}' checkpoint (see '{path}'), not "
+            raise InvalidValueError(f"Folder '{folder}' holds a '{fmt}' checkpoint (see '{path}'), not "
                              f"a '{FORMAT_NAME}' one; load it with the serialiser that wrote it")
         if version > FORMAT_VERSION:
-            raise ValueError(f"Checkpoint folder '{folder}' uses {FORMAT_NAME} format version "
+            raise InvalidValueError(f"Checkpoint folder '{folder}' uses {FORMAT_NAME} format version "
                              f"{version}, but this ml_genn reads versions up to {FORMAT_VERSION}; "
                              f"upgrade ml_genn to load it")
         return manifest

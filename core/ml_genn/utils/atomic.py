@@ -11,6 +11,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from typing import IO, Iterator, Optional, Union
+from ..errors import InvalidValueError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -68,7 +69,7 @@ def atomic_write(path: PathLike, mode: str = "wb", *,
     ...     np.save(f, weights)
     """
     if mode not in ("wb", "w"):
-        raise ValueError(f"atomic_write mode must be 'wb' or 'w', got {mode!r}")
+        raise InvalidValueError(f"atomic_write mode must be 'wb' or 'w', got {mode!r}")
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):

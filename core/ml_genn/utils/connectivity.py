@@ -10,6 +10,7 @@ import numpy as np
 from ..connectivity.geometry import Param2D, PadMode
 from ..initializers.initializer import Initializer
 from ..initializers.var_init import VarInit
+from ..errors import InvalidTypeError, InvalidValueError
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -60,17 +61,17 @@ def resolve_kernel_init(value: Any, snippet: Any, where: str) -> Any:
     kernel = np.asarray(value.kernel if isinstance(value, KernelInit)
                         else value.egp_vals["kernel"], dtype=np.float64).reshape(-1)
     if snippet.kernel_shape is not None and kernel.size != int(np.prod(snippet.kernel_shape)):
-        raise ValueError(f"{where}: KernelInit kernel has {kernel.size} elements but the "
+        raise InvalidValueError(f"{where}: KernelInit kernel has {kernel.size} elements but the "
                          f"connectivity's kernel has shape {tuple(snippet.kernel_shape)}")
     if snippet.matrix_type is SynapseMatrixType.TOEPLITZ:
         return kernel
     if snippet.kernel_index is not None:
         index = np.asarray(snippet.kernel_index)
         if index.size and (index.min() < 0 or index.max() >= kernel.size):
-            raise ValueError(f"{where}: kernel_index reaches element {index.max()} of a "
+            raise InvalidValueError(f"{where}: kernel_index reaches element {index.max()} of a "
                              f"KernelInit kernel of {kernel.size} elements")
         return kernel[index]
-    raise ValueError(f"{where}: KernelInit needs connectivity that shares a kernel (a "
+    raise InvalidValueError(f"{where}: KernelInit needs connectivity that shares a kernel (a "
                      f"TOEPLITZ snippet, or a SPARSE one with kernel_index), but the "
                      f"connectivity gave a {snippet.matrix_type.name} matrix without a kernel "
                      f"index")
@@ -110,15 +111,15 @@ def get_param_2d(name: str, param: Param2D,
     """
     if param is None:
         if default is None:
-            raise ValueError(f"{name}: cannot be None")
+            raise InvalidValueError(f"{name}: cannot be None")
         return default
     if isinstance(param, (list, tuple)):
         if len(param) != 2:
-            raise ValueError(f"{name}: expected 2 values, got {len(param)}: {param!r}")
+            raise InvalidValueError(f"{name}: expected 2 values, got {len(param)}: {param!r}")
         return tuple(param)
     if isinstance(param, (int, np.integer)) and not isinstance(param, bool):
         return (param, param)
-    raise TypeError(f"{name}: expected an int or a pair of ints, got "
+    raise InvalidTypeError(f"{name}: expected an int or a pair of ints, got "
                     f"{type(param).__name__}: {param!r}")
 
 

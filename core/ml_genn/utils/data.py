@@ -17,6 +17,7 @@ from numbers import Integral, Real
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from ..errors import InvalidTypeError, InvalidValueError
 
 DataDictType = Mapping[Any, Union[Sequence, np.ndarray]]
 
@@ -50,7 +51,7 @@ def _check_positive(name: str, value, allow_zero: bool = False) -> None:
     if not _is_real(value) or not np.isfinite(value) or value < 0 or (
             value == 0 and not allow_zero):
         expected = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{name} must be {expected} number, got {value!r}")
+        raise InvalidValueError(f"{name} must be {expected} number, got {value!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,12 +76,12 @@ def get_dataset_size(data: DataDictType) -> Optional[int]:
 
 def _require_dataset_size(data: DataDictType, what: str) -> int:
     if not isinstance(data, Mapping):
-        raise TypeError(f"{what} needs a dataset dict mapping keys to per-example data, got "
+        raise InvalidTypeError(f"{what} needs a dataset dict mapping keys to per-example data, got "
                         f"{type(data).__name__}")
     size = get_dataset_size(data)
     if size is None:
         sizes = {k: len(v) for k, v in data.items()}
-        raise ValueError(f"{what} needs every entry of the dataset to hold the same number of "
+        raise InvalidValueError(f"{what} needs every entry of the dataset to hold the same number of "
                          f"examples, got sizes {sizes!r}" if sizes else
                          f"{what} needs a non-empty dataset dict")
     return size
@@ -130,9 +131,9 @@ def batch_dataset(data: DataDictType, batch_size: int, size: int) -> List[Dict[A
         One dataset dict per batch, ``ceil(size / batch_size)`` of them.
     """
     if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError(f"batch_dataset batch_size must be a positive int, got {batch_size!r}")
+        raise InvalidValueError(f"batch_dataset batch_size must be a positive int, got {batch_size!r}")
     if not _is_int(size) or size < 0:
-        raise ValueError(f"batch_dataset size must be a non-negative int, got {size!r}")
+        raise InvalidValueError(f"batch_dataset size must be a non-negative int, got {size!r}")
     return [{k: v[start:start + batch_size] for k, v in data.items()}
             for start in range(0, size, batch_size)]
 
@@ -158,7 +159,7 @@ def permute_dataset(data: DataDictType,
     indices = np.asarray(indices)
     if (indices.shape != (size,) or (size and not np.issubdtype(indices.dtype, np.integer))
             or not np.array_equal(np.sort(indices), np.arange(size))):
-        raise ValueError(f"permute_dataset indices must be a permutation of range({size}) (the "
+        raise InvalidValueError(f"permute_dataset indices must be a permutation of range({size}) (the "
                          f"dataset size), got {indices.shape[0] if indices.ndim else 'scalar'} "
                          f"values {indices.tolist()[:10]!r}{'...' if indices.size > 10 else ''}")
     indices = indices.astype(np.intp)
@@ -190,26 +191,26 @@ def preprocess_spikes(times: Union[Sequence[float], np.ndarray],
         by neuron, then time.
     """
     if not _is_int(num_neurons) or num_neurons < 1:
-        raise ValueError(f"preprocess_spikes num_neurons must be a positive int, got "
+        raise InvalidValueError(f"preprocess_spikes num_neurons must be a positive int, got "
                          f"{num_neurons!r}")
     times = np.asarray(times, dtype=np.float64).reshape(-1) if np.ndim(times) <= 1 else None
     ids_array = np.asarray(ids)
     if times is None or ids_array.ndim > 1:
-        raise ValueError("preprocess_spikes needs one-dimensional times and ids, got shapes "
+        raise InvalidValueError("preprocess_spikes needs one-dimensional times and ids, got shapes "
                          f"{np.shape(times)} and {ids_array.shape}")
     ids_array = ids_array.reshape(-1)
     if ids_array.shape != times.shape:
-        raise ValueError(f"preprocess_spikes needs one id per spike time, got {times.size} "
+        raise InvalidValueError(f"preprocess_spikes needs one id per spike time, got {times.size} "
                          f"times and {ids_array.size} ids")
     if ids_array.size == 0:
         ids_array = ids_array.astype(np.int64)
     elif not np.issubdtype(ids_array.dtype, np.integer):
-        raise TypeError(f"preprocess_spikes ids must be integers, got dtype {ids_array.dtype}")
+        raise InvalidTypeError(f"preprocess_spikes ids must be integers, got dtype {ids_array.dtype}")
     if not np.all(np.isfinite(times)):
-        raise ValueError("preprocess_spikes times must be finite, got NaN or infinity")
+        raise InvalidValueError("preprocess_spikes times must be finite, got NaN or infinity")
     if ids_array.size and (ids_array.min() < 0 or ids_array.max() >= num_neurons):
         bad = ids_array[(ids_array < 0) | (ids_array >= num_neurons)][0]
-        raise ValueError(f"preprocess_spikes id {int(bad)} out of range for {num_neurons} "
+        raise InvalidValueError(f"preprocess_spikes id {int(bad)} out of range for {num_neurons} "
                          f"neurons (ids must be 0 to {num_neurons - 1})")
 
     counts = np.bincount(ids_array, minlength=num_neurons)
@@ -262,7 +263,7 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
     """
     names = events.dtype.names if isinstance(events, np.ndarray) else None
     if names is None:
-        raise TypeError(f"preprocess_tonic_spikes events must be a structured NumPy array with "
+        raise InvalidTypeError(f"preprocess_tonic_spikes events must be a structured NumPy array with "
                         f"fields such as x, y, t and p, got {type(events).__name__}")
     ordering = tuple(ordering)
     if "t" not in ordering or "p" not in ordering:
@@ -274,16 +275,16 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
     spatial = ("x", "y") if "y" in ordering else ("x",)
     missing = [f for f in ("t", "p") + spatial if f not in names]
     if missing:
-        raise ValueError(f"preprocess_tonic_spikes events lack the field(s) {missing} named in "
+        raise InvalidValueError(f"preprocess_tonic_spikes events lack the field(s) {missing} named in "
                          f"ordering {''.join(ordering)!r}; fields present: {list(names)}")
 
     try:
         dims = tuple(int(d) for d in shape)
     except TypeError:
-        raise TypeError(f"preprocess_tonic_spikes shape must be a sensor size such as "
+        raise InvalidTypeError(f"preprocess_tonic_spikes shape must be a sensor size such as "
                         f"(width, height, polarities), got {shape!r}") from None
     if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
-        raise ValueError(f"preprocess_tonic_spikes shape must be 1 to 3 positive ints "
+        raise InvalidValueError(f"preprocess_tonic_spikes shape must be 1 to 3 positive ints "
                          f"(width, height, polarities), got {shape!r}")
     width, height, polarities = dims + (1,) * (3 - len(dims))
     num_neurons = width * height * polarities
@@ -298,12 +299,12 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
         values = np.asarray(events[field])
         if values.size and not np.issubdtype(values.dtype, np.integer):
             if not np.all(np.mod(values, 1) == 0):
-                raise ValueError(f"preprocess_tonic_spikes field '{field}' must hold whole "
+                raise InvalidValueError(f"preprocess_tonic_spikes field '{field}' must hold whole "
                                  f"numbers, got dtype {values.dtype}")
         values = values.astype(np.int64)
         if values.size and (values.min() < 0 or values.max() >= limit):
             bad = values[(values < 0) | (values >= limit)][0]
-            raise ValueError(f"preprocess_tonic_spikes event {field}={int(bad)} is outside the "
+            raise InvalidValueError(f"preprocess_tonic_spikes event {field}={int(bad)} is outside the "
                              f"sensor shape {shape!r} ({field} must be 0 to {limit - 1})")
         coords[field] = values
 
@@ -318,14 +319,14 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
         return preprocess_spikes(times, ids, num_neurons)
 
     if not _is_int(histogram_thresh) or histogram_thresh < 1:
-        raise ValueError(f"preprocess_tonic_spikes histogram_thresh must be a positive int "
+        raise InvalidValueError(f"preprocess_tonic_spikes histogram_thresh must be a positive int "
                          f"(events per timestep), got {histogram_thresh!r}")
     if dt is None:
-        raise ValueError("preprocess_tonic_spikes needs dt (the timestep to bin events into) "
+        raise InvalidValueError("preprocess_tonic_spikes needs dt (the timestep to bin events into) "
                          "when histogram_thresh is given")
     _check_positive("preprocess_tonic_spikes dt", dt)
     if times.size and times.min() < 0:
-        raise ValueError(f"preprocess_tonic_spikes events must not have negative times when "
+        raise InvalidValueError(f"preprocess_tonic_spikes events must not have negative times when "
                          f"binning with histogram_thresh, got t={times.min() / time_scale}")
     bins = _timestep_bins(times, dt)
     # Count events per (neuron, timestep) pair; each pair that reaches the threshold spikes once
@@ -337,10 +338,10 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
 def _per_example_values(data: np.ndarray, what: str) -> np.ndarray:
     data = np.asarray(data)
     if data.ndim < 2:
-        raise ValueError(f"{what} needs data with one row per example (at least 2 dimensions: "
+        raise InvalidValueError(f"{what} needs data with one row per example (at least 2 dimensions: "
                          f"examples, features...), got shape {data.shape}")
     if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
-        raise TypeError(f"{what} needs numeric data, got dtype {data.dtype}")
+        raise InvalidTypeError(f"{what} needs numeric data, got dtype {data.dtype}")
     return data
 
 
@@ -369,10 +370,10 @@ def linear_latency_encode_data(data: np.ndarray, max_time: float, min_time: floa
     """
     data = _per_example_values(data, "linear_latency_encode_data")
     if data.size and (data.min() < 0 or data.max() > 255):
-        raise ValueError(f"linear_latency_encode_data needs 8-bit values (0 to 255), got values "
+        raise InvalidValueError(f"linear_latency_encode_data needs 8-bit values (0 to 255), got values "
                          f"from {data.min()} to {data.max()}")
     if not (_is_real(max_time) and _is_real(min_time)) or max_time < min_time:
-        raise ValueError(f"linear_latency_encode_data needs max_time >= min_time, got "
+        raise InvalidValueError(f"linear_latency_encode_data needs max_time >= min_time, got "
                          f"max_time={max_time!r}, min_time={min_time!r}")
     time_range = float(max_time) - float(min_time)
     spikes = []
@@ -464,15 +465,15 @@ def generate_yin_yang_dataset(size: int, scale: float, offset: float = 0.0,
         ``(spikes, labels)``: a list of :class:`PreprocessedSpikes` and a list of int labels.
     """
     if not _is_int(size) or size < 0:
-        raise ValueError(f"generate_yin_yang_dataset size must be a non-negative int, got "
+        raise InvalidValueError(f"generate_yin_yang_dataset size must be a non-negative int, got "
                          f"{size!r}")
     _check_positive("generate_yin_yang_dataset r_big", r_big)
     _check_positive("generate_yin_yang_dataset r_small", r_small)
     if r_small >= 0.5 * r_big:
-        raise ValueError(f"generate_yin_yang_dataset needs r_small < r_big / 2 or the yin and "
+        raise InvalidValueError(f"generate_yin_yang_dataset needs r_small < r_big / 2 or the yin and "
                          f"yang regions vanish, got r_small={r_small!r}, r_big={r_big!r}")
     if not (_is_real(scale) and _is_real(offset)):
-        raise TypeError(f"generate_yin_yang_dataset scale and offset must be numbers, got "
+        raise InvalidTypeError(f"generate_yin_yang_dataset scale and offset must be numbers, got "
                         f"{scale!r} and {offset!r}")
 
     if rng is None:
@@ -482,7 +483,7 @@ def generate_yin_yang_dataset(size: int, scale: float, offset: float = 0.0,
     else:
         if not isinstance(rng, np.random.Generator):
             if not _is_int(rng):
-                raise TypeError(f"generate_yin_yang_dataset rng must be None, an int seed or a "
+                raise InvalidTypeError(f"generate_yin_yang_dataset rng must be None, an int seed or a "
                                 f"numpy.random.Generator, got {type(rng).__name__}")
             rng = np.random.default_rng(int(rng))
         draw_class = lambda: int(rng.integers(3))  # noqa: E731
@@ -528,10 +529,10 @@ def batch_spikes(spikes: Sequence[PreprocessedSpikes], batch_size: int) -> Prepr
         and all spike times concatenated in example order.
     """
     if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError(f"batch_spikes batch_size must be a positive int, got {batch_size!r}")
+        raise InvalidValueError(f"batch_spikes batch_size must be a positive int, got {batch_size!r}")
     spikes = list(spikes)
     if not spikes:
-        raise ValueError("batch_spikes needs at least one PreprocessedSpikes example")
+        raise InvalidValueError("batch_spikes needs at least one PreprocessedSpikes example")
     if len(spikes) > batch_size:
         raise DatasetError(f"Cannot batch {len(spikes)} PreprocessedSpikes when batch size is "
                          f"only {batch_size}")
@@ -579,7 +580,7 @@ def _as_examples(spikes) -> List[PreprocessedSpikes]:
         return [spikes]
     spikes = list(spikes)
     if not spikes:
-        raise ValueError("needs at least one PreprocessedSpikes example, got none")
+        raise InvalidValueError("needs at least one PreprocessedSpikes example, got none")
     return spikes
 
 
@@ -605,5 +606,5 @@ def calc_latest_spike_time(spikes: Sequence[PreprocessedSpikes]) -> float:
     """
     latest = [np.max(s.spike_times) for s in _as_examples(spikes) if len(s.spike_times)]
     if not latest:
-        raise ValueError("calc_latest_spike_time: none of the examples has any spikes")
+        raise InvalidValueError("calc_latest_spike_time: none of the examples has any spikes")
     return float(max(latest))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from inspect import Parameter, signature
 from typing import Any, Callable, TypeVar
+from ..errors import InvalidTypeError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,7 +43,7 @@ def network_default_params(f: F) -> F:
             for name, value in defaults.items():
                 if name not in takes_names:
                     takes = ", ".join(takes_names)
-                    raise TypeError(f"Network default_params for {type(self).__name__} name "
+                    raise InvalidTypeError(f"Network default_params for {type(self).__name__} name "
                                     f"'{name}', which {type(self).__name__}() does not take; "
                                     f"it takes: {takes}")
                 if name not in passed:

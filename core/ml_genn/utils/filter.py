@@ -20,6 +20,7 @@ from numbers import Integral
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
+from ..errors import InvalidValueError
 
 ExampleFilterType = Union[Sequence, np.ndarray, np.integer, int, range, None]
 NeuronFilterType = Union[Sequence, slice, np.ndarray, np.integer, int, tuple, None]
@@ -212,10 +213,10 @@ class ExampleFilter:
     @staticmethod
     def _check_batch(batch, batch_size) -> Tuple[int, int]:
         if not _is_int(batch) or batch < 0:
-            raise ValueError(f"ExampleFilter batch must be a non-negative int, got "
+            raise InvalidValueError(f"ExampleFilter batch must be a non-negative int, got "
                              f"{_describe(batch)}")
         if not _is_int(batch_size) or batch_size < 1:
-            raise ValueError(f"ExampleFilter batch_size must be a positive int, got "
+            raise InvalidValueError(f"ExampleFilter batch_size must be a positive int, got "
                              f"{_describe(batch_size)}")
         return int(batch), int(batch_size)
 

@@ -7,6 +7,7 @@ from copy import deepcopy
 from typing import Any, Dict, Iterable, Mapping, Optional
 
 from ..plugins.manager import get_registry
+from ..errors import InvalidKeyError, InvalidTypeError
 
 
 def is_default_constructible(cls: type) -> bool:
@@ -78,10 +79,10 @@ def get_object(obj: Any, base_class: type, description: str, kind: str) -> Optio
         try:
             return cls()
         except TypeError as exc:
-            raise TypeError(f"{description}: '{obj}' ({_qualified(cls)}) cannot be created from "
+            raise InvalidTypeError(f"{description}: '{obj}' ({_qualified(cls)}) cannot be created from "
                             f"its name because it needs arguments ({exc}); pass an object "
                             f"instead, e.g. {cls.__name__}(...)") from None
-    raise TypeError(f"{description} must be a {_qualified(base_class)} object or the name of a "
+    raise InvalidTypeError(f"{description} must be a {_qualified(base_class)} object or the name of a "
                     f"registered {kind}, got {type(obj).__name__}: {obj!r}")
 
 
@@ -102,7 +103,7 @@ def get_object_mapping(obj: Any, keys: Iterable[Any], base_class: type, descript
         missing = [k for k in keys if k not in obj]
         extra = [k for k in obj if k not in keys]
         if missing or extra:
-            raise KeyError(f"{description} mapping must have exactly the keys {keys!r}; "
+            raise InvalidKeyError(f"{description} mapping must have exactly the keys {keys!r}; "
                            f"missing {missing!r}, unexpected {extra!r}")
         return {k: get_object(obj[k], base_class, f"{description} [{k!r}]", kind) for k in keys}
     return {k: get_object(obj, base_class, description, kind) for k in keys}

@@ -6,6 +6,7 @@ from typing import Any, List, Sequence, Union
 from ..connection import Connection
 from ..layer import InputLayer, Layer
 from ..population import Population
+from ..errors import InvalidTypeError, InvalidValueError
 
 #: Things that stand for a population
 PopulationType = Union[InputLayer, Layer, Population]
@@ -19,7 +20,7 @@ def get_underlying_pop(obj: PopulationType) -> Population:
         return obj
     if isinstance(obj, (InputLayer, Layer)):
         return obj.population
-    raise TypeError(f"Expected a Population, InputLayer or Layer, got {type(obj).__name__}: "
+    raise InvalidTypeError(f"Expected a Population, InputLayer or Layer, got {type(obj).__name__}: "
                     f"{obj!r}")
 
 
@@ -52,7 +53,7 @@ def get_underlying_conn(obj: ConnectionType) -> Connection:
         return obj
     if isinstance(obj, Layer) and obj.connection is not None:
         return obj.connection
-    raise TypeError(f"Expected a Connection or a Layer with an incoming connection, got "
+    raise InvalidTypeError(f"Expected a Connection or a Layer with an incoming connection, got "
                     f"{type(obj).__name__}: {obj!r}")
 
 
@@ -90,6 +91,6 @@ def get_network_dag(inputs: Any, outputs: Any) -> List[Population]:
     unreachable = [get_underlying_pop(o).name for o in outputs
                    if get_underlying_pop(o) not in order]
     if unreachable:
-        raise ValueError(f"Output population(s) {unreachable} cannot be reached from the "
+        raise InvalidValueError(f"Output population(s) {unreachable} cannot be reached from the "
                          f"inputs {[p.name for p in map(get_underlying_pop, inputs)]}")
     return order

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import List, Tuple
 
 import numpy as np
+from ..errors import InvalidValueError
 
 
 def generate_spatio_temporal_dataset(num_classes: int = 20, examples_per_class: int = 10,
@@ -43,10 +44,10 @@ def generate_spatio_temporal_dataset(num_classes: int = 20, examples_per_class: 
     for name, value in (("num_classes", num_classes), ("examples_per_class", examples_per_class),
                         ("num_inputs", num_inputs), ("num_tracks", num_tracks)):
         if int(value) != value or value < 1:
-            raise ValueError(f"generate_spatio_temporal_dataset {name} must be a positive "
+            raise InvalidValueError(f"generate_spatio_temporal_dataset {name} must be a positive "
                              f"integer, got {value!r}")
     if not duration > 0.0:
-        raise ValueError(f"generate_spatio_temporal_dataset duration must be positive, got "
+        raise InvalidValueError(f"generate_spatio_temporal_dataset duration must be positive, got "
                          f"{duration!r}")
     rng = np.random.default_rng(seed)
     # Class templates: (start channel, end channel, on time, off time) per track

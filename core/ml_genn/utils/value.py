@@ -23,6 +23,7 @@ import numpy as np
 
 from ..initializers.initializer import Initializer
 from .module import get_object
+from ..errors import InvalidTypeError, InvalidValueError
 
 #: What users may pass for a value
 Value = Union[Number, Sequence[Number], np.ndarray, Initializer]
@@ -99,19 +100,19 @@ def normalise_value(value: Any, description: str, allow_none: bool = False,
     if value is None:
         if allow_none:
             return None
-        raise TypeError(f"{description} must be given (a number, an array or an Initializer), "
+        raise InvalidTypeError(f"{description} must be given (a number, an array or an Initializer), "
                         f"got None")
 
     kinds = "a number, an array of numbers" + (" or an Initializer" if allow_initializer else "")
     if isinstance(value, (str, Initializer)):
         if not allow_initializer:
-            raise TypeError(f"{description} must be {kinds}; it cannot be set by an initializer "
+            raise InvalidTypeError(f"{description} must be {kinds}; it cannot be set by an initializer "
                             f"because the engine transforms it, got {_describe(value)}")
         return get_object(value, Initializer, description, "initializer")
 
     # bool is a Number in Python, but True as a threshold is always a mistake
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{description} must be {kinds}, got {_describe(value)}")
+        raise InvalidTypeError(f"{description} must be {kinds}, got {_describe(value)}")
 
     if isinstance(value, Number):
         array = np.asarray(value)
@@ -119,22 +120,22 @@ def normalise_value(value: Any, description: str, allow_none: bool = False,
         try:
             array = np.asarray(value)
         except ValueError as exc:
-            raise ValueError(f"{description} array must be rectangular, got a ragged "
+            raise InvalidValueError(f"{description} array must be rectangular, got a ragged "
                              f"{type(value).__name__} ({exc})") from None
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number)):
-            raise TypeError(f"{description} must be {kinds}, got an array of "
+            raise InvalidTypeError(f"{description} must be {kinds}, got an array of "
                             f"{array.dtype} ({_describe(value)})")
     else:
-        raise TypeError(f"{description} must be {kinds}, got {_describe(value)}")
+        raise InvalidTypeError(f"{description} must be {kinds}, got {_describe(value)}")
 
     if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{description} must be real, got {_describe(value)}")
+        raise InvalidTypeError(f"{description} must be real, got {_describe(value)}")
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{description} must be finite, got {_describe(value)}")
+        raise InvalidValueError(f"{description} must be finite, got {_describe(value)}")
     if check is not None:
         problem = check(array)
         if problem is not None:
-            raise ValueError(f"{description} {problem}, got {_describe(value)}")
+            raise InvalidValueError(f"{description} {problem}, got {_describe(value)}")
 
     # 0-d arrays and NumPy scalars become plain Python numbers so constants compare simply
     if array.ndim == 0:
@@ -171,7 +172,7 @@ def check_value_shape(value: Any, shape: Tuple[int, ...], description: str,
     flat = (int(np.prod(shape)),)
     if value.shape != shape and value.shape != flat:
         also = f" or {flat}" if flat != shape else ""
-        raise ValueError(f"{description} is an array of shape {value.shape}, expected "
+        raise InvalidValueError(f"{description} is an array of shape {value.shape}, expected "
                          f"{shape}{also} ({expected_what}), a single number or an Initializer")
 
 

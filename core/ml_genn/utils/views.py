@@ -21,6 +21,7 @@ import tempfile
 from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
+from ..errors import InvalidValueError
 
 #: Set to "0" to always cut views in Python (the native module is then neither built nor used)
 NATIVE_VIEWS_ENV = "ML_GENN_NATIVE_VIEWS"
@@ -125,7 +126,7 @@ def split_views(array: np.ndarray, bounds: Union[np.ndarray, Sequence[int]]) -> 
         return split(array, bounds)
     if bounds.ndim != 1 or bounds.size < 1 or bounds[0] < 0 or bounds[-1] > len(array) \
             or (bounds.size > 1 and bool((bounds[1:] < bounds[:-1]).any())):
-        raise ValueError(f"split_views: bounds must ascend within [0, {len(array)}], got "
+        raise InvalidValueError(f"split_views: bounds must ascend within [0, {len(array)}], got "
                          f"{bounds.tolist()}")
     edges = bounds.tolist()
     # A comprehension over pairs: the cheapest way found to cut many slices in Python

@@ -22,6 +22,7 @@ import threading
 from typing import Dict, List, Sequence, Union
 
 import numpy as np
+from ml_genn.errors import InvalidValueError
 
 HUGE_PAGE_BYTES = 2 << 20
 # NumPy asks the kernel for huge pages on allocations of at least 4 MiB
@@ -140,7 +141,7 @@ class Arena:
     def __init__(self, min_block_bytes: int = 64 << 10, max_block_bytes: int = 64 << 20,
                  blocks_per_request: int = 8, pool: BlockPool = None):
         if not 0 < min_block_bytes <= max_block_bytes:
-            raise ValueError(f"Arena: need 0 < min_block_bytes <= max_block_bytes, got "
+            raise InvalidValueError(f"Arena: need 0 < min_block_bytes <= max_block_bytes, got "
                              f"{min_block_bytes} and {max_block_bytes}")
         self._min_block_bytes = int(min_block_bytes)
         self._max_block_bytes = int(max_block_bytes)

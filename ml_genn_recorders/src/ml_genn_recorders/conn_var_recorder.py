@@ -13,6 +13,7 @@ from .engine_access import synapse_group
 from .recorder import Recorder
 from .sinks import DenseSink, PathType
 from .timestep_sampler import TimestepSampler, make_gather, var_is_batched
+from ml_genn.errors import InvalidTypeError, InvalidValueError
 
 
 class ConnVarRecorder(Recorder):
@@ -52,7 +53,7 @@ class ConnVarRecorder(Recorder):
                  to_disk: Optional[PathType] = None):
         self._conn = get_underlying_conn(conn)
         if not isinstance(genn_var, str) or not genn_var:
-            raise TypeError(f"ConnVarRecorder(Connection '{self._conn.name}'): genn_var must be "
+            raise InvalidTypeError(f"ConnVarRecorder(Connection '{self._conn.name}'): genn_var must be "
                             f"the engine name of a synapse variable such as 'g', got "
                             f"{type(genn_var).__name__}: {genn_var!r}")
         self._var = genn_var
@@ -77,12 +78,12 @@ class ConnVarRecorder(Recorder):
         group = synapse_group(compiled_network, self._conn, self.describe())
         if self._var not in group.vars:
             available = ", ".join(f"'{v}'" for v in group.vars) or "none"
-            raise ValueError(f"{self.describe()}: Connection '{self._conn.name}' has no synapse "
+            raise InvalidValueError(f"{self.describe()}: Connection '{self._conn.name}' has no synapse "
                              f"variable '{self._var}' in the compiled network; its variables: "
                              f"{available}")
         matrix_type = getattr(group, "matrix_type", SynapseMatrixType.DENSE)
         if matrix_type is SynapseMatrixType.TOEPLITZ:
-            raise ValueError(f"{self.describe()}: Connection '{self._conn.name}' has convolution "
+            raise InvalidValueError(f"{self.describe()}: Connection '{self._conn.name}' has convolution "
                              f"(TOEPLITZ) connectivity, which stores kernel values rather than "
                              f"one value per synapse; record a DENSE or SPARSE connection")
         self._group = group

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional, Tuple
 
 import numpy as np
+from ml_genn.errors import InvalidValueError
 
 def require_loaded(compiled_network: Any, owner: str) -> Any:
     """The compiled network's runtime; raises when the network is not loaded.
@@ -46,7 +47,7 @@ def neuron_group(compiled_network: Any, pop: Any, owner: str) -> Any:
     try:
         return groups[pop]
     except KeyError:
-        raise ValueError(f"{owner}: Population '{pop.name}' is not part of the network being "
+        raise InvalidValueError(f"{owner}: Population '{pop.name}' is not part of the network being "
                          f"run (its populations: {_describe_keys(groups)})") from None
 
 
@@ -66,7 +67,7 @@ def synapse_group(compiled_network: Any, conn: Any, owner: str) -> Any:
     try:
         return groups[conn]
     except KeyError:
-        raise ValueError(f"{owner}: Connection '{conn.name}' is not part of the network being "
+        raise InvalidValueError(f"{owner}: Connection '{conn.name}' is not part of the network being "
                          f"run (its connections: {_describe_keys(groups)})") from None
 
 

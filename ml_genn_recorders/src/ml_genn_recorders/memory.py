@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import warnings
 from typing import Optional
+from ml_genn.errors import InvalidValueError
 
 #: Default warning threshold in bytes (override with ``ML_GENN_RECORDER_WARN_BYTES``)
 DEFAULT_WARN_BYTES = 2 * 1024 ** 3
@@ -36,10 +37,10 @@ def warn_threshold() -> int:
     try:
         threshold = int(float(value))
     except ValueError:
-        raise ValueError(f"ML_GENN_RECORDER_WARN_BYTES must be a number of bytes, got "
+        raise InvalidValueError(f"ML_GENN_RECORDER_WARN_BYTES must be a number of bytes, got "
                          f"{value!r}") from None
     if threshold < 0:
-        raise ValueError(f"ML_GENN_RECORDER_WARN_BYTES must not be negative, got {value!r}")
+        raise InvalidValueError(f"ML_GENN_RECORDER_WARN_BYTES must not be negative, got {value!r}")
     return threshold
 
 

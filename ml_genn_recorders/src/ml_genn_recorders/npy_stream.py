@@ -12,6 +12,7 @@ import struct
 from typing import Tuple
 
 import numpy as np
+from ml_genn.errors import InvalidValueError
 
 # 128 bytes keep the data 64-byte aligned, as NumPy's own writer does, and leave room for the
 # header dictionary of any realistic shape
@@ -25,7 +26,7 @@ def _header(dtype: np.dtype, shape: Tuple[int, ...]) -> bytes:
                  "shape": tuple(int(s) for s in shape)})
     body_len = HEADER_BYTES - _PREFIX_BYTES
     if len(text) + 1 > body_len:
-        raise ValueError(f"Recording shape {shape} is too large to describe in a .npy header")
+        raise InvalidValueError(f"Recording shape {shape} is too large to describe in a .npy header")
     body = text.ljust(body_len - 1) + "\n"
     return _MAGIC + struct.pack("<H", body_len) + body.encode("latin1")
 
@@ -71,10 +72,10 @@ class NpyAppendFile:
             Entries to add; converted to the stream's dtype.
         """
         if self._file is None:
-            raise ValueError(f"Cannot append to recording file '{self.path}': it is closed")
+            raise InvalidValueError(f"Cannot append to recording file '{self.path}': it is closed")
         block = np.asarray(block)
         if block.shape[1:] != self.item_shape:
-            raise ValueError(f"Recording file '{self.path}' holds entries of shape "
+            raise InvalidValueError(f"Recording file '{self.path}' holds entries of shape "
                              f"{self.item_shape}, got a block of shape {block.shape}")
         np.ascontiguousarray(block, dtype=self.dtype).tofile(self._file)
         self.count += block.shape[0]

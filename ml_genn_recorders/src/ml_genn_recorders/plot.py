@@ -17,6 +17,7 @@ import os
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
+from ml_genn.errors import InvalidTypeError, InvalidValueError
 
 
 def _matplotlib():
@@ -41,7 +42,7 @@ def _new_axes(ax: Any, figsize: Sequence[float]):
 
 def _entry(cb_data: Mapping[Any, Any], key: Any, what: str) -> Any:
     if not isinstance(cb_data, Mapping):
-        raise TypeError(f"{what} needs the cb_data dict returned by evaluate/train/predict, got "
+        raise InvalidTypeError(f"{what} needs the cb_data dict returned by evaluate/train/predict, got "
                         f"{type(cb_data).__name__}")
     if key not in cb_data:
         keys = ", ".join(repr(k) for k in cb_data) or "none"
@@ -51,7 +52,7 @@ def _entry(cb_data: Mapping[Any, Any], key: Any, what: str) -> Any:
 
 def _example(records: Sequence[Any], example: int, key: Any, what: str) -> Any:
     if isinstance(example, bool) or not isinstance(example, (int, np.integer)):
-        raise TypeError(f"{what}: example must be an int, got {type(example).__name__}")
+        raise InvalidTypeError(f"{what}: example must be an int, got {type(example).__name__}")
     if not -len(records) <= example < len(records):
         raise IndexError(f"{what}: recording {key!r} holds {len(records)} recorded examples, "
                          f"so example {example} does not exist (examples are counted among "
@@ -99,7 +100,7 @@ def plot_spike_raster(cb_data: Mapping[Any, Any], key: Any, example: int = 0, ax
     what = "plot_spike_raster"
     data = _entry(cb_data, key, what)
     if not (isinstance(data, tuple) and len(data) == 2):
-        raise TypeError(f"{what}: recording {key!r} is not spike times and ids (a SpikeRecorder "
+        raise InvalidTypeError(f"{what}: recording {key!r} is not spike times and ids (a SpikeRecorder "
                         f"with record_counts=False gives those), got {type(data).__name__}")
     times = np.asarray(_example(data[0], example, key, what))
     ids = np.asarray(_example(data[1], example, key, what))
@@ -154,11 +155,11 @@ def plot_var_traces(cb_data: Mapping[Any, Any], key: Any, example: int = 0,
     what = "plot_var_traces"
     data = _entry(cb_data, key, what)
     if isinstance(data, tuple) or not isinstance(data, Sequence):
-        raise TypeError(f"{what}: recording {key!r} is not a list of per-example variable "
+        raise InvalidTypeError(f"{what}: recording {key!r} is not a list of per-example variable "
                         f"traces (a VarRecorder gives those), got {type(data).__name__}")
     trace = np.asarray(_example(data, example, key, what))
     if trace.ndim != 2:
-        raise ValueError(f"{what}: recording {key!r} example {example} has shape "
+        raise InvalidValueError(f"{what}: recording {key!r} example {example} has shape "
                          f"{trace.shape}; expected (timesteps, neurons) from a VarRecorder")
     if neurons is not None:
         columns = np.asarray(neurons, dtype=np.int64).reshape(-1)

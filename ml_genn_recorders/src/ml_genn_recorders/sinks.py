@@ -23,6 +23,7 @@ from ml_genn.utils.views import split_views
 
 from .arena import Arena
 from .npy_stream import NpyAppendFile
+from ml_genn.errors import InvalidTypeError
 
 PathType = Union[str, "os.PathLike[str]"]
 
@@ -40,7 +41,7 @@ def check_folder(to_disk: Optional[PathType], owner: str) -> Optional[str]:
     if to_disk is None:
         return None
     if isinstance(to_disk, bool) or not isinstance(to_disk, (str, os.PathLike)):
-        raise TypeError(f"{owner}: to_disk must be a folder path (str or os.PathLike) or None "
+        raise InvalidTypeError(f"{owner}: to_disk must be a folder path (str or os.PathLike) or None "
                         f"to record in memory, got {type(to_disk).__name__}: {to_disk!r}")
     path = os.fspath(to_disk)
     if os.path.exists(path) and not os.path.isdir(path):

@@ -17,6 +17,7 @@ from .packed_spikes import find_spikes, from_recording_lists, gather_words, spik
 from .recorder import Recorder
 from .sinks import DenseSink, PathType, RaggedSink
 from .spike_segments import MAX_SEGMENT_ENTRIES, SEGMENT_HEADROOM, SpikeSegments
+from ml_genn.errors import InvalidTypeError, InvalidValueError
 
 #: Entries of a streamed recording's first segment at most (later ones are sized from the
 #: spikes seen): 4 MiB for times and ids, so that a quiet run holds little memory and a short
@@ -129,12 +130,12 @@ class SpikeRecorder(Recorder):
         for name, value in (("record_counts", record_counts),
                             ("record_spike_events", record_spike_events)):
             if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"{self.describe()}: {name} must be True or False, got "
+                raise InvalidTypeError(f"{self.describe()}: {name} must be True or False, got "
                                 f"{type(value).__name__}: {value!r}")
         self.record_counts = bool(record_counts)
         self._check_population_flag()
         if self._pop.shape is None:
-            raise ValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
+            raise InvalidValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
                              f"create the recorder once its connections have given it one")
         self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
         super().__init__(key, example_filter, to_disk)
@@ -148,7 +149,7 @@ class SpikeRecorder(Recorder):
         flag = "record_spike_events" if self._kind == "spike_events" else "record_spikes"
         if not getattr(self._pop, flag, False):
             what = "spike-like events" if self._kind == "spike_events" else "spikes"
-            raise ValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}': "
+            raise InvalidValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}': "
                              f"the engine only records {what} of populations created with it, "
                              f"e.g. Population(..., {flag}=True)")
 
@@ -158,7 +159,7 @@ class SpikeRecorder(Recorder):
         self._group = neuron_group(compiled_network, self._pop, self.describe())
         flag = "record_spike_events" if self._kind == "spike_events" else "record_spikes"
         if recording_enabled(self._group, self._kind) is False:
-            raise ValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}' "
+            raise InvalidValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}' "
                              f"when the network is compiled; it was set after compiling, so "
                              f"compile the network again")
         self._buffer_steps = int(getattr(self._genn_model, "num_recording_timesteps", 0) or 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable
 
 from ml_genn.utils.value import get_value_descriptors
+from ml_genn.errors import InvalidValueError
 
 
 def value_names(neuron: Any) -> Dict[str, str]:
@@ -49,7 +50,7 @@ def engine_var_name(pop: Any, var: str, owner: str) -> str:
     names = value_names(pop.neuron)
     if var not in names:
         available = ", ".join(f"'{n}'" for n in names) or "none"
-        raise ValueError(f"{owner}: {type(pop.neuron).__name__} neuron of Population "
+        raise InvalidValueError(f"{owner}: {type(pop.neuron).__name__} neuron of Population "
                          f"'{pop.name}' has no variable '{var}' (its values: {available}); "
                          f"to record an engine variable by its internal name, pass "
                          f"genn_var='...' instead")

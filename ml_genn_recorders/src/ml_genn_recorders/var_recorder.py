@@ -13,6 +13,7 @@ from .recorder import Recorder
 from .sinks import DenseSink, PathType
 from .timestep_sampler import TimestepSampler, make_gather, var_is_batched
 from .var_names import describe_recordable, engine_var_name
+from ml_genn.errors import InvalidTypeError, InvalidValueError
 
 
 class VarRecorder(Recorder):
@@ -55,18 +56,18 @@ class VarRecorder(Recorder):
         self._pop = get_underlying_pop(pop)
         self._label = var if var is not None else genn_var
         if (var is None) == (genn_var is None):
-            raise ValueError(f"VarRecorder(Population '{self._pop.name}') needs either var (the "
+            raise InvalidValueError(f"VarRecorder(Population '{self._pop.name}') needs either var (the "
                              f"mlGeNN name, e.g. 'v') or genn_var (the engine name, e.g. 'V'), "
                              f"got var={var!r}, genn_var={genn_var!r}")
         for name, value in (("var", var), ("genn_var", genn_var)):
             if value is not None and not isinstance(value, str):
-                raise TypeError(f"{self.describe()}: {name} must be a string, got "
+                raise InvalidTypeError(f"{self.describe()}: {name} must be a string, got "
                                 f"{type(value).__name__}: {value!r}")
         self._mlgenn_var = var
         self._var = engine_var_name(self._pop, var, self.describe()) if var is not None \
             else genn_var
         if self._pop.shape is None:
-            raise ValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
+            raise InvalidValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
                              f"create the recorder once its connections have given it one")
         self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
         # The engine's default precision, so estimate_memory works before a run; replaced by
@@ -91,7 +92,7 @@ class VarRecorder(Recorder):
             params = getattr(getattr(group, "spec", None), "params", {}) or {}
             hint = f" '{self._var}' is a constant parameter, not a state variable;" \
                 if self._var in params else ""
-            raise ValueError(f"{self.describe()}: Population '{self._pop.name}' has no {what} "
+            raise InvalidValueError(f"{self.describe()}: Population '{self._pop.name}' has no {what} "
                              f"in the compiled network;{hint} recordable variables: "
                              f"{describe_recordable(self._pop, group.vars)}")
         self._var_view = group.vars[self._var]
