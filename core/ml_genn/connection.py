@@ -29,7 +29,7 @@ def _get_population(obj: Any, role: str) -> Population:
     pop = pop() if callable(pop) and not isinstance(pop, Population) else pop
     if not isinstance(pop, Population):
         raise InvalidTypeError(f"Connection {role} must be a Population, InputLayer or Layer, got "
-                        f"{type(obj).__name__}: {obj!r}")
+                               f"{type(obj).__name__}: {obj!r}")
     return pop
 
 
@@ -68,7 +68,7 @@ class Connection:
             name = self._default_name(source, target, add_to_model)
         elif not isinstance(name, str) or not name:
             raise InvalidTypeError(f"Connection name must be a non-empty string or None, got "
-                            f"{type(name).__name__}: {name!r}")
+                                   f"{type(name).__name__}: {name!r}")
         self.name = name
         self._source = source
         self._target = target
@@ -77,26 +77,29 @@ class Connection:
             network = Network._context
             for pop in (source, target):
                 if network is not None and pop._network is not None and pop._network is not network:
-                    raise InvalidValueError(f"Connection '{name}' cannot use Population '{pop.name}': it "
-                                     f"belongs to another network")
+                    raise InvalidValueError(
+                        f"Connection '{name}' cannot use Population '{pop.name}': it "
+                        f"belongs to another network")
 
         if max_delay_steps is not None:
             if isinstance(max_delay_steps, bool) or not isinstance(max_delay_steps, Integral) \
                     or not 0 <= max_delay_steps <= MAX_DELAY_STEPS:
-                raise InvalidValueError(f"Connection '{name}' max_delay_steps must be None or an "
-                                 f"integer from 0 to {MAX_DELAY_STEPS}, got {max_delay_steps!r}")
+                raise InvalidValueError(
+                    f"Connection '{name}' max_delay_steps must be None or an "
+                    f"integer from 0 to {MAX_DELAY_STEPS}, got {max_delay_steps!r}")
             max_delay_steps = int(max_delay_steps)
         self.max_delay_steps = max_delay_steps
 
         self.connectivity = get_object(connectivity, Connectivity,
                                        f"Connection '{name}' connectivity", "connectivity")
         if self.connectivity is None:
-            raise InvalidTypeError(f"Connection '{name}' connectivity must be a Connectivity object "
-                            f"such as Dense(weight), got None")
+            raise InvalidTypeError(
+                f"Connection '{name}' connectivity must be a Connectivity object "
+                f"such as Dense(weight), got None")
         self.synapse = get_object(synapse, Synapse, f"Connection '{name}' synapse", "synapse")
         if self.synapse is None:
             raise InvalidTypeError(f"Connection '{name}' synapse must be a Synapse object or a "
-                            f"registered name such as 'delta', got None")
+                                   f"registered name such as 'delta', got None")
 
         self._validate()
 
@@ -136,15 +139,16 @@ class Connection:
             largest = float(np.max(delay))
             if self.max_delay_steps is not None and largest > self.max_delay_steps:
                 raise InvalidValueError(f"{where}: delays reach {largest:g} timesteps but "
-                                 f"max_delay_steps is {self.max_delay_steps}; raise "
-                                 f"max_delay_steps or shorten the delays")
+                                        f"max_delay_steps is {self.max_delay_steps}; raise "
+                                        f"max_delay_steps or shorten the delays")
             if largest > MAX_DELAY_STEPS:
                 raise InvalidValueError(f"{where}: delays reach {largest:g} timesteps; at most "
-                                 f"{MAX_DELAY_STEPS} are supported")
+                                        f"{MAX_DELAY_STEPS} are supported")
         elif delay is not None and self.max_delay_steps is None:
-            raise InvalidValueError(f"{where}: delays drawn by {type(delay).__name__} need "
-                             f"max_delay_steps, because the largest delay is not known before "
-                             f"the network is built")
+            raise InvalidValueError(
+                f"{where}: delays drawn by {type(delay).__name__} need "
+                f"max_delay_steps, because the largest delay is not known before "
+                f"the network is built")
 
     @property
     def source(self) -> Population:

@@ -41,13 +41,14 @@ class Network:
         if default_params is None:
             default_params = {}
         if not isinstance(default_params, Mapping):
-            raise InvalidTypeError(f"{type(self).__name__} default_params must be a dict mapping neuron "
-                            f"or synapse classes to dicts of arguments, got "
-                            f"{type(default_params).__name__}: {default_params!r}")
+            raise InvalidTypeError(
+                f"{type(self).__name__} default_params must be a dict mapping neuron "
+                f"or synapse classes to dicts of arguments, got "
+                f"{type(default_params).__name__}: {default_params!r}")
         for cls, params in default_params.items():
             if not isinstance(cls, type) or not isinstance(params, Mapping):
                 raise InvalidTypeError(f"{type(self).__name__} default_params must map classes to "
-                                f"dicts of arguments, got {cls!r}: {params!r}")
+                                       f"dicts of arguments, got {cls!r}: {params!r}")
         self.default_params = {cls: dict(params) for cls, params in default_params.items()}
         self.populations: List["Population"] = []
         self.connections: List["Connection"] = []
@@ -76,8 +77,8 @@ class Network:
         for pop in self.populations:
             if pop.shape is None:
                 raise InvalidValueError(f"Population '{pop.name}' has no shape: give it one with "
-                                 f"shape=... or connect it with connectivity that infers it "
-                                 f"(Dense with a weight array, OneToOne, Conv2D, pooling)")
+                                        f"shape=... or connect it with connectivity that infers it "
+                                        f"(Dense with a weight array, OneToOne, Conv2D, pooling)")
         # Re-validate connections whose populations only got their shapes later
         for conn in self.connections:
             conn._validate()
@@ -111,9 +112,10 @@ class Network:
     @staticmethod
     def _check_name_free(name: str, existing: Sequence[Any], what: str) -> None:
         if any(o.name == name for o in existing):
-            raise InvalidValueError(f"{what} name '{name}' is already used in this network; names "
-                             f"key checkpoints and recordings, so give each {what.lower()} a "
-                             f"different name")
+            raise InvalidValueError(
+                f"{what} name '{name}' is already used in this network; names "
+                f"key checkpoints and recordings, so give each {what.lower()} a "
+                f"different name")
 
     @staticmethod
     def _default_population_name() -> Optional[str]:
@@ -165,12 +167,14 @@ class Network:
         from .serialisers import Serialiser
 
         if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
-            raise InvalidTypeError(f"Network.load keys must be a tuple of keys such as (epoch,), got "
-                            f"{type(keys).__name__}: {keys!r}")
+            raise InvalidTypeError(
+                f"Network.load keys must be a tuple of keys such as (epoch,), got "
+                f"{type(keys).__name__}: {keys!r}")
         serialiser = get_object(serialiser, Serialiser, "Network.load serialiser", "serialiser")
         if serialiser is None:
-            raise InvalidTypeError("Network.load serialiser must be a Serialiser or a registered name "
-                            "such as 'numpy', got None")
+            raise InvalidTypeError(
+                "Network.load serialiser must be a Serialiser or a registered name "
+                "such as 'numpy', got None")
         from .utils.value import set_values
         keys = tuple(keys)
         # Training compiled networks restore optimiser and RNG state from here

@@ -41,18 +41,19 @@ def get_shape(shape: Shape, owner: str) -> Optional[Tuple[int, ...]]:
             all(isinstance(d, Integral) and not isinstance(d, bool) for d in shape):
         dims = tuple(shape)
     else:
-        raise InvalidTypeError(f"{owner} shape must be None (inferred from connections), an integer or "
-                        f"a sequence of integers, got {type(shape).__name__}: {shape!r}")
+        raise InvalidTypeError(
+            f"{owner} shape must be None (inferred from connections), an integer or "
+            f"a sequence of integers, got {type(shape).__name__}: {shape!r}")
     if not dims or any(d < 1 for d in dims):
         raise InvalidValueError(f"{owner} shape must have at least one dimension and only positive "
-                         f"sizes, got {shape!r}")
+                                f"sizes, got {shape!r}")
     return tuple(int(d) for d in dims)
 
 
 def _check_flag(owner: str, name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidTypeError(f"{owner} {name} must be True or False, got {type(value).__name__}: "
-                        f"{value!r}")
+                               f"{value!r}")
     return value
 
 
@@ -87,7 +88,7 @@ class Population:
                 name = f"Pop_{next(_unattached_ids)}"
         elif not isinstance(name, str) or not name:
             raise InvalidTypeError(f"Population name must be a non-empty string or None, got "
-                            f"{type(name).__name__}: {name!r}")
+                                   f"{type(name).__name__}: {name!r}")
         self.name = name
         owner = f"Population '{name}'"
         self._neuron = None
@@ -112,8 +113,9 @@ class Population:
     def neuron(self, neuron: NeuronInitializer) -> None:
         resolved = get_object(neuron, Neuron, f"Population '{self.name}' neuron", "neuron")
         if resolved is None:
-            raise InvalidTypeError(f"Population '{self.name}' neuron must be a Neuron object or a "
-                            f"registered neuron name such as 'leaky_integrate_fire', got None")
+            raise InvalidTypeError(
+                f"Population '{self.name}' neuron must be a Neuron object or a "
+                f"registered neuron name such as 'leaky_integrate_fire', got None")
         self._neuron = resolved
         self._validate_neuron()
 

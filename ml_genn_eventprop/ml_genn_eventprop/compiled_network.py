@@ -263,9 +263,10 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             expected = (self.example_timesteps,) + tuple(pop.shape)
             if y.ndim < 2 or (y.shape[1:] != expected and y.shape[1:] != (
                     self.example_timesteps, pop.num_neurons)):
-                raise InvalidValueError(f"{owner} for MeanSquareError on the var readout must have "
-                                 f"shape (examples, {self.example_timesteps}) + {tuple(pop.shape)}"
-                                 f" (a target per timestep), got shape {y.shape}")
+                raise InvalidValueError(
+                    f"{owner} for MeanSquareError on the var readout must have "
+                    f"shape (examples, {self.example_timesteps}) + {tuple(pop.shape)}"
+                    f" (a target per timestep), got shape {y.shape}")
             if not np.all(np.isfinite(y)):
                 raise InvalidValueError(f"{owner} holds NaN or infinite targets")
             return y
@@ -273,7 +274,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         y = np.asarray(target)
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.number):
             raise InvalidValueError(f"{owner} for {plan.loss.class_name} must be one integer class "
-                             f"label per example (shape (examples,)), got shape {y.shape}")
+                                    f"label per example (shape (examples,)), got shape {y.shape}")
         if not np.issubdtype(y.dtype, np.integer):
             if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
                 raise InvalidTypeError(f"{owner} must hold integer class labels, got {y.dtype} values")
@@ -281,7 +282,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         if y.size and (y.min() < 0 or y.max() >= pop.num_neurons):
             bad = y[(y < 0) | (y >= pop.num_neurons)][0]
             raise InvalidValueError(f"{owner} has label {int(bad)}, out of range for Population "
-                             f"'{pop.name}' with {pop.num_neurons} neurons")
+                                    f"'{pop.name}' with {pop.num_neurons} neurons")
         return y
 
     # ------------------------------------------------------------------ one batch

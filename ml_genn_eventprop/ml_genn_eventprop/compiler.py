@@ -137,7 +137,7 @@ class EventPropCompiler(Compiler):
         if isinstance(delay_learn_conns, (str, bytes)) or not hasattr(delay_learn_conns,
                                                                         "__iter__"):
             raise InvalidTypeError(f"EventPropCompiler delay_learn_conns must be a sequence of "
-                            f"Connections, got {type(delay_learn_conns).__name__}")
+                                   f"Connections, got {type(delay_learn_conns).__name__}")
         # Layers of a SequentialNetwork stand for their incoming connection, as in mlGeNN
         self.delay_learn_conns = [getattr(c, "connection", c) for c in delay_learn_conns]
 

@@ -71,9 +71,10 @@ def resolve_losses(losses: Any, outputs: List[Any]) -> Dict[Any, LossKind]:
         missing = [_pop_name(p) for p in outputs if p not in losses]
         extra = [_pop_name(p) for p in losses if p not in outputs]
         if missing or extra:
-            raise InvalidKeyError(f"EventPropCompiler losses must map exactly the output populations "
-                           f"{[_pop_name(p) for p in outputs]}; missing {missing}, not outputs "
-                           f"{extra}")
+            raise InvalidKeyError(
+                f"EventPropCompiler losses must map exactly the output populations "
+                f"{[_pop_name(p) for p in outputs]}; missing {missing}, not outputs "
+                f"{extra}")
         return {p: _resolve_one(losses[p], f"EventPropCompiler loss for Population "
                                            f"'{_pop_name(p)}'") for p in outputs}
     return {p: _resolve_one(losses, "EventPropCompiler losses") for p in outputs}

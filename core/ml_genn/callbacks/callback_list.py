@@ -138,7 +138,7 @@ def _implemented_hooks(callback: Any) -> List[str]:
             continue
         if not callable(method):
             raise InvalidTypeError(f"{_describe(callback)}.{name} must be a method taking "
-                            f"({', '.join(arguments)}), got {type(method).__name__}")
+                                   f"({', '.join(arguments)}), got {type(method).__name__}")
         function = getattr(method, "__func__", None)
         if function is None or function not in _CHECKED_HOOK_FUNCTIONS:
             try:
@@ -149,9 +149,10 @@ def _implemented_hooks(callback: Any) -> List[str]:
                 try:
                     signature.bind(*arguments)
                 except TypeError:
-                    raise InvalidTypeError(f"{_describe(callback)}.{name} must accept "
-                                    f"({', '.join(arguments)}) (passed positionally), but its "
-                                    f"signature is {name}{signature}") from None
+                    raise InvalidTypeError(
+                        f"{_describe(callback)}.{name} must accept "
+                        f"({', '.join(arguments)}) (passed positionally), but its "
+                        f"signature is {name}{signature}") from None
             if function is not None:
                 _CHECKED_HOOK_FUNCTIONS[function] = True
         implemented.append(name)
@@ -233,9 +234,10 @@ class CallbackList:
         if callbacks is None:
             callbacks = []
         if isinstance(callbacks, (str, Callback)) or not isinstance(callbacks, abc.Iterable):
-            raise InvalidTypeError(f"callbacks must be a list of Callback objects or callback names, "
-                            f"got {type(callbacks).__name__}: {callbacks!r}; wrap a single one "
-                            f"in a list, e.g. [{callbacks!r}]")
+            raise InvalidTypeError(
+                f"callbacks must be a list of Callback objects or callback names, "
+                f"got {type(callbacks).__name__}: {callbacks!r}; wrap a single one "
+                f"in a list, e.g. [{callbacks!r}]")
         self._callbacks: List[Callback] = [_resolve_callback(c, i)
                                            for i, c in enumerate(callbacks)]
 
@@ -321,7 +323,7 @@ class CallbackList:
         """
         if hook_name not in HOOK_ARGUMENTS:
             raise InvalidValueError(f"'{hook_name}' is not a callback hook; hooks are "
-                             f"{', '.join(HOOK_NAMES)}")
+                                    f"{', '.join(HOOK_NAMES)}")
         return hook_name in self._implemented
 
     @property
@@ -419,8 +421,9 @@ class CallbackList:
                 continue
             result = get_data()
             if not (isinstance(result, tuple) and len(result) == 2):
-                raise InvalidTypeError(f"{_describe(c)}.get_data() must return a (key, data) tuple, "
-                                f"got {type(result).__name__}")
+                raise InvalidTypeError(
+                    f"{_describe(c)}.get_data() must return a (key, data) tuple, "
+                    f"got {type(result).__name__}")
             key, value = result
             if key is None:
                 warnings.warn(f"{_describe(c)} (callbacks[{index}]) gave no key for its data; "
@@ -428,9 +431,10 @@ class CallbackList:
                               f"callback a key (e.g. key='...') to name it", stacklevel=2)
                 key = index
             if key in cb_data:
-                raise InvalidKeyError(f"Callback data key {key!r} is used by both "
-                               f"{_describe(owners[key])} and {_describe(c)} (callbacks[{index}]);"
-                               f" give each callback a unique key")
+                raise InvalidKeyError(
+                    f"Callback data key {key!r} is used by both "
+                    f"{_describe(owners[key])} and {_describe(c)} (callbacks[{index}]);"
+                    f" give each callback a unique key")
             cb_data[key] = value
             owners[key] = c
         return cb_data

@@ -27,12 +27,13 @@ class Checkpoint(Callback):
         if isinstance(epoch_interval, bool) or not isinstance(epoch_interval, int) \
                 or epoch_interval < 1:
             raise InvalidValueError(f"Checkpoint epoch_interval must be a positive integer, got "
-                             f"{epoch_interval!r}")
+                                    f"{epoch_interval!r}")
         self.serialiser = get_object(serialiser, Serialiser, "Checkpoint serialiser",
                                      "serialiser")
         if self.serialiser is None:
-            raise InvalidTypeError("Checkpoint serialiser must be a Serialiser object or a serialiser "
-                            "name such as 'numpy', got None")
+            raise InvalidTypeError(
+                "Checkpoint serialiser must be a Serialiser object or a serialiser "
+                "name such as 'numpy', got None")
         self.epoch_interval = epoch_interval
         self._compiled_network = None
 
@@ -47,8 +48,9 @@ class Checkpoint(Callback):
             Other run parameters, ignored.
         """
         if not callable(getattr(compiled_network, "save", None)):
-            raise InvalidTypeError(f"Checkpoint needs a compiled network with a save(keys, serialiser) "
-                            f"method, got {type(compiled_network).__name__}")
+            raise InvalidTypeError(
+                f"Checkpoint needs a compiled network with a save(keys, serialiser) "
+                f"method, got {type(compiled_network).__name__}")
         self._compiled_network = compiled_network
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[Any, Any]) -> None:

@@ -21,12 +21,14 @@ class CustomUpdate(Callback):
 
     def __init__(self, name: str, filter_fn: Optional[Callable[[int], bool]] = None):
         if not isinstance(name, str) or not name:
-            raise InvalidTypeError(f"{type(self).__name__} name must be the name of a custom update "
-                            f"group, got {name!r}")
+            raise InvalidTypeError(
+                f"{type(self).__name__} name must be the name of a custom update "
+                f"group, got {name!r}")
         if filter_fn is not None and not callable(filter_fn):
-            raise InvalidTypeError(f"{type(self).__name__}('{name}') filter_fn must be a function of "
-                            f"the batch/epoch/timestep number returning a bool, or None; got "
-                            f"{type(filter_fn).__name__}: {filter_fn!r}")
+            raise InvalidTypeError(
+                f"{type(self).__name__}('{name}') filter_fn must be a function of "
+                f"the batch/epoch/timestep number returning a bool, or None; got "
+                f"{type(filter_fn).__name__}: {filter_fn!r}")
         self.name = name
         self.filter_fn = filter_fn
         self._compiled_network = None
@@ -44,8 +46,8 @@ class CustomUpdate(Callback):
         if not callable(getattr(getattr(compiled_network, "genn_model", None),
                                 "custom_update", None)):
             raise InvalidTypeError(f"{type(self).__name__}('{self.name}') needs a compiled network "
-                            f"whose genn_model has custom_update(name), got "
-                            f"{type(compiled_network).__name__}")
+                                   f"whose genn_model has custom_update(name), got "
+                                   f"{type(compiled_network).__name__}")
         self._compiled_network = compiled_network
 
     def _custom_update(self, number: int) -> bool:

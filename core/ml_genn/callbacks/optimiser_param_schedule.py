@@ -40,10 +40,11 @@ class OptimiserParamSchedule(Callback):
     def __init__(self, param_name: str, func: ScheduleCallable):
         if not isinstance(param_name, str) or not param_name:
             raise InvalidTypeError(f"OptimiserParamSchedule param_name must be the name of an "
-                            f"optimiser parameter (e.g. 'alpha'), got {param_name!r}")
+                                   f"optimiser parameter (e.g. 'alpha'), got {param_name!r}")
         if not callable(func):
-            raise InvalidTypeError(f"OptimiserParamSchedule('{param_name}') func must be callable as "
-                            f"func(epoch, current_value), got {type(func).__name__}")
+            raise InvalidTypeError(
+                f"OptimiserParamSchedule('{param_name}') func must be callable as "
+                f"func(epoch, current_value), got {type(func).__name__}")
         self.param_name = param_name
         self.func = func
         self._compiled_network = None
@@ -60,10 +61,11 @@ class OptimiserParamSchedule(Callback):
         """
         if not (callable(getattr(compiled_network, "get_optimiser_param", None))
                 and callable(getattr(compiled_network, "set_optimiser_param", None))):
-            raise InvalidTypeError(f"OptimiserParamSchedule('{self.param_name}') needs a compiled "
-                            f"network that trains with optimisers (with get_optimiser_param/"
-                            f"set_optimiser_param), got {type(compiled_network).__name__}; use "
-                            f"it in train(), not evaluate()")
+            raise InvalidTypeError(
+                f"OptimiserParamSchedule('{self.param_name}') needs a compiled "
+                f"network that trains with optimisers (with get_optimiser_param/"
+                f"set_optimiser_param), got {type(compiled_network).__name__}; use "
+                f"it in train(), not evaluate()")
         # Reading the value now reports an unknown parameter before anything is simulated
         compiled_network.get_optimiser_param(self.param_name)
         self._compiled_network = compiled_network
@@ -73,6 +75,6 @@ class OptimiserParamSchedule(Callback):
         value = self.func(epoch, current)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.number)):
             raise InvalidTypeError(f"OptimiserParamSchedule('{self.param_name}') func returned "
-                            f"{type(value).__name__} {value!r} for epoch {epoch}; it must "
-                            f"return a number")
+                                   f"{type(value).__name__} {value!r} for epoch {epoch}; it must "
+                                   f"return a number")
         self._compiled_network.set_optimiser_param(self.param_name, value)

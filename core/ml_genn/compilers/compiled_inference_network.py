@@ -126,7 +126,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         x, y, n = self.check_evaluate_data(x, y, metrics)
         if n > self.batch_size:
             raise InvalidValueError(f"evaluate_batch got {n} examples but the batch size is "
-                             f"{self.batch_size}; use evaluate() for datasets")
+                                    f"{self.batch_size}; use evaluate() for datasets")
         callback_list = self._callbacks(callbacks, "evaluate", 1, n)
         callback_list.on_test_begin()
         self._evaluate_one(0, x, y, metrics, callback_list)
@@ -161,8 +161,9 @@ class CompiledInferenceNetwork(CompiledNetwork):
             y = dict(zip(outputs, y if isinstance(y, tuple) else (y,)))
             x, y, n = self.check_evaluate_data(x, y, metrics, f"batch {batch} ")
             if n > self.batch_size:
-                raise InvalidValueError(f"evaluate_batch_iter batch {batch} has {n} examples but the "
-                                 f"batch size is {self.batch_size}")
+                raise InvalidValueError(
+                    f"evaluate_batch_iter batch {batch} has {n} examples but the "
+                    f"batch size is {self.batch_size}")
             self._evaluate_one(batch, x, y, metrics, callback_list)
         callback_list.on_test_end(metrics)
         cb_data = callback_list.get_data()
@@ -192,8 +193,9 @@ class CompiledInferenceNetwork(CompiledNetwork):
         outputs = self.outputs if outputs is None else [get_underlying_pop(p) for p in _as_list(outputs)]
         unknown = [p.name for p in outputs if p not in self.outputs]
         if unknown:
-            raise InvalidKeyError(f"predict outputs {unknown} are not output populations (populations "
-                           f"with a readout); outputs: {[p.name for p in self.outputs]}")
+            raise InvalidKeyError(
+                f"predict outputs {unknown} are not output populations (populations "
+                f"with a readout); outputs: {[p.name for p in self.outputs]}")
         x = check_inputs(x, self.inputs)
         n = dataset_size(x)
         self.check_spike_budget(x)

@@ -160,10 +160,11 @@ class CompiledNetwork:
             for start in range(0, len(counts), self.batch_size):
                 total = int(counts[start:start + self.batch_size].sum())
                 if total > pop.neuron.max_spikes:
-                    raise InvalidValueError(f"Population '{pop.name}' (SpikeInput): the batch starting at "
-                                     f"example {start} holds {total} spikes but max_spikes is "
-                                     f"{pop.neuron.max_spikes}; create it with "
-                                     f"SpikeInput(max_spikes={total}) or more")
+                    raise InvalidValueError(
+                        f"Population '{pop.name}' (SpikeInput): the batch starting at "
+                        f"example {start} holds {total} spikes but max_spikes is "
+                        f"{pop.neuron.max_spikes}; create it with "
+                        f"SpikeInput(max_spikes={total}) or more")
 
     # ------------------------------------------------------------------ saving
     def _connection_weights(self, conn: Any, var: str) -> Optional[np.ndarray]:

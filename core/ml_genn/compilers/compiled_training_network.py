@@ -209,8 +209,9 @@ class CompiledTrainingNetwork(CompiledNetwork):
         if isinstance(num_epochs, bool) or int(num_epochs) != num_epochs or num_epochs < 1:
             raise InvalidValueError(f"train num_epochs must be a positive integer, got {num_epochs!r}")
         if isinstance(start_epoch, bool) or int(start_epoch) != start_epoch or start_epoch < 0:
-            raise InvalidValueError(f"train start_epoch must be a non-negative integer (the number of "
-                             f"the first epoch to run), got {start_epoch!r}")
+            raise InvalidValueError(
+                f"train start_epoch must be a non-negative integer (the number of "
+                f"the first epoch to run), got {start_epoch!r}")
         if not 0.0 <= validation_split < 1.0:
             raise InvalidValueError(f"train validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split > 0.0 and validation_x is not None:
@@ -222,8 +223,9 @@ class CompiledTrainingNetwork(CompiledNetwork):
         if validation_split > 0.0:
             n_valid = int(round(n * validation_split))
             if n_valid < 1 or n_valid >= n:
-                raise InvalidValueError(f"validation_split {validation_split} of {n} examples leaves "
-                                 f"{n_valid} for validation; need at least 1 each")
+                raise InvalidValueError(
+                    f"validation_split {validation_split} of {n} examples leaves "
+                    f"{n_valid} for validation; need at least 1 each")
             n -= n_valid
             vx, vy = {p: _take(v, slice(n, None)) for p, v in x.items()}, \
                 {p: v[n:] for p, v in y.items()}

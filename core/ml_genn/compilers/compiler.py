@@ -113,9 +113,10 @@ class Compiler:
         supported_matrix_type = list(supported_matrix_type)
         bad = [m for m in supported_matrix_type if not isinstance(m, SynapseMatrixType)]
         if bad or not supported_matrix_type:
-            raise InvalidTypeError(f"{type(self).__name__} supported_matrix_type must be a non-empty "
-                            f"list of ml_genn.engine.SynapseMatrixType values (most preferred "
-                            f"first), got {supported_matrix_type!r}")
+            raise InvalidTypeError(
+                f"{type(self).__name__} supported_matrix_type must be a non-empty "
+                f"list of ml_genn.engine.SynapseMatrixType values (most preferred "
+                f"first), got {supported_matrix_type!r}")
         if communicator is not None:
             raise NotImplementedError(f"{type(self).__name__}: communicators (multi-process "
                                       f"runs) are not available yet; pass communicator=None")
@@ -125,16 +126,17 @@ class Compiler:
             raise InvalidValueError(f"{type(self).__name__} dt must be a positive number of ms, got {dt!r}")
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
             raise InvalidValueError(f"{type(self).__name__} batch_size must be a positive integer, "
-                             f"got {batch_size!r}")
+                                    f"got {batch_size!r}")
         if isinstance(rng_seed, bool) or int(rng_seed) != rng_seed or rng_seed < 0:
-            raise InvalidValueError(f"{type(self).__name__} rng_seed must be a non-negative integer "
-                             f"(0: seed from the OS), got {rng_seed!r}")
+            raise InvalidValueError(
+                f"{type(self).__name__} rng_seed must be a non-negative integer "
+                f"(0: seed from the OS), got {rng_seed!r}")
         if precision not in ("float", "double"):
             raise InvalidValueError(f"{type(self).__name__} precision must be 'float' or 'double', "
-                             f"got {precision!r}")
+                                    f"got {precision!r}")
         if not isinstance(kernel_profiling, (bool, np.bool_)):
             raise InvalidTypeError(f"{type(self).__name__} kernel_profiling must be True or False, "
-                            f"got {kernel_profiling!r}")
+                                   f"got {kernel_profiling!r}")
         self.kernel_profiling = bool(kernel_profiling)
         self._check_backend(backend, genn_kwargs)
         self.dt = float(dt)
@@ -177,10 +179,11 @@ class Compiler:
             close = get_close_matches(k, own + list(backend_class.model_options), n=1)
             advice.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         takes = ", ".join(backend_class.model_options) or "none"
-        raise InvalidTypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
-                        f"{', '.join(advice)}: not a parameter of {type(self).__name__}, nor an "
-                        f"option of backend '{getattr(backend_class, 'name', backend_class)}' "
-                        f"(its options: {takes})")
+        raise InvalidTypeError(
+            f"{type(self).__name__} got unexpected keyword argument(s) "
+            f"{', '.join(advice)}: not a parameter of {type(self).__name__}, nor an "
+            f"option of backend '{getattr(backend_class, 'name', backend_class)}' "
+            f"(its options: {takes})")
 
     # ------------------------------------------------------------------ hooks
     def pre_compile(self, network: Any, model_spec: ModelSpec, **kwargs: Any) -> Any:

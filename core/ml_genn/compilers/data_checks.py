@@ -31,8 +31,9 @@ def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dic
     """
     allowed = list(allowed)
     if not isinstance(data, abc.Mapping):
-        raise InvalidTypeError(f"{what} must be a dict mapping {role} populations to data, got "
-                        f"{type(data).__name__}; e.g. {{{', '.join(p.name for p in allowed)}: ...}}")
+        raise InvalidTypeError(
+            f"{what} must be a dict mapping {role} populations to data, got "
+            f"{type(data).__name__}; e.g. {{{', '.join(p.name for p in allowed)}: ...}}")
     out = {}
     for key, value in data.items():
         try:
@@ -40,8 +41,9 @@ def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dic
         except TypeError:
             pop = None
         if pop not in allowed:
-            raise InvalidKeyError(f"{what} has key {_pop_name(key)!r}, which is not an {role} population "
-                           f"of this network; {role} populations: {[p.name for p in allowed]}")
+            raise InvalidKeyError(
+                f"{what} has key {_pop_name(key)!r}, which is not an {role} population "
+                f"of this network; {role} populations: {[p.name for p in allowed]}")
         out[pop] = value
     missing = [p.name for p in allowed if p not in out]
     if missing:
@@ -72,23 +74,26 @@ def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray
     kind = type(metric_or_loss).__name__
     if getattr(metric_or_loss, "sparse_labels", False):
         if y.ndim != 1:
-            raise InvalidValueError(f"{owner} for {kind} must be one integer class label per example "
-                             f"(shape (examples,)), got shape {y.shape}")
+            raise InvalidValueError(
+                f"{owner} for {kind} must be one integer class label per example "
+                f"(shape (examples,)), got shape {y.shape}")
         if not np.issubdtype(y.dtype, np.integer):
             if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-                raise InvalidTypeError(f"{owner} for {kind} must hold integer class labels, got dtype "
-                                f"{y.dtype} with non-integer values")
+                raise InvalidTypeError(
+                    f"{owner} for {kind} must hold integer class labels, got dtype "
+                    f"{y.dtype} with non-integer values")
             y = y.astype(np.int64)
         n = pop.num_neurons
         if y.size and (y.min() < 0 or y.max() >= n):
             bad = y[(y < 0) | (y >= n)][0]
             raise InvalidValueError(f"{owner} has label {int(bad)}, out of range for Population "
-                             f"'{pop.name}' with {n} neurons (labels 0 to {n - 1})")
+                                    f"'{pop.name}' with {n} neurons (labels 0 to {n - 1})")
         return y
     size = pop.num_neurons
     if y.ndim < 1 or (y.shape[1:] != tuple(pop.shape) and y.shape[1:] != (size,)):
-        raise InvalidValueError(f"{owner} for {kind} must have shape (examples,) + {tuple(pop.shape)}, "
-                         f"got shape {y.shape}")
+        raise InvalidValueError(
+            f"{owner} for {kind} must have shape (examples,) + {tuple(pop.shape)}, "
+            f"got shape {y.shape}")
     if not np.all(np.isfinite(y)):
         raise InvalidValueError(f"{owner} for {kind} contains NaN or infinite targets")
     return y.reshape((y.shape[0],) + tuple(pop.shape)).astype(np.float64)
@@ -100,8 +105,9 @@ def dataset_size(x: Dict[Any, Any], y: Optional[Dict[Any, Any]] = None) -> int:
     if y:
         sizes.update({f"y[{p.name!r}]": len(v) for p, v in y.items()})
     if len(set(sizes.values())) > 1:
-        raise InvalidValueError(f"Every input and label array needs the same number of examples, got "
-                         f"{', '.join(f'{k}: {v}' for k, v in sizes.items())}")
+        raise InvalidValueError(
+            f"Every input and label array needs the same number of examples, got "
+            f"{', '.join(f'{k}: {v}' for k, v in sizes.items())}")
     if not sizes or next(iter(sizes.values())) == 0:
         raise InvalidValueError("No examples to run: the data are empty")
     return next(iter(sizes.values()))

@@ -56,8 +56,9 @@ class InferenceCompiler(Compiler):
                          prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)
         if isinstance(evaluate_timesteps, bool) or int(evaluate_timesteps) != evaluate_timesteps \
                 or evaluate_timesteps < 1:
-            raise InvalidValueError(f"InferenceCompiler evaluate_timesteps must be a positive integer, "
-                             f"got {evaluate_timesteps!r}")
+            raise InvalidValueError(
+                f"InferenceCompiler evaluate_timesteps must be a positive integer, "
+                f"got {evaluate_timesteps!r}")
         self.evaluate_timesteps = int(evaluate_timesteps)
         self.reset_time_between_batches = reset_time_between_batches
         self.reset_vars_between_batches = reset_vars_between_batches

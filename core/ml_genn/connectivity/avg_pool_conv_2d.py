@@ -91,8 +91,9 @@ class AvgPoolConv2D(Connectivity):
         (ph, pw), (psh, psw) = self.pool_size, self.pool_strides
         kernel_shape = (kh, kw, ic, oc)
         if not is_value_array(self.weight) and not isinstance(self.weight, (int, float)):
-            raise InvalidTypeError(f"Connection '{connection.name}': AvgPoolConv2D with strides needs a "
-                            f"weight array or a number, got {type(self.weight).__name__}")
+            raise InvalidTypeError(
+                f"Connection '{connection.name}': AvgPoolConv2D with strides needs a "
+                f"weight array or a number, got {type(self.weight).__name__}")
         pool_target, pooled = avg_pool_map((ih, iw, ic), (ph, pw), (psh, psw))
         pch, pcw, _ = pooled
         pad = (max((oh - 1) * sh + kh - pch, 0) // 2, max((ow - 1) * sw + kw - pcw, 0) // 2) \

@@ -56,7 +56,7 @@ class AvgPoolDense2D(Connectivity):
         if is_value_array(self.weight):
             if self.weight.ndim != 2:
                 raise InvalidValueError(f"{owner} weight array must have 2 dimensions (pool output "
-                                 f"size, target size), got shape {self.weight.shape}")
+                                        f"size, target size), got shape {self.weight.shape}")
             if target.shape is None:
                 target.shape = (self.weight.shape[1],)
         if target.shape is not None:
@@ -68,9 +68,10 @@ class AvgPoolDense2D(Connectivity):
         """DENSE with the pooling folded into the weights: source neuron ``i`` in pool ``p``
         connects to target ``t`` with ``weight[p, t] / pool area`` (0 outside every pool)."""
         if not (is_value_array(self.weight) or is_value_constant(self.weight)):
-            raise InvalidTypeError(f"Connection '{connection.name}': AvgPoolDense2D needs a weight array "
-                            f"or a number to fold the pooling into, got "
-                            f"{type(self.weight).__name__}")
+            raise InvalidTypeError(
+                f"Connection '{connection.name}': AvgPoolDense2D needs a weight array "
+                f"or a number to fold the pooling into, got "
+                f"{type(self.weight).__name__}")
         target, pooled = avg_pool_map(connection.source.shape, self.pool_size, self.pool_strides)
         num_pooled, num_target = int(np.prod(pooled)), connection.target.num_neurons
         weight = np.broadcast_to(np.asarray(self.weight, dtype=np.float64),

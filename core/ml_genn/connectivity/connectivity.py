@@ -75,18 +75,20 @@ class Connectivity:
         value = getattr(self, name)
         if is_value_array(value) and value.shape != tuple(expected):
             raise InvalidValueError(f"{type(self).__name__} {name} array has shape {value.shape}, "
-                             f"expected {tuple(expected)} ({meaning})")
+                                    f"expected {tuple(expected)} ({meaning})")
 
     def _require_not_array(self, name: str) -> None:
         if is_value_array(getattr(self, name)):
-            raise InvalidTypeError(f"{type(self).__name__} {name} must be a number or an Initializer, "
-                            f"not an array of shape {getattr(self, name).shape}: this "
-                            f"connectivity decides which synapses exist only in the engine")
+            raise InvalidTypeError(
+                f"{type(self).__name__} {name} must be a number or an Initializer, "
+                f"not an array of shape {getattr(self, name).shape}: this "
+                f"connectivity decides which synapses exist only in the engine")
 
     def _require_constant_delay(self) -> None:
         if not isinstance(self.delay, (int, float)):
-            raise InvalidTypeError(f"{type(self).__name__} supports only a single (homogeneous) delay "
-                            f"for every synapse, got {type(self.delay).__name__}")
+            raise InvalidTypeError(
+                f"{type(self).__name__} supports only a single (homogeneous) delay "
+                f"for every synapse, got {type(self.delay).__name__}")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -36,8 +36,9 @@ class Dense(Connectivity):
             if not is_value_array(array):
                 continue
             if array.ndim != 2:
-                raise InvalidValueError(f"{owner} {name} array must have 2 dimensions (source size, "
-                                 f"target size), got shape {array.shape}")
+                raise InvalidValueError(
+                    f"{owner} {name} array must have 2 dimensions (source size, "
+                    f"target size), got shape {array.shape}")
             # A weight array is the only thing that can tell dense populations' sizes
             if source.shape is None:
                 source.shape = (array.shape[0],)

@@ -37,7 +37,7 @@ class FixedProbability(SparseBase):
         owner = type(self).__name__
         if isinstance(p, bool) or not isinstance(p, Number) or not 0.0 <= float(p) <= 1.0:
             raise InvalidValueError(f"{owner} p must be a probability between 0 and 1, got "
-                             f"{type(p).__name__}: {p!r}")
+                                    f"{type(p).__name__}: {p!r}")
         self.p = float(p)
         self.allow_self_connections = check_bool(owner, "allow_self_connections",
                                                   allow_self_connections)

@@ -60,7 +60,7 @@ def get_param_2d(owner: str, name: str, value: Param2D,
         pair = (int(value[0]), int(value[1]))
     else:
         raise InvalidTypeError(f"{owner} {name} must be an integer or a pair of integers, got "
-                        f"{type(value).__name__}: {value!r}")
+                               f"{type(value).__name__}: {value!r}")
     if pair[0] < 1 or pair[1] < 1:
         raise InvalidValueError(f"{owner} {name} must be positive, got {value!r}")
     return pair
@@ -70,10 +70,11 @@ def get_image_shape(owner: str, source: "Population") -> Tuple[int, int, int]:
     """The source population's ``(height, width, channels)``, or a clear error."""
     if source.shape is None:
         raise InvalidValueError(f"{owner} needs the shape of source Population '{source.name}' "
-                         f"(height, width, channels), but it has none yet; give it a shape")
+                                f"(height, width, channels), but it has none yet; give it a shape")
     if len(source.shape) != 3:
-        raise InvalidValueError(f"{owner} needs a source population of shape (height, width, "
-                         f"channels), but Population '{source.name}' has shape {source.shape}")
+        raise InvalidValueError(
+            f"{owner} needs a source population of shape (height, width, "
+            f"channels), but Population '{source.name}' has shape {source.shape}")
     return source.shape
 
 
@@ -87,9 +88,10 @@ def conv_output_shape(owner: str, in_shape: Tuple[int, int, int], conv_size: Tup
     else:
         out = (ceil(ih / sh), ceil(iw / sw), filters)
     if out[0] < 1 or out[1] < 1:
-        raise InvalidValueError(f"{owner} kernel {conv_size} with 'valid' padding is larger than its "
-                         f"input of shape {in_shape}; use a smaller conv_size or "
-                         f"conv_padding='same'")
+        raise InvalidValueError(
+            f"{owner} kernel {conv_size} with 'valid' padding is larger than its "
+            f"input of shape {in_shape}; use a smaller conv_size or "
+            f"conv_padding='same'")
     return out
 
 
@@ -110,7 +112,7 @@ def pool_output_shape(owner: str, in_shape: Tuple[int, int, int], pool_size: Tup
     out = (ceil((ih - kh + 1) / sh), ceil((iw - kw + 1) / sw), ic)
     if out[0] < 1 or out[1] < 1:
         raise InvalidValueError(f"{owner} pool_size {pool_size} is larger than its input of shape "
-                         f"{in_shape}")
+                                f"{in_shape}")
     return out
 
 
@@ -131,4 +133,4 @@ def update_target_shape(owner: str, target: "Population", output_shape: Tuple[in
     elif target.shape != expected:
         how = "flattened output shape" if flatten else "output shape"
         raise InvalidValueError(f"{owner} {how} is {expected}, but target Population "
-                         f"'{target.name}' has shape {target.shape}")
+                                f"'{target.name}' has shape {target.shape}")

@@ -39,9 +39,9 @@ class OneToOne(SparseBase):
             source.shape = target.shape
         elif population_size(source.shape) != population_size(target.shape):
             raise InvalidValueError(f"{type(self).__name__} needs source and target populations of "
-                             f"the same size, got Population '{source.name}' of shape "
-                             f"{source.shape} and Population '{target.name}' of shape "
-                             f"{target.shape}")
+                                    f"the same size, got Population '{source.name}' of shape "
+                                    f"{source.shape} and Population '{target.name}' of shape "
+                                    f"{target.shape}")
         if self.has_indices:
             self._check_indices(source, target)
         elif source.shape is not None:

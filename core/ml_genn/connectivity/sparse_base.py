@@ -55,30 +55,32 @@ class SparseBase(Connectivity):
         if not self.has_indices:
             for name in ("weight", "delay"):
                 if is_value_array(getattr(self, name)):
-                    raise InvalidTypeError(f"{owner} {name} must be a number or an Initializer, not an "
-                                    f"array of shape {getattr(self, name).shape}: which synapses "
-                                    f"exist is decided in the engine unless pre_ind and "
-                                    f"post_ind are set")
+                    raise InvalidTypeError(
+                        f"{owner} {name} must be a number or an Initializer, not an "
+                        f"array of shape {getattr(self, name).shape}: which synapses "
+                        f"exist is decided in the engine unless pre_ind and "
+                        f"post_ind are set")
             return None
         if not (is_value_array(self.pre_ind) and is_value_array(self.post_ind)):
-            raise InvalidTypeError(f"{owner} pre_ind and post_ind must both be arrays of neuron "
-                            f"indices when either is set, got "
-                            f"{type(self.pre_ind).__name__} and {type(self.post_ind).__name__}")
+            raise InvalidTypeError(
+                f"{owner} pre_ind and post_ind must both be arrays of neuron "
+                f"indices when either is set, got "
+                f"{type(self.pre_ind).__name__} and {type(self.post_ind).__name__}")
         pre, post = self._indices()
         if pre.ndim != 1 or pre.shape != post.shape:
             raise InvalidValueError(f"{owner} pre_ind and post_ind must be 1-D arrays of the same "
-                             f"length, got shapes {pre.shape} and {post.shape}")
+                                    f"length, got shapes {pre.shape} and {post.shape}")
         for name, ind, pop in (("pre_ind", pre, source), ("post_ind", post, target)):
             if pop is not None and pop.shape is not None and len(ind) and \
                     (ind.min() < 0 or ind.max() >= pop.num_neurons):
                 raise InvalidValueError(f"{owner} {name} holds indices outside Population "
-                                 f"'{pop.name}' of {pop.num_neurons} neurons "
-                                 f"(range {ind.min()}..{ind.max()})")
+                                        f"'{pop.name}' of {pop.num_neurons} neurons "
+                                        f"(range {ind.min()}..{ind.max()})")
         for name in ("weight", "delay"):
             value = getattr(self, name)
             if is_value_array(value) and value.shape != pre.shape:
                 raise InvalidValueError(f"{owner} {name} array has shape {value.shape}, expected "
-                                 f"{pre.shape} (one per synapse in pre_ind/post_ind)")
+                                        f"{pre.shape} (one per synapse in pre_ind/post_ind)")
         return len(pre)
 
     def _indices(self):

@@ -12,7 +12,7 @@ def check_number(owner: str, name: str, value: object) -> float:
     """Return ``value`` as a float, or raise a TypeError naming ``owner`` and ``name``."""
     if isinstance(value, bool) or not isinstance(value, Number):
         raise InvalidTypeError(f"{owner} {name} must be a number, got {type(value).__name__}: "
-                        f"{value!r}")
+                               f"{value!r}")
     value = float(value)
     if value != value or value in (float("inf"), float("-inf")):
         raise InvalidValueError(f"{owner} {name} must be finite, got {value!r}")

@@ -23,7 +23,7 @@ class Uniform(Initializer):
         self.max = check_number("Uniform", "max", max)
         if self.max < self.min:
             raise InvalidValueError(f"Uniform max must not be less than min, got min={min!r}, "
-                             f"max={max!r}")
+                                    f"max={max!r}")
 
     def get_snippet(self) -> VarInit:
         """GeNN's ``"Uniform"`` var-init snippet with ``min`` and ``max``."""

@@ -25,12 +25,13 @@ class Wrapper(Initializer):
     def __init__(self, snippet: Any, param_vals: Optional[Mapping[str, Any]] = None,
                  egp_vals: Optional[Mapping[str, Any]] = None):
         if snippet is None or (isinstance(snippet, str) and not snippet):
-            raise InvalidTypeError(f"Wrapper snippet must be a var-init snippet name or object, got "
-                            f"{snippet!r}")
+            raise InvalidTypeError(
+                f"Wrapper snippet must be a var-init snippet name or object, got "
+                f"{snippet!r}")
         for what, vals in (("param_vals", param_vals), ("egp_vals", egp_vals)):
             if vals is not None and not isinstance(vals, Mapping):
                 raise InvalidTypeError(f"Wrapper {what} must be a dict of values by name, got "
-                                f"{type(vals).__name__}: {vals!r}")
+                                       f"{type(vals).__name__}: {vals!r}")
         self.snippet = snippet
         # Copies, so that a default or a caller's dict is never shared between objects
         self.param_vals = dict(param_vals or {})

@@ -36,8 +36,8 @@ class MeanSquareError(Metric):
         y_pred = np.asarray(y_pred)
         if y_true.shape != y_pred.shape or y_pred.ndim == 0:
             raise InvalidValueError(f"MeanSquareError needs labels shaped like the predictions "
-                             f"(batch first): predictions have shape {y_pred.shape}, labels "
-                             f"have shape {y_true.shape}")
+                                    f"(batch first): predictions have shape {y_pred.shape}, labels "
+                                    f"have shape {y_true.shape}")
         squared = np.square(y_true.astype(np.float64) - y_pred.astype(np.float64))
         # Per-example means summed, so that batches of different sizes weigh by example
         batch_sum = float(np.sum(squared.reshape(squared.shape[0], -1).mean(axis=1)))

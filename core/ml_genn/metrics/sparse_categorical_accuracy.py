@@ -38,11 +38,12 @@ class SparseCategoricalAccuracy(Metric):
         y_pred = np.asarray(y_pred)
         if y_pred.ndim != 2:
             raise InvalidValueError(f"SparseCategoricalAccuracy needs predictions of shape "
-                             f"(batch, num_classes), got shape {y_pred.shape}")
+                                    f"(batch, num_classes), got shape {y_pred.shape}")
         if y_true.ndim != 1 or y_true.shape[0] != y_pred.shape[0]:
-            raise InvalidValueError(f"SparseCategoricalAccuracy needs one integer label per example: "
-                             f"labels of shape ({y_pred.shape[0]},) for predictions of shape "
-                             f"{y_pred.shape}, got labels of shape {y_true.shape}")
+            raise InvalidValueError(
+                f"SparseCategoricalAccuracy needs one integer label per example: "
+                f"labels of shape ({y_pred.shape[0]},) for predictions of shape "
+                f"{y_pred.shape}, got labels of shape {y_true.shape}")
         batch_correct = int(np.count_nonzero(np.argmax(y_pred, axis=1) == y_true))
         batch_total = int(y_true.shape[0])
         if communicator is not None:

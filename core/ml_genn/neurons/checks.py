@@ -11,7 +11,7 @@ def check_bool(owner: str, name: str, value: Any) -> bool:
     # NumPy bools are accepted because they arise from comparisons in user code
     if not isinstance(value, bool) and type(value).__name__ != "bool_":
         raise InvalidTypeError(f"{owner} {name} must be True or False, got "
-                        f"{type(value).__name__}: {value!r}")
+                               f"{type(value).__name__}: {value!r}")
     return bool(value)
 
 
@@ -19,7 +19,7 @@ def check_positive_int(owner: str, name: str, value: Any) -> int:
     """Return ``value`` if it is an integer of at least 1, else raise naming ``owner``/``name``."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise InvalidTypeError(f"{owner} {name} must be a positive integer, got "
-                        f"{type(value).__name__}: {value!r}")
+                               f"{type(value).__name__}: {value!r}")
     if value < 1:
         raise InvalidValueError(f"{owner} {name} must be a positive integer, got {value!r}")
     return int(value)

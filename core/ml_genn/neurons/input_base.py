@@ -37,7 +37,7 @@ class InputBase(Input):
                                                         input_frame_timesteps)
         if self.input_frames > 1 and egp_name is None:
             raise InvalidValueError(f"{owner} does not support time-varying input; use "
-                             f"input_frames=1, got {input_frames!r}")
+                                    f"input_frames=1, got {input_frames!r}")
         self.var_name = var_name
         self.egp_name = egp_name
 
@@ -86,8 +86,9 @@ class InputBase(Input):
         from .spike_input import is_spike_data
         kind = type(self).__name__
         if is_spike_data(data):
-            raise InvalidTypeError(f"{owner} ({kind}) takes dense arrays of values, got "
-                            f"PreprocessedSpikes; feed spikes to a SpikeInput population instead")
+            raise InvalidTypeError(
+                f"{owner} ({kind}) takes dense arrays of values, got "
+                f"PreprocessedSpikes; feed spikes to a SpikeInput population instead")
         try:
             array = np.asarray(data)
         except ValueError as exc:
@@ -98,8 +99,9 @@ class InputBase(Input):
         expected = self.example_shape(shape)
         size = int(np.prod(expected))
         if array.ndim < 1 or (array.shape[1:] != expected and array.shape[1:] != (size,)):
-            raise InvalidValueError(f"{owner} ({kind}) input must have shape (examples,) + {expected} "
-                             f"(or (examples, {size})), got shape {array.shape}")
+            raise InvalidValueError(
+                f"{owner} ({kind}) input must have shape (examples,) + {expected} "
+                f"(or (examples, {size})), got shape {array.shape}")
         if not np.all(np.isfinite(array)):
             raise InvalidValueError(f"{owner} ({kind}) input contains NaN or infinite values")
         return array.reshape(array.shape[0], size)

@@ -48,13 +48,14 @@ class Neuron:
         if resolved is not None:
             kind = type(resolved).__name__
             if resolved.needs_output_var and self.output_var_name is None:
-                raise InvalidValueError(f"{kind} readout needs a neuron model with an output variable, "
-                                 f"but {type(self).__name__} has none; use a spike-based "
-                                 f"readout such as 'spike_count'")
+                raise InvalidValueError(
+                    f"{kind} readout needs a neuron model with an output variable, "
+                    f"but {type(self).__name__} has none; use a spike-based "
+                    f"readout such as 'spike_count'")
             if resolved.needs_spikes and not self.spiking:
                 raise InvalidValueError(f"{kind} readout needs a spiking neuron model, but "
-                                 f"{type(self).__name__} never spikes; use a variable-based "
-                                 f"readout such as 'avg_var'")
+                                        f"{type(self).__name__} never spikes; use a variable-based "
+                                        f"readout such as 'avg_var'")
         self._readout = resolved
 
     def __repr__(self) -> str:
@@ -97,8 +98,9 @@ def init_next_base(cls: type, instance: Any, kwargs: Dict[str, Any]) -> None:
     if nxt is object:
         if kwargs:
             names = ", ".join(repr(k) for k in kwargs)
-            raise InvalidTypeError(f"{type(instance).__name__}() got unexpected keyword argument(s) "
-                            f"{names}")
+            raise InvalidTypeError(
+                f"{type(instance).__name__}() got unexpected keyword argument(s) "
+                f"{names}")
         return
     super(cls, instance).__init__(**kwargs)
 

@@ -63,18 +63,21 @@ class SpikeInput(Neuron, Input):
     def check_input(self, data: Any, shape: Tuple[int, ...], owner: str) -> List[PreprocessedSpikes]:
         """Check a dataset of spike trains: a sequence of PreprocessedSpikes, one per example."""
         if not is_spike_data(data):
-            raise InvalidTypeError(f"{owner} (SpikeInput) takes a list of PreprocessedSpikes (see "
-                            f"ml_genn.utils.data.preprocess_spikes), got {type(data).__name__}"
-                            + (f" of shape {np.shape(data)}" if isinstance(data, np.ndarray) else ""))
+            raise InvalidTypeError(
+                f"{owner} (SpikeInput) takes a list of PreprocessedSpikes (see "
+                f"ml_genn.utils.data.preprocess_spikes), got {type(data).__name__}"
+                + (f" of shape {np.shape(data)}" if isinstance(data, np.ndarray) else ""))
         examples = [data] if isinstance(data, PreprocessedSpikes) else list(data)
         n = int(np.prod(shape))
         for i, example in enumerate(examples):
             if not isinstance(example, PreprocessedSpikes):
-                raise InvalidTypeError(f"{owner} (SpikeInput) example {i} is {type(example).__name__}, "
-                                f"expected PreprocessedSpikes")
+                raise InvalidTypeError(
+                    f"{owner} (SpikeInput) example {i} is {type(example).__name__}, "
+                    f"expected PreprocessedSpikes")
             if np.size(example.end_spikes) != n:
-                raise InvalidValueError(f"{owner} (SpikeInput) example {i} has spikes for "
-                                 f"{np.size(example.end_spikes)} neurons, the population has {n}")
+                raise InvalidValueError(
+                    f"{owner} (SpikeInput) example {i} has spikes for "
+                    f"{np.size(example.end_spikes)} neurons, the population has {n}")
         return examples
 
     def set_input(self, genn_pop: Any, batch_size: int, shape: Tuple[int, ...],
@@ -89,9 +92,10 @@ class SpikeInput(Neuron, Input):
         batched = batch_spikes(input, batch_size)
         num_spikes = len(batched.spike_times)
         if num_spikes > self.max_spikes:
-            raise InvalidValueError(f"Population '{population_name}' (SpikeInput): a batch holds "
-                             f"{num_spikes} spikes but max_spikes is {self.max_spikes}; create "
-                             f"it with SpikeInput(max_spikes={num_spikes}) or more")
+            raise InvalidValueError(
+                f"Population '{population_name}' (SpikeInput): a batch holds "
+                f"{num_spikes} spikes but max_spikes is {self.max_spikes}; create "
+                f"it with SpikeInput(max_spikes={num_spikes}) or more")
         end = batched.end_spikes.reshape(batch_size, -1)
         start = calc_start_spikes(end)
         genn_pop.vars["StartSpike"].view[...] = start

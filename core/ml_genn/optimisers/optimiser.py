@@ -40,8 +40,9 @@ class Optimiser:
     def set_param(self, genn_cus: Any, name: str, value: float) -> None:
         """Set run-time parameter ``name`` on this optimiser and its loaded custom updates."""
         if name not in self.dynamic_params:
-            raise InvalidValueError(f"{type(self).__name__} parameter '{name}' cannot be changed during "
-                             f"training; changeable: {sorted(self.dynamic_params)}")
+            raise InvalidValueError(
+                f"{type(self).__name__} parameter '{name}' cannot be changed during "
+                f"training; changeable: {sorted(self.dynamic_params)}")
         setattr(self, name, float(value))
         for cu in genn_cus:
             cu.set_dynamic_param_value(self.dynamic_params[name], float(value))
@@ -50,7 +51,7 @@ class Optimiser:
         """Current value of parameter ``name``."""
         if name not in self.dynamic_params:
             raise InvalidValueError(f"{type(self).__name__} has no run-time parameter '{name}'; "
-                             f"changeable: {sorted(self.dynamic_params)}")
+                                    f"changeable: {sorted(self.dynamic_params)}")
         return getattr(self, name)
 
     def __repr__(self) -> str:

@@ -47,8 +47,8 @@ def _check_keys(keys: Any, allow_empty: bool) -> Tuple[Any, ...]:
     # A bare string would otherwise be split into characters
     if isinstance(keys, (str, bytes)) or not isinstance(keys, abc.Sequence):
         raise InvalidTypeError(f"Numpy serialiser keys must be a tuple of keys such as (epoch, "
-                        f"population, 'V'), got {type(keys).__name__}: {keys!r}; "
-                        f"wrap a single key as ({keys!r},)")
+                               f"population, 'V'), got {type(keys).__name__}: {keys!r}; "
+                               f"wrap a single key as ({keys!r},)")
     if not keys and not allow_empty:
         raise InvalidValueError("Numpy serialiser needs at least one key to name an array, got ()")
     return tuple(keys)
@@ -74,10 +74,10 @@ class Numpy(Serialiser):
     def __init__(self, path: str = "", file_prefix: Optional[str] = None):
         if not isinstance(path, (str, os.PathLike)):
             raise InvalidTypeError(f"Numpy serialiser path must be a folder path string, got "
-                            f"{type(path).__name__}: {path!r}")
+                                   f"{type(path).__name__}: {path!r}")
         if file_prefix is not None and not isinstance(file_prefix, str):
             raise InvalidTypeError(f"Numpy serialiser file_prefix must be a string or None, got "
-                            f"{type(file_prefix).__name__}: {file_prefix!r}")
+                                   f"{type(file_prefix).__name__}: {file_prefix!r}")
         self.path = os.fspath(path)
         self.file_prefix = file_prefix
         self._manifest_checked = False
@@ -97,8 +97,9 @@ class Numpy(Serialiser):
         keys = _check_keys(keys, allow_empty=False)
         array = np.asarray(data)
         if array.dtype.hasobject:
-            raise InvalidTypeError(f"Numpy serialiser can only store numeric arrays, got an object "
-                            f"array for keys {keys!r}; convert it with np.asarray(..., dtype=...)")
+            raise InvalidTypeError(
+                f"Numpy serialiser can only store numeric arrays, got an object "
+                f"array for keys {keys!r}; convert it with np.asarray(..., dtype=...)")
         folder = self._folder()
         os.makedirs(folder, exist_ok=True)
         self._ensure_manifest(folder)
@@ -196,13 +197,16 @@ class Numpy(Serialiser):
                 manifest = json.load(f)
             fmt, version = manifest["format"], int(manifest["format_version"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidValueError(f"Checkpoint manifest '{path}' is unreadable ({exc}); it should be "
-                             f"JSON with 'format' and 'format_version'") from None
+            raise InvalidValueError(
+                f"Checkpoint manifest '{path}' is unreadable ({exc}); it should be "
+                f"JSON with 'format' and 'format_version'") from None
         if fmt != FORMAT_NAME:
-            raise InvalidValueError(f"Folder '{folder}' holds a '{fmt}' checkpoint (see '{path}'), not "
-                             f"a '{FORMAT_NAME}' one; load it with the serialiser that wrote it")
+            raise InvalidValueError(
+                f"Folder '{folder}' holds a '{fmt}' checkpoint (see '{path}'), not "
+                f"a '{FORMAT_NAME}' one; load it with the serialiser that wrote it")
         if version > FORMAT_VERSION:
-            raise InvalidValueError(f"Checkpoint folder '{folder}' uses {FORMAT_NAME} format version "
-                             f"{version}, but this ml_genn reads versions up to {FORMAT_VERSION}; "
-                             f"upgrade ml_genn to load it")
+            raise InvalidValueError(
+                f"Checkpoint folder '{folder}' uses {FORMAT_NAME} format version "
+                f"{version}, but this ml_genn reads versions up to {FORMAT_VERSION}; "
+                f"upgrade ml_genn to load it")
         return manifest

@@ -62,19 +62,20 @@ def resolve_kernel_init(value: Any, snippet: Any, where: str) -> Any:
                         else value.egp_vals["kernel"], dtype=np.float64).reshape(-1)
     if snippet.kernel_shape is not None and kernel.size != int(np.prod(snippet.kernel_shape)):
         raise InvalidValueError(f"{where}: KernelInit kernel has {kernel.size} elements but the "
-                         f"connectivity's kernel has shape {tuple(snippet.kernel_shape)}")
+                                f"connectivity's kernel has shape {tuple(snippet.kernel_shape)}")
     if snippet.matrix_type is SynapseMatrixType.TOEPLITZ:
         return kernel
     if snippet.kernel_index is not None:
         index = np.asarray(snippet.kernel_index)
         if index.size and (index.min() < 0 or index.max() >= kernel.size):
             raise InvalidValueError(f"{where}: kernel_index reaches element {index.max()} of a "
-                             f"KernelInit kernel of {kernel.size} elements")
+                                    f"KernelInit kernel of {kernel.size} elements")
         return kernel[index]
-    raise InvalidValueError(f"{where}: KernelInit needs connectivity that shares a kernel (a "
-                     f"TOEPLITZ snippet, or a SPARSE one with kernel_index), but the "
-                     f"connectivity gave a {snippet.matrix_type.name} matrix without a kernel "
-                     f"index")
+    raise InvalidValueError(
+        f"{where}: KernelInit needs connectivity that shares a kernel (a "
+        f"TOEPLITZ snippet, or a SPARSE one with kernel_index), but the "
+        f"connectivity gave a {snippet.matrix_type.name} matrix without a kernel "
+        f"index")
 
 
 class TargetShapeError(RuntimeError, ValueError):
@@ -120,7 +121,7 @@ def get_param_2d(name: str, param: Param2D,
     if isinstance(param, (int, np.integer)) and not isinstance(param, bool):
         return (param, param)
     raise InvalidTypeError(f"{name}: expected an int or a pair of ints, got "
-                    f"{type(param).__name__}: {param!r}")
+                           f"{type(param).__name__}: {param!r}")
 
 
 def update_target_shape(target: "Population", output_shape: Sequence[int],

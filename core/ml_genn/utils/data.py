@@ -77,13 +77,14 @@ def get_dataset_size(data: DataDictType) -> Optional[int]:
 def _require_dataset_size(data: DataDictType, what: str) -> int:
     if not isinstance(data, Mapping):
         raise InvalidTypeError(f"{what} needs a dataset dict mapping keys to per-example data, got "
-                        f"{type(data).__name__}")
+                               f"{type(data).__name__}")
     size = get_dataset_size(data)
     if size is None:
         sizes = {k: len(v) for k, v in data.items()}
-        raise InvalidValueError(f"{what} needs every entry of the dataset to hold the same number of "
-                         f"examples, got sizes {sizes!r}" if sizes else
-                         f"{what} needs a non-empty dataset dict")
+        raise InvalidValueError(
+            f"{what} needs every entry of the dataset to hold the same number of "
+            f"examples, got sizes {sizes!r}" if sizes else
+            f"{what} needs a non-empty dataset dict")
     return size
 
 
@@ -159,9 +160,10 @@ def permute_dataset(data: DataDictType,
     indices = np.asarray(indices)
     if (indices.shape != (size,) or (size and not np.issubdtype(indices.dtype, np.integer))
             or not np.array_equal(np.sort(indices), np.arange(size))):
-        raise InvalidValueError(f"permute_dataset indices must be a permutation of range({size}) (the "
-                         f"dataset size), got {indices.shape[0] if indices.ndim else 'scalar'} "
-                         f"values {indices.tolist()[:10]!r}{'...' if indices.size > 10 else ''}")
+        raise InvalidValueError(
+            f"permute_dataset indices must be a permutation of range({size}) (the "
+            f"dataset size), got {indices.shape[0] if indices.ndim else 'scalar'} "
+            f"values {indices.tolist()[:10]!r}{'...' if indices.size > 10 else ''}")
     indices = indices.astype(np.intp)
     return {k: v[indices] if isinstance(v, np.ndarray) else [v[i] for i in indices]
             for k, v in data.items()}
@@ -192,16 +194,16 @@ def preprocess_spikes(times: Union[Sequence[float], np.ndarray],
     """
     if not _is_int(num_neurons) or num_neurons < 1:
         raise InvalidValueError(f"preprocess_spikes num_neurons must be a positive int, got "
-                         f"{num_neurons!r}")
+                                f"{num_neurons!r}")
     times = np.asarray(times, dtype=np.float64).reshape(-1) if np.ndim(times) <= 1 else None
     ids_array = np.asarray(ids)
     if times is None or ids_array.ndim > 1:
         raise InvalidValueError("preprocess_spikes needs one-dimensional times and ids, got shapes "
-                         f"{np.shape(times)} and {ids_array.shape}")
+                                f"{np.shape(times)} and {ids_array.shape}")
     ids_array = ids_array.reshape(-1)
     if ids_array.shape != times.shape:
         raise InvalidValueError(f"preprocess_spikes needs one id per spike time, got {times.size} "
-                         f"times and {ids_array.size} ids")
+                                f"times and {ids_array.size} ids")
     if ids_array.size == 0:
         ids_array = ids_array.astype(np.int64)
     elif not np.issubdtype(ids_array.dtype, np.integer):
@@ -211,7 +213,7 @@ def preprocess_spikes(times: Union[Sequence[float], np.ndarray],
     if ids_array.size and (ids_array.min() < 0 or ids_array.max() >= num_neurons):
         bad = ids_array[(ids_array < 0) | (ids_array >= num_neurons)][0]
         raise InvalidValueError(f"preprocess_spikes id {int(bad)} out of range for {num_neurons} "
-                         f"neurons (ids must be 0 to {num_neurons - 1})")
+                                f"neurons (ids must be 0 to {num_neurons - 1})")
 
     counts = np.bincount(ids_array, minlength=num_neurons)
     # lexsort sorts by the last key first: neuron id, then time (stable for equal pairs)
@@ -263,8 +265,9 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
     """
     names = events.dtype.names if isinstance(events, np.ndarray) else None
     if names is None:
-        raise InvalidTypeError(f"preprocess_tonic_spikes events must be a structured NumPy array with "
-                        f"fields such as x, y, t and p, got {type(events).__name__}")
+        raise InvalidTypeError(
+            f"preprocess_tonic_spikes events must be a structured NumPy array with "
+            f"fields such as x, y, t and p, got {type(events).__name__}")
     ordering = tuple(ordering)
     if "t" not in ordering or "p" not in ordering:
         raise DatasetError(f"preprocess_tonic_spikes supports only events with time (t) and "
@@ -275,17 +278,18 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
     spatial = ("x", "y") if "y" in ordering else ("x",)
     missing = [f for f in ("t", "p") + spatial if f not in names]
     if missing:
-        raise InvalidValueError(f"preprocess_tonic_spikes events lack the field(s) {missing} named in "
-                         f"ordering {''.join(ordering)!r}; fields present: {list(names)}")
+        raise InvalidValueError(
+            f"preprocess_tonic_spikes events lack the field(s) {missing} named in "
+            f"ordering {''.join(ordering)!r}; fields present: {list(names)}")
 
     try:
         dims = tuple(int(d) for d in shape)
     except TypeError:
         raise InvalidTypeError(f"preprocess_tonic_spikes shape must be a sensor size such as "
-                        f"(width, height, polarities), got {shape!r}") from None
+                               f"(width, height, polarities), got {shape!r}") from None
     if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
         raise InvalidValueError(f"preprocess_tonic_spikes shape must be 1 to 3 positive ints "
-                         f"(width, height, polarities), got {shape!r}")
+                                f"(width, height, polarities), got {shape!r}")
     width, height, polarities = dims + (1,) * (3 - len(dims))
     num_neurons = width * height * polarities
     _check_positive("preprocess_tonic_spikes time_scale", time_scale)
@@ -300,12 +304,13 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
         if values.size and not np.issubdtype(values.dtype, np.integer):
             if not np.all(np.mod(values, 1) == 0):
                 raise InvalidValueError(f"preprocess_tonic_spikes field '{field}' must hold whole "
-                                 f"numbers, got dtype {values.dtype}")
+                                        f"numbers, got dtype {values.dtype}")
         values = values.astype(np.int64)
         if values.size and (values.min() < 0 or values.max() >= limit):
             bad = values[(values < 0) | (values >= limit)][0]
-            raise InvalidValueError(f"preprocess_tonic_spikes event {field}={int(bad)} is outside the "
-                             f"sensor shape {shape!r} ({field} must be 0 to {limit - 1})")
+            raise InvalidValueError(
+                f"preprocess_tonic_spikes event {field}={int(bad)} is outside the "
+                f"sensor shape {shape!r} ({field} must be 0 to {limit - 1})")
         coords[field] = values
 
     ids = coords["x"]
@@ -320,14 +325,15 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
 
     if not _is_int(histogram_thresh) or histogram_thresh < 1:
         raise InvalidValueError(f"preprocess_tonic_spikes histogram_thresh must be a positive int "
-                         f"(events per timestep), got {histogram_thresh!r}")
+                                f"(events per timestep), got {histogram_thresh!r}")
     if dt is None:
-        raise InvalidValueError("preprocess_tonic_spikes needs dt (the timestep to bin events into) "
-                         "when histogram_thresh is given")
+        raise InvalidValueError(
+            "preprocess_tonic_spikes needs dt (the timestep to bin events into) "
+            "when histogram_thresh is given")
     _check_positive("preprocess_tonic_spikes dt", dt)
     if times.size and times.min() < 0:
         raise InvalidValueError(f"preprocess_tonic_spikes events must not have negative times when "
-                         f"binning with histogram_thresh, got t={times.min() / time_scale}")
+                                f"binning with histogram_thresh, got t={times.min() / time_scale}")
     bins = _timestep_bins(times, dt)
     # Count events per (neuron, timestep) pair; each pair that reaches the threshold spikes once
     pairs, counts = np.unique(np.stack((ids, bins)), axis=1, return_counts=True)
@@ -338,8 +344,9 @@ def preprocess_tonic_spikes(events: np.ndarray, ordering: Sequence[str],
 def _per_example_values(data: np.ndarray, what: str) -> np.ndarray:
     data = np.asarray(data)
     if data.ndim < 2:
-        raise InvalidValueError(f"{what} needs data with one row per example (at least 2 dimensions: "
-                         f"examples, features...), got shape {data.shape}")
+        raise InvalidValueError(
+            f"{what} needs data with one row per example (at least 2 dimensions: "
+            f"examples, features...), got shape {data.shape}")
     if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
         raise InvalidTypeError(f"{what} needs numeric data, got dtype {data.dtype}")
     return data
@@ -370,11 +377,12 @@ def linear_latency_encode_data(data: np.ndarray, max_time: float, min_time: floa
     """
     data = _per_example_values(data, "linear_latency_encode_data")
     if data.size and (data.min() < 0 or data.max() > 255):
-        raise InvalidValueError(f"linear_latency_encode_data needs 8-bit values (0 to 255), got values "
-                         f"from {data.min()} to {data.max()}")
+        raise InvalidValueError(
+            f"linear_latency_encode_data needs 8-bit values (0 to 255), got values "
+            f"from {data.min()} to {data.max()}")
     if not (_is_real(max_time) and _is_real(min_time)) or max_time < min_time:
         raise InvalidValueError(f"linear_latency_encode_data needs max_time >= min_time, got "
-                         f"max_time={max_time!r}, min_time={min_time!r}")
+                                f"max_time={max_time!r}, min_time={min_time!r}")
     time_range = float(max_time) - float(min_time)
     spikes = []
     for example in data.reshape(len(data), -1):
@@ -466,15 +474,16 @@ def generate_yin_yang_dataset(size: int, scale: float, offset: float = 0.0,
     """
     if not _is_int(size) or size < 0:
         raise InvalidValueError(f"generate_yin_yang_dataset size must be a non-negative int, got "
-                         f"{size!r}")
+                                f"{size!r}")
     _check_positive("generate_yin_yang_dataset r_big", r_big)
     _check_positive("generate_yin_yang_dataset r_small", r_small)
     if r_small >= 0.5 * r_big:
-        raise InvalidValueError(f"generate_yin_yang_dataset needs r_small < r_big / 2 or the yin and "
-                         f"yang regions vanish, got r_small={r_small!r}, r_big={r_big!r}")
+        raise InvalidValueError(
+            f"generate_yin_yang_dataset needs r_small < r_big / 2 or the yin and "
+            f"yang regions vanish, got r_small={r_small!r}, r_big={r_big!r}")
     if not (_is_real(scale) and _is_real(offset)):
         raise InvalidTypeError(f"generate_yin_yang_dataset scale and offset must be numbers, got "
-                        f"{scale!r} and {offset!r}")
+                               f"{scale!r} and {offset!r}")
 
     if rng is None:
         # NumPy's legacy global state, as mlGeNN draws from it
@@ -483,8 +492,9 @@ def generate_yin_yang_dataset(size: int, scale: float, offset: float = 0.0,
     else:
         if not isinstance(rng, np.random.Generator):
             if not _is_int(rng):
-                raise InvalidTypeError(f"generate_yin_yang_dataset rng must be None, an int seed or a "
-                                f"numpy.random.Generator, got {type(rng).__name__}")
+                raise InvalidTypeError(
+                    f"generate_yin_yang_dataset rng must be None, an int seed or a "
+                    f"numpy.random.Generator, got {type(rng).__name__}")
             rng = np.random.default_rng(int(rng))
         draw_class = lambda: int(rng.integers(3))  # noqa: E731
         draw_point = lambda: rng.random(2)  # noqa: E731

@@ -43,9 +43,10 @@ def network_default_params(f: F) -> F:
             for name, value in defaults.items():
                 if name not in takes_names:
                     takes = ", ".join(takes_names)
-                    raise InvalidTypeError(f"Network default_params for {type(self).__name__} name "
-                                    f"'{name}', which {type(self).__name__}() does not take; "
-                                    f"it takes: {takes}")
+                    raise InvalidTypeError(
+                        f"Network default_params for {type(self).__name__} name "
+                        f"'{name}', which {type(self).__name__}() does not take; "
+                        f"it takes: {takes}")
                 if name not in passed:
                     kwargs[name] = value
         f(self, *args, **kwargs)

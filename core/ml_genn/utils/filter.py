@@ -214,10 +214,10 @@ class ExampleFilter:
     def _check_batch(batch, batch_size) -> Tuple[int, int]:
         if not _is_int(batch) or batch < 0:
             raise InvalidValueError(f"ExampleFilter batch must be a non-negative int, got "
-                             f"{_describe(batch)}")
+                                    f"{_describe(batch)}")
         if not _is_int(batch_size) or batch_size < 1:
             raise InvalidValueError(f"ExampleFilter batch_size must be a positive int, got "
-                             f"{_describe(batch_size)}")
+                                    f"{_describe(batch_size)}")
         return int(batch), int(batch_size)
 
     def __repr__(self) -> str:

@@ -79,11 +79,13 @@ def get_object(obj: Any, base_class: type, description: str, kind: str) -> Optio
         try:
             return cls()
         except TypeError as exc:
-            raise InvalidTypeError(f"{description}: '{obj}' ({_qualified(cls)}) cannot be created from "
-                            f"its name because it needs arguments ({exc}); pass an object "
-                            f"instead, e.g. {cls.__name__}(...)") from None
-    raise InvalidTypeError(f"{description} must be a {_qualified(base_class)} object or the name of a "
-                    f"registered {kind}, got {type(obj).__name__}: {obj!r}")
+            raise InvalidTypeError(
+                f"{description}: '{obj}' ({_qualified(cls)}) cannot be created from "
+                f"its name because it needs arguments ({exc}); pass an object "
+                f"instead, e.g. {cls.__name__}(...)") from None
+    raise InvalidTypeError(
+        f"{description} must be a {_qualified(base_class)} object or the name of a "
+        f"registered {kind}, got {type(obj).__name__}: {obj!r}")
 
 
 def get_object_mapping(obj: Any, keys: Iterable[Any], base_class: type, description: str,
@@ -104,6 +106,6 @@ def get_object_mapping(obj: Any, keys: Iterable[Any], base_class: type, descript
         extra = [k for k in obj if k not in keys]
         if missing or extra:
             raise InvalidKeyError(f"{description} mapping must have exactly the keys {keys!r}; "
-                           f"missing {missing!r}, unexpected {extra!r}")
+                                  f"missing {missing!r}, unexpected {extra!r}")
         return {k: get_object(obj[k], base_class, f"{description} [{k!r}]", kind) for k in keys}
     return {k: get_object(obj, base_class, description, kind) for k in keys}

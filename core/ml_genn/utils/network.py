@@ -21,7 +21,7 @@ def get_underlying_pop(obj: PopulationType) -> Population:
     if isinstance(obj, (InputLayer, Layer)):
         return obj.population
     raise InvalidTypeError(f"Expected a Population, InputLayer or Layer, got {type(obj).__name__}: "
-                    f"{obj!r}")
+                           f"{obj!r}")
 
 
 def population_key(key: Any) -> Any:
@@ -54,7 +54,7 @@ def get_underlying_conn(obj: ConnectionType) -> Connection:
     if isinstance(obj, Layer) and obj.connection is not None:
         return obj.connection
     raise InvalidTypeError(f"Expected a Connection or a Layer with an incoming connection, got "
-                    f"{type(obj).__name__}: {obj!r}")
+                           f"{type(obj).__name__}: {obj!r}")
 
 
 def get_network_dag(inputs: Any, outputs: Any) -> List[Population]:
@@ -92,5 +92,5 @@ def get_network_dag(inputs: Any, outputs: Any) -> List[Population]:
                    if get_underlying_pop(o) not in order]
     if unreachable:
         raise InvalidValueError(f"Output population(s) {unreachable} cannot be reached from the "
-                         f"inputs {[p.name for p in map(get_underlying_pop, inputs)]}")
+                                f"inputs {[p.name for p in map(get_underlying_pop, inputs)]}")
     return order

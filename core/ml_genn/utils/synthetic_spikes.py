@@ -45,10 +45,10 @@ def generate_spatio_temporal_dataset(num_classes: int = 20, examples_per_class: 
                         ("num_inputs", num_inputs), ("num_tracks", num_tracks)):
         if int(value) != value or value < 1:
             raise InvalidValueError(f"generate_spatio_temporal_dataset {name} must be a positive "
-                             f"integer, got {value!r}")
+                                    f"integer, got {value!r}")
     if not duration > 0.0:
         raise InvalidValueError(f"generate_spatio_temporal_dataset duration must be positive, got "
-                         f"{duration!r}")
+                                f"{duration!r}")
     rng = np.random.default_rng(seed)
     # Class templates: (start channel, end channel, on time, off time) per track
     templates = []

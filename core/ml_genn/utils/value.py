@@ -100,14 +100,16 @@ def normalise_value(value: Any, description: str, allow_none: bool = False,
     if value is None:
         if allow_none:
             return None
-        raise InvalidTypeError(f"{description} must be given (a number, an array or an Initializer), "
-                        f"got None")
+        raise InvalidTypeError(
+            f"{description} must be given (a number, an array or an Initializer), "
+            f"got None")
 
     kinds = "a number, an array of numbers" + (" or an Initializer" if allow_initializer else "")
     if isinstance(value, (str, Initializer)):
         if not allow_initializer:
-            raise InvalidTypeError(f"{description} must be {kinds}; it cannot be set by an initializer "
-                            f"because the engine transforms it, got {_describe(value)}")
+            raise InvalidTypeError(
+                f"{description} must be {kinds}; it cannot be set by an initializer "
+                f"because the engine transforms it, got {_describe(value)}")
         return get_object(value, Initializer, description, "initializer")
 
     # bool is a Number in Python, but True as a threshold is always a mistake
@@ -121,10 +123,10 @@ def normalise_value(value: Any, description: str, allow_none: bool = False,
             array = np.asarray(value)
         except ValueError as exc:
             raise InvalidValueError(f"{description} array must be rectangular, got a ragged "
-                             f"{type(value).__name__} ({exc})") from None
+                                    f"{type(value).__name__} ({exc})") from None
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number)):
             raise InvalidTypeError(f"{description} must be {kinds}, got an array of "
-                            f"{array.dtype} ({_describe(value)})")
+                                   f"{array.dtype} ({_describe(value)})")
     else:
         raise InvalidTypeError(f"{description} must be {kinds}, got {_describe(value)}")
 
@@ -172,8 +174,9 @@ def check_value_shape(value: Any, shape: Tuple[int, ...], description: str,
     flat = (int(np.prod(shape)),)
     if value.shape != shape and value.shape != flat:
         also = f" or {flat}" if flat != shape else ""
-        raise InvalidValueError(f"{description} is an array of shape {value.shape}, expected "
-                         f"{shape}{also} ({expected_what}), a single number or an Initializer")
+        raise InvalidValueError(
+            f"{description} is an array of shape {value.shape}, expected "
+            f"{shape}{also} ({expected_what}), a single number or an Initializer")
 
 
 class ValueDescriptor:

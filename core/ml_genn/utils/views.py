@@ -127,7 +127,7 @@ def split_views(array: np.ndarray, bounds: Union[np.ndarray, Sequence[int]]) -> 
     if bounds.ndim != 1 or bounds.size < 1 or bounds[0] < 0 or bounds[-1] > len(array) \
             or (bounds.size > 1 and bool((bounds[1:] < bounds[:-1]).any())):
         raise InvalidValueError(f"split_views: bounds must ascend within [0, {len(array)}], got "
-                         f"{bounds.tolist()}")
+                                f"{bounds.tolist()}")
     edges = bounds.tolist()
     # A comprehension over pairs: the cheapest way found to cut many slices in Python
     return [array[start:end] for start, end in zip(edges[:-1], edges[1:])]

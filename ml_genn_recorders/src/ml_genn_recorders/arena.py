@@ -142,7 +142,7 @@ class Arena:
                  blocks_per_request: int = 8, pool: BlockPool = None):
         if not 0 < min_block_bytes <= max_block_bytes:
             raise InvalidValueError(f"Arena: need 0 < min_block_bytes <= max_block_bytes, got "
-                             f"{min_block_bytes} and {max_block_bytes}")
+                                    f"{min_block_bytes} and {max_block_bytes}")
         self._min_block_bytes = int(min_block_bytes)
         self._max_block_bytes = int(max_block_bytes)
         self._blocks_per_request = int(blocks_per_request)

@@ -53,9 +53,10 @@ class ConnVarRecorder(Recorder):
                  to_disk: Optional[PathType] = None):
         self._conn = get_underlying_conn(conn)
         if not isinstance(genn_var, str) or not genn_var:
-            raise InvalidTypeError(f"ConnVarRecorder(Connection '{self._conn.name}'): genn_var must be "
-                            f"the engine name of a synapse variable such as 'g', got "
-                            f"{type(genn_var).__name__}: {genn_var!r}")
+            raise InvalidTypeError(
+                f"ConnVarRecorder(Connection '{self._conn.name}'): genn_var must be "
+                f"the engine name of a synapse variable such as 'g', got "
+                f"{type(genn_var).__name__}: {genn_var!r}")
         self._var = genn_var
         source, target = self._conn.source, self._conn.target
         self._src_filter = get_neuron_filter(src_neuron_filter, source.shape)
@@ -78,14 +79,16 @@ class ConnVarRecorder(Recorder):
         group = synapse_group(compiled_network, self._conn, self.describe())
         if self._var not in group.vars:
             available = ", ".join(f"'{v}'" for v in group.vars) or "none"
-            raise InvalidValueError(f"{self.describe()}: Connection '{self._conn.name}' has no synapse "
-                             f"variable '{self._var}' in the compiled network; its variables: "
-                             f"{available}")
+            raise InvalidValueError(
+                f"{self.describe()}: Connection '{self._conn.name}' has no synapse "
+                f"variable '{self._var}' in the compiled network; its variables: "
+                f"{available}")
         matrix_type = getattr(group, "matrix_type", SynapseMatrixType.DENSE)
         if matrix_type is SynapseMatrixType.TOEPLITZ:
-            raise InvalidValueError(f"{self.describe()}: Connection '{self._conn.name}' has convolution "
-                             f"(TOEPLITZ) connectivity, which stores kernel values rather than "
-                             f"one value per synapse; record a DENSE or SPARSE connection")
+            raise InvalidValueError(
+                f"{self.describe()}: Connection '{self._conn.name}' has convolution "
+                f"(TOEPLITZ) connectivity, which stores kernel values rather than "
+                f"one value per synapse; record a DENSE or SPARSE connection")
         self._group = group
         self._var_view = group.vars[self._var]
         src, trg = self._src_filter.indices, self._trg_filter.indices

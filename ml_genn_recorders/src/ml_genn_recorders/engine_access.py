@@ -47,8 +47,9 @@ def neuron_group(compiled_network: Any, pop: Any, owner: str) -> Any:
     try:
         return groups[pop]
     except KeyError:
-        raise InvalidValueError(f"{owner}: Population '{pop.name}' is not part of the network being "
-                         f"run (its populations: {_describe_keys(groups)})") from None
+        raise InvalidValueError(
+            f"{owner}: Population '{pop.name}' is not part of the network being "
+            f"run (its populations: {_describe_keys(groups)})") from None
 
 
 def synapse_group(compiled_network: Any, conn: Any, owner: str) -> Any:
@@ -67,8 +68,9 @@ def synapse_group(compiled_network: Any, conn: Any, owner: str) -> Any:
     try:
         return groups[conn]
     except KeyError:
-        raise InvalidValueError(f"{owner}: Connection '{conn.name}' is not part of the network being "
-                         f"run (its connections: {_describe_keys(groups)})") from None
+        raise InvalidValueError(
+            f"{owner}: Connection '{conn.name}' is not part of the network being "
+            f"run (its connections: {_describe_keys(groups)})") from None
 
 
 def recording_enabled(group: Any, kind: str) -> Optional[bool]:

@@ -38,7 +38,7 @@ def warn_threshold() -> int:
         threshold = int(float(value))
     except ValueError:
         raise InvalidValueError(f"ML_GENN_RECORDER_WARN_BYTES must be a number of bytes, got "
-                         f"{value!r}") from None
+                                f"{value!r}") from None
     if threshold < 0:
         raise InvalidValueError(f"ML_GENN_RECORDER_WARN_BYTES must not be negative, got {value!r}")
     return threshold

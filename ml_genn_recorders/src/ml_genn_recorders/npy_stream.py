@@ -76,7 +76,7 @@ class NpyAppendFile:
         block = np.asarray(block)
         if block.shape[1:] != self.item_shape:
             raise InvalidValueError(f"Recording file '{self.path}' holds entries of shape "
-                             f"{self.item_shape}, got a block of shape {block.shape}")
+                                    f"{self.item_shape}, got a block of shape {block.shape}")
         np.ascontiguousarray(block, dtype=self.dtype).tofile(self._file)
         self.count += block.shape[0]
 

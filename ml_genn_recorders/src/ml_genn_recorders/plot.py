@@ -42,8 +42,9 @@ def _new_axes(ax: Any, figsize: Sequence[float]):
 
 def _entry(cb_data: Mapping[Any, Any], key: Any, what: str) -> Any:
     if not isinstance(cb_data, Mapping):
-        raise InvalidTypeError(f"{what} needs the cb_data dict returned by evaluate/train/predict, got "
-                        f"{type(cb_data).__name__}")
+        raise InvalidTypeError(
+            f"{what} needs the cb_data dict returned by evaluate/train/predict, got "
+            f"{type(cb_data).__name__}")
     if key not in cb_data:
         keys = ", ".join(repr(k) for k in cb_data) or "none"
         raise KeyError(f"{what}: cb_data has no recording with key {key!r} (keys: {keys})")
@@ -100,8 +101,9 @@ def plot_spike_raster(cb_data: Mapping[Any, Any], key: Any, example: int = 0, ax
     what = "plot_spike_raster"
     data = _entry(cb_data, key, what)
     if not (isinstance(data, tuple) and len(data) == 2):
-        raise InvalidTypeError(f"{what}: recording {key!r} is not spike times and ids (a SpikeRecorder "
-                        f"with record_counts=False gives those), got {type(data).__name__}")
+        raise InvalidTypeError(
+            f"{what}: recording {key!r} is not spike times and ids (a SpikeRecorder "
+            f"with record_counts=False gives those), got {type(data).__name__}")
     times = np.asarray(_example(data[0], example, key, what))
     ids = np.asarray(_example(data[1], example, key, what))
     ax = _new_axes(ax, figsize)
@@ -156,11 +158,11 @@ def plot_var_traces(cb_data: Mapping[Any, Any], key: Any, example: int = 0,
     data = _entry(cb_data, key, what)
     if isinstance(data, tuple) or not isinstance(data, Sequence):
         raise InvalidTypeError(f"{what}: recording {key!r} is not a list of per-example variable "
-                        f"traces (a VarRecorder gives those), got {type(data).__name__}")
+                               f"traces (a VarRecorder gives those), got {type(data).__name__}")
     trace = np.asarray(_example(data, example, key, what))
     if trace.ndim != 2:
         raise InvalidValueError(f"{what}: recording {key!r} example {example} has shape "
-                         f"{trace.shape}; expected (timesteps, neurons) from a VarRecorder")
+                                f"{trace.shape}; expected (timesteps, neurons) from a VarRecorder")
     if neurons is not None:
         columns = np.asarray(neurons, dtype=np.int64).reshape(-1)
         if columns.size and (columns.min() < -trace.shape[1] or columns.max() >= trace.shape[1]):

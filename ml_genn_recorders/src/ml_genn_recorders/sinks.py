@@ -41,8 +41,9 @@ def check_folder(to_disk: Optional[PathType], owner: str) -> Optional[str]:
     if to_disk is None:
         return None
     if isinstance(to_disk, bool) or not isinstance(to_disk, (str, os.PathLike)):
-        raise InvalidTypeError(f"{owner}: to_disk must be a folder path (str or os.PathLike) or None "
-                        f"to record in memory, got {type(to_disk).__name__}: {to_disk!r}")
+        raise InvalidTypeError(
+            f"{owner}: to_disk must be a folder path (str or os.PathLike) or None "
+            f"to record in memory, got {type(to_disk).__name__}: {to_disk!r}")
     path = os.fspath(to_disk)
     if os.path.exists(path) and not os.path.isdir(path):
         raise NotADirectoryError(f"{owner}: to_disk='{path}' exists and is not a folder; "

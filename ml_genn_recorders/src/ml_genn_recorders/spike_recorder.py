@@ -131,12 +131,13 @@ class SpikeRecorder(Recorder):
                             ("record_spike_events", record_spike_events)):
             if not isinstance(value, (bool, np.bool_)):
                 raise InvalidTypeError(f"{self.describe()}: {name} must be True or False, got "
-                                f"{type(value).__name__}: {value!r}")
+                                       f"{type(value).__name__}: {value!r}")
         self.record_counts = bool(record_counts)
         self._check_population_flag()
         if self._pop.shape is None:
-            raise InvalidValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
-                             f"create the recorder once its connections have given it one")
+            raise InvalidValueError(
+                f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
+                f"create the recorder once its connections have given it one")
         self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
         super().__init__(key, example_filter, to_disk)
         self._pull = False
@@ -149,9 +150,10 @@ class SpikeRecorder(Recorder):
         flag = "record_spike_events" if self._kind == "spike_events" else "record_spikes"
         if not getattr(self._pop, flag, False):
             what = "spike-like events" if self._kind == "spike_events" else "spikes"
-            raise InvalidValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}': "
-                             f"the engine only records {what} of populations created with it, "
-                             f"e.g. Population(..., {flag}=True)")
+            raise InvalidValueError(
+                f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}': "
+                f"the engine only records {what} of populations created with it, "
+                f"e.g. Population(..., {flag}=True)")
 
     # ------------------------------------------------------------------ set-up
     def prepare(self, compiled_network: Any) -> None:
@@ -159,9 +161,10 @@ class SpikeRecorder(Recorder):
         self._group = neuron_group(compiled_network, self._pop, self.describe())
         flag = "record_spike_events" if self._kind == "spike_events" else "record_spikes"
         if recording_enabled(self._group, self._kind) is False:
-            raise InvalidValueError(f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}' "
-                             f"when the network is compiled; it was set after compiling, so "
-                             f"compile the network again")
+            raise InvalidValueError(
+                f"SpikeRecorder needs {flag}=True on Population '{self._pop.name}' "
+                f"when the network is compiled; it was set after compiling, so "
+                f"compile the network again")
         self._buffer_steps = int(getattr(self._genn_model, "num_recording_timesteps", 0) or 0)
         if self._buffer_steps <= 0:
             raise RuntimeError(f"{self.describe()}: the compiled network was loaded without a "

@@ -51,9 +51,9 @@ def engine_var_name(pop: Any, var: str, owner: str) -> str:
     if var not in names:
         available = ", ".join(f"'{n}'" for n in names) or "none"
         raise InvalidValueError(f"{owner}: {type(pop.neuron).__name__} neuron of Population "
-                         f"'{pop.name}' has no variable '{var}' (its values: {available}); "
-                         f"to record an engine variable by its internal name, pass "
-                         f"genn_var='...' instead")
+                                f"'{pop.name}' has no variable '{var}' (its values: {available}); "
+                                f"to record an engine variable by its internal name, pass "
+                                f"genn_var='...' instead")
     return names[var]
 
 

@@ -56,19 +56,21 @@ class VarRecorder(Recorder):
         self._pop = get_underlying_pop(pop)
         self._label = var if var is not None else genn_var
         if (var is None) == (genn_var is None):
-            raise InvalidValueError(f"VarRecorder(Population '{self._pop.name}') needs either var (the "
-                             f"mlGeNN name, e.g. 'v') or genn_var (the engine name, e.g. 'V'), "
-                             f"got var={var!r}, genn_var={genn_var!r}")
+            raise InvalidValueError(
+                f"VarRecorder(Population '{self._pop.name}') needs either var (the "
+                f"mlGeNN name, e.g. 'v') or genn_var (the engine name, e.g. 'V'), "
+                f"got var={var!r}, genn_var={genn_var!r}")
         for name, value in (("var", var), ("genn_var", genn_var)):
             if value is not None and not isinstance(value, str):
                 raise InvalidTypeError(f"{self.describe()}: {name} must be a string, got "
-                                f"{type(value).__name__}: {value!r}")
+                                       f"{type(value).__name__}: {value!r}")
         self._mlgenn_var = var
         self._var = engine_var_name(self._pop, var, self.describe()) if var is not None \
             else genn_var
         if self._pop.shape is None:
-            raise InvalidValueError(f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
-                             f"create the recorder once its connections have given it one")
+            raise InvalidValueError(
+                f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
+                f"create the recorder once its connections have given it one")
         self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
         # The engine's default precision, so estimate_memory works before a run; replaced by
         # the variable's real dtype once bound to a compiled network
@@ -92,9 +94,10 @@ class VarRecorder(Recorder):
             params = getattr(getattr(group, "spec", None), "params", {}) or {}
             hint = f" '{self._var}' is a constant parameter, not a state variable;" \
                 if self._var in params else ""
-            raise InvalidValueError(f"{self.describe()}: Population '{self._pop.name}' has no {what} "
-                             f"in the compiled network;{hint} recordable variables: "
-                             f"{describe_recordable(self._pop, group.vars)}")
+            raise InvalidValueError(
+                f"{self.describe()}: Population '{self._pop.name}' has no {what} "
+                f"in the compiled network;{hint} recordable variables: "
+                f"{describe_recordable(self._pop, group.vars)}")
         self._var_view = group.vars[self._var]
         view = self._var_view.view
         num_neurons = self._neuron_filter.mask.size
