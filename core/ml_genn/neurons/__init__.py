@@ -2,6 +2,8 @@
 from ..plugins.provided import module_getattr
 from .adaptive_leaky_integrate_fire import AdaptiveLeakyIntegrateFire
 from .binary_spike_input import BinarySpikeInput
+from .few_spike_relu import FewSpikeRelu
+from .few_spike_relu_input import FewSpikeReluInput
 from .input import Input
 from .input_base import InputBase
 from .integrate_fire import IntegrateFire
@@ -16,6 +18,7 @@ from .spike_input import SpikeInput
 # mlGeNN's default_neurons: the registered classes buildable by name (core's and plugins')
 __getattr__ = module_getattr("neuron", __name__, "default_neurons")
 
-__all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "Input", "InputBase", "IntegrateFire",
+__all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "FewSpikeRelu", "FewSpikeReluInput",
+           "Input", "InputBase", "IntegrateFire",
            "IntegrateFireInput", "LeakyIntegrate", "LeakyIntegrateFire", "LeakyIntegrateFireInput",
            "Neuron", "PoissonInput", "SpikeInput", "default_neurons"]

@@ -73,7 +73,7 @@ class CodeEmitter:
         self.labels: Dict[str, str] = {}
 
     def block(self, env: Dict[str, str], code: str, label: str, indent: str = "    ",
-              expression: bool = False, target: str = "") -> List[str]:
+              expression: bool = False, target: str = "", scoped: bool = True) -> List[str]:
         """Lines for ``code`` with ``env`` defined around it.
 
         Parameters
@@ -86,6 +86,9 @@ class CodeEmitter:
             ``Model.field`` used by ``#line``.
         expression
             Emit ``target = (code);`` instead of a statement block.
+        scoped
+            Wrap statements in braces; without, the code's declarations stay visible to the
+            code emitted after it in the same scope.
         """
         self.labels[label] = code
         out = []
@@ -93,12 +96,15 @@ class CodeEmitter:
             out.append(f"#define {name} {expr}")
         if expression:
             out.append(f"{indent}{target} = (")
-        else:
+        elif scoped:
             out.append(f"{indent}{{")
         out.append(f'#line 1 "{label}"')
         out.extend(code.splitlines() or [""])
         out.append(RESUME_MARK)
-        out.append(f"{indent});" if expression else f"{indent}}}")
+        if expression:
+            out.append(f"{indent});")
+        elif scoped:
+            out.append(f"{indent}}}")
         for name in env:
             out.append(f"#undef {name.split('(')[0]}")
         return out

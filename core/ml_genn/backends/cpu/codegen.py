@@ -353,7 +353,10 @@ class Generator:
         genv.update(self._egp_env(g.extra_global_params))
         genv.update(nvars)
         if nm.sim_code:
-            L += self.emit.block(genv, nm.sim_code, f"{nm.class_name}.sim_code", "        ")
+            # As in GeNN, what sim_code declares (e.g. a threshold computed each step) is
+            # visible to the threshold condition and reset code of the same neuron
+            L += self.emit.block(genv, nm.sim_code, f"{nm.class_name}.sim_code", "        ",
+                                 scoped=False)
         for k, s in enumerate(event_groups):
             L.append("        { bool _ev;")
             L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_event_threshold_condition_code,

@@ -11,6 +11,8 @@ NEURONS = {
     "binary_spike_input": "ml_genn.neurons:BinarySpikeInput",
     "integrate_fire_input": "ml_genn.neurons:IntegrateFireInput",
     "leaky_integrate_fire_input": "ml_genn.neurons:LeakyIntegrateFireInput",
+    "few_spike_relu": "ml_genn.neurons:FewSpikeRelu",
+    "few_spike_relu_input": "ml_genn.neurons:FewSpikeReluInput",
 }
 SYNAPSES = {
     "delta": "ml_genn.synapses:Delta",
