@@ -170,7 +170,7 @@ class EventPropCompiler(Compiler):
         return EventPropState(plan, optimiser, delay_optimiser)
 
     def build_neuron_model(self, pop: Any, model: Any, state: "EventPropState") -> Any:
-        from ml_genn.utils.model import engine_value
+        from ml_genn.utils.model_builder import engine_value
         plan = state.plan.populations[pop]
         sizes = dict(example_timesteps=self.example_timesteps, batch_size=self.batch_size,
                      num_neurons=pop.num_neurons)
@@ -198,7 +198,7 @@ class EventPropCompiler(Compiler):
     def build_weight_update_model(self, conn: Any, connect_snippet: Any,
                                   state: "EventPropState") -> Any:
         from ml_genn.engine import VarAccess
-        from ml_genn.utils.model import engine_value
+        from ml_genn.utils.model_builder import engine_value
         from ml_genn.utils.value import is_value_array, is_value_constant
         from .errors import UnsupportedNetworkError
         plan = state.plan.connections[conn]
@@ -262,10 +262,10 @@ class EventPropCompiler(Compiler):
         """Batch-reduce ``gradient`` of ``sg`` and let ``optimiser`` apply it to ``variable``
         (then clipped to ``[0, clip]`` when ``clip`` is given)."""
         from ml_genn.engine import CustomUpdateVarAccess, create_var_ref, create_wu_var_ref
-        from ml_genn.utils.model import CustomUpdateModel
+        from ml_genn.utils.model_builder import CustomUpdateModelBuilder
         suffix = "" if variable == "g" else f"_{variable}"
         # Drives already carry 1/n, so the batch *sum* is the batch-mean loss's gradient
-        reduce = CustomUpdateModel("EventPropGradientReduce")
+        reduce = CustomUpdateModelBuilder("EventPropGradientReduce")
         reduce.add_var_ref("Gradient", create_wu_var_ref(sg, gradient))
         reduce.add_var("ReducedGradient", 0.0, "scalar", CustomUpdateVarAccess.REDUCE_BATCH_SUM)
         reduce.code["update_code"] = "ReducedGradient = Gradient;\nGradient = 0.0;"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ml_genn.engine import VarAccess, VarAccessMode
-from ml_genn.utils.model import NeuronModel, SynapseModel, WeightUpdateModel
+from ml_genn.utils.model_builder import NeuronModelBuilder, SynapseModelBuilder, WeightUpdateModelBuilder
 from ml_genn.errors import InvalidValueError
 
 # Shared code: backward step indices and the spike buffer of this neuron and batch
@@ -81,7 +81,7 @@ BackSpike = (NextBackStep == m - 1) ? 1 : 0;
 """
 
 
-def _add_buffer(model: NeuronModel, max_spikes: int, example_timesteps: int, batch_size: int,
+def _add_buffer(model: NeuronModelBuilder, max_spikes: int, example_timesteps: int, batch_size: int,
                 num_neurons: int, with_current: bool) -> None:
     """Parameters, variables and buffers every replaying neuron needs. ``with_current``: a LIF
     neuron, which also stores ``I`` and ``V`` per spike and flags its replayed spikes as
@@ -106,7 +106,7 @@ _BUFFER_VARS = [("SpikeCount", "int"), ("Dropped", "int"), ("ReadPos", "int"),
 def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v_init,
               relative_reset: bool, first_spike_output: bool, regularised: bool,
               max_spikes: int, example_timesteps: int, dt: float, batch_size: int,
-              num_neurons: int) -> NeuronModel:
+              num_neurons: int) -> NeuronModelBuilder:
     """LIF neuron (hidden, or output with a first-spike-time loss) with its adjoint.
 
     Parameters
@@ -129,7 +129,7 @@ def lif_model(tau_mem: float, tau_syn: float, v_thresh: float, v_reset: float, v
     """
     name = "EventPropLIF" + ("FirstSpike" if first_spike_output else "") + \
         ("Reg" if regularised else "") + ("Relative" if relative_reset else "")
-    model = NeuronModel(name, output_var_name="V")
+    model = NeuronModelBuilder(name, output_var_name="V")
     model.add_param("Alpha", float(np.exp(-dt / tau_mem)))
     model.add_param("Beta", float(np.exp(-dt / tau_syn)))
     # The slope of V is (I - V) times (1 - Alpha) / (Alpha dt) on the time grid (~1 / tau_mem):
@@ -198,7 +198,7 @@ else {{
 
 
 def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_timesteps: int,
-             dt: float, batch_size: int, num_neurons: int) -> NeuronModel:
+             dt: float, batch_size: int, num_neurons: int) -> NeuronModelBuilder:
     """Leaky-integrator output with its adjoint and the readout's drive.
 
     ``readout`` is ``"avg_var"``, ``"sum_var"``, ``"avg_var_exp_weight"``, ``"max_var"`` (the
@@ -208,7 +208,7 @@ def li_model(readout: str, tau_mem: float, tau_syn: float, v_init, example_times
     ``RingV`` with the same layout).
     """
     K = int(example_timesteps)
-    model = NeuronModel(f"EventPropLI_{readout}")
+    model = NeuronModelBuilder(f"EventPropLI_{readout}")
     model.add_param("Alpha", float(np.exp(-dt / tau_mem)))
     model.add_param("Beta", float(np.exp(-dt / tau_syn)))
     model.add_param("CouplingK", float(tau_syn / (tau_mem - tau_syn)))
@@ -266,8 +266,8 @@ else {{
     return model
 
 
-def add_replay(model: NeuronModel, max_spikes: int, example_timesteps: int, batch_size: int,
-               num_neurons: int) -> NeuronModel:
+def add_replay(model: NeuronModelBuilder, max_spikes: int, example_timesteps: int, batch_size: int,
+               num_neurons: int) -> NeuronModelBuilder:
     """Give a spiking source without costates (an input population) a spike buffer whose
     spikes it re-emits backwards, so its outgoing synapses (built with
     ``source_spiking_lif=False``) accumulate weight gradients.
@@ -312,9 +312,9 @@ else {{
 
 
 def raster_input_model(max_spikes: int, example_timesteps: int, batch_size: int,
-                       num_neurons: int) -> NeuronModel:
+                       num_neurons: int) -> NeuronModelBuilder:
     """Input replaying a spike raster EGP ``Raster[(batch * K + step) * N + id]`` (0/1)."""
-    model = NeuronModel("EventPropRasterInput")
+    model = NeuronModelBuilder("EventPropRasterInput")
     model.add_egp("Raster", "scalar*", np.zeros(int(batch_size) * int(example_timesteps)
                                                 * int(num_neurons)))
     model.code["threshold_condition_code"] = (
@@ -322,10 +322,10 @@ def raster_input_model(max_spikes: int, example_timesteps: int, batch_size: int,
     return add_replay(model, max_spikes, example_timesteps, batch_size, num_neurons)
 
 
-def exponential_psm(tau_syn: float, dt: float) -> SynapseModel:
+def exponential_psm(tau_syn: float, dt: float) -> SynapseModelBuilder:
     """Exponential current with ``scale_i``: inject ``IScale * inSyn``, then decay by ``Beta``."""
     beta = float(np.exp(-dt / tau_syn))
-    model = SynapseModel("EventPropExpCurr")
+    model = SynapseModelBuilder("EventPropExpCurr")
     model.add_param("IScale", float((tau_syn / dt) * (1.0 - beta)))
     model.add_param("Beta", beta)
     model.code["sim_code"] = "injectCurrent(IScale * inSyn);\ninSyn *= Beta;"
@@ -335,7 +335,7 @@ def exponential_psm(tau_syn: float, dt: float) -> SynapseModel:
 def weight_update_model(source_spiking_lif: bool, tau_syn_post: float, tau_mem_post: float,
                         weight, weight_access=VarAccess.READ_WRITE, delay=None,
                         max_delay_steps: int = 0, learn_delay: bool = False,
-                        dt: float = 1.0) -> WeightUpdateModel:
+                        dt: float = 1.0) -> WeightUpdateModelBuilder:
     """Trainable synapse: forward ``addToPost(g)``; backward, on the source's replayed spikes,
     ``Gradient += LambdaI_post`` and, for LIF sources, the arrival term into the source's
     ``RevISyn`` (DERIVATION §4). The neuron var refs ``BackSpike_pre``, ``LambdaI_post`` and
@@ -370,7 +370,7 @@ def weight_update_model(source_spiking_lif: bool, tau_syn_post: float, tau_mem_p
     from numbers import Number
     constant = delay is None or isinstance(delay, Number)
     delayed = learn_delay or not constant or int(np.rint(delay or 0)) != 0
-    model = WeightUpdateModel("EventPropSynapse" + ("Feedback" if source_spiking_lif else "")
+    model = WeightUpdateModelBuilder("EventPropSynapse" + ("Feedback" if source_spiking_lif else "")
                               + (("LearnDelay" if learn_delay else "Delay") if delayed else ""))
     model.add_param("InvTauSynPost", 1.0 / float(tau_syn_post))
     model.add_param("InvTauMemPost", 1.0 / float(tau_mem_post))
@@ -421,7 +421,7 @@ Gradient += lambdaIArrival;
     return model
 
 
-def _set_synapse_code(model: WeightUpdateModel, source_spiking_lif: bool, prologue: str,
+def _set_synapse_code(model: WeightUpdateModelBuilder, source_spiking_lif: bool, prologue: str,
                       forward: str, backward: str) -> None:
     """Forward code on spikes; backward code on the LIF source's spike-like events, or, for a
     replaying input source, on its re-emitted spikes in the backward phase."""

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ..engine import ModelSpec, SynapseMatrixType, VarAccess
-from ..utils.model import NeuronModel, SynapseModel, WeightUpdateModel, engine_value
+from ..utils.model_builder import NeuronModelBuilder, SynapseModelBuilder, WeightUpdateModelBuilder, engine_value
 from ..utils.connectivity import resolve_kernel_init
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import is_value_array, is_value_constant
@@ -191,11 +191,11 @@ class Compiler:
         passed to every other hook."""
         return None
 
-    def build_neuron_model(self, pop: Any, model: NeuronModel, compile_state: Any) -> NeuronModel:
+    def build_neuron_model(self, pop: Any, model: NeuronModelBuilder, compile_state: Any) -> NeuronModelBuilder:
         """Amend a population's neuron model (e.g. add readouts); returns the model."""
         return model
 
-    def build_synapse_model(self, conn: Any, model: SynapseModel, compile_state: Any) -> SynapseModel:
+    def build_synapse_model(self, conn: Any, model: SynapseModelBuilder, compile_state: Any) -> SynapseModelBuilder:
         """Amend a connection's postsynaptic model; returns the model."""
         return model
 
@@ -204,10 +204,10 @@ class Compiler:
         return VarAccess.READ_ONLY
 
     def build_weight_update_model(self, conn: Any, connect_snippet: ConnectivitySnippet,
-                                  compile_state: Any) -> WeightUpdateModel:
+                                  compile_state: Any) -> WeightUpdateModelBuilder:
         """The weight update model of a connection: add ``g`` to the target on each spike,
         through a per-synapse dendritic delay ``d`` when delays vary between synapses."""
-        model = WeightUpdateModel("StaticPulse")
+        model = WeightUpdateModelBuilder("StaticPulse")
         model.add_var("g", connect_snippet.weight, "scalar", self.weight_access(conn, compile_state))
         if self.has_synapse_delays(connect_snippet):
             delay = connect_snippet.delay

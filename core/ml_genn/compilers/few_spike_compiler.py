@@ -10,7 +10,7 @@ from ..neurons.few_spike_relu import FewSpikeRelu
 from ..neurons.few_spike_relu_input import FewSpikeReluInput
 from ..readouts import Var
 from ..synapses import Delta
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 from ..utils.network import get_network_dag
 from ..utils.value import is_value_constant
 from .compiled_few_spike_network import CompiledFewSpikeNetwork
@@ -104,7 +104,7 @@ class FewSpikeCompiler(Compiler):
                 conn_delay[c] = (depth[pop] - sends_at[c.source]) * self.k
         return {"inputs": inputs, "outputs": outputs, "depth": depth, "delay": conn_delay}
 
-    def build_neuron_model(self, pop: Any, model: NeuronModel, compile_state: Any) -> NeuronModel:
+    def build_neuron_model(self, pop: Any, model: NeuronModelBuilder, compile_state: Any) -> NeuronModelBuilder:
         if pop.neuron.readout is not None:
             pop.neuron.readout.add_readout_logic(model, self.k, self.dt)
         return model

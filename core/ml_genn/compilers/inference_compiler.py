@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from ..engine import ModelSpec, SynapseMatrixType
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 from .compiled_inference_network import CompiledInferenceNetwork
 from .compiler import Compiler
 from .data_checks import get_input_populations, get_output_populations
@@ -68,7 +68,7 @@ class InferenceCompiler(Compiler):
         return {"inputs": get_input_populations(network),
                 "outputs": get_output_populations(network)}
 
-    def build_neuron_model(self, pop: Any, model: NeuronModel, compile_state: Any) -> NeuronModel:
+    def build_neuron_model(self, pop: Any, model: NeuronModelBuilder, compile_state: Any) -> NeuronModelBuilder:
         readout = pop.neuron.readout
         if readout is not None:
             readout.add_readout_logic(model, self.evaluate_timesteps, self.dt)

@@ -103,7 +103,7 @@ def kernel_weights(connectivity: Any, kernel_index: np.ndarray, description: str
     """Per-synapse engine weights of connectivity that shares a kernel, for explicit synapse
     lists: the kernel's values by ``kernel_index``, a constant as is, and an Initializer drawn
     per synapse in the engine."""
-    from ..utils.model import engine_value
+    from ..utils.model_builder import engine_value
     weight = connectivity.weight
     if is_value_array(weight):
         return np.asarray(weight).reshape(-1)[kernel_index]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..engine import SynapseMatrixType, init_toeplitz_connectivity
-from ..utils.model import engine_value
+from ..utils.model_builder import engine_value
 from ..utils.snippet import ConnectivitySnippet
 from .connectivity import kernel_weights
 from .convolution import Convolution

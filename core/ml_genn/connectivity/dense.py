@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..engine import SynapseMatrixType
-from ..utils.model import engine_value
+from ..utils.model_builder import engine_value
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue, is_value_array
 from .connectivity import Connectivity, population_size

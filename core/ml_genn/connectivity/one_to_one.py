@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engine import SynapseMatrixType
-from ..utils.model import engine_value
+from ..utils.model_builder import engine_value
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import InitValue
 from .connectivity import population_size

@@ -28,7 +28,7 @@ class Loss:
         Parameters
         ----------
         model
-            The output population's :class:`ml_genn.utils.model.NeuronModel`.
+            The output population's :class:`ml_genn.utils.model_builder.NeuronModelBuilder`.
         shape
             Output population shape.
         batch_size

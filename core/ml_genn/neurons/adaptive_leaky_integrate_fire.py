@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import VarAccess
-from ..utils.model import NeuronModel, engine_value
+from ..utils.model_builder import NeuronModelBuilder, engine_value
 from ..utils.value import get_values
 from .leaky_dynamics import add_lif_dynamics
 
@@ -84,10 +84,10 @@ class AdaptiveLeakyIntegrateFire(Neuron):
         self.integrate_during_refrac = check_bool(owner, "integrate_during_refrac",
                                                   integrate_during_refrac)
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: LIF plus adaptation ``A`` (decaying by ``Rho`` each step, raised by 1
         per spike) that lifts the threshold by ``Beta * A``."""
-        model = NeuronModel("AdaptiveLeakyIntegrateFire", self.output_var_name)
+        model = NeuronModelBuilder("AdaptiveLeakyIntegrateFire", self.output_var_name)
         values = get_values(self, dt)
         model.add_var("A", engine_value(self.a), "scalar", VarAccess.READ_WRITE)
         model.add_value("Beta", values["Beta"])

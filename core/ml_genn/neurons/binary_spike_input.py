@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 
 from .dense_spike_input import DenseSpikeInput
 
@@ -21,10 +21,10 @@ class BinarySpikeInput(DenseSpikeInput):
         How many timesteps each frame is presented for.
     """
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: a spike every timestep the input is non-zero."""
         self.check_unsigned(population)
-        model = NeuronModel("BinarySpikeInput")
+        model = NeuronModelBuilder("BinarySpikeInput")
         value = self.add_input_logic(model, batch_size, population.num_neurons)
         model.code["threshold_condition_code"] = f"{value} != 0.0"
         return model

@@ -5,7 +5,7 @@ from typing import Any, Optional, Tuple, Union
 
 from ..errors import InvalidValueError
 from ..readouts import Readout
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 from .checks import check_positive_int
 from .few_spike_relu_input import FewSpikeReluInput, check_alpha, few_spike_scale
 from .neuron import Neuron
@@ -104,11 +104,11 @@ class FewSpikeRelu(Neuron):
         # A population without inputs never receives digits; its own alpha keeps the scale
         return found if found is not None else (self.alpha, False)
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: ``Fx`` accumulates weighted digits, ``V`` is the activation being
         sent."""
         source_alpha, source_signed = self.upstream_code(population)
-        model = NeuronModel("FewSpikeRelu", self.output_var_name)
+        model = NeuronModelBuilder("FewSpikeRelu", self.output_var_name)
         model.add_param("K", self.k, "int")
         model.add_param("Scale", few_spike_scale(self.alpha, self.k, False))
         model.add_param("SrcScale", few_spike_scale(source_alpha, self.k, source_signed))

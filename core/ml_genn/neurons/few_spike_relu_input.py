@@ -6,7 +6,7 @@ from typing import Any
 
 from ..engine import VarAccess
 from ..errors import InvalidTypeError, InvalidValueError
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 from .checks import check_bool, check_positive_int
 from .input_base import InputBase
 from .neuron import Neuron
@@ -78,9 +78,9 @@ class FewSpikeReluInput(Neuron, InputBase):
             raise InvalidValueError(f"{owner} with signed_input=True needs an even k (k/2 "
                                     f"positive and k/2 negative digits), got k={k}")
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: ``V`` holds the value being sent; a spike sends one digit."""
-        model = NeuronModel("FewSpikeReluInput", None)
+        model = NeuronModelBuilder("FewSpikeReluInput", None)
         model.add_param("K", self.k, "int")
         model.add_param("Scale", few_spike_scale(self.alpha, self.k, self.signed_input))
         # Written by set_input at the start of every presentation, consumed by the digits

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import VarAccess
-from ..utils.model import NeuronModel, engine_value
+from ..utils.model_builder import NeuronModelBuilder, engine_value
 from ..utils.value import get_values
 
 from typing import Union
@@ -46,13 +46,13 @@ class IntegrateFire(Neuron):
         self.v_reset = v_reset
         self.v = v
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: ``V += Isyn``; spike when ``V >= Vthresh``; then ``V = Vreset``."""
         return self._build_model("IntegrateFire", dt, "Isyn")
 
     def _build_model(self, class_name: str, dt: float, input_expr: str,
-                     model: NeuronModel = None) -> NeuronModel:
-        model = model or NeuronModel(class_name, self.output_var_name)
+                     model: NeuronModelBuilder = None) -> NeuronModelBuilder:
+        model = model or NeuronModelBuilder(class_name, self.output_var_name)
         values = get_values(self, dt)
         model.add_var("V", engine_value(self.v), "scalar", VarAccess.READ_WRITE)
         model.add_value("Vthresh", values["Vthresh"])

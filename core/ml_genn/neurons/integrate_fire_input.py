@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 
 from ..utils.decorators import network_default_params
 from ..utils.value import InitValue
@@ -34,8 +34,8 @@ class IntegrateFireInput(IntegrateFire, InputBase):
         super().__init__(v_thresh=v_thresh, v_reset=v_reset, v=v, egp_name="Input",
                          input_frames=input_frames, input_frame_timesteps=input_frame_timesteps)
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: an integrate-and-fire neuron whose input current is its data."""
-        model = NeuronModel("IntegrateFireInput", self.output_var_name)
+        model = NeuronModelBuilder("IntegrateFireInput", self.output_var_name)
         input_expr = self.add_input_logic(model, batch_size, population.num_neurons)
         return self._build_model("IntegrateFireInput", dt, input_expr, model)

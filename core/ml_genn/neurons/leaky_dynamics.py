@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import VarAccess
-from ..utils.model import NeuronModel, engine_value
+from ..utils.model_builder import NeuronModelBuilder, engine_value
 from ..utils.value import get_values
 
 
-def add_lif_dynamics(neuron: Any, model: NeuronModel, dt: float, input_expr: str,
+def add_lif_dynamics(neuron: Any, model: NeuronModelBuilder, dt: float, input_expr: str,
                      extra_threshold: str = "") -> None:
     """Add LIF membrane dynamics, threshold, reset and refractoriness to ``model``.
 

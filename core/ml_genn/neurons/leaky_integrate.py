@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import VarAccess
-from ..utils.model import NeuronModel, engine_value
+from ..utils.model_builder import NeuronModelBuilder, engine_value
 from ..utils.value import get_values
 
 from typing import Union
@@ -50,10 +50,10 @@ class LeakyIntegrate(Neuron):
         self.tau_mem = tau_mem
         self.scale_i = check_bool(type(self).__name__, "scale_i", scale_i)
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: ``V = Alpha * V + I`` with ``I = Isyn + Bias`` (scaled by
         ``1 - Alpha`` with ``scale_i``); never spikes."""
-        model = NeuronModel("LeakyIntegrate", self.output_var_name)
+        model = NeuronModelBuilder("LeakyIntegrate", self.output_var_name)
         values = get_values(self, dt)
         model.add_var("V", engine_value(self.v), "scalar", VarAccess.READ_WRITE)
         model.add_value("Bias", values["Bias"])

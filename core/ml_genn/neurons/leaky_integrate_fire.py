@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 from .leaky_dynamics import add_lif_dynamics
 
 from typing import Optional, Union
@@ -72,7 +72,7 @@ class LeakyIntegrateFire(Neuron):
                                                   integrate_during_refrac)
         self.scale_i = check_bool(owner, "scale_i", scale_i)
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: ``V``, ``RefracTime`` (with ``tau_refrac``), parameters ``Vthresh``,
         ``Vreset``, ``Alpha``, ``TauRefrac``.
 
@@ -85,6 +85,6 @@ class LeakyIntegrateFire(Neuron):
         batch_size
             Batch size of the compiled model.
         """
-        model = NeuronModel("LeakyIntegrateFire", self.output_var_name)
+        model = NeuronModelBuilder("LeakyIntegrateFire", self.output_var_name)
         add_lif_dynamics(self, model, dt, "Isyn")
         return model

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 from .leaky_dynamics import add_lif_dynamics
 
 from typing import Optional
@@ -54,9 +54,9 @@ class LeakyIntegrateFireInput(LeakyIntegrateFire, InputBase):
                          egp_name="Input", input_frames=input_frames,
                          input_frame_timesteps=input_frame_timesteps)
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: a leaky integrate-and-fire neuron whose input current is its data."""
-        model = NeuronModel("LeakyIntegrateFireInput", self.output_var_name)
+        model = NeuronModelBuilder("LeakyIntegrateFireInput", self.output_var_name)
         input_expr = self.add_input_logic(model, batch_size, population.num_neurons)
         add_lif_dynamics(self, model, dt, input_expr)
         return model

@@ -62,7 +62,7 @@ class Neuron:
         return f"{type(self).__name__}()"
 
     def get_model(self, population: Any, dt: float, batch_size: int) -> Any:
-        """The engine model builder (:class:`ml_genn.utils.model.NeuronModel`) of this neuron.
+        """The engine model builder (:class:`ml_genn.utils.model_builder.NeuronModelBuilder`) of this neuron.
 
         Parameters
         ----------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 
 from .dense_spike_input import DenseSpikeInput
 
@@ -21,11 +21,11 @@ class PoissonInput(DenseSpikeInput):
         How many timesteps each frame is presented for.
     """
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Engine model: spike with probability ``1 - exp(-|rate| * dt)`` each timestep
         (the chance of at least one event of a Poisson process of that rate)."""
         self.check_unsigned(population)
-        model = NeuronModel("PoissonInput")
+        model = NeuronModelBuilder("PoissonInput")
         rate = self.add_input_logic(model, batch_size, population.num_neurons)
         model.code["threshold_condition_code"] = f"gennrand_uniform() >= exp(-fabs({rate}) * dt)"
         return model

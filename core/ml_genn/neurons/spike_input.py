@@ -7,7 +7,7 @@ import numpy as np
 
 from ..engine import VarAccess
 from ..utils.data import PreprocessedSpikes, batch_spikes, calc_start_spikes
-from ..utils.model import NeuronModel
+from ..utils.model_builder import NeuronModelBuilder
 from .checks import check_positive_int
 from .input import Input
 from .neuron import Neuron
@@ -43,13 +43,13 @@ class SpikeInput(Neuron, Input):
         super().__init__()
         self.max_spikes = check_positive_int(type(self).__name__, "max_spikes", max_spikes)
 
-    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModel:
+    def get_model(self, population: Any, dt: float, batch_size: int) -> NeuronModelBuilder:
         """Spikes are replayed from ``SpikeTimes``: each neuron walks its slice
         ``[StartSpike, EndSpike)`` of the batch's spike times, emitting one spike per timestep
         while the next time has been reached. ``NextSpikeTime`` caches the time at
         ``StartSpike`` (or never), so the test each step reads one contiguous value per neuron
         instead of gathering from the spike times."""
-        model = NeuronModel("SpikeInput")
+        model = NeuronModelBuilder("SpikeInput")
         model.add_var("StartSpike", 0, "unsigned int", VarAccess.READ_WRITE)
         model.add_var("EndSpike", 0, "unsigned int", VarAccess.READ_ONLY_DUPLICATE)
         model.add_var("NextSpikeTime", NO_SPIKE_TIME, "scalar", VarAccess.READ_WRITE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import VarAccessMode
-from ..utils.model import CustomUpdateModel
+from ..utils.model_builder import CustomUpdateModelBuilder
 from .optimiser import Optimiser
 from ..errors import InvalidValueError
 
@@ -43,10 +43,10 @@ class Adam(Optimiser):
             if beta >= 1.0:
                 raise InvalidValueError(f"Adam {name} must be below 1, got {beta!r}")
 
-    def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModel:
+    def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModelBuilder:
         """Custom update with moments ``M``, ``V`` and dynamic ``Alpha``,
         ``FirstMomentScale``, ``SecondMomentScale`` (bias corrections set per step)."""
-        model = CustomUpdateModel("Adam")
+        model = CustomUpdateModelBuilder("Adam")
         model.add_var_ref("Gradient", gradient_ref, "scalar",
                           VarAccessMode.READ_WRITE if zero_gradient else VarAccessMode.READ_ONLY)
         model.add_var_ref("Variable", var_ref, "scalar", VarAccessMode.READ_WRITE)

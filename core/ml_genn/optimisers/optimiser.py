@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ..utils.model import CustomUpdateModel
+from ..utils.model_builder import CustomUpdateModelBuilder
 from ..errors import InvalidValueError
 
 
@@ -20,7 +20,7 @@ class Optimiser:
     #: User parameter name -> engine dynamic parameter name
     dynamic_params: Dict[str, str] = {}
 
-    def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModel:
+    def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModelBuilder:
         """The custom update model applying ``Gradient`` to ``Variable``.
 
         Parameters

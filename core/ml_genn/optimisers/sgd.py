@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import VarAccessMode
-from ..utils.model import CustomUpdateModel
+from ..utils.model_builder import CustomUpdateModelBuilder
 from .optimiser import Optimiser
 from ..errors import InvalidValueError
 
@@ -25,9 +25,9 @@ class SGD(Optimiser):
             raise InvalidValueError(f"SGD alpha must be a positive number, got {alpha!r}")
         self.alpha = float(alpha)
 
-    def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModel:
+    def get_model(self, gradient_ref: Any, var_ref: Any, zero_gradient: bool) -> CustomUpdateModelBuilder:
         """Custom update with dynamic ``Alpha``."""
-        model = CustomUpdateModel("SGD")
+        model = CustomUpdateModelBuilder("SGD")
         model.add_var_ref("Gradient", gradient_ref, "scalar",
                           VarAccessMode.READ_WRITE if zero_gradient else VarAccessMode.READ_ONLY)
         model.add_var_ref("Variable", var_ref, "scalar", VarAccessMode.READ_WRITE)

@@ -32,7 +32,7 @@ class Readout:
         Parameters
         ----------
         model
-            The output population's :class:`ml_genn.utils.model.NeuronModel`.
+            The output population's :class:`ml_genn.utils.model_builder.NeuronModelBuilder`.
         example_timesteps
             Timesteps of one trial (what averages divide by).
         dt

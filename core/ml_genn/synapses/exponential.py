@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..utils.model import SynapseModel
+from ..utils.model_builder import SynapseModelBuilder
 from ..utils.value import get_values
 
 import numpy as np
@@ -39,10 +39,10 @@ class Exponential(Synapse):
         self.tau = tau
         self.scale_i = check_bool(type(self).__name__, "scale_i", scale_i)
 
-    def get_model(self, connection: Any, dt: float, batch_size: int) -> SynapseModel:
+    def get_model(self, connection: Any, dt: float, batch_size: int) -> SynapseModelBuilder:
         """Engine model: inject ``inSyn`` (times ``IScale`` with ``scale_i``), then decay it
         by ``ExpDecay``."""
-        model = SynapseModel("Exponential")
+        model = SynapseModelBuilder("Exponential")
         values = get_values(self, dt)
         model.add_value("ExpDecay", values["ExpDecay"])
         if self.scale_i:

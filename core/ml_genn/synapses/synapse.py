@@ -17,7 +17,7 @@ class Synapse:
         return f"{type(self).__name__}()"
 
     def get_model(self, connection: Any, dt: float, batch_size: int) -> Any:
-        """The engine postsynaptic model builder (:class:`ml_genn.utils.model.SynapseModel`).
+        """The engine postsynaptic model builder (:class:`ml_genn.utils.model_builder.SynapseModelBuilder`).
 
         Parameters
         ----------

@@ -18,7 +18,7 @@ from ml_genn.compilers import Compiler, CompiledTrainingNetwork
 from ml_genn.engine import CustomUpdateVarAccess, VarAccessMode, create_var_ref, create_wu_var_ref
 from ml_genn.losses import MeanSquareError
 from ml_genn.optimisers import Adam
-from ml_genn.utils.model import CustomUpdateModel, WeightUpdateModel
+from ml_genn.utils.model_builder import CustomUpdateModelBuilder, WeightUpdateModelBuilder
 from ml_genn.utils.module import get_object
 from ml_genn.optimisers import Optimiser
 from ml_genn.compilers.data_checks import get_input_populations, get_output_populations
@@ -103,7 +103,7 @@ class LMSCompiler(Compiler):
             # The weight update's neuron refs can only be bound once the groups exist
             sg.wu_init.pre_var_refs["XPre"] = create_var_ref(neuron_groups[conn.source], "Input")
             sg.wu_init.post_var_refs["ErrPost"] = create_var_ref(neuron_groups[conn.target], "Error")
-            reduce = CustomUpdateModel("GradientBatchReduce")
+            reduce = CustomUpdateModelBuilder("GradientBatchReduce")
             reduce.add_var_ref("Gradient", create_wu_var_ref(sg, "Gradient"))
             reduce.add_var("ReducedGradient", 0.0, "scalar", CustomUpdateVarAccess.REDUCE_BATCH_SUM)
             reduce.add_param("BatchSize", float(self.batch_size))

@@ -116,7 +116,7 @@ class ModelBuilder:
                 group.extra_global_params[name].set_init_values(values)
 
 
-class NeuronModel(ModelBuilder):
+class NeuronModelBuilder(ModelBuilder):
     """Builder of an engine neuron model.
 
     Parameters
@@ -144,7 +144,7 @@ class NeuronModel(ModelBuilder):
         return model, self._param_values(), self._var_values()
 
 
-class SynapseModel(ModelBuilder):
+class SynapseModelBuilder(ModelBuilder):
     """Builder of an engine postsynaptic model."""
 
     def __init__(self, class_name: str):
@@ -162,7 +162,7 @@ class SynapseModel(ModelBuilder):
                                  {n: r for n, (_, _, r) in self.neuron_var_refs.items()})
 
 
-class WeightUpdateModel(ModelBuilder):
+class WeightUpdateModelBuilder(ModelBuilder):
     """Builder of an engine weight update model."""
 
     CODE_FIELDS = ("pre_spike_syn_code", "pre_event_syn_code", "post_spike_syn_code",
@@ -192,7 +192,7 @@ class WeightUpdateModel(ModelBuilder):
                                   vals(self.pre_neuron_var_refs), vals(self.post_neuron_var_refs))
 
 
-class CustomUpdateModel(ModelBuilder):
+class CustomUpdateModelBuilder(ModelBuilder):
     """Builder of an engine custom update model."""
 
     def __init__(self, class_name: str):
@@ -223,5 +223,5 @@ class CustomUpdateModel(ModelBuilder):
         return group
 
 
-__all__ = ["engine_value", "ModelBuilder", "NeuronModel", "SynapseModel", "WeightUpdateModel",
-           "CustomUpdateModel"]
+__all__ = ["engine_value", "ModelBuilder", "NeuronModelBuilder", "SynapseModelBuilder", "WeightUpdateModelBuilder",
+           "CustomUpdateModelBuilder"]
