@@ -10,6 +10,7 @@ import numpy as np
 from ..engine import ModelSpec, SynapseMatrixType, VarAccess
 from ..utils.model_builder import NeuronModelBuilder, SynapseModelBuilder, WeightUpdateModelBuilder, engine_value
 from ..utils.connectivity import resolve_kernel_init
+from ..utils.model import as_builder
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import is_value_array, is_value_constant
 from ..errors import InvalidTypeError, InvalidValueError
@@ -263,8 +264,10 @@ class Compiler:
         neuron_populations: Dict[Any, str] = {}
         neuron_groups: Dict[Any, Any] = {}
         for pop in network.populations:
-            model = self.build_neuron_model(pop, pop.neuron.get_model(pop, self.dt, self.batch_size),
-                                            compile_state)
+            model = as_builder(pop.neuron.get_model(pop, self.dt, self.batch_size),
+                               type(pop.neuron).__name__)
+            model = as_builder(self.build_neuron_model(pop, model, compile_state),
+                               type(pop.neuron).__name__)
             engine_model, params, vars_ = model.build()
             group_name = _identifier(pop.name, taken)
             group = spec.add_neuron_population(group_name, pop.num_neurons, engine_model, params, vars_)
@@ -288,9 +291,12 @@ class Compiler:
                     f"connectivity, which {type(conn.connectivity).__name__} on Connection "
                     f"'{conn.name}' needs (it supports "
                     f"{', '.join(m.name for m in self.supported_matrix_type.types)})")
-            psm = self.build_synapse_model(conn, conn.synapse.get_model(conn, self.dt, self.batch_size),
-                                           compile_state)
-            wum = self.build_weight_update_model(conn, snippet, compile_state)
+            psm = as_builder(conn.synapse.get_model(conn, self.dt, self.batch_size),
+                             type(conn.synapse).__name__)
+            psm = as_builder(self.build_synapse_model(conn, psm, compile_state),
+                             type(conn.synapse).__name__)
+            wum = as_builder(self.build_weight_update_model(conn, snippet, compile_state),
+                             f"{type(self).__name__}WeightUpdate")
             group_name = _identifier(conn.name, taken)
             group = spec.add_synapse_population(group_name, snippet.matrix_type,
                                                 neuron_populations[conn.source],

@@ -45,9 +45,13 @@ class Neuron:
     @readout.setter
     def readout(self, readout: Union[Readout, str, None]) -> None:
         resolved = get_object(readout, Readout, f"{type(self).__name__} readout", "readout")
+        # A model that declares its output variable only in get_model (mlGeNN's
+        # NeuronModel(model, output_var_name, ...)) is checked when its readout is built
+        declares_output = any("output_var_name" in vars(c) for c in type(self).__mro__
+                              if c is not Neuron)
         if resolved is not None:
             kind = type(resolved).__name__
-            if resolved.needs_output_var and self.output_var_name is None:
+            if resolved.needs_output_var and declares_output and self.output_var_name is None:
                 raise InvalidValueError(
                     f"{kind} readout needs a neuron model with an output variable, "
                     f"but {type(self).__name__} has none; use a spike-based "

@@ -5,6 +5,8 @@ from typing import Any, Tuple
 
 import numpy as np
 
+from ..errors import InvalidValueError
+
 
 class Readout:
     """Base class of every readout.
@@ -38,6 +40,17 @@ class Readout:
         dt
             Simulation timestep [ms].
         """
+        if self.needs_output_var:
+            if model.output_var_name is None:
+                raise InvalidValueError(
+                    f"{type(self).__name__} readout needs a neuron model with an output "
+                    f"variable, but {model.class_name}'s model names none; use a "
+                    f"spike-based readout such as 'spike_count'")
+            if model.output_var_name not in model.vars:
+                raise InvalidValueError(
+                    f"{type(self).__name__} readout reads variable "
+                    f"'{model.output_var_name}', which {model.class_name}'s model does not "
+                    f"have (its variables: {', '.join(model.vars) or 'none'})")
         self.output_var_name = model.output_var_name
         self.example_timesteps = int(example_timesteps)
 

@@ -56,6 +56,7 @@ class ModelBuilder:
         self.vars: Dict[str, Tuple[str, Any, Any]] = {}
         self.egps: Dict[str, Tuple[str, Any]] = {}
         self.dynamic_params: set = set()
+        self.derived_params: List[Tuple[str, Any]] = []
         self.code: Dict[str, str] = {f: "" for f in code_fields}
 
     # ------------------------------------------------------------------ values
@@ -136,7 +137,7 @@ class NeuronModelBuilder(ModelBuilder):
         """The engine model, its parameter values and its variable initial values."""
         model = create_neuron_model(
             self.class_name, params=self._param_decls(), vars=self._var_decls(),
-            sim_code=self.code["sim_code"],
+            derived_params=self.derived_params, sim_code=self.code["sim_code"],
             threshold_condition_code=self.code["threshold_condition_code"] or None,
             reset_code=self.code["reset_code"],
             extra_global_params=[(n, t) for n, (t, _) in self.egps.items()],
@@ -156,7 +157,7 @@ class SynapseModelBuilder(ModelBuilder):
         model = create_postsynaptic_model(
             self.class_name, params=self._param_decls(), vars=self._var_decls(),
             neuron_var_refs=[(n, t, m) for n, (t, m, _) in self.neuron_var_refs.items()],
-            sim_code=self.code["sim_code"],
+            derived_params=self.derived_params, sim_code=self.code["sim_code"],
             extra_global_params=[(n, t) for n, (t, _) in self.egps.items()])
         return init_postsynaptic(model, self._param_values(), self._var_values(),
                                  {n: r for n, (_, _, r) in self.neuron_var_refs.items()})
@@ -185,7 +186,7 @@ class WeightUpdateModelBuilder(ModelBuilder):
             pre_vars=decl(self.pre_vars), post_vars=decl(self.post_vars),
             pre_neuron_var_refs=decl(self.pre_neuron_var_refs),
             post_neuron_var_refs=decl(self.post_neuron_var_refs),
-            extra_global_params=[(n, t) for n, (t, _) in self.egps.items()],
+            derived_params=self.derived_params, extra_global_params=[(n, t) for n, (t, _) in self.egps.items()],
             **{f: (c or None) for f, c in self.code.items()})
         return init_weight_update(model, self._param_values(), self._var_values(),
                                   vals(self.pre_vars), vals(self.post_vars),
@@ -214,7 +215,7 @@ class CustomUpdateModelBuilder(ModelBuilder):
         model = create_custom_update_model(
             self.class_name, params=self._param_decls(), vars=self._var_decls(),
             var_refs=[(n, t, m) for n, (t, m, _) in self.var_refs.items()],
-            update_code=self.code["update_code"],
+            derived_params=self.derived_params, update_code=self.code["update_code"],
             extra_global_params=[(n, t) for n, (t, _) in self.egps.items()])
         group = model_spec.add_custom_update(cu_name, group_name, model, self._param_values(),
                                              self._var_values(),

@@ -61,7 +61,8 @@ def get_object(obj: Any, base_class: type, description: str, kind: str) -> Optio
     description
         What the object is for, used in errors (e.g. ``"Population 'hidden' neuron"``).
     kind
-        Registry kind to look names up in (``"neuron"``, ``"synapse"``, ...).
+        Registry kind to look names up in (``"neuron"``, ``"synapse"``, ...), or, as mlGeNN
+        passes it, a dictionary of classes by name (e.g. ``default_readouts``).
 
     Raises
     ------
@@ -75,7 +76,15 @@ def get_object(obj: Any, base_class: type, description: str, kind: str) -> Optio
     if isinstance(obj, base_class):
         return deepcopy(obj)
     if isinstance(obj, str):
-        cls = get_registry().get(kind, obj)
+        if isinstance(kind, Mapping):
+            # mlGeNN's form: a dictionary of classes by name (e.g. default_readouts)
+            if obj not in kind:
+                from ..plugins.errors import ComponentNotFoundError
+                raise ComponentNotFoundError(f"{description}: '{obj}' unknown; known names: "
+                                             f"{', '.join(sorted(kind))}")
+            cls = kind[obj]
+        else:
+            cls = get_registry().get(kind, obj)
         try:
             return cls()
         except TypeError as exc:
@@ -85,7 +94,8 @@ def get_object(obj: Any, base_class: type, description: str, kind: str) -> Optio
                 f"instead, e.g. {cls.__name__}(...)") from None
     raise InvalidTypeError(
         f"{description} must be a {_qualified(base_class)} object or the name of a "
-        f"registered {kind}, got {type(obj).__name__}: {obj!r}")
+        f"registered {kind if isinstance(kind, str) else base_class.__name__.lower()}, got "
+        f"{type(obj).__name__}: {obj!r}")
 
 
 def get_object_mapping(obj: Any, keys: Iterable[Any], base_class: type, description: str,

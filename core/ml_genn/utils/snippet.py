@@ -1,12 +1,16 @@
-"""What connectivity hands to compilers: the engine representation of a connection."""
+"""What connectivity and initializers hand to compilers (mlGeNN's ``utils.snippet``):
+:class:`ConnectivitySnippet`, :class:`InitializerSnippet` and :class:`ConstantValueDescriptor`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Number
 from typing import Any, Optional
 
 import numpy as np
 
 from ..engine import SynapseMatrixType
+from ..errors import InvalidTypeError
+from ..initializers.var_init import VarInit
 
 
 @dataclass
@@ -33,6 +37,8 @@ class ConnectivitySnippet:
     weight_scale
         Factor between the user's weights and the engine's ``g`` (saved weights are divided
         by it).
+    trainable
+        Whether training compilers may learn these weights (mlGeNN's field).
     """
     matrix_type: SynapseMatrixType
     weight: Any
@@ -43,3 +49,32 @@ class ConnectivitySnippet:
     kernel_index: Optional[np.ndarray] = None
     kernel_shape: Optional[tuple] = None
     weight_scale: float = 1.0
+    trainable: bool = True
+
+
+#: What an Initializer's ``get_snippet()`` returns: ``(snippet, param_vals, egp_vals)``
+InitializerSnippet = VarInit
+
+
+class ConstantValueDescriptor:
+    """Class attribute declaring a model setting that must be a plain number (mlGeNN's
+    descriptor for values such as few-spike ``k``, which are not per-neuron values).
+
+    Reading it returns the number; assigning anything but a number is an error naming the
+    attribute.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Optional[type] = None) -> Any:
+        if instance is None:
+            return self
+        return getattr(instance, f"_{self.name}")
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, Number):
+            raise InvalidTypeError(f"{type(instance).__name__} {self.name} must be a number, "
+                                   f"got {type(value).__name__}: {value!r}")
+        setattr(instance, f"_{self.name}", value)
+

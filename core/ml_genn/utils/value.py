@@ -259,18 +259,31 @@ def get_value_descriptors(obj: Any) -> Dict[str, ValueDescriptor]:
     return found
 
 
-def get_values(obj: Any, dt: float, names: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+def get_values(obj: Any, dt: Any, names: Any = None, vals: Optional[Dict[str, Any]] = None
+               ) -> Dict[str, Any]:
     """Engine values of every value declared on ``obj``.
+
+    Two forms: ``get_values(obj, dt, names=None)``, and mlGeNN's ``get_values(inst,
+    name_types, dt, vals={})``, where ``name_types`` are a model dictionary's ``(name, type,
+    ...)`` declarations and the result is ``vals`` updated with the values of those names.
 
     Parameters
     ----------
     obj
         Neuron, synapse or connectivity object.
     dt
-        Simulation timestep [ms].
+        Simulation timestep [ms] (in mlGeNN's form: the name/type declarations).
     names
-        If given, only these engine names are returned.
+        If given, only these engine names are returned (in mlGeNN's form: ``dt``).
+    vals
+        mlGeNN's form only: values to start from (not modified).
     """
+    if not isinstance(dt, Number):
+        # mlGeNN's get_values(inst, name_types, dt, vals)
+        name_types, dt = dt, names
+        result = dict(vals or {})
+        result.update(get_values(obj, dt, [d[0] for d in name_types]))
+        return result
     wanted = None if names is None else set(names)
     values = {}
     for descriptor in get_value_descriptors(obj).values():
