@@ -200,3 +200,63 @@ def test_bad_custom_models_fail_before_running_naming_the_model():
     with pytest.raises(KeyError, match=r"Broken: NeuronModel dictionary has unknown key\(s\) "
                                        r"\['reset'\]"):
         compile_with(typo)
+
+
+def test_custom_readout_written_for_mlgenn():
+    """A readout as mlGeNN's documentation writes them: add_readout_logic(model, **kwargs)
+    amends the NeuronModel and returns it; get_readout pulls its variable."""
+    from ml_genn.readouts import Readout
+
+    class Peak(Readout):
+        def add_readout_logic(self, model, **kwargs):
+            self.output_var_name = model.output_var_name
+            model.add_var("Peak", "scalar", -1.0e9)
+            model.append_sim_code(f"Peak = fmax(Peak, {self.output_var_name});")
+            return model
+
+        def get_readout(self, genn_pop, batch_size, shape):
+            genn_pop.vars["Peak"].pull_from_device()
+            return np.reshape(genn_pop.vars["Peak"].view, (batch_size,) + shape).copy()
+
+    rng = np.random.default_rng(4)
+    T = 40
+    x = rng.uniform(0.0, 0.8, (2, 3))
+    w = rng.normal(0.4, 0.3, (3, 4))
+    net = Network()
+    with net:
+        inp = Population(IntegrateFireInput(v_thresh=1.0), 3)
+        res = Population(ResonateFire(b=-0.1, omega=0.4, y_thresh=1e9, readout=Peak()), 4)
+        Connection(inp, res, Dense(w), Delta())
+    # (reset_in_syn: the previous batch's last spikes would otherwise arrive in the next)
+    with InferenceCompiler(evaluate_timesteps=T, batch_size=2, precision="double",
+                           reset_in_syn_between_batches=True).compile(net) as compiled:
+        first, _ = compiled.predict({inp: x}, res, callbacks=[])
+        # The readout's variable is reset between batches like the neuron's own
+        second, _ = compiled.predict({inp: x[::-1]}, res, callbacks=[])
+    for example in range(2):
+        spikes = input_spikes(x[example], T)
+        drive = np.vstack([np.zeros((1, 4)), spikes[:-1] @ w])
+        xs, ys, peak = np.zeros(4), np.zeros(4), np.full(4, -1.0e9)
+        for isyn in drive:
+            xs, ys = xs + (-0.1 * xs - 0.4 * ys + isyn), ys + (0.4 * xs - 0.1 * ys)
+            peak = np.maximum(peak, ys)
+        np.testing.assert_allclose(first[example], peak, rtol=1e-9)
+        np.testing.assert_allclose(second[1 - example], peak, rtol=1e-9)
+
+
+def test_eventprop_says_why_it_cannot_train_a_custom_neuron():
+    from ml_genn.compilers import EventPropCompiler
+    from ml_genn.neurons import LeakyIntegrate, SpikeInput
+    from ml_genn.synapses import Exponential
+    net = Network()
+    with net:
+        inp = Population(SpikeInput(max_spikes=100), 3)
+        hidden = Population(ResonateFire(), 4)
+        out = Population(LeakyIntegrate(readout="sum_var"), 2)
+        Connection(inp, hidden, Dense(1.0), Exponential(5.0))
+        Connection(hidden, out, Dense(1.0), Exponential(5.0))
+    with pytest.raises(Exception, match=r"Population 'Pop1' \(ResonateFire\): EventPropCompiler "
+                                        r"trains hidden populations of LeakyIntegrateFire "
+                                        r"neurons only, got ResonateFire"):
+        EventPropCompiler(example_timesteps=10,
+                          losses="sparse_categorical_crossentropy").compile(net)

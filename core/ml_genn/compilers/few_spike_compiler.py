@@ -9,6 +9,7 @@ from ..neurons.checks import check_positive_int
 from ..neurons.few_spike_relu import FewSpikeRelu
 from ..neurons.few_spike_relu_input import FewSpikeReluInput
 from ..readouts import Var
+from ..readouts.readout import apply_readout
 from ..synapses import Delta
 from ..utils.model_builder import NeuronModelBuilder
 from ..utils.network import get_network_dag
@@ -106,7 +107,7 @@ class FewSpikeCompiler(Compiler):
 
     def build_neuron_model(self, pop: Any, model: NeuronModelBuilder, compile_state: Any) -> NeuronModelBuilder:
         if pop.neuron.readout is not None:
-            pop.neuron.readout.add_readout_logic(model, self.k, self.dt)
+            model = apply_readout(pop.neuron.readout, model, self.k, self.dt)
         return model
 
     def add_custom_updates(self, model_spec: ModelSpec, compile_state: Any,

@@ -6,6 +6,7 @@ from typing import Any, Dict
 from ..engine import ModelSpec, SynapseMatrixType
 from ..utils.model_builder import NeuronModelBuilder
 from .compiled_inference_network import CompiledInferenceNetwork
+from ..readouts.readout import apply_readout
 from .compiler import Compiler
 from .data_checks import get_input_populations, get_output_populations
 from ..errors import InvalidValueError
@@ -71,7 +72,7 @@ class InferenceCompiler(Compiler):
     def build_neuron_model(self, pop: Any, model: NeuronModelBuilder, compile_state: Any) -> NeuronModelBuilder:
         readout = pop.neuron.readout
         if readout is not None:
-            readout.add_readout_logic(model, self.evaluate_timesteps, self.dt)
+            model = apply_readout(readout, model, self.evaluate_timesteps, self.dt)
         return model
 
     def create_compiled_network(self, built_model: Any, neuron_populations: Dict[Any, str],

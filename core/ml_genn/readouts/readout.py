@@ -1,6 +1,7 @@
 """Base class of readouts."""
 from __future__ import annotations
 
+import inspect
 from typing import Any, Tuple
 
 import numpy as np
@@ -75,3 +76,38 @@ class Readout:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def apply_readout(readout: "Readout", model: Any, example_timesteps: int, dt: float) -> Any:
+    """Add ``readout``'s logic to the neuron ``model`` (an engine builder) and return the
+    builder to use.
+
+    A readout written for mlGeNN overrides ``add_readout_logic(self, model, **kwargs)`` and
+    amends an :class:`ml_genn.utils.model.NeuronModel` (``add_var(name, type, value)``,
+    ``append_sim_code``, ...), returning it: it is handed the builder's contents in that form,
+    and its result is built again.
+
+    Parameters
+    ----------
+    readout
+        The output population's readout.
+    model
+        The population's :class:`ml_genn.utils.model_builder.NeuronModelBuilder`.
+    example_timesteps
+        Timesteps of one trial.
+    dt
+        Simulation timestep [ms].
+    """
+    params = inspect.signature(type(readout).add_readout_logic).parameters
+    if "example_timesteps" in params:
+        readout.add_readout_logic(model, example_timesteps, dt)
+        return model
+    from ..utils.model import NeuronModel
+    mlgenn_model = NeuronModel.from_builder(model)
+    result = readout.add_readout_logic(mlgenn_model, max_time_required=True, dt=dt,
+                                       example_timesteps=example_timesteps)
+    result = mlgenn_model if result is None else result
+    if getattr(readout, "output_var_name", None) is None:
+        readout.output_var_name = result.output_var_name
+    return result.to_builder(model.class_name)
+

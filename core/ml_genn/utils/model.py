@@ -320,6 +320,27 @@ class NeuronModel(Model):
             raise InvalidValueError("NeuronModel has no output variable name")
         return self._search_list("vars", self.output_var_name)[1]
 
+    @staticmethod
+    def from_builder(builder: Any) -> "NeuronModel":
+        """An engine :class:`~ml_genn.utils.model_builder.NeuronModelBuilder`'s contents as
+        an mlGeNN neuron model (for code written against mlGeNN's API, e.g. readouts)."""
+        model = {"params": [(n, t) for n, (t, _) in builder.params.items()],
+                 "vars": [(n, t, a) for n, (t, a, _) in builder.vars.items()],
+                 "extra_global_params": [(n, t) for n, (t, _) in builder.egps.items()]}
+        if builder.derived_params:
+            model["derived_params"] = list(builder.derived_params)
+        if builder.additional_input_vars:
+            model["additional_input_vars"] = list(builder.additional_input_vars)
+        for field, code in builder.code.items():
+            if code:
+                model[field] = code
+        neuron_model = NeuronModel(model, builder.output_var_name,
+                                   {n: v for n, (_, v) in builder.params.items()},
+                                   {n: v for n, (_, _, v) in builder.vars.items()},
+                                   {n: v for n, (_, v) in builder.egps.items()})
+        neuron_model.dynamic_param_names = set(builder.dynamic_params)
+        return neuron_model
+
     def to_builder(self, class_name: str) -> Any:
         from .model_builder import NeuronModelBuilder
         builder = NeuronModelBuilder(class_name, self.output_var_name)
