@@ -260,3 +260,21 @@ def test_eventprop_says_why_it_cannot_train_a_custom_neuron():
                                         r"neurons only, got ResonateFire"):
         EventPropCompiler(example_timesteps=10,
                           losses="sparse_categorical_crossentropy").compile(net)
+
+
+def test_initializer_egps_are_refused_not_ignored():
+    class Table(Initializer):
+        snippet = create_var_init_snippet("Table", extra_global_params=[("table", "scalar*")],
+                                          var_init_code="value = table[id];")
+
+        def get_snippet(self):
+            return InitializerSnippet(self.snippet, {}, {"table": np.arange(4.0)})
+
+    net = Network()
+    with net:
+        inp = Population(IntegrateFireInput(), 2)
+        res = Population(ResonateFire(x=Table(), readout="var"), 4)
+        Connection(inp, res, Dense(0.0), Delta())
+    with pytest.raises(NotImplementedError, match="Table: var-init snippets with extra global "
+                                                  "parameters \\(table\\)"):
+        InferenceCompiler(evaluate_timesteps=1).compile(net)

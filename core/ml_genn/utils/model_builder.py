@@ -33,6 +33,11 @@ def engine_value(value: Any) -> Any:
             # A shared kernel's values depend on the synapses' kernel indices: the compiler
             # resolves them from the connectivity snippet (utils.connectivity.KernelInit)
             return value
+        if getattr(snippet, "egp_vals", None):
+            raise NotImplementedError(
+                f"{type(value).__name__}: var-init snippets with extra global parameters "
+                f"({', '.join(snippet.egp_vals)}) are not supported by the engine yet; "
+                f"pass the values as an array instead")
         return init_var(snippet.snippet, dict(snippet.param_vals))
     if is_value_array(value):
         return np.asarray(value).reshape(-1)
