@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 
 from ..callbacks import CallbackList
-from ..errors import InvalidKeyError, InvalidValueError
+from ..errors import InvalidValueError
 from ..metrics import get_metrics
 from ..utils.network import PopulationKeyedDict, get_underlying_pop
 from .compiled_inference_network import CompiledInferenceNetwork, _as_list
@@ -162,17 +162,8 @@ class CompiledFewSpikeNetwork(CompiledInferenceNetwork):
         outputs = [get_underlying_pop(p) for p in _as_list(outputs)]
         metrics = get_metrics(metrics, self.outputs)
 
-        def batches():
-            for batch, (x, y) in enumerate(data):
-                x = dict(zip(inputs, x if isinstance(x, tuple) else (x,)))
-                y = dict(zip(outputs, y if isinstance(y, tuple) else (y,)))
-                x, y, n = self.check_evaluate_data(x, y, metrics, f"batch {batch} ")
-                if n > self.batch_size:
-                    raise InvalidValueError(
-                        f"evaluate_batch_iter batch {batch} has {n} examples but the "
-                        f"batch size is {self.batch_size}")
-                yield x, y
-        return self._evaluate(batches(), outputs, metrics, callbacks, num_batches, None)
+        return self._evaluate(self._checked_batches(inputs, outputs, data, metrics), outputs,
+                              metrics, callbacks, num_batches, None)
 
     def predict(self, x: Dict[Any, Any], outputs: Any = None,
                 callbacks: Optional[List[Any]] = ["batch_progress_bar"]) -> Tuple[Any, Dict]:
@@ -193,14 +184,7 @@ class CompiledFewSpikeNetwork(CompiledInferenceNetwork):
         array when ``outputs`` is a single population), and the callbacks' data.
         """
         self._require_loaded("predict")
-        single = outputs is not None and not isinstance(outputs, (list, tuple))
-        outputs = (self.outputs if outputs is None
-                   else [get_underlying_pop(p) for p in _as_list(outputs)])
-        unknown = [p.name for p in outputs if p not in self.outputs]
-        if unknown:
-            raise InvalidKeyError(
-                f"predict outputs {unknown} are not output populations (populations "
-                f"with a readout); outputs: {[p.name for p in self.outputs]}")
+        single, outputs = self._predict_outputs(outputs)
         x = check_inputs(x, self.inputs)
         n = dataset_size(x)
         num_batches = (n + self.batch_size - 1) // self.batch_size

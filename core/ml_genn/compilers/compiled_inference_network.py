@@ -67,6 +67,32 @@ class CompiledInferenceNetwork(CompiledNetwork):
         self.run_example(callback_list)
         return {p: self.get_readout(p) for p in self.outputs}
 
+    def _checked_batches(self, inputs: List[Any], outputs: List[Any], data: Iterator,
+                         metrics: Dict[Any, Any]) -> Iterator[Tuple[Dict, Dict]]:
+        """An iterator's ``(x, y)`` items (arrays or tuples of arrays, one per population)
+        as checked ``{population: data}`` dicts of at most one batch."""
+        for batch, (x, y) in enumerate(data):
+            x = dict(zip(inputs, x if isinstance(x, tuple) else (x,)))
+            y = dict(zip(outputs, y if isinstance(y, tuple) else (y,)))
+            x, y, n = self.check_evaluate_data(x, y, metrics, f"batch {batch} ")
+            if n > self.batch_size:
+                raise InvalidValueError(
+                    f"evaluate_batch_iter batch {batch} has {n} examples but the "
+                    f"batch size is {self.batch_size}")
+            yield x, y
+
+    def _predict_outputs(self, outputs: Any) -> Tuple[bool, List[Any]]:
+        """``(whether one population was asked for, the output populations to read)``."""
+        single = outputs is not None and not isinstance(outputs, (list, tuple))
+        outputs = (self.outputs if outputs is None
+                   else [get_underlying_pop(p) for p in _as_list(outputs)])
+        unknown = [p.name for p in outputs if p not in self.outputs]
+        if unknown:
+            raise InvalidKeyError(
+                f"predict outputs {unknown} are not output populations (populations "
+                f"with a readout); outputs: {[p.name for p in self.outputs]}")
+        return single, outputs
+
     @staticmethod
     def _slice(data: Dict[Any, Any], start: int, stop: int) -> Dict[Any, Any]:
         return {p: v[start:stop] for p, v in data.items()}
@@ -156,14 +182,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         metrics = get_metrics(metrics, self.outputs)
         callback_list = self._callbacks(callbacks, "evaluate", num_batches)
         callback_list.on_test_begin()
-        for batch, (x, y) in enumerate(data):
-            x = dict(zip(inputs, x if isinstance(x, tuple) else (x,)))
-            y = dict(zip(outputs, y if isinstance(y, tuple) else (y,)))
-            x, y, n = self.check_evaluate_data(x, y, metrics, f"batch {batch} ")
-            if n > self.batch_size:
-                raise InvalidValueError(
-                    f"evaluate_batch_iter batch {batch} has {n} examples but the "
-                    f"batch size is {self.batch_size}")
+        for batch, (x, y) in enumerate(self._checked_batches(inputs, outputs, data, metrics)):
             self._evaluate_one(batch, x, y, metrics, callback_list)
         callback_list.on_test_end(metrics)
         cb_data = callback_list.get_data()
@@ -189,13 +208,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         when ``outputs`` is a single population), and the callbacks' data.
         """
         self._require_loaded("predict")
-        single = outputs is not None and not isinstance(outputs, (list, tuple))
-        outputs = self.outputs if outputs is None else [get_underlying_pop(p) for p in _as_list(outputs)]
-        unknown = [p.name for p in outputs if p not in self.outputs]
-        if unknown:
-            raise InvalidKeyError(
-                f"predict outputs {unknown} are not output populations (populations "
-                f"with a readout); outputs: {[p.name for p in self.outputs]}")
+        single, outputs = self._predict_outputs(outputs)
         x = check_inputs(x, self.inputs)
         n = dataset_size(x)
         self.check_spike_budget(x)
