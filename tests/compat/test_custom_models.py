@@ -278,3 +278,51 @@ def test_initializer_egps_are_refused_not_ignored():
     with pytest.raises(NotImplementedError, match="Table: var-init snippets with extra global "
                                                   "parameters \\(table\\)"):
         InferenceCompiler(evaluate_timesteps=1).compile(net)
+
+
+def test_custom_synapse_matches_numpy():
+    """A postsynaptic model written the mlGeNN way: a dual-exponential (rise and decay)
+    current, with its time constants as ValueDescriptors transformed for dt."""
+    from ml_genn.synapses import Synapse
+    from ml_genn.utils.model import SynapseModel
+
+    class DualExp(Synapse):
+        tau_rise = ValueDescriptor(("RiseDecay", lambda v, dt: np.exp(-dt / v)))
+        tau_decay = ValueDescriptor(("Decay", lambda v, dt: np.exp(-dt / v)))
+
+        def __init__(self, tau_rise=2.0, tau_decay=8.0):
+            super().__init__()
+            self.tau_rise, self.tau_decay = tau_rise, tau_decay
+
+        def get_model(self, connection, dt, batch_size):
+            return SynapseModel.from_val_descriptors(
+                {"params": [("RiseDecay", "scalar"), ("Decay", "scalar")],
+                 "vars": [("Rise", "scalar"), ("I", "scalar")],
+                 "sim_code": """
+                    Rise = (Rise * RiseDecay) + inSyn;
+                    inSyn = 0.0;
+                    I = (I * Decay) + Rise;
+                    injectCurrent(I);
+                    """}, self, dt, var_vals={"Rise": 0.0, "I": 0.0})
+
+    rng = np.random.default_rng(6)
+    T = 50
+    x = rng.uniform(0.1, 0.7, (1, 3))
+    w = rng.normal(0.2, 0.3, (3, 2))
+    net = Network()
+    with net:
+        inp = Population(IntegrateFireInput(v_thresh=1.0), 3)
+        res = Population(ResonateFire(b=-0.1, omega=0.2, y_thresh=1e9, readout="var"), 2)
+        Connection(inp, res, Dense(w), DualExp(2.0, 8.0))
+    with InferenceCompiler(evaluate_timesteps=T, precision="double").compile(net) as compiled:
+        y, _ = compiled.predict({inp: x}, res, callbacks=[])
+    spikes = input_spikes(x[0], T)
+    rise, decay = np.exp(-1.0 / 2.0), np.exp(-1.0 / 8.0)
+    rising, current, drive = np.zeros(2), np.zeros(2), []
+    arriving = np.vstack([np.zeros((1, 2)), spikes[:-1] @ w])
+    for step in range(T):
+        rising = rising * rise + arriving[step]
+        current = current * decay + rising
+        drive.append(current.copy())
+    final_y, _ = resonator_reference(np.array(drive), -0.1, 0.2, 1e9)
+    np.testing.assert_allclose(y[0], final_y, rtol=1e-9, atol=1e-12)
