@@ -28,8 +28,8 @@ class Connectivity:
         Connection delays in timesteps (engine variable ``d``), not negative.
     """
 
-    weight = ValueDescriptor("g")
-    delay = ValueDescriptor("d", check=non_negative)
+    weight = ValueDescriptor("g", allow_none=False)
+    delay = ValueDescriptor("d", check=non_negative, allow_none=False)
 
     def __init__(self, weight: InitValue, delay: InitValue = 0):
         self.weight = weight

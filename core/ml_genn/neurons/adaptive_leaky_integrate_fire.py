@@ -54,14 +54,14 @@ class AdaptiveLeakyIntegrateFire(Neuron):
     output_var_name = "V"
     spiking = True
 
-    v_thresh = ValueDescriptor("Vthresh")
-    v_reset = ValueDescriptor("Vreset")
-    v = ValueDescriptor("V")
-    a = ValueDescriptor("A")
-    beta = ValueDescriptor("Beta")
-    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive)
+    v_thresh = ValueDescriptor("Vthresh", allow_none=False)
+    v_reset = ValueDescriptor("Vreset", allow_none=False)
+    v = ValueDescriptor("V", allow_none=False)
+    a = ValueDescriptor("A", allow_none=False)
+    beta = ValueDescriptor("Beta", allow_none=False)
+    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive, allow_none=False)
     tau_refrac = ValueDescriptor("TauRefrac", allow_none=True, check=non_negative)
-    tau_adapt = ValueDescriptor(("Rho", exp_decay), check=positive)
+    tau_adapt = ValueDescriptor(("Rho", exp_decay), check=positive, allow_none=False)
 
     @network_default_params
     def __init__(self, v_thresh: InitValue = 1.0, v_reset: InitValue = 0.0,

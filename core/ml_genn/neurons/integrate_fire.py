@@ -33,9 +33,9 @@ class IntegrateFire(Neuron):
     output_var_name = "V"
     spiking = True
 
-    v_thresh = ValueDescriptor("Vthresh")
-    v_reset = ValueDescriptor("Vreset")
-    v = ValueDescriptor("V")
+    v_thresh = ValueDescriptor("Vthresh", allow_none=False)
+    v_reset = ValueDescriptor("Vreset", allow_none=False)
+    v = ValueDescriptor("V", allow_none=False)
 
     @network_default_params
     def __init__(self, v_thresh: InitValue = 1.0, v_reset: InitValue = 0.0,

@@ -37,9 +37,9 @@ class LeakyIntegrate(Neuron):
     output_var_name = "V"
     spiking = False
 
-    v = ValueDescriptor("V")
-    bias = ValueDescriptor("Bias")
-    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive)
+    v = ValueDescriptor("V", allow_none=False)
+    bias = ValueDescriptor("Bias", allow_none=False)
+    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive, allow_none=False)
 
     @network_default_params
     def __init__(self, v: InitValue = 0.0, bias: InitValue = 0.0, tau_mem: InitValue = 20.0,

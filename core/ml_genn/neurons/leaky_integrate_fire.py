@@ -48,10 +48,10 @@ class LeakyIntegrateFire(Neuron):
     output_var_name = "V"
     spiking = True
 
-    v_thresh = ValueDescriptor("Vthresh")
-    v_reset = ValueDescriptor("Vreset")
-    v = ValueDescriptor("V")
-    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive)
+    v_thresh = ValueDescriptor("Vthresh", allow_none=False)
+    v_reset = ValueDescriptor("Vreset", allow_none=False)
+    v = ValueDescriptor("V", allow_none=False)
+    tau_mem = ValueDescriptor(("Alpha", exp_decay), check=positive, allow_none=False)
     tau_refrac = ValueDescriptor("TauRefrac", allow_none=True, check=non_negative)
 
     @network_default_params

@@ -32,7 +32,7 @@ class Exponential(Synapse):
         Whether injected current is scaled by ``(tau / dt) * (1 - exp(-dt / tau))``.
     """
 
-    tau = ValueDescriptor(("ExpDecay", exp_decay), ("IScale", current_scale), check=positive)
+    tau = ValueDescriptor(("ExpDecay", exp_decay), ("IScale", current_scale), check=positive, allow_none=False)
 
     @network_default_params
     def __init__(self, tau: InitValue = 5.0, scale_i: bool = False):

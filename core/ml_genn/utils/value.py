@@ -191,12 +191,14 @@ class ValueDescriptor:
         Engine variables/parameters this value becomes: a name (taken as is) or a
         ``(name, transform)`` pair where ``transform(value, dt)`` computes the engine value.
     allow_none
-        Whether the parameter is optional (``None`` switches a feature off).
+        Whether the parameter is optional (``None`` switches a feature off). mlGeNN's
+        descriptors always accept ``None``, so this defaults to True; built-in models pass
+        False for values they need.
     check
         Optional check of constants and arrays (e.g. :func:`positive`).
     """
 
-    def __init__(self, *genn_vars: Union[str, Tuple[str, Transform]], allow_none: bool = False,
+    def __init__(self, *genn_vars: Union[str, Tuple[str, Transform]], allow_none: bool = True,
                  check: Optional[ValueCheck] = None):
         self.genn_transforms = [(g, None) if isinstance(g, str) else tuple(g) for g in genn_vars]
         self.allow_none = allow_none
