@@ -292,8 +292,6 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         self.reset_batch_state()
         self._set_phase(0)
         self.set_input(x)
-        if train:
-            self._set_step()
         callback_list.on_batch_begin(batch)
         self.run_example(callback_list)
         for pop, target in y.items():
@@ -308,6 +306,9 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             pause = getattr(self.genn_model, "recording_paused", None)
             with pause() if pause is not None else contextlib.nullcontext():
                 self.genn_model.run_timesteps(self.example_timesteps)
+            # As in mlGeNN: the step (and parameters a callback assigned since the batch
+            # began) reach the optimisers just before on_batch_end runs their update
+            self._set_step()
         callback_list.on_batch_end(batch, metrics)
         if train:
             self.optimiser_step += 1

@@ -130,13 +130,15 @@ class CompiledTrainingNetwork(CompiledNetwork):
         for pop, target in y.items():
             self.losses[pop].set_target(self.neuron_populations[pop], target, pop.shape,
                                         self.batch_size, self.example_timesteps)
-        if train:
-            self._set_step()
         callback_list.on_batch_begin(batch)
         self.run_example(callback_list)
         for pop, target in y.items():
             readout = self.get_readout(pop)[:len(target)]
             metrics[pop].update(target, readout, None)
+        if train:
+            # As in mlGeNN: the step (and parameters a callback assigned since the batch
+            # began) reach the optimisers just before on_batch_end runs their update
+            self._set_step()
         callback_list.on_batch_end(batch, metrics)
         if train:
             self.optimiser_step += 1

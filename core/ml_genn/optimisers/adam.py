@@ -68,6 +68,7 @@ class Adam(Optimiser):
         return model
 
     def set_step(self, genn_cu: Any, step: int) -> None:
-        """Bias corrections for step ``step`` (0 first)."""
+        """Bias corrections for step ``step`` (0 first), and the current ``alpha``."""
+        super().set_step(genn_cu, step)
         genn_cu.set_dynamic_param_value("FirstMomentScale", 1.0 / (1.0 - self.beta1 ** (step + 1)))
         genn_cu.set_dynamic_param_value("SecondMomentScale", 1.0 / (1.0 - self.beta2 ** (step + 1)))

@@ -35,7 +35,14 @@ class Optimiser:
         raise NotImplementedError(f"{type(self).__name__} does not implement get_model()")
 
     def set_step(self, genn_cu: Any, step: int) -> None:
-        """Tell a loaded custom update which optimisation step (from 0) comes next."""
+        """Tell a loaded custom update which optimisation step (from 0) comes next.
+
+        Called before every batch. It also writes each run-time parameter's current value,
+        so a script that assigns ``optimiser.alpha`` between batches (as mlGeNN's scripts'
+        learning-rate schedules do) changes the engine's from the next batch on.
+        """
+        for name, engine_name in self.dynamic_params.items():
+            genn_cu.set_dynamic_param_value(engine_name, float(getattr(self, name)))
 
     def set_param(self, genn_cus: Any, name: str, value: float) -> None:
         """Set run-time parameter ``name`` on this optimiser and its loaded custom updates."""
