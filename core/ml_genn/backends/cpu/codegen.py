@@ -191,7 +191,22 @@ class Generator:
                 self._add_var(("cuvar", c.name, v.name), v)
             self._add_egps("custom_update", c.name, c.extra_global_params)
             c._dyn_names = self._add_dyn("cu", c)
+        if spec.timing_enabled:
+            # Each run call's ticks accumulate in its own control block (a per-thread copy in
+            # slice mode), so a timer costs two time-stamp reads and one add to local memory
+            for k in range(TIMING_CATEGORIES):
+                self._ctl(("tick", k))
         t["ctl",].shape = (NUM_FIXED_CTL + len(self.ctl_slots),)
+
+    @staticmethod
+    def _presynaptic_only(s) -> bool:
+        """Whether a synapse group's update function does presynaptic propagation only: then
+        ``_step`` times the whole call, sharing time-stamp reads with its neighbours."""
+        wu = s.wu_model
+        return not (wu.synapse_dynamics_code or wu.post_spike_syn_code)
+
+    def _tick_slots(self) -> List[int]:
+        return [self.ctl_slots[("tick", k)] for k in range(TIMING_CATEGORIES)]
 
     def _timed(self, category: int, lines: List[str]) -> List[str]:
         """``lines`` wrapped in a timer adding their ticks to this thread's ``category``
@@ -199,7 +214,7 @@ class Generator:
         if not self.spec.timing_enabled:
             return lines
         return (["    { const uint64_t _ts = _ml_genn_ticks();"] + lines
-                + [f"    _tacc[{category}] += _ml_genn_ticks() - _ts; }}"])
+                + [f"    _ctl[{self.ctl_slots[('tick', category)]}] += _ml_genn_ticks() - _ts; }}"])
 
     def _par(self, pragma: str) -> List[str]:
         """An OpenMP pragma line, only outside slice mode (there the caller owns the threads)."""
@@ -812,7 +827,8 @@ class Generator:
             L += self._row_loop(s, body, "        ", pre_accumulator=s.uses_add_to_pre)
             L.append("      }")
             L.append("    } } }")
-            L[presynaptic_start:] = self._timed(TIMING_PRESYNAPTIC, L[presynaptic_start:])
+            if not self._presynaptic_only(s):
+                L[presynaptic_start:] = self._timed(TIMING_PRESYNAPTIC, L[presynaptic_start:])
         if wu.post_spike_syn_code:
             Dp = s.target.num_delay_slots
             if Dp > 1:
@@ -1088,10 +1104,24 @@ class Generator:
             if s.uses_dendritic_delay:
                 p = self.ctl_slots[("denptr", s.name)]
                 src.append(f"    _ctl[{p}] = (_ctl[{p}] + 1) % {s.max_dendritic_delay_timesteps};")
-        for si in syn_fns:
-            src.append(f"    _synapse_update_{si}(_c, _ctl, *_time, _b0, _b1);")
-        src += self._timed(TIMING_NEURON, [f"    _neuron_update_{gi}(_c, _ctl, *_time, _b0, _b1);"
-                                           for gi in range(len(groups))])
+        neuron_calls = [f"    _neuron_update_{gi}(_c, _ctl, *_time, _b0, _b1);"
+                        for gi in range(len(groups))]
+        if spec.timing_enabled:
+            # One time-stamp read per boundary: each presynaptic-only update and the neuron
+            # updates end where the next begins (updates timing themselves re-read it)
+            pre, neuron = (self.ctl_slots[("tick", k)] for k in (TIMING_PRESYNAPTIC, TIMING_NEURON))
+            src.append("    { uint64_t _t0 = _ml_genn_ticks(), _t1;")
+            for si in syn_fns:
+                src.append(f"    _synapse_update_{si}(_c, _ctl, *_time, _b0, _b1);")
+                if self._presynaptic_only(syns[si]):
+                    src.append(f"    _t1 = _ml_genn_ticks(); _ctl[{pre}] += _t1 - _t0; _t0 = _t1;")
+                else:
+                    src.append("    _t0 = _ml_genn_ticks();")
+            src += neuron_calls
+            src.append(f"    _t1 = _ml_genn_ticks(); _ctl[{neuron}] += _t1 - _t0; }}")
+        else:
+            src += [f"    _synapse_update_{si}(_c, _ctl, *_time, _b0, _b1);" for si in syn_fns]
+            src += neuron_calls
         src.append("    _ctl[CTL_TIMESTEP]++; _ctl[CTL_RNG_STEP]++;")
         # The rings' rows advance without a division (a 64-bit one per population and step
         # measurably slowed recording); a ring length of 0 keeps its row at 0
@@ -1119,18 +1149,29 @@ class Generator:
                     f"        const uint32_t _b0 = (uint32_t)((uint64_t){B} * _tid / _nt), "
                     f"_b1 = (uint32_t)((uint64_t){B} * (_tid + 1) / _nt);",
                     f"        uint64_t _lctl[{num_ctl}]; double _ltime;",
-                    *(["        _tacc = ml_genn_thread_ticks(_c, _tid);"]
-                      if spec.timing_enabled else []),
                     "        for (uint32_t _b = _b0; _b < _b1; _b++) {",
                     "            memcpy(_lctl, _gctl, sizeof _lctl); _ltime = _gtime[0];",
+                    *([f"            {' '.join(f'_lctl[{k}] = 0;' for k in self._tick_slots())}"]
+                      if spec.timing_enabled else []),
                     "            for (uint64_t _k = 0; _k < n; _k++) _step(_c, _lctl, &_ltime, _b, _b + 1);",
+                    *([f"            {{ uint64_t *const _tacc = ml_genn_thread_ticks(_c, _tid); "
+                       + " ".join(f"_tacc[{j}] += _lctl[{k}];"
+                                  for j, k in enumerate(self._tick_slots())) + " }"]
+                      if spec.timing_enabled else []),
                     "        }",
                     "    }",
-                    "    for (uint64_t _k = 0; _k < n; _k++) _step(_c, _gctl, _gtime, 0, 0);"]
+                    "    for (uint64_t _k = 0; _k < n; _k++) _step(_c, _gctl, _gtime, 0, 0);",
+                    # The shared counters' empty-range steps timed nothing worth keeping
+                    *([f"    {' '.join(f'_gctl[{k}] = 0;' for k in self._tick_slots())}"]
+                      if spec.timing_enabled else [])]
         else:
             if spec.timing_enabled:
-                src.append("    _tacc = ml_genn_thread_ticks(_c, 0);")
+                src.append("    " + " ".join(f"_gctl[{k}] = 0;" for k in self._tick_slots()))
             src.append(f"    for (uint64_t _k = 0; _k < n; _k++) _step(_c, _gctl, _gtime, 0, {B});")
+            if spec.timing_enabled:
+                src.append("    { uint64_t *const _tacc = ml_genn_thread_ticks(_c, 0); "
+                           + " ".join(f"_tacc[{j}] += _gctl[{k}]; _gctl[{k}] = 0;"
+                                      for j, k in enumerate(self._tick_slots())) + " }")
         if spec.timing_enabled:
             src.append("    ml_genn_collect_ticks(_c);")
         src.append("}")

@@ -1,12 +1,17 @@
 """Kernel profiling of generated models (``kernel_profiling=True``), pygenn's timers.
 
-When a model spec has ``timing_enabled``, the generator wraps each kind of kernel in a pair of
-tick reads (the time-stamp counter on x86-64, a monotonic clock elsewhere): neuron updates,
+When a model spec has ``timing_enabled``, the generator times each kind of kernel with tick
+reads (the time-stamp counter on x86-64, a monotonic clock elsewhere): neuron updates,
 presynaptic (spike and spike-like event) propagation, postsynaptic learning, synapse dynamics,
-and each custom update group. Each thread adds to its own slots, padded to a cache line; after
-a run the slots are averaged over the threads that ran elements and added to the model's
-``timing`` array, so a kind's total is the wall time it took. The runtime converts ticks to
-seconds with a rate it measures once. Without profiling none of this code is generated.
+and each custom update group. Within a timestep, consecutive kernels share their boundary
+reads (a synapse group doing presynaptic work only is timed by ``_step`` around its call), and
+ticks accumulate in slots of the run's control block, which in slice mode is each thread's
+own copy: with a batch a timestep of one batch element lasts well under a microsecond, so
+anything more per timer showed in the total. After each batch element (or run) a thread adds
+its ticks to its own slots, padded to a cache line; after a run the slots are averaged over the
+threads that ran elements and added to the model's ``timing`` array, so a kind's total is the
+wall time it took. The runtime converts ticks to seconds with a rate it measures once. Without
+profiling none of this code is generated.
 """
 from __future__ import annotations
 
@@ -34,7 +39,6 @@ static inline uint64_t _ml_genn_ticks(void) {{
 #endif
 }}
 uint64_t ml_genn_ticks(void) {{ return _ml_genn_ticks(); }}
-static __thread uint64_t *_tacc;
 static uint64_t *ml_genn_thread_ticks(Ctx *_c, uint32_t tid) {{
     const uint32_t slot = (tid < {MAX_TIMING_THREADS}u) ? tid : {MAX_TIMING_THREADS - 1}u;
     return &_c->{ticks}[(size_t)slot * {TICK_SLOT_STRIDE}];
