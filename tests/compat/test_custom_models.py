@@ -60,6 +60,17 @@ def input_spikes(x, timesteps):
     return np.array(out)
 
 
+def driven(neuron, num_inputs, num_neurons, weight, synapse=None):
+    """Network of IntegrateFireInput neurons (threshold 1) driving ``neuron`` through Dense
+    ``weight``; returns (network, input population, driven population)."""
+    net = Network()
+    with net:
+        inp = Population(IntegrateFireInput(v_thresh=1.0), num_inputs)
+        pop = Population(neuron, num_neurons)
+        Connection(inp, pop, Dense(weight), synapse or Delta())
+    return net, inp, pop
+
+
 def resonator_reference(drive, b, omega, thresh, dt=1.0):
     """Y at the end, and spike counts, of resonate-and-fire neurons receiving drive[t]."""
     x = np.zeros(drive.shape[1])
@@ -81,11 +92,8 @@ def test_custom_neuron_matches_numpy(readout):
     x = rng.uniform(0.0, 0.8, (3, 4))
     w = rng.normal(0.3, 0.4, (4, 5))
     omega = rng.uniform(0.2, 0.6, 5)          # a per-neuron parameter: becomes a variable
-    net = Network()
-    with net:
-        inp = Population(IntegrateFireInput(v_thresh=1.0), 4)
-        res = Population(ResonateFire(b=-0.05, omega=omega, y_thresh=0.8, readout=readout), 5)
-        Connection(inp, res, Dense(w), Delta())
+    neuron = ResonateFire(b=-0.05, omega=omega, y_thresh=0.8, readout=readout)
+    net, inp, res = driven(neuron, 4, 5, w)
     with InferenceCompiler(evaluate_timesteps=T, batch_size=3,
                            precision="double").compile(net) as compiled:
         y, _ = compiled.predict({inp: x}, res, callbacks=[])
@@ -113,11 +121,7 @@ class Ramp(Initializer):
 
 
 def test_custom_initializer_snippet_initialises_a_variable():
-    net = Network()
-    with net:
-        inp = Population(IntegrateFireInput(v_thresh=1.0), 2)
-        res = Population(ResonateFire(x=Ramp(0.5, 0.25), readout="var"), 6)
-        Connection(inp, res, Dense(0.0), Delta())
+    net, inp, res = driven(ResonateFire(x=Ramp(0.5, 0.25), readout="var"), 2, 6, 0.0)
     with InferenceCompiler(evaluate_timesteps=1).compile(net) as compiled:
         genn = compiled.neuron_populations[res]
         genn.vars["X"].pull_from_device()
@@ -146,11 +150,7 @@ def test_custom_weight_update_with_a_trace_matches_numpy():
     T = 30
     x = rng.uniform(0.2, 0.9, (1, 3))
     w = rng.normal(0.0, 1.0, (3, 2))
-    net = Network()
-    with net:
-        inp = Population(IntegrateFireInput(v_thresh=1.0), 3)
-        res = Population(ResonateFire(b=-0.2, omega=0.3, y_thresh=1e9, readout="var"), 2)
-        Connection(inp, res, Dense(w), Delta())
+    net, inp, res = driven(ResonateFire(b=-0.2, omega=0.3, y_thresh=1e9, readout="var"), 3, 2, w)
     with TraceCompiler(evaluate_timesteps=T, precision="double").compile(net) as compiled:
         y, _ = compiled.predict({inp: x}, res, callbacks=[])
     # GeNN order within a step: presynaptic dynamics (decay) run with the neuron update,
@@ -222,11 +222,7 @@ def test_custom_readout_written_for_mlgenn():
     T = 40
     x = rng.uniform(0.0, 0.8, (2, 3))
     w = rng.normal(0.4, 0.3, (3, 4))
-    net = Network()
-    with net:
-        inp = Population(IntegrateFireInput(v_thresh=1.0), 3)
-        res = Population(ResonateFire(b=-0.1, omega=0.4, y_thresh=1e9, readout=Peak()), 4)
-        Connection(inp, res, Dense(w), Delta())
+    net, inp, res = driven(ResonateFire(b=-0.1, omega=0.4, y_thresh=1e9, readout=Peak()), 3, 4, w)
     # (reset_in_syn: the previous batch's last spikes would otherwise arrive in the next)
     with InferenceCompiler(evaluate_timesteps=T, batch_size=2, precision="double",
                            reset_in_syn_between_batches=True).compile(net) as compiled:
@@ -270,11 +266,7 @@ def test_initializer_egps_are_refused_not_ignored():
         def get_snippet(self):
             return InitializerSnippet(self.snippet, {}, {"table": np.arange(4.0)})
 
-    net = Network()
-    with net:
-        inp = Population(IntegrateFireInput(), 2)
-        res = Population(ResonateFire(x=Table(), readout="var"), 4)
-        Connection(inp, res, Dense(0.0), Delta())
+    net, inp, res = driven(ResonateFire(x=Table(), readout="var"), 2, 4, 0.0)
     with pytest.raises(NotImplementedError, match="Table: var-init snippets with extra global "
                                                   "parameters \\(table\\)"):
         InferenceCompiler(evaluate_timesteps=1).compile(net)
@@ -309,11 +301,8 @@ def test_custom_synapse_matches_numpy():
     T = 50
     x = rng.uniform(0.1, 0.7, (1, 3))
     w = rng.normal(0.2, 0.3, (3, 2))
-    net = Network()
-    with net:
-        inp = Population(IntegrateFireInput(v_thresh=1.0), 3)
-        res = Population(ResonateFire(b=-0.1, omega=0.2, y_thresh=1e9, readout="var"), 2)
-        Connection(inp, res, Dense(w), DualExp(2.0, 8.0))
+    neuron = ResonateFire(b=-0.1, omega=0.2, y_thresh=1e9, readout="var")
+    net, inp, res = driven(neuron, 3, 2, w, DualExp(2.0, 8.0))
     with InferenceCompiler(evaluate_timesteps=T, precision="double").compile(net) as compiled:
         y, _ = compiled.predict({inp: x}, res, callbacks=[])
     spikes = input_spikes(x[0], T)
