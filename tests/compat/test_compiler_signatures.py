@@ -193,3 +193,19 @@ def test_connectivity_is_offered_the_compilers_matrix_types():
     with pytest.raises(NotImplementedError, match="does not support SPARSE connectivity, which "
                                                   "OneToOne on Connection"):
         compiler.compile(net)
+
+
+def test_few_spike_compiler_takes_mlgenns_positional_order():
+    # mlGeNN 2.4: FewSpikeCompiler(k=10, dt=1.0, batch_size=1, rng_seed=0,
+    # kernel_profiling=False, prefer_in_memory_connect=True, communicator=None, **genn_kwargs)
+    from ml_genn.compilers import FewSpikeCompiler
+    from ml_genn.engine import SynapseMatrixType as SMT
+    c = FewSpikeCompiler(6, 0.5, 4, 3, True, False)
+    assert (c.k, c.dt, c.batch_size, c.rng_seed, c.kernel_profiling) == (6, 0.5, 4, 3, True)
+    # Without in-memory preference, kernels (toeplitz) come first, as in mlGeNN
+    assert c.supported_matrix_type.types[0] is SMT.TOEPLITZ
+    assert FewSpikeCompiler().supported_matrix_type.types[0] is SMT.SPARSE
+    with pytest.raises(NotImplementedError, match="communicator"):
+        FewSpikeCompiler(8, 1.0, 1, 0, False, True, object())
+    with pytest.raises(TypeError, match="FewSpikeCompiler.*'kk'"):
+        FewSpikeCompiler(kk=8)
