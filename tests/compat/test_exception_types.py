@@ -4,12 +4,11 @@ case also keeps its precise built-in type and names the object at fault."""
 import numpy as np
 import pytest
 
-from ml_genn import (Connection, InputLayer, Layer, Network, Population,
-                     SequentialNetwork)
+from ml_genn import Connection, InputLayer, Layer, Network, Population
 from ml_genn.callbacks import SpikeRecorder, VarRecorder
 from ml_genn.compilers import InferenceCompiler
 from ml_genn.connectivity import Dense, OneToOne
-from ml_genn.neurons import IntegrateFire, IntegrateFireInput, LeakyIntegrate, SpikeInput
+from ml_genn.neurons import IntegrateFire, IntegrateFireInput, LeakyIntegrate
 
 
 def small_network():

@@ -1,7 +1,7 @@
 """The compiled network: a built engine model bound to the network it came from."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 

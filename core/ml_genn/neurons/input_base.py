@@ -1,7 +1,7 @@
 """Input neurons fed dense (non-spike) data, possibly as a sequence of frames."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import abc
 from numbers import Number
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 

@@ -18,7 +18,7 @@ from ml_genn.compilers import Compiler, CompiledTrainingNetwork
 from ml_genn.engine import CustomUpdateVarAccess, VarAccessMode, create_var_ref, create_wu_var_ref
 from ml_genn.losses import MeanSquareError
 from ml_genn.optimisers import Adam
-from ml_genn.utils.model_builder import CustomUpdateModelBuilder, WeightUpdateModelBuilder
+from ml_genn.utils.model_builder import CustomUpdateModelBuilder
 from ml_genn.utils.module import get_object
 from ml_genn.optimisers import Optimiser
 from ml_genn.compilers.data_checks import get_input_populations, get_output_populations

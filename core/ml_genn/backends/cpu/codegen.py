@@ -943,7 +943,7 @@ class Generator:
             # Elements go in tiles so that each batch row is read contiguously: walking one
             # element's batch copies (a stride of E) misses the cache on every read.
             tile = 256
-            L.append(f"    #pragma omp parallel for schedule(static)")
+            L.append("    #pragma omp parallel for schedule(static)")
             L.append(f"    for (size_t _e0 = 0; _e0 < {E}; _e0 += {tile}) {{")
             L.append(f"      const size_t _e1 = (_e0 + {tile} < {E}) ? _e0 + {tile} : {E};")
             for name, op, store, type_name in red_targets:
@@ -1073,8 +1073,6 @@ class Generator:
         self.layout()
         T = self.table
         src: List[str] = prelude(spec.precision, spec.dt).splitlines()
-        sparse_post = [s for s in spec.synapse_populations.values()
-                       if s.matrix_type is SPARSE and s.wu_model.post_spike_syn_code]
         src += T.struct_decl().splitlines()
         if spec.timing_enabled:
             src += timing_support(T["timing_ticks",].cname, T["timing",].cname).splitlines()
@@ -1154,7 +1152,7 @@ class Generator:
                     *([f"            {' '.join(f'_lctl[{k}] = 0;' for k in self._tick_slots())}"]
                       if spec.timing_enabled else []),
                     "            for (uint64_t _k = 0; _k < n; _k++) _step(_c, _lctl, &_ltime, _b, _b + 1);",
-                    *([f"            {{ uint64_t *const _tacc = ml_genn_thread_ticks(_c, _tid); "
+                    *(["            { uint64_t *const _tacc = ml_genn_thread_ticks(_c, _tid); "
                        + " ".join(f"_tacc[{j}] += _lctl[{k}];"
                                   for j, k in enumerate(self._tick_slots())) + " }"]
                       if spec.timing_enabled else []),
