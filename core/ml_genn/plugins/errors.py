@@ -1,4 +1,5 @@
 """Errors raised by the plugin system."""
+from ..errors import InvalidKeyError
 
 
 class PluginError(Exception):
@@ -14,13 +15,9 @@ class ComponentTypeError(PluginError, RuntimeError, TypeError):
     ``RuntimeError`` too, as mlGeNN's ``get_object`` raises)."""
 
 
-class ComponentNotFoundError(PluginError, RuntimeError, KeyError):
+class ComponentNotFoundError(PluginError, InvalidKeyError):
     """No component of that kind is registered under that name (a ``RuntimeError`` too, as
     mlGeNN raises for an unknown name)."""
-
-    def __str__(self) -> str:
-        # KeyError quotes its argument; show the advice as written
-        return str(self.args[0]) if self.args else ""
 
 
 class PluginLoadError(PluginError):
