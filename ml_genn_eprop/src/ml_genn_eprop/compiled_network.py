@@ -1,0 +1,330 @@
+"""The compiled e-prop network: core's training loop with e-prop's batch structure."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ml_genn.compilers.compiled_training_network import CompiledTrainingNetwork
+from ml_genn.engine import VarAccess
+from ml_genn.errors import InvalidValueError
+
+from . import factorised as F
+from .network_plan import NetworkPlan
+
+#: Checkpoint folder key of the state that runs on from batch to batch
+STATE_KEY = "eprop_state"
+
+
+class CompiledEPropNetwork(CompiledTrainingNetwork):
+    """A network compiled by :class:`~ml_genn_eprop.compiler.EPropCompiler`.
+
+    ``train`` and ``evaluate`` behave as core's. Neuron state and eligibility traces run on from
+    one batch to the next (mlGeNN's semantics); only the readouts start afresh. With the
+    factorised implementation, the synapses' traces and gradients are brought up to date at
+    the end of every batch (:mod:`ml_genn_eprop.factorised`). Gradients come from the batch's
+    real examples only (the padding of a partial last batch contributes nothing), and what
+    validation or evaluation accumulated is discarded before the next training batch.
+    Checkpoints hold the weights, biases, optimiser state and all of that running state, so a
+    resumed run continues exactly.
+    """
+
+    def __init__(self, *args: Any, compiler: Any, plan: NetworkPlan,
+                 trained_connections: List[Any], readout_vars: Dict[Any, List[str]],
+                 softmax: Dict[Any, tuple], biased: List[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.compiler = compiler
+        self.plan = plan
+        self.trained_connections = list(trained_connections)
+        self.readout_vars = dict(readout_vars)
+        self.softmax = dict(softmax)
+        self.biased = list(biased)
+        if not compiler.per_synapse:
+            # Presynaptic spikes of each batch are read from the recording
+            self.num_recording_timesteps = self.example_timesteps
+        self._softmax_groups: Optional[List[str]] = None
+
+    # ------------------------------------------------------------------ loading
+    def on_load(self) -> None:
+        self._readout_initial = {
+            (pop, var): self.neuron_populations[pop].vars[var].view.copy()
+            for pop, names in self.readout_vars.items() for var in names}
+        self._recorded: Dict[tuple, np.ndarray] = {}
+        if not self.compiler.per_synapse:
+            for pop, name in self._series_wanted():
+                self._recorded[pop, name] = self.neuron_populations[pop].record_var(
+                    name, self.example_timesteps)
+        for plan in self.plan.role("output"):
+            if plan.readout == "var":
+                self._recorded[plan.population, "V"] = self.neuron_populations[
+                    plan.population].record_var("V", self.example_timesteps)
+        super().on_load()
+        if self.resume_from is not None:
+            keys, serialiser = self.resume_from
+            state = serialiser.deserialise_all(tuple(keys) + (STATE_KEY,))
+            for (kind, group, var), view in self._state_views().items():
+                key = f"{kind}.{group}.{var}"
+                if key in state:
+                    view[...] = np.asarray(state[key]).reshape(view.shape)
+
+    def _series_wanted(self) -> List[tuple]:
+        """Neuron variables the factorised form reads at every step."""
+        wanted = []
+        for plan in self.plan.role("hidden"):
+            names = ["V", "E"] + (["A"] if plan.adaptive else []) \
+                + (["RefracTime"] if plan.refractory else [])
+            wanted += [(plan.population, n) for n in names]
+        wanted += [(p.population, "E") for p in self.plan.role("output")]
+        return wanted
+
+    # ------------------------------------------------------------------ checkpoints
+    def _state_views(self) -> Dict[tuple, np.ndarray]:
+        """Every per-batch-element variable that carries over between batches."""
+        views: Dict[tuple, np.ndarray] = {}
+        for name, group in self.genn_model.neuron_populations.items():
+            for var, view in group.vars.items():
+                if self._spec.neuron_populations[name].vars[var].access is VarAccess.READ_WRITE:
+                    views["neuron", name, var] = view.view
+        for name, group in self.genn_model.synapse_populations.items():
+            for kind, table in (("pre", group.pre_vars), ("post", group.post_vars)):
+                for var, view in table.items():
+                    views[kind, name, var] = view.view
+            for var in ("eFiltered", "epsilonA", "DeltaG"):
+                if var in group.vars:
+                    views["synapse", name, var] = group.vars[var].view
+        return views
+
+    def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
+        """Save optimiser and RNG state (core's) and the running state of every neuron and
+        synapse (voltages, adaptation, traces, learning signals)."""
+        super().save_state(keys, serialiser)
+        keys = tuple(keys) + (STATE_KEY,)
+        for (kind, group, var), view in self._state_views().items():
+            serialiser.serialise(keys + (f"{kind}.{group}.{var}",), np.array(view))
+
+    # ------------------------------------------------------------------ data
+    def _check(self, x: Any, y: Any, what: str = "") -> Any:
+        from ml_genn.compilers.data_checks import check_inputs, dataset_size, resolve_keys
+        x = check_inputs(x, self.inputs, what + "x")
+        y = resolve_keys(y, self.outputs, what + "y", "output")
+        y = {p: self._check_target(v, p, what + "y") for p, v in y.items()}
+        n = dataset_size(x, y)
+        self.check_spike_budget(x)
+        return x, y, n
+
+    def _check_target(self, target: Any, pop: Any, what: str) -> np.ndarray:
+        plan = self.plan.populations[pop]
+        if plan.classification:
+            return plan.loss.check_target(target, pop, what)
+        y = np.asarray(target, dtype=float)
+        shape = (self.example_timesteps,) + tuple(pop.shape)
+        if y.ndim < 2 or (y.shape[1:] != shape
+                          and y.shape[1:] != (self.example_timesteps, pop.num_neurons)):
+            raise InvalidValueError(
+                f"{what}[{pop.name!r}] for MeanSquareError on the var readout must have shape "
+                f"(examples, {self.example_timesteps}) + {tuple(pop.shape)} (a target per "
+                f"timestep), got shape {y.shape}")
+        if not np.all(np.isfinite(y)):
+            raise InvalidValueError(f"{what}[{pop.name!r}] holds NaN or infinite targets")
+        return y.reshape(len(y), self.example_timesteps, pop.num_neurons)
+
+    def _set_targets(self, y: Dict[Any, np.ndarray]) -> None:
+        for pop, target in y.items():
+            plan = self.plan.populations[pop]
+            group = self.neuron_populations[pop]
+            if plan.classification:
+                plan.loss.set_target(group, target, pop.shape, self.batch_size,
+                                     self.example_timesteps)
+            else:
+                ring = np.zeros((self.batch_size, self.example_timesteps, pop.num_neurons))
+                ring[:len(target)] = target
+                group.extra_global_params["YTrue"].view[:] = ring.reshape(-1)
+
+    def _prediction(self, pop: Any, n: int) -> np.ndarray:
+        """What a metric compares with the targets: the readout, or for regression the whole
+        trial's output (a target per timestep)."""
+        if self.plan.populations[pop].readout == "var":
+            series = self._series(pop, "V")
+            return np.moveaxis(series, 0, 1)[:n].reshape((n, self.example_timesteps)
+                                                         + tuple(pop.shape))
+        return self.get_readout(pop)[:n]
+
+    # ------------------------------------------------------------------ one batch
+    def reset_batch_state(self) -> None:
+        super().reset_batch_state()
+        for (pop, var), initial in self._readout_initial.items():
+            self.neuron_populations[pop].vars[var].view[...] = initial
+
+    def run_example(self, callback_list: Any) -> None:
+        """Simulate one trial; with classification outputs, their softmax is brought up to date
+        after every timestep (the readouts and errors read it), as mlGeNN's custom updates do."""
+        if not self.softmax:
+            return super().run_example(callback_list)
+        if self._softmax_groups is None:
+            self._softmax_groups = ["Softmax1", "Softmax2", "Softmax3"]
+        timestep_hooks = callback_list is not None and callback_list.has_timestep_callbacks
+        model = self.genn_model
+        for _ in range(self.example_timesteps):
+            timestep = model.timestep
+            if timestep_hooks:
+                callback_list.on_timestep_begin(timestep)
+            model.step_time()
+            for name in self._softmax_groups:
+                model.custom_update(name)
+            if timestep_hooks:
+                callback_list.on_timestep_end(timestep)
+
+    def _gradients(self) -> List[np.ndarray]:
+        views = [self.connection_populations[c].vars["DeltaG"].view
+                 for c in self.trained_connections]
+        return views + [self.neuron_populations[p].vars["DeltaBias"].view for p in self.biased]
+
+    def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: Any,
+                   train: bool) -> None:
+        n = len(next(iter(y.values())))
+        self.reset_batch_state()
+        self.set_input(x)
+        self._set_targets(y)
+        if train:
+            # Validation and evaluation run the same rule; what they accumulated is not learned
+            for view in self._gradients():
+                view[...] = 0.0
+        start = self._snapshot() if not self.compiler.per_synapse else None
+        callback_list.on_batch_begin(batch)
+        self.run_example(callback_list)
+        for pop, target in y.items():
+            metrics[pop].update(target, self._prediction(pop, n), None)
+        if start is not None:
+            self._factorised_update(start, n, train)
+        if train:
+            for view in self._gradients():
+                view[n:] = 0.0
+            # As in mlGeNN: the step reaches the optimisers just before on_batch_end runs them
+            self._set_step()
+        callback_list.on_batch_end(batch, metrics)
+        if train:
+            self.optimiser_step += 1
+
+    # ------------------------------------------------------------------ factorised form
+    def _snapshot(self) -> Dict[tuple, np.ndarray]:
+        """The state the batch starts from, as the factorised form needs it."""
+        start: Dict[tuple, np.ndarray] = {"timestep": self.genn_model.timestep}
+        for pop, name in self._series_wanted():
+            start[pop, name] = np.array(self.neuron_populations[pop].vars[name].view,
+                                        dtype=np.float64)
+        for conn in self.trained_connections:
+            group = self.connection_populations[conn]
+            start[conn, "ZFilter"] = np.array(group.pre_vars["ZFilter"].view, dtype=np.float64)
+            for var in ("Psi", "FAvg"):
+                if var in group.post_vars:
+                    start[conn, var] = np.array(group.post_vars[var].view, dtype=np.float64)
+            for var in ("eFiltered", "epsilonA"):
+                if var in group.vars:
+                    start[conn, var] = self._to_dense(conn, group.vars[var].view)
+        return start
+
+    def _series(self, pop: Any, name: str) -> np.ndarray:
+        """A recorded variable after each step of the batch just run, ``(K, B, N)``."""
+        ring = self._recorded[pop, name]
+        shift = (self.genn_model.timestep - self.example_timesteps) % self.example_timesteps
+        return np.moveaxis(np.roll(ring, -shift, axis=1), 1, 0).astype(np.float64)
+
+    def _spikes(self, pop: Any) -> tuple:
+        """Steps and ids of every spike of the batch just run, per lane."""
+        group = self.neuron_populations[pop]
+        end = self.genn_model.timestep
+        first = end - self.example_timesteps
+        offsets, times, ids = group.unpack_recording("spk", first, end,
+                                                     np.arange(self.batch_size))
+        steps = np.rint(times / self.compiler.dt).astype(np.int64) - first
+        return ([steps[a:b] for a, b in zip(offsets[:-1], offsets[1:])],
+                [ids[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
+
+    def _to_dense(self, conn: Any, view: np.ndarray) -> np.ndarray:
+        """A per-synapse, per-lane variable as ``(B, num_pre, num_post)``."""
+        shape = (self.batch_size, conn.source.num_neurons, conn.target.num_neurons)
+        layout = self._sparse_layout(conn)
+        if layout is None:
+            return np.array(view, dtype=np.float64).reshape(shape)
+        slots, pre, post = layout
+        dense = np.zeros(shape)
+        dense[:, pre, post] = np.asarray(view, dtype=np.float64).reshape(self.batch_size, -1)[:, slots]
+        return dense
+
+    def _from_dense(self, conn: Any, view: np.ndarray, dense: np.ndarray) -> None:
+        layout = self._sparse_layout(conn)
+        if layout is None:
+            view[...] = dense.reshape(view.shape)
+            return
+        slots, pre, post = layout
+        flat = view.reshape(self.batch_size, -1)
+        flat[:, slots] = dense[:, pre, post]
+
+    def _sparse_layout(self, conn: Any) -> Optional[tuple]:
+        from ml_genn.engine import SynapseMatrixType
+        group = self.connection_populations[conn]
+        if group.matrix_type is not SynapseMatrixType.SPARSE:
+            return None
+        cache = self.__dict__.setdefault("_layouts", {})
+        if conn not in cache:
+            pre, post = group.get_sparse_pre_inds(), group.get_sparse_post_inds()
+            width = group.spec.max_row_length
+            rank = np.arange(len(pre)) - np.searchsorted(pre, pre)
+            cache[conn] = (pre * width + rank, pre, post)
+        return cache[conn]
+
+    def _hidden_series(self, plan: Any, conn: Any, start: Dict, spikes: Dict) -> F.HiddenSeries:
+        pop, c = plan.population, self.compiler
+        state = {"V": F.shifted(start[pop, "V"], self._series(pop, "V"))}
+        for name in ("A", "RefracTime"):
+            if (pop, name) in start:
+                state[name] = F.shifted(start[pop, name], self._series(pop, name))
+        threshold = plan.v_thresh + (plan.beta * state["A"] if plan.adaptive else 0.0)
+        # Step u reads the Psi computed in step u - 1 from the state after step u - 2
+        psi_now = F.pseudo_derivative(state["V"], plan.v_thresh, threshold,
+                                      state.get("RefracTime"))
+        psi = F.shifted(start[conn, "Psi"], psi_now)
+        steps, ids = spikes[pop]
+        z = np.zeros((self.example_timesteps, self.batch_size, pop.num_neurons))
+        for b in range(self.batch_size):
+            z[steps[b], b, ids[b]] = 1.0
+        alpha_f_av = float(np.exp(-c.dt / c.tau_reg))
+        f_avg = F.filtered_average(start[conn, "FAvg"], z, alpha_f_av)
+        f_target = c.f_target * c.dt / 1000.0
+        regulariser = c.c_reg * (F.shifted(start[conn, "FAvg"], f_avg) - f_target)
+        signal = F.shifted(start[pop, "E"], self._series(pop, "E"))
+        return F.HiddenSeries(psi, signal, regulariser)
+
+    def _factorised_update(self, start: Dict, n: int, train: bool) -> None:
+        plan, c = self.plan, self.compiler
+        alpha = float(np.exp(-c.dt / plan.tau_mem))
+        rho = float(np.exp(-c.dt / plan.tau_adapt)) if plan.tau_adapt else 0.0
+        spikes = {pop: self._spikes(pop) for pop in {conn.source for conn in
+                                                    self.trained_connections}}
+        for p in plan.role("hidden"):
+            if p.population not in spikes:
+                spikes[p.population] = self._spikes(p.population)
+        for conn in self.trained_connections:
+            group = self.connection_populations[conn]
+            rule = plan.connections[conn]
+            steps, ids = spikes[conn.source]
+            z0 = start[conn, "ZFilter"]
+            if rule.rule == "output":
+                if not train:
+                    continue
+                error = F.shifted(start[conn.target, "E"], self._series(conn.target, "E"))
+                delta_g = F.output_gradient(error, alpha, steps, ids, z0)
+            else:
+                target = plan.populations[conn.target]
+                # Incoming connections of one population read the same post series, except
+                # for their own copies of Psi and FAvg (equal unless set differently)
+                series = self._hidden_series(target, conn, start, spikes)
+                delta_g, ef_end, eps_end = F.hidden_updates(
+                    series, alpha, target.beta or 0.0, rho, target.adaptive, steps, ids, z0,
+                    start[conn, "eFiltered"], start.get((conn, "epsilonA")), train)
+                self._from_dense(conn, group.vars["eFiltered"].view, ef_end)
+                if eps_end is not None:
+                    self._from_dense(conn, group.vars["epsilonA"].view, eps_end)
+            if train:
+                delta_g[n:] = 0.0
+                self._from_dense(conn, group.vars["DeltaG"].view, delta_g)
