@@ -167,6 +167,35 @@ class CompiledTrainingNetwork(CompiledNetwork):
         return ("mean_square_error" if isinstance(loss, MeanSquareError)
                 else "sparse_categorical_accuracy")
 
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, x: Dict[Any, Any], y: Dict[Any, Any],
+                 metrics: Any = None,
+                 callbacks: Optional[List[Any]] = None) -> Any:
+        """Forward passes only (no learning): ``(metrics, cb_data)`` as the inference network's
+        ``evaluate``.
+
+        Parameters
+        ----------
+        x, y
+            Dicts mapping input populations to data and output populations to targets.
+        metrics
+            Metric (name or object) per output, or a dict of them; ``None`` (the default):
+            each output's metric follows its loss, as in ``train``.
+        callbacks
+            Callbacks run during evaluation.
+        """
+        self._require_loaded("evaluate")
+        x, y, n = self._check(x, y)
+        if metrics is None:
+            metrics = {pop: self.default_metric(pop) for pop in self.outputs}
+        results = get_metrics(metrics, self.outputs)
+        num_batches = (n + self.batch_size - 1) // self.batch_size
+        callback_list = self._callbacks(self.base_validate_callbacks,
+                                        [] if callbacks is None else callbacks, "evaluate",
+                                        num_batches, 1, n)
+        self._run_epoch(x, y, n, np.arange(n), results, callback_list, False)
+        return results, callback_list.get_data()
+
     def train(self, x: Dict[Any, Any], y: Dict[Any, Any], num_epochs: int, start_epoch: int = 0,
               shuffle: bool = True, metrics: Any = None,
               callbacks: Optional[List[Any]] = ["batch_progress_bar"],
