@@ -1,6 +1,7 @@
 """The compiled e-prop network: core's training loop with e-prop's batch structure."""
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -43,6 +44,8 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             # Presynaptic spikes of each batch are read from the recording
             self.num_recording_timesteps = self.example_timesteps
         self._softmax_groups: Optional[List[str]] = None
+        #: Wall time spent simulating and (factorised form) bringing the synapses up to date
+        self.seconds = {"simulation": 0.0, "synapse_updates": 0.0}
 
     # ------------------------------------------------------------------ loading
     def on_load(self) -> None:
@@ -144,9 +147,8 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         """What a metric compares with the targets: the readout, or for regression the whole
         trial's output (a target per timestep)."""
         if self.plan.populations[pop].readout == "var":
-            series = self._series(pop, "V")
-            return np.moveaxis(series, 0, 1)[:n].reshape((n, self.example_timesteps)
-                                                         + tuple(pop.shape))
+            return self._series(pop, "V")[:n].astype(np.float64).reshape(
+                (n, self.example_timesteps) + tuple(pop.shape))
         return self.get_readout(pop)[:n]
 
     # ------------------------------------------------------------------ one batch
@@ -191,11 +193,15 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                 view[...] = 0.0
         start = self._snapshot() if not self.compiler.per_synapse else None
         callback_list.on_batch_begin(batch)
+        begin = time.perf_counter()
         self.run_example(callback_list)
-        for pop, target in y.items():
-            metrics[pop].update(target, self._prediction(pop, n), None)
+        simulated = time.perf_counter()
+        self.seconds["simulation"] += simulated - begin
         if start is not None:
             self._factorised_update(start, n, train)
+            self.seconds["synapse_updates"] += time.perf_counter() - simulated
+        for pop, target in y.items():
+            metrics[pop].update(target, self._prediction(pop, n), None)
         if train:
             for view in self._gradients():
                 view[n:] = 0.0
@@ -206,49 +212,58 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             self.optimiser_step += 1
 
     # ------------------------------------------------------------------ factorised form
+    @property
+    def _dtype(self) -> type:
+        """Host arithmetic follows the model's precision."""
+        return np.float64 if self._spec.precision == "double" else np.float32
+
     def _snapshot(self) -> Dict[tuple, np.ndarray]:
         """The state the batch starts from, as the factorised form needs it."""
-        start: Dict[tuple, np.ndarray] = {"timestep": self.genn_model.timestep}
+        dtype = self._dtype
+        start: Dict[tuple, np.ndarray] = {}
         for pop, name in self._series_wanted():
-            start[pop, name] = np.array(self.neuron_populations[pop].vars[name].view,
-                                        dtype=np.float64)
+            start[pop, name] = np.array(self.neuron_populations[pop].vars[name].view, dtype=dtype)
         for conn in self.trained_connections:
             group = self.connection_populations[conn]
-            start[conn, "ZFilter"] = np.array(group.pre_vars["ZFilter"].view, dtype=np.float64)
+            start[conn, "ZFilter"] = np.array(group.pre_vars["ZFilter"].view, dtype=dtype)
             for var in ("Psi", "FAvg"):
                 if var in group.post_vars:
-                    start[conn, var] = np.array(group.post_vars[var].view, dtype=np.float64)
+                    start[conn, var] = np.array(group.post_vars[var].view, dtype=dtype)
             for var in ("eFiltered", "epsilonA"):
                 if var in group.vars:
                     start[conn, var] = self._to_dense(conn, group.vars[var].view)
         return start
 
     def _series(self, pop: Any, name: str) -> np.ndarray:
-        """A recorded variable after each step of the batch just run, ``(K, B, N)``."""
+        """A recorded variable after each step of the batch just run, ``(B, K, N)``."""
         ring = self._recorded[pop, name]
         shift = (self.genn_model.timestep - self.example_timesteps) % self.example_timesteps
-        return np.moveaxis(np.roll(ring, -shift, axis=1), 1, 0).astype(np.float64)
+        ring = np.roll(ring, -shift, axis=1) if shift else ring
+        return ring.astype(self._dtype, copy=True)
 
-    def _spikes(self, pop: Any) -> tuple:
-        """Steps and ids of every spike of the batch just run, per lane."""
+    def _raster(self, pop: Any) -> np.ndarray:
+        """Every spike of the batch just run, ``(B, K, N)`` of 0/1."""
         group = self.neuron_populations[pop]
         end = self.genn_model.timestep
         first = end - self.example_timesteps
         offsets, times, ids = group.unpack_recording("spk", first, end,
                                                      np.arange(self.batch_size))
         steps = np.rint(times / self.compiler.dt).astype(np.int64) - first
-        return ([steps[a:b] for a, b in zip(offsets[:-1], offsets[1:])],
-                [ids[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
+        lanes = np.repeat(np.arange(self.batch_size), np.diff(offsets))
+        raster = np.zeros((self.batch_size, self.example_timesteps, pop.num_neurons),
+                          dtype=self._dtype)
+        raster[lanes, steps, ids] = 1.0
+        return raster
 
     def _to_dense(self, conn: Any, view: np.ndarray) -> np.ndarray:
         """A per-synapse, per-lane variable as ``(B, num_pre, num_post)``."""
         shape = (self.batch_size, conn.source.num_neurons, conn.target.num_neurons)
         layout = self._sparse_layout(conn)
         if layout is None:
-            return np.array(view, dtype=np.float64).reshape(shape)
+            return np.array(view, dtype=self._dtype).reshape(shape)
         slots, pre, post = layout
-        dense = np.zeros(shape)
-        dense[:, pre, post] = np.asarray(view, dtype=np.float64).reshape(self.batch_size, -1)[:, slots]
+        dense = np.zeros(shape, dtype=self._dtype)
+        dense[:, pre, post] = np.asarray(view).reshape(self.batch_size, -1)[:, slots]
         return dense
 
     def _from_dense(self, conn: Any, view: np.ndarray, dense: np.ndarray) -> None:
@@ -261,6 +276,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         flat[:, slots] = dense[:, pre, post]
 
     def _sparse_layout(self, conn: Any) -> Optional[tuple]:
+        """``(slots, pre, post)`` of a SPARSE connection's synapses, None for DENSE."""
         from ml_genn.engine import SynapseMatrixType
         group = self.connection_populations[conn]
         if group.matrix_type is not SynapseMatrixType.SPARSE:
@@ -273,55 +289,60 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             cache[conn] = (pre * width + rank, pre, post)
         return cache[conn]
 
-    def _hidden_series(self, plan: Any, conn: Any, start: Dict, spikes: Dict) -> F.HiddenSeries:
+    def _hidden_series(self, plan: Any, conn: Any, start: Dict,
+                       rasters: Dict[Any, np.ndarray]) -> F.HiddenSeries:
+        """The series a connection into hidden population ``plan`` reads (its own copies of
+        ``Psi`` and ``FAvg`` start the pseudo-derivative and rate series)."""
         pop, c = plan.population, self.compiler
         state = {"V": F.shifted(start[pop, "V"], self._series(pop, "V"))}
         for name in ("A", "RefracTime"):
             if (pop, name) in start:
                 state[name] = F.shifted(start[pop, name], self._series(pop, name))
-        threshold = plan.v_thresh + (plan.beta * state["A"] if plan.adaptive else 0.0)
+        threshold = plan.v_thresh + plan.beta * state["A"] if plan.adaptive else plan.v_thresh
         # Step u reads the Psi computed in step u - 1 from the state after step u - 2
-        psi_now = F.pseudo_derivative(state["V"], plan.v_thresh, threshold,
-                                      state.get("RefracTime"))
-        psi = F.shifted(start[conn, "Psi"], psi_now)
-        steps, ids = spikes[pop]
-        z = np.zeros((self.example_timesteps, self.batch_size, pop.num_neurons))
-        for b in range(self.batch_size):
-            z[steps[b], b, ids[b]] = 1.0
-        alpha_f_av = float(np.exp(-c.dt / c.tau_reg))
-        f_avg = F.filtered_average(start[conn, "FAvg"], z, alpha_f_av)
-        f_target = c.f_target * c.dt / 1000.0
-        regulariser = c.c_reg * (F.shifted(start[conn, "FAvg"], f_avg) - f_target)
+        psi = F.shifted(start[conn, "Psi"],
+                        F.pseudo_derivative(state["V"], plan.v_thresh, threshold,
+                                            state.get("RefracTime")))
+        f_avg = F.filtered_average(start[conn, "FAvg"], rasters[pop],
+                                   float(np.exp(-c.dt / c.tau_reg)))
+        regulariser = F.shifted(start[conn, "FAvg"], f_avg)
+        regulariser -= c.f_target * c.dt / 1000.0
+        regulariser *= c.c_reg
         signal = F.shifted(start[pop, "E"], self._series(pop, "E"))
         return F.HiddenSeries(psi, signal, regulariser)
 
     def _factorised_update(self, start: Dict, n: int, train: bool) -> None:
+        """Bring every trained synapse's ``eFiltered``, ``epsilonA`` and (training)
+        ``DeltaG`` to where the per-synapse rule would have them after this batch."""
         plan, c = self.plan, self.compiler
         alpha = float(np.exp(-c.dt / plan.tau_mem))
         rho = float(np.exp(-c.dt / plan.tau_adapt)) if plan.tau_adapt else 0.0
-        spikes = {pop: self._spikes(pop) for pop in {conn.source for conn in
-                                                    self.trained_connections}}
-        for p in plan.role("hidden"):
-            if p.population not in spikes:
-                spikes[p.population] = self._spikes(p.population)
+        rasters = {}
+        for pop in [conn.source for conn in self.trained_connections] \
+                + [p.population for p in plan.role("hidden")]:
+            if pop not in rasters:
+                rasters[pop] = self._raster(pop)
+        columns: Dict[Any, F.HiddenColumns] = {}
         for conn in self.trained_connections:
             group = self.connection_populations[conn]
-            rule = plan.connections[conn]
-            steps, ids = spikes[conn.source]
             z0 = start[conn, "ZFilter"]
-            if rule.rule == "output":
+            if plan.connections[conn].rule == "output":
                 if not train:
                     continue
                 error = F.shifted(start[conn.target, "E"], self._series(conn.target, "E"))
-                delta_g = F.output_gradient(error, alpha, steps, ids, z0)
+                delta_g = F.output_gradient(error, alpha, rasters[conn.source], z0)
             else:
                 target = plan.populations[conn.target]
-                # Incoming connections of one population read the same post series, except
-                # for their own copies of Psi and FAvg (equal unless set differently)
-                series = self._hidden_series(target, conn, start, spikes)
-                delta_g, ef_end, eps_end = F.hidden_updates(
-                    series, alpha, target.beta or 0.0, rho, target.adaptive, steps, ids, z0,
-                    start[conn, "eFiltered"], start.get((conn, "epsilonA")), train)
+                # The post series of one population serve all its incoming connections unless
+                # their copies of Psi and FAvg differ (only if set by hand)
+                key = (conn.target, start[conn, "Psi"].tobytes(), start[conn, "FAvg"].tobytes())
+                if key not in columns:
+                    columns[key] = F.HiddenColumns(
+                        self._hidden_series(target, conn, start, rasters), alpha,
+                        target.beta or 0.0, rho, target.adaptive, train)
+                delta_g, ef_end, eps_end = columns[key].updates(
+                    rasters[conn.source], z0, start[conn, "eFiltered"],
+                    start.get((conn, "epsilonA")))
                 self._from_dense(conn, group.vars["eFiltered"].view, ef_end)
                 if eps_end is not None:
                     self._from_dense(conn, group.vars["epsilonA"].view, eps_end)
