@@ -88,6 +88,8 @@ class EPropReference:
         self.net, self.B = net, batch
         # Only to show the tests would notice: without it, ALIF's eligibility lacks eps_a
         self.adaptation_trace = adaptation_trace
+        #: When a list, every step appends the filtered eligibilities and learning signals
+        self.history: Optional[list] = None
         B = batch
         tau_mem = {h.tau_mem for h in net.hidden.values()}
         assert len(tau_mem) == 1
@@ -197,6 +199,9 @@ class EPropReference:
                 self.E[name] = value - np.eye(o.n)[y[name]]
             self.d_bias[name] += self.E[name]
         self.z = spikes
+        if self.history is not None:
+            self.history.append({"ebar": {k: v.copy() for k, v in self.ebar.items()},
+                                 "E": {k: v.copy() for k, v in self.E.items()}})
         # ---- end of the timestep: the softmax the next step reads
         for name, o in net.outputs.items():
             if o.readout != "var":

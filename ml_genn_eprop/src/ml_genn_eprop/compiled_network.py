@@ -13,6 +13,9 @@ from ml_genn.errors import InvalidValueError
 from . import factorised as F
 from .network_plan import NetworkPlan
 
+#: Synapse variables the factorised form updates once per batch
+PER_SYNAPSE_TRACES = ("eFiltered", "epsilonA", "DeltaG")
+
 #: Checkpoint folder key of the state that runs on from batch to batch
 STATE_KEY = "eprop_state"
 
@@ -104,6 +107,21 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         keys = tuple(keys) + (STATE_KEY,)
         for (kind, group, var), view in self._state_views().items():
             serialiser.serialise(keys + (f"{kind}.{group}.{var}",), np.array(view))
+
+    # ------------------------------------------------------------------ callbacks
+    def _callbacks(self, base: List[Any], callbacks: Any, mode: str, num_batches: int,
+                   num_epochs: int, num_examples: Optional[int] = None) -> Any:
+        if not self.compiler.per_synapse:
+            for callback in callbacks or []:
+                var = getattr(callback, "genn_var", None)
+                if var in PER_SYNAPSE_TRACES and hasattr(callback, "on_timestep_end"):
+                    raise InvalidValueError(
+                        f"{type(callback).__name__} of '{var}': the factorised e-prop "
+                        f"implementation brings the synapses' {', '.join(PER_SYNAPSE_TRACES)} "
+                        f"up to date at the end of each batch, not every timestep; compile with "
+                        f"EPropCompiler(..., implementation='per_synapse') to record them per "
+                        f"timestep")
+        return super()._callbacks(base, callbacks, mode, num_batches, num_epochs, num_examples)
 
     # ------------------------------------------------------------------ data
     def _check(self, x: Any, y: Any, what: str = "") -> Any:
