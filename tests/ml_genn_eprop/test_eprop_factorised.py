@@ -46,9 +46,12 @@ def test_hidden_updates_equal_the_per_step_recursions(adaptive):
     eps0 = rng.normal(size=(B, n_pre, n_post))
     expected = _straightforward(psi, signal, reg, raster, z0, ef0, eps0, alpha, beta, rho,
                                 adaptive)
+    extended = np.concatenate([z0[:, None, :], raster], axis=1)
     columns = F.HiddenColumns(F.HiddenSeries(psi, signal, reg), alpha, beta, rho, adaptive,
                               gradient=True)
-    got = columns.updates(raster, z0, ef0, eps0 if adaptive else None)
+    ef, eps, delta_g = ef0.copy(), (eps0.copy() if adaptive else None), np.empty_like(ef0)
+    columns.updates(extended, ef, eps, delta_g)
+    got = (delta_g, ef, eps)
     for name, g, e in zip(("DeltaG", "eFiltered", "epsilonA"), got, expected):
         if e is None:
             assert g is None
@@ -56,9 +59,10 @@ def test_hidden_updates_equal_the_per_step_recursions(adaptive):
         assert np.abs(e).max() > 1e-3, name
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-10 * np.abs(e).max(), err_msg=name)
     # Traces only (evaluation): the same traces, no gradient
-    _, ef_only, eps_only = F.HiddenColumns(F.HiddenSeries(psi, signal, reg), alpha, beta, rho,
-                                           adaptive, gradient=False).updates(
-        raster, z0, ef0, eps0 if adaptive else None)
+    ef_only = ef0.copy()
+    F.HiddenColumns(F.HiddenSeries(psi, signal, reg), alpha, beta, rho, adaptive,
+                    gradient=False).updates(extended, ef_only,
+                                            eps0.copy() if adaptive else None, None)
     np.testing.assert_allclose(ef_only, expected[1], rtol=1e-10, atol=1e-12)
 
 
@@ -74,8 +78,9 @@ def test_output_gradient_equals_the_per_step_sum():
     for u in range(K):
         expected += z[:, :, None] * error[:, u][:, None, :]
         z = alpha * z + raster[:, u]
-    np.testing.assert_allclose(F.output_gradient(error, alpha, raster, z0), expected,
-                               rtol=1e-10, atol=1e-12)
+    got = np.empty_like(expected)
+    F.output_gradient(error, alpha, np.concatenate([z0[:, None, :], raster], axis=1), got)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_helpers_against_their_definitions():

@@ -247,9 +247,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             for var in ("Psi", "FAvg"):
                 if var in group.post_vars:
                     start[conn, var] = np.array(group.post_vars[var].view, dtype=dtype)
-            for var in ("eFiltered", "epsilonA"):
-                if var in group.vars:
-                    start[conn, var] = self._to_dense(conn, group.vars[var].view)
+        # The engine leaves eFiltered, epsilonA and DeltaG alone in this form: no copies needed
         return start
 
     def _series(self, pop: Any, name: str) -> np.ndarray:
@@ -257,10 +255,13 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         ring = self._recorded[pop, name]
         shift = (self.genn_model.timestep - self.example_timesteps) % self.example_timesteps
         ring = np.roll(ring, -shift, axis=1) if shift else ring
-        return ring.astype(self._dtype, copy=True)
+        # Read before the next batch overwrites it: no copy needed
+        return ring.astype(self._dtype, copy=False)
 
     def _raster(self, pop: Any) -> np.ndarray:
-        """Every spike of the batch just run, ``(B, K, N)`` of 0/1."""
+        """Every spike of the batch just run, ``(B, K + 1, N)`` of 0/1 with the spikes of step
+        ``q`` in row ``q + 1``; row 0 is for the presynaptic trace before the batch
+        (:func:`ml_genn_eprop.factorised.spike_sums`)."""
         group = self.neuron_populations[pop]
         end = self.genn_model.timestep
         first = end - self.example_timesteps
@@ -268,30 +269,44 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                                                      np.arange(self.batch_size))
         steps = np.rint(times / self.compiler.dt).astype(np.int64) - first
         lanes = np.repeat(np.arange(self.batch_size), np.diff(offsets))
-        raster = np.zeros((self.batch_size, self.example_timesteps, pop.num_neurons),
-                          dtype=self._dtype)
-        raster[lanes, steps, ids] = 1.0
+        # One buffer per population, reused: zeroing it is cheaper than new pages each batch
+        buffers = self.__dict__.setdefault("_raster_buffers", {})
+        shape = (self.batch_size, self.example_timesteps + 1, pop.num_neurons)
+        if pop not in buffers:
+            buffers[pop] = np.zeros(shape, dtype=self._dtype)
+        else:
+            buffers[pop].fill(0.0)
+        raster = buffers[pop]
+        raster[lanes, steps + 1, ids] = 1.0
         return raster
 
-    def _to_dense(self, conn: Any, view: np.ndarray) -> np.ndarray:
-        """A per-synapse, per-lane variable as ``(B, num_pre, num_post)``."""
+    def _synapse_arrays(self, conn: Any, names: Sequence[str]) -> tuple:
+        """``({name: (B, num_pre, num_post) array}, write_back)`` of per-synapse, per-lane
+        variables: the engine's own memory for DENSE connections (``write_back`` does nothing),
+        dense copies for SPARSE ones (``write_back()`` stores them)."""
+        group = self.connection_populations[conn]
         shape = (self.batch_size, conn.source.num_neurons, conn.target.num_neurons)
+        views = {name: group.vars[name].view for name in names}
         layout = self._sparse_layout(conn)
+        if layout is None and all(v.dtype == self._dtype for v in views.values()):
+            return {name: v.reshape(shape) for name, v in views.items()}, lambda: None
         if layout is None:
-            return np.array(view, dtype=self._dtype).reshape(shape)
-        slots, pre, post = layout
-        dense = np.zeros(shape, dtype=self._dtype)
-        dense[:, pre, post] = np.asarray(view).reshape(self.batch_size, -1)[:, slots]
-        return dense
+            arrays = {name: v.reshape(shape).astype(self._dtype) for name, v in views.items()}
 
-    def _from_dense(self, conn: Any, view: np.ndarray, dense: np.ndarray) -> None:
-        layout = self._sparse_layout(conn)
-        if layout is None:
-            view[...] = dense.reshape(view.shape)
-            return
+            def write_back():
+                for name, v in views.items():
+                    v[...] = arrays[name].reshape(v.shape)
+            return arrays, write_back
         slots, pre, post = layout
-        flat = view.reshape(self.batch_size, -1)
-        flat[:, slots] = dense[:, pre, post]
+        arrays = {}
+        for name, v in views.items():
+            arrays[name] = np.zeros(shape, dtype=self._dtype)
+            arrays[name][:, pre, post] = v.reshape(self.batch_size, -1)[:, slots]
+
+        def write_back():
+            for name, v in views.items():
+                v.reshape(self.batch_size, -1)[:, slots] = arrays[name][:, pre, post]
+        return arrays, write_back
 
     def _sparse_layout(self, conn: Any) -> Optional[tuple]:
         """``(slots, pre, post)`` of a SPARSE connection's synapses, None for DENSE."""
@@ -312,16 +327,22 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         """The series a connection into hidden population ``plan`` reads (its own copies of
         ``Psi`` and ``FAvg`` start the pseudo-derivative and rate series)."""
         pop, c = plan.population, self.compiler
-        state = {"V": F.shifted(start[pop, "V"], self._series(pop, "V"))}
-        for name in ("A", "RefracTime"):
-            if (pop, name) in start:
-                state[name] = F.shifted(start[pop, name], self._series(pop, name))
-        threshold = plan.v_thresh + plan.beta * state["A"] if plan.adaptive else plan.v_thresh
-        # Step u reads the Psi computed in step u - 1 from the state after step u - 2
-        psi = F.shifted(start[conn, "Psi"],
-                        F.pseudo_derivative(state["V"], plan.v_thresh, threshold,
-                                            state.get("RefracTime")))
-        f_avg = F.filtered_average(start[conn, "FAvg"], rasters[pop],
+
+        def psi_of(state):
+            threshold = plan.v_thresh + plan.beta * state("A") if plan.adaptive \
+                else plan.v_thresh
+            return F.pseudo_derivative(state("V"), plan.v_thresh, threshold,
+                                       state("RefracTime") if plan.refractory else None)
+        # Step u reads the Psi computed in step u - 1 from the state after step u - 2: the
+        # synapses' own Psi at u = 0, then Psi of the starting state, then of steps 0, 1, ...
+        after_steps = psi_of(lambda name: self._series(pop, name))
+        steps = self.example_timesteps
+        psi = np.empty_like(after_steps)
+        psi[:, 0] = start[conn, "Psi"]
+        if steps > 1:
+            psi[:, 1] = psi_of(lambda name: start[pop, name])
+            psi[:, 2:] = after_steps[:, :steps - 2]
+        f_avg = F.filtered_average(start[conn, "FAvg"], rasters[pop][:, 1:],
                                    float(np.exp(-c.dt / c.tau_reg)))
         regulariser = F.shifted(start[conn, "FAvg"], f_avg)
         regulariser -= c.f_target * c.dt / 1000.0
@@ -342,13 +363,14 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                 rasters[pop] = self._raster(pop)
         columns: Dict[Any, F.HiddenColumns] = {}
         for conn in self.trained_connections:
-            group = self.connection_populations[conn]
-            z0 = start[conn, "ZFilter"]
+            raster = rasters[conn.source]
+            raster[:, 0] = start[conn, "ZFilter"]
             if plan.connections[conn].rule == "output":
                 if not train:
                     continue
+                arrays, write_back = self._synapse_arrays(conn, ["DeltaG"])
                 error = F.shifted(start[conn.target, "E"], self._series(conn.target, "E"))
-                delta_g = F.output_gradient(error, alpha, rasters[conn.source], z0)
+                F.output_gradient(error, alpha, raster, arrays["DeltaG"])
             else:
                 target = plan.populations[conn.target]
                 # The post series of one population serve all its incoming connections unless
@@ -358,12 +380,12 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                     columns[key] = F.HiddenColumns(
                         self._hidden_series(target, conn, start, rasters), alpha,
                         target.beta or 0.0, rho, target.adaptive, train)
-                delta_g, ef_end, eps_end = columns[key].updates(
-                    rasters[conn.source], z0, start[conn, "eFiltered"],
-                    start.get((conn, "epsilonA")))
-                self._from_dense(conn, group.vars["eFiltered"].view, ef_end)
-                if eps_end is not None:
-                    self._from_dense(conn, group.vars["epsilonA"].view, eps_end)
+                names = ["eFiltered"] + (["epsilonA"] if target.adaptive else []) \
+                    + (["DeltaG"] if train else [])
+                arrays, write_back = self._synapse_arrays(conn, names)
+                columns[key].updates(raster, arrays["eFiltered"], arrays.get("epsilonA"),
+                                     arrays.get("DeltaG"))
             if train:
-                delta_g[n:] = 0.0
-                self._from_dense(conn, group.vars["DeltaG"].view, delta_g)
+                # The padding of a partial batch is not learned from
+                arrays["DeltaG"][n:] = 0.0
+            write_back()

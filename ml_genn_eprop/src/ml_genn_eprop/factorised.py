@@ -96,11 +96,16 @@ def filtered_average(initial: np.ndarray, spikes: np.ndarray, decay: float) -> n
 def backward_filter(series: np.ndarray, decay: float) -> np.ndarray:
     """``out[:, u] = series[:, u] + decay out[:, u + 1]`` with a last row ``out[:, K] = 0``, so
     that ``out[:, q + 1]`` exists for every step ``q`` (``(B, K + 1, N)``)."""
-    num_lanes, steps = series.shape[:2]
-    out = np.zeros((num_lanes, steps + 1) + series.shape[2:], dtype=series.dtype)
-    for u in range(steps - 1, -1, -1):
-        np.multiply(out[:, u + 1], decay, out=out[:, u])
-        out[:, u] += series[:, u]
+    out = np.empty((series.shape[0], series.shape[1] + 1) + series.shape[2:], dtype=series.dtype)
+    out[:, :-1] = series
+    out[:, -1] = 0.0
+    return backward_filter_in_place(out, decay)
+
+
+def backward_filter_in_place(out: np.ndarray, decay: float) -> np.ndarray:
+    """:func:`backward_filter` of ``out[:, :-1]`` into ``out`` itself (its last row zero)."""
+    for u in range(out.shape[1] - 2, -1, -1):
+        out[:, u] += decay * out[:, u + 1]
     return out
 
 
@@ -124,12 +129,14 @@ def reverse_products(a: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def spike_sums(raster: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """``out[b, i] = sum over spikes (q, i) of lane b of columns[b, q + 1]``.
+    """``out[b, i] = sum_r raster[b, r, i] columns[b, r]``: with row 0 of ``raster`` holding
+    the presynaptic trace before the batch and row ``q + 1`` the spikes of step ``q``, this is
+    ``Z[0] Qbar[0] + sum over spikes q of Qbar[q + 1]`` for every synapse, in one product.
 
     Parameters
     ----------
     raster
-        ``(B, K, num_pre)`` 0/1 presynaptic spikes.
+        ``(B, K + 1, num_pre)``: the starting trace, then the 0/1 presynaptic spikes.
     columns
         ``(B, K + 1, C)`` postsynaptic series.
 
@@ -137,7 +144,7 @@ def spike_sums(raster: np.ndarray, columns: np.ndarray) -> np.ndarray:
     -------
     ``(B, num_pre, C)``
     """
-    return np.matmul(raster.transpose(0, 2, 1), columns[:, 1:])
+    return np.matmul(raster.transpose(0, 2, 1), columns)
 
 
 class HiddenSeries:
@@ -192,66 +199,68 @@ class HiddenColumns:
             weights.append(e_bar[:, :-1] + series.regulariser)
         decay = (alpha ** np.arange(steps - 1, -1, -1, dtype=np.float64)).astype(p.dtype)
         weights.append(np.broadcast_to(decay[None, :, None], p.shape))
-        blocks: List[np.ndarray] = []
+        n = self.num_post
+        q_bar = np.empty((p.shape[0], steps + 1, n * (len(weights) + adaptive)), dtype=p.dtype)
+        q_bar[:, -1] = 0.0
         #: Per block, ``D[-1]``: how the adaptation trace the batch started from enters it
         self.initial_eps_factor: List[Optional[np.ndarray]] = []
-        for c in weights:
+        for k, c in enumerate(weights):
+            block = q_bar[:, :-1, k * n:(k + 1) * n]
             if adaptive:
                 d, d_m1 = adaptation_weights(c, p, a)
-                blocks.append(p * (c - beta * d))
+                d *= -beta
+                d += c
+                np.multiply(p, d, out=block)
                 self.initial_eps_factor.append(d_m1)
             else:
-                blocks.append(p * c)
+                np.multiply(p, c, out=block)
                 self.initial_eps_factor.append(None)
         if adaptive:
             phi, self.phi_all = reverse_products(a)
-            blocks.append(p * phi)
-        self.q_bar = backward_filter(np.concatenate(blocks, axis=2), alpha)
+            np.multiply(p, phi, out=q_bar[:, :-1, -n:])
+        self.q_bar = backward_filter_in_place(q_bar, alpha)
         self.ef_decay = alpha ** steps
 
     def block(self, values: np.ndarray, k: int) -> np.ndarray:
         """Block ``k`` of the last axis of ``values``."""
         return values[..., k * self.num_post:(k + 1) * self.num_post]
 
-    def updates(self, raster: np.ndarray, z0: np.ndarray, ef0: np.ndarray,
-                eps0: Optional[np.ndarray]) -> Tuple[Optional[np.ndarray], np.ndarray,
-                                                     Optional[np.ndarray]]:
-        """One connection into the population: ``(DeltaG, eFiltered, epsilonA)`` of the batch,
-        each ``(B, num_pre, num_post)`` (``DeltaG`` None without the gradient, ``epsilonA``
-        None for LIF).
+    def updates(self, raster: np.ndarray, ef: np.ndarray, eps: Optional[np.ndarray],
+                delta_g: Optional[np.ndarray]) -> None:
+        """One batch of one connection into the population, in place: ``ef`` and ``eps``
+        (``eFiltered``, ``epsilonA``; the values before the batch) become the values after it,
+        and ``delta_g`` (when the gradient is wanted) receives the batch's ``DeltaG``. Each
+        ``(B, num_pre, num_post)``; ``eps`` None for LIF.
 
         Parameters
         ----------
         raster
-            ``(B, K, num_pre)`` presynaptic spikes of the batch.
-        z0
-            Presynaptic trace before the batch, ``(B, num_pre)``.
-        ef0, eps0
-            ``eFiltered`` and ``epsilonA`` before the batch, ``(B, num_pre, num_post)``.
+            ``(B, K + 1, num_pre)``: the presynaptic trace before the batch, then the spikes
+            (see :func:`spike_sums`).
         """
         sums = spike_sums(raster, self.q_bar)
-        # Terms of the presynaptic trace the batch started from
-        sums += z0[:, :, None] * self.q_bar[:, None, 0, :]
-        k, delta_g = 0, None
+        scratch = np.empty_like(ef)
+        k = 0
         if self.gradient:
-            delta_g = self.block(sums, 0)
-            delta_g += self.initial_ef_factor[:, None, :] * ef0
+            np.multiply(ef, self.initial_ef_factor[:, None, :], out=delta_g)
+            delta_g += self.block(sums, 0)
             if self.adaptive:
-                delta_g -= self.beta * self.initial_eps_factor[0][:, None, :] * eps0
+                np.multiply(eps, self.beta * self.initial_eps_factor[0][:, None, :], out=scratch)
+                delta_g -= scratch
             k = 1
-        ef_end = self.block(sums, k)
-        ef_end += self.ef_decay * ef0
-        eps_end = None
+        ef *= self.ef_decay
+        ef += self.block(sums, k)
         if self.adaptive:
-            ef_end -= self.beta * self.initial_eps_factor[k][:, None, :] * eps0
-            eps_end = self.block(sums, k + 1)
-            eps_end += self.phi_all[:, None, :] * eps0
-        return delta_g, ef_end, eps_end
+            np.multiply(eps, self.beta * self.initial_eps_factor[k][:, None, :], out=scratch)
+            ef -= scratch
+            eps *= self.phi_all[:, None, :]
+            eps += self.block(sums, k + 1)
 
 
 def output_gradient(error: np.ndarray, alpha: float, raster: np.ndarray,
-                    z0: np.ndarray) -> np.ndarray:
-    """``DeltaG`` of a connection into an output population: ``sum_u Z[u] E[u]``.
+                    delta_g: np.ndarray) -> None:
+    """``DeltaG`` of a connection into an output population, ``sum_u Z[u] E[u]``, written into
+    ``delta_g`` (``(B, num_pre, num_post)``).
 
     Parameters
     ----------
@@ -260,13 +269,8 @@ def output_gradient(error: np.ndarray, alpha: float, raster: np.ndarray,
     alpha
         Presynaptic trace decay.
     raster
-        ``(B, K, num_pre)`` presynaptic spikes of the batch.
-    z0
-        Presynaptic trace before the batch, ``(B, num_pre)``.
-
-    Returns
-    -------
-    ``(B, num_pre, num_post)``
+        ``(B, K + 1, num_pre)``: the presynaptic trace before the batch, then the spikes.
+    delta_g
+        Where the result goes.
     """
-    q_bar = backward_filter(error, alpha)
-    return spike_sums(raster, q_bar) + z0[:, :, None] * q_bar[:, None, 0, :]
+    delta_g[...] = spike_sums(raster, backward_filter(error, alpha))
