@@ -126,11 +126,15 @@ def _network(seed: int):
     return net, inp, out
 
 
-def test_both_implementations_train_the_same_network():
+@pytest.mark.parametrize("lane_group", [32, 3])
+def test_both_implementations_train_the_same_network(lane_group, monkeypatch):
     """Float precision, SPARSE and DENSE connections, two hidden layers, a partial batch,
-    evaluation between epochs: weights, biases and traces agree to float rounding."""
+    evaluation between epochs: weights, biases and traces agree to float rounding (also when
+    the factorised form works through the batch in groups of elements)."""
     from eprop_harness import random_raster, spike_trains
     from ml_genn.compilers import EPropCompiler
+    from ml_genn_eprop import compiled_network
+    monkeypatch.setattr(compiled_network, "LANE_GROUP", lane_group)
     rng = np.random.default_rng(3)
     K = 80
     x = spike_trains(random_raster(rng, 10, K, 20, 0.05))

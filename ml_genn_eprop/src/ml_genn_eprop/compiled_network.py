@@ -16,6 +16,9 @@ from .network_plan import NetworkPlan
 #: Synapse variables the factorised form updates once per batch
 PER_SYNAPSE_TRACES = ("eFiltered", "epsilonA", "DeltaG")
 
+#: Batch elements the factorised form brings up to date together
+LANE_GROUP = 32
+
 #: Checkpoint folder key of the state that runs on from batch to batch
 STATE_KEY = "eprop_state"
 
@@ -250,38 +253,38 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         # The engine leaves eFiltered, epsilonA and DeltaG alone in this form: no copies needed
         return start
 
-    def _series(self, pop: Any, name: str) -> np.ndarray:
-        """A recorded variable after each step of the batch just run, ``(B, K, N)``."""
-        ring = self._recorded[pop, name]
+    def _series(self, pop: Any, name: str, lanes: slice = slice(None)) -> np.ndarray:
+        """A recorded variable after each step of the batch just run, ``(lanes, K, N)``."""
+        ring = self._recorded[pop, name][lanes]
         shift = (self.genn_model.timestep - self.example_timesteps) % self.example_timesteps
         ring = np.roll(ring, -shift, axis=1) if shift else ring
         # Read before the next batch overwrites it: no copy needed
         return ring.astype(self._dtype, copy=False)
 
-    def _raster(self, pop: Any) -> np.ndarray:
-        """Every spike of the batch just run, ``(B, K + 1, N)`` of 0/1 with the spikes of step
-        ``q`` in row ``q + 1``; row 0 is for the presynaptic trace before the batch
-        (:func:`ml_genn_eprop.factorised.spike_sums`)."""
+    def _raster(self, pop: Any, lanes: slice) -> np.ndarray:
+        """Every spike of the batch just run in ``lanes``, ``(lanes, K + 1, N)`` of 0/1 with
+        the spikes of step ``q`` in row ``q + 1``; row 0 is for the presynaptic trace before
+        the batch (:func:`ml_genn_eprop.factorised.spike_sums`)."""
         group = self.neuron_populations[pop]
         end = self.genn_model.timestep
         first = end - self.example_timesteps
         offsets, times, ids = group.unpack_recording("spk", first, end,
-                                                     np.arange(self.batch_size))
+                                                     np.arange(lanes.start, lanes.stop))
         steps = np.rint(times / self.compiler.dt).astype(np.int64) - first
-        lanes = np.repeat(np.arange(self.batch_size), np.diff(offsets))
-        # One buffer per population, reused: zeroing it is cheaper than new pages each batch
+        rows = np.repeat(np.arange(lanes.stop - lanes.start), np.diff(offsets))
+        # One buffer per population and size, reused: zeroing beats new pages every batch
         buffers = self.__dict__.setdefault("_raster_buffers", {})
-        shape = (self.batch_size, self.example_timesteps + 1, pop.num_neurons)
-        if pop not in buffers:
-            buffers[pop] = np.zeros(shape, dtype=self._dtype)
+        shape = (lanes.stop - lanes.start, self.example_timesteps + 1, pop.num_neurons)
+        if (pop, shape) not in buffers:
+            buffers[pop, shape] = np.zeros(shape, dtype=self._dtype)
         else:
-            buffers[pop].fill(0.0)
-        raster = buffers[pop]
-        raster[lanes, steps + 1, ids] = 1.0
+            buffers[pop, shape].fill(0.0)
+        raster = buffers[pop, shape]
+        raster[rows, steps + 1, ids] = 1.0
         return raster
 
-    def _synapse_arrays(self, conn: Any, names: Sequence[str]) -> tuple:
-        """``({name: (B, num_pre, num_post) array}, write_back)`` of per-synapse, per-lane
+    def _synapse_arrays(self, conn: Any, names: Sequence[str], lanes: slice) -> tuple:
+        """``({name: (lanes, num_pre, num_post) array}, write_back)`` of per-synapse, per-lane
         variables: the engine's own memory for DENSE connections (``write_back`` does nothing),
         dense copies for SPARSE ones (``write_back()`` stores them)."""
         group = self.connection_populations[conn]
@@ -289,23 +292,25 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         views = {name: group.vars[name].view for name in names}
         layout = self._sparse_layout(conn)
         if layout is None and all(v.dtype == self._dtype for v in views.values()):
-            return {name: v.reshape(shape) for name, v in views.items()}, lambda: None
+            return {name: v.reshape(shape)[lanes] for name, v in views.items()}, lambda: None
         if layout is None:
-            arrays = {name: v.reshape(shape).astype(self._dtype) for name, v in views.items()}
+            arrays = {name: v.reshape(shape)[lanes].astype(self._dtype)
+                      for name, v in views.items()}
 
             def write_back():
                 for name, v in views.items():
-                    v[...] = arrays[name].reshape(v.shape)
+                    v.reshape(shape)[lanes] = arrays[name]
             return arrays, write_back
         slots, pre, post = layout
         arrays = {}
         for name, v in views.items():
-            arrays[name] = np.zeros(shape, dtype=self._dtype)
-            arrays[name][:, pre, post] = v.reshape(self.batch_size, -1)[:, slots]
+            arrays[name] = np.zeros((lanes.stop - lanes.start,) + shape[1:], dtype=self._dtype)
+            arrays[name][:, pre, post] = v.reshape(self.batch_size, -1)[lanes, slots]
 
         def write_back():
             for name, v in views.items():
-                v.reshape(self.batch_size, -1)[:, slots] = arrays[name][:, pre, post]
+                flat = v.reshape(self.batch_size, -1)
+                flat[lanes, slots] = arrays[name][:, pre, post]
         return arrays, write_back
 
     def _sparse_layout(self, conn: Any) -> Optional[tuple]:
@@ -323,7 +328,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         return cache[conn]
 
     def _hidden_series(self, plan: Any, conn: Any, start: Dict,
-                       rasters: Dict[Any, np.ndarray]) -> F.HiddenSeries:
+                       rasters: Dict[Any, np.ndarray], lanes: slice) -> F.HiddenSeries:
         """The series a connection into hidden population ``plan`` reads (its own copies of
         ``Psi`` and ``FAvg`` start the pseudo-derivative and rate series)."""
         pop, c = plan.population, self.compiler
@@ -335,7 +340,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                                        state("RefracTime") if plan.refractory else None)
         # Step u reads the Psi computed in step u - 1 from the state after step u - 2: the
         # synapses' own Psi at u = 0, then Psi of the starting state, then of steps 0, 1, ...
-        after_steps = psi_of(lambda name: self._series(pop, name))
+        after_steps = psi_of(lambda name: self._series(pop, name, lanes))
         steps = self.example_timesteps
         psi = np.empty_like(after_steps)
         psi[:, 0] = start[conn, "Psi"]
@@ -347,12 +352,20 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         regulariser = F.shifted(start[conn, "FAvg"], f_avg)
         regulariser -= c.f_target * c.dt / 1000.0
         regulariser *= c.c_reg
-        signal = F.shifted(start[pop, "E"], self._series(pop, "E"))
+        signal = F.shifted(start[pop, "E"], self._series(pop, "E", lanes))
         return F.HiddenSeries(psi, signal, regulariser)
 
     def _factorised_update(self, start: Dict, n: int, train: bool) -> None:
         """Bring every trained synapse's ``eFiltered``, ``epsilonA`` and (training)
-        ``DeltaG`` to where the per-synapse rule would have them after this batch."""
+        ``DeltaG`` to where the per-synapse rule would have them after this batch, a group of
+        batch elements at a time (they are independent; the groups bound the memory of the
+        time series to that of LANE_GROUP elements)."""
+        for first in range(0, self.batch_size, LANE_GROUP):
+            lanes = slice(first, min(first + LANE_GROUP, self.batch_size))
+            self._update_lanes({k: v[lanes] for k, v in start.items()}, lanes,
+                               max(0, n - first), train)
+
+    def _update_lanes(self, start: Dict, lanes: slice, n: int, train: bool) -> None:
         plan, c = self.plan, self.compiler
         alpha = float(np.exp(-c.dt / plan.tau_mem))
         rho = float(np.exp(-c.dt / plan.tau_adapt)) if plan.tau_adapt else 0.0
@@ -360,7 +373,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         for pop in [conn.source for conn in self.trained_connections] \
                 + [p.population for p in plan.role("hidden")]:
             if pop not in rasters:
-                rasters[pop] = self._raster(pop)
+                rasters[pop] = self._raster(pop, lanes)
         columns: Dict[Any, F.HiddenColumns] = {}
         for conn in self.trained_connections:
             raster = rasters[conn.source]
@@ -368,8 +381,9 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             if plan.connections[conn].rule == "output":
                 if not train:
                     continue
-                arrays, write_back = self._synapse_arrays(conn, ["DeltaG"])
-                error = F.shifted(start[conn.target, "E"], self._series(conn.target, "E"))
+                arrays, write_back = self._synapse_arrays(conn, ["DeltaG"], lanes)
+                error = F.shifted(start[conn.target, "E"],
+                                  self._series(conn.target, "E", lanes))
                 F.output_gradient(error, alpha, raster, arrays["DeltaG"])
             else:
                 target = plan.populations[conn.target]
@@ -378,11 +392,11 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                 key = (conn.target, start[conn, "Psi"].tobytes(), start[conn, "FAvg"].tobytes())
                 if key not in columns:
                     columns[key] = F.HiddenColumns(
-                        self._hidden_series(target, conn, start, rasters), alpha,
+                        self._hidden_series(target, conn, start, rasters, lanes), alpha,
                         target.beta or 0.0, rho, target.adaptive, train)
                 names = ["eFiltered"] + (["epsilonA"] if target.adaptive else []) \
                     + (["DeltaG"] if train else [])
-                arrays, write_back = self._synapse_arrays(conn, names)
+                arrays, write_back = self._synapse_arrays(conn, names, lanes)
                 columns[key].updates(raster, arrays["eFiltered"], arrays.get("epsilonA"),
                                      arrays.get("DeltaG"))
             if train:
