@@ -3,10 +3,16 @@ recurrent ALIF -> 20 LI (sum_var), delta synapses, 1000 timesteps, 8 Hz Poisson 
 batch 32, Adam. Reports training examples/s, synapse updates/s (synapses x timesteps x examples
 per second: the per-synapse rule's work) and where the time goes; side by side, the same shape
 trained with BPTT in snnTorch when it is installed (LIF neurons with delta synapses and
-subtractive reset: snnTorch has no adaptive threshold)."""
+subtractive reset: snnTorch has no adaptive threshold), and mlGeNN's EPropCompiler on GeNN's
+CPU backend at batch 1 when ``ML_GENN_PEER_PYTHON`` names a Python with pygenn and mlGeNN
+(``benchmarks/peers/mlgenn_eprop.py``)."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +21,7 @@ from workloads.eventprop_common import BATCH, dense_raster, y_first
 NAME = "eprop_shd"
 TIMESTEPS, NUM_EXAMPLES, RATE_HZ = 1000, 2 * BATCH, 8.0
 NUM_INPUT, NUM_HIDDEN, NUM_OUTPUT = 700, 256, 20
+PEER_SCRIPT = Path(__file__).resolve().parents[1] / "peers" / "mlgenn_eprop.py"
 
 
 def data():
@@ -74,7 +81,6 @@ def time_eprop(spikes, labels, threads: int, repeats: int, implementation: str,
             if elapsed < best:
                 best = elapsed
                 seconds = {k: compiled.seconds[k] - before[k] for k in before}
-        rates = compiled.neuron_populations[hidden]
     synapses = NUM_INPUT * NUM_HIDDEN + NUM_HIDDEN * NUM_HIDDEN + NUM_HIDDEN * NUM_OUTPUT
     rate = len(labels) / best
     return {"implementation": implementation, "examples_per_s": rate,
@@ -133,6 +139,20 @@ def time_snntorch(raster, labels, threads: int, repeats: int):
     return len(targets) / best
 
 
+def time_mlgenn(threads: int):
+    """mlGeNN on GeNN's CPU backend (None unless ML_GENN_PEER_PYTHON is set)."""
+    python = os.environ.get("ML_GENN_PEER_PYTHON")
+    if not python:
+        return None
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    result = subprocess.run([python, str(PEER_SCRIPT), "--timesteps", str(TIMESTEPS),
+                             "--rate", str(RATE_HZ)], capture_output=True, text=True, env=env,
+                            cwd=os.getcwd(), check=False)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def run(threads: int, repeats: int = 2) -> list:
     spikes, labels, times, ids = data()
     row = time_eprop(spikes, labels, threads, repeats, "factorised", NUM_EXAMPLES)
@@ -147,4 +167,12 @@ def run(threads: int, repeats: int = 2) -> list:
     else:
         row["snntorch_examples_per_s"] = peer
         row["speedup_vs_snntorch"] = row["examples_per_s"] / peer
+    mlgenn = time_mlgenn(threads)
+    if mlgenn is None:
+        row["mlgenn_genn_cpu"] = "set ML_GENN_PEER_PYTHON to a Python with pygenn and mlGeNN"
+    elif "examples_per_s" in mlgenn:
+        row["mlgenn_genn_cpu_examples_per_s"] = mlgenn["examples_per_s"]
+        row["speedup_vs_mlgenn_genn_cpu"] = row["examples_per_s"] / mlgenn["examples_per_s"]
+    else:
+        row["mlgenn_genn_cpu"] = mlgenn
     return [row]

@@ -19,8 +19,18 @@ PER_SYNAPSE_TRACES = ("eFiltered", "epsilonA", "DeltaG")
 #: Batch elements the factorised form brings up to date together
 LANE_GROUP = 32
 
-#: Checkpoint folder key of the state that runs on from batch to batch
+#: Checkpoint key of the neuron state that runs on from batch to batch
 STATE_KEY = "eprop_state"
+#: Key (beside the epochs) of the one copy of the synapses' eligibility traces
+TRACE_KEY = "eprop_traces"
+
+
+def _encode(keys: tuple) -> np.ndarray:
+    return np.frombuffer(repr(keys).encode(), dtype=np.uint8)
+
+
+def _decode(array: np.ndarray) -> str:
+    return np.asarray(array, dtype=np.uint8).tobytes().decode()
 
 
 class CompiledEPropNetwork(CompiledTrainingNetwork):
@@ -69,12 +79,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                     plan.population].record_var("V", self.example_timesteps)
         super().on_load()
         if self.resume_from is not None:
-            keys, serialiser = self.resume_from
-            state = serialiser.deserialise_all(tuple(keys) + (STATE_KEY,))
-            for (kind, group, var), view in self._state_views().items():
-                key = f"{kind}.{group}.{var}"
-                if key in state:
-                    view[...] = np.asarray(state[key]).reshape(view.shape)
+            self._restore_state()
 
     def _series_wanted(self) -> List[tuple]:
         """Neuron variables the factorised form reads at every step."""
@@ -88,7 +93,8 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
 
     # ------------------------------------------------------------------ checkpoints
     def _state_views(self) -> Dict[tuple, np.ndarray]:
-        """Every per-batch-element variable that carries over between batches."""
+        """Every per-batch-element variable that carries over between batches, keyed
+        ``(kind, group, variable)``; kind ``"synapse"`` marks the per-synapse traces."""
         views: Dict[tuple, np.ndarray] = {}
         for name, group in self.genn_model.neuron_populations.items():
             for var, view in group.vars.items():
@@ -98,18 +104,62 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             for kind, table in (("pre", group.pre_vars), ("post", group.post_vars)):
                 for var, view in table.items():
                     views[kind, name, var] = view.view
-            for var in ("eFiltered", "epsilonA", "DeltaG"):
+            # DeltaG is not state: the next training batch starts it from zero
+            for var in ("eFiltered", "epsilonA"):
                 if var in group.vars:
                     views["synapse", name, var] = group.vars[var].view
         return views
 
+    @staticmethod
+    def _trace_keys(keys: tuple) -> tuple:
+        # Checkpoints of one run share their leading keys (all but the epoch)
+        return keys[:-1] + (TRACE_KEY,)
+
     def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
-        """Save optimiser and RNG state (core's) and the running state of every neuron and
-        synapse (voltages, adaptation, traces, learning signals)."""
+        """Save optimiser and RNG state (core's) and the running state: every neuron's
+        (voltages, adaptation, traces, learning signals) with each checkpoint, and the
+        synapses' eligibility traces once, for the latest checkpoint (they are as large as the
+        weights times the batch size, and a checkpoint per epoch would multiply that)."""
+        keys = tuple(keys)
         super().save_state(keys, serialiser)
-        keys = tuple(keys) + (STATE_KEY,)
+        views = self._state_views()
+        for (kind, group, var), view in views.items():
+            if kind != "synapse":
+                serialiser.serialise(keys + (STATE_KEY, f"{kind}.{group}.{var}"), np.array(view))
+        trace_keys = self._trace_keys(keys)
+        for (kind, group, var), view in views.items():
+            if kind == "synapse":
+                serialiser.serialise(trace_keys + (f"{group}.{var}",), np.array(view))
+        # Written last: which checkpoint the traces belong to
+        serialiser.serialise(trace_keys + ("owner",), _encode(keys))
+
+    def _restore_state(self) -> None:
+        import warnings
+        keys, serialiser = self.resume_from
+        keys = tuple(keys)
+        state = serialiser.deserialise_all(keys + (STATE_KEY,))
+        traces = serialiser.deserialise_all(self._trace_keys(keys))
+        owner = traces.pop("owner", None)
+        if not state and owner is None:
+            return      # not written by e-prop (e.g. weights from elsewhere): a fresh start
+        traces_ours = owner is not None and _decode(owner) == repr(keys)
+        missing = []
         for (kind, group, var), view in self._state_views().items():
-            serialiser.serialise(keys + (f"{kind}.{group}.{var}",), np.array(view))
+            key = f"{group}.{var}" if kind == "synapse" else f"{kind}.{group}.{var}"
+            source = traces if kind == "synapse" else state
+            if kind == "synapse" and not traces_ours:
+                missing.append(key)
+            elif key in source:
+                view[...] = np.asarray(source[key]).reshape(view.shape)
+            else:
+                missing.append(key)
+        if missing:
+            warnings.warn(
+                f"EPropCompiler: the checkpoint {keys} holds no running state for "
+                f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} (synapse traces "
+                f"are kept for the latest checkpoint of a run only); training resumes with "
+                f"them at zero, so it will not continue exactly as the original run",
+                RuntimeWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ callbacks
     def _callbacks(self, base: List[Any], callbacks: Any, mode: str, num_batches: int,
