@@ -40,6 +40,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--learning-rate", type=float, default=0.003)
+    parser.add_argument("--c-reg", type=float, default=0.3)
     args = parser.parse_args()
     start = time.perf_counter()
     rng = np.random.default_rng(1)
@@ -58,7 +59,7 @@ def main():
         Connection(hidden, hidden, Dense(Normal(sd=1.0 / np.sqrt(NUM_HIDDEN))))
         Connection(hidden, out, Dense(Normal(sd=1.0 / np.sqrt(NUM_HIDDEN))))
     compiler = EPropCompiler(example_timesteps=STEPS, losses="mean_square_error",
-                             optimiser=Adam(args.learning_rate), c_reg=3.0, rng_seed=1)
+                             optimiser=Adam(args.learning_rate), c_reg=args.c_reg, rng_seed=1)
     compiled = compiler.compile(network, "pattern_recognition_eprop")
     variance = float(np.var(y_star))
     with compiled:
