@@ -220,9 +220,7 @@ class EPropCompiler(Compiler):
         plan = state.plan
         rule = plan.connections[conn]
         alpha = float(np.exp(-self.dt / plan.tau_mem))
-        weight = connect_snippet.weight
-        weight = np.asarray(weight).reshape(-1) if isinstance(weight, np.ndarray) \
-            else engine_value(weight)
+        weight = engine_value(connect_snippet.weight)
         state.trained.append(conn)
         if rule.rule == "output":
             return EM.output_synapse_model(weight, alpha, rule.feedback, self.per_synapse)
