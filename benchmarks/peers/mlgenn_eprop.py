@@ -22,7 +22,7 @@ from ml_genn.compilers.eprop_compiler import default_params
 from ml_genn.connectivity import Dense
 from ml_genn.initializers import Normal
 from ml_genn.neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, SpikeInput
-from ml_genn.utils.data import preprocess_spikes
+from poisson_input import poisson_spike_trains
 
 
 def main():
@@ -32,13 +32,8 @@ def main():
     parser.add_argument("--rate", type=float, default=8.0)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    spikes = []
-    for _ in range(args.examples + 1):
-        count = rng.poisson(args.rate * args.timesteps / 1000.0, 700)
-        ids = np.repeat(np.arange(700), count)
-        times = rng.uniform(0.0, args.timesteps - 1.0, ids.size)
-        order = np.argsort(times)
-        spikes.append(preprocess_spikes(times[order], ids[order], 700))
+    spikes, _, _ = poisson_spike_trains(rng, args.examples + 1, args.timesteps, args.rate,
+                                        700)
     labels = rng.integers(0, 20, len(spikes))
     net = Network(default_params)
     with net:

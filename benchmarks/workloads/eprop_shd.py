@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from peers.poisson_input import poisson_spike_trains
+
 from workloads.eventprop_common import BATCH, dense_raster, y_first
 
 NAME = "eprop_shd"
@@ -25,17 +27,8 @@ PEER_SCRIPT = Path(__file__).resolve().parents[1] / "peers" / "mlgenn_eprop.py"
 
 
 def data():
-    from ml_genn.utils.data import preprocess_spikes
     rng = np.random.default_rng(0)
-    spikes, times, ids = [], [], []
-    for _ in range(NUM_EXAMPLES):
-        count = rng.poisson(RATE_HZ * TIMESTEPS / 1000.0, NUM_INPUT)
-        i = np.repeat(np.arange(NUM_INPUT), count)
-        t = rng.uniform(0.0, TIMESTEPS - 1.0, i.size)
-        order = np.argsort(t)
-        spikes.append(preprocess_spikes(t[order], i[order], NUM_INPUT))
-        times.append(t[order])
-        ids.append(i[order])
+    spikes, times, ids = poisson_spike_trains(rng, NUM_EXAMPLES, TIMESTEPS, RATE_HZ, NUM_INPUT)
     return spikes, rng.integers(0, NUM_OUTPUT, NUM_EXAMPLES), times, ids
 
 

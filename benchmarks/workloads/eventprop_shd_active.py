@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from peers.poisson_input import poisson_spike_trains
+
 from workloads.eventprop_common import BATCH, build_network, dense_raster, snntorch_epoch
 
 NAME = "eventprop_shd_active"
@@ -31,17 +33,8 @@ PEER_SCRIPT = Path(__file__).resolve().parents[1] / "peers" / "mlgenn_eventprop.
 
 def data(seed: int = 0):
     """Poisson spike trains (times in [0, TIMESTEPS - 1) ms), labels, and the raw arrays."""
-    from ml_genn.utils.data import preprocess_spikes
     rng = np.random.default_rng(seed)
-    spikes, times, ids = [], [], []
-    for _ in range(NUM_EXAMPLES):
-        count = rng.poisson(RATE_HZ * TIMESTEPS / 1000.0, NUM_INPUTS)
-        i = np.repeat(np.arange(NUM_INPUTS), count)
-        t = rng.uniform(0.0, TIMESTEPS - 1.0, i.size)
-        order = np.argsort(t)
-        spikes.append(preprocess_spikes(t[order], i[order], NUM_INPUTS))
-        times.append(t[order])
-        ids.append(i[order])
+    spikes, times, ids = poisson_spike_trains(rng, NUM_EXAMPLES, TIMESTEPS, RATE_HZ, NUM_INPUTS)
     return spikes, rng.integers(0, NUM_OUTPUTS, NUM_EXAMPLES), times, ids
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import numpy as np
 
@@ -216,31 +216,13 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     # ------------------------------------------------------------------ data checks
-    def _check(self, x: Any, y: Any, what: str = "") -> Any:
-        from ml_genn.compilers.data_checks import (check_inputs, dataset_size, resolve_keys)
-        x = check_inputs(x, self.inputs, what + "x")
-        y = resolve_keys(y, self.outputs, what + "y", "output")
-        y = {p: self._check_target(v, p, what + "y") for p, v in y.items()}
-        n = dataset_size(x, y)
-        self.check_spike_budget(x)
-        return x, y, n
-
     def _check_target(self, target: Any, pop: Any, what: str) -> np.ndarray:
         plan = self.plan.populations[pop]
         owner = f"{what}[{pop.name!r}]"
         if plan.loss.name == "mean_square_error":
             # Regression on var: a target value per example, timestep and neuron
-            y = np.asarray(target, dtype=float)
-            expected = (self.example_timesteps,) + tuple(pop.shape)
-            if y.ndim < 2 or (y.shape[1:] != expected and y.shape[1:] != (
-                    self.example_timesteps, pop.num_neurons)):
-                raise InvalidValueError(
-                    f"{owner} for MeanSquareError on the var readout must have "
-                    f"shape (examples, {self.example_timesteps}) + {tuple(pop.shape)}"
-                    f" (a target per timestep), got shape {y.shape}")
-            if not np.all(np.isfinite(y)):
-                raise InvalidValueError(f"{owner} holds NaN or infinite targets")
-            return y
+            from ml_genn.compilers.data_checks import check_timestep_targets
+            return check_timestep_targets(target, pop, self.example_timesteps, owner)
         # Every other EventProp loss takes one class label per example
         y = np.asarray(target)
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.number):

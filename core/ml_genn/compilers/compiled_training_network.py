@@ -109,10 +109,15 @@ class CompiledTrainingNetwork(CompiledNetwork):
     def _check(self, x: Any, y: Any, what: str = "") -> Tuple[Dict, Dict, int]:
         x = check_inputs(x, self.inputs, what + "x")
         y = resolve_keys(y, self.outputs, what + "y", "output")
-        y = {p: self.losses[p].check_target(v, p, what + "y") for p, v in y.items()}
+        y = {p: self._check_target(v, p, what + "y") for p, v in y.items()}
         n = dataset_size(x, y)
         self.check_spike_budget(x)
         return x, y, n
+
+    def _check_target(self, target: Any, pop: Any, what: str) -> np.ndarray:
+        """Check the targets of output population ``pop`` (its loss's check; training
+        compilers with other kinds of target override this)."""
+        return self.losses[pop].check_target(target, pop, what)
 
     def _callbacks(self, base: List[Any], callbacks: Any, mode: str, num_batches: int,
                    num_epochs: int, num_examples: Optional[int] = None) -> CallbackList:

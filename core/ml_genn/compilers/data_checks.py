@@ -99,6 +99,39 @@ def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray
     return y.reshape((y.shape[0],) + tuple(pop.shape)).astype(np.float64)
 
 
+def check_timestep_targets(y: Any, pop: Any, example_timesteps: int, owner: str) -> np.ndarray:
+    """Check regression targets given per timestep (mlGeNN's ``MeanSquareError`` on the ``var``
+    readout): finite values of shape ``(examples, example_timesteps) + pop.shape`` (or with
+    the population flattened).
+
+    Parameters
+    ----------
+    y
+        The targets of output population ``pop``.
+    pop
+        The output population.
+    example_timesteps
+        Timesteps of one example.
+    owner
+        How error messages name the targets, e.g. ``"y['output']"``.
+
+    Returns
+    -------
+    The targets as a float array.
+    """
+    y = np.asarray(y, dtype=float)
+    expected = (example_timesteps,) + tuple(pop.shape)
+    if y.ndim < 2 or (y.shape[1:] != expected
+                      and y.shape[1:] != (example_timesteps, pop.num_neurons)):
+        raise InvalidValueError(
+            f"{owner} for MeanSquareError on the var readout must have shape (examples, "
+            f"{example_timesteps}) + {tuple(pop.shape)} (a target per timestep), got shape "
+            f"{y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise InvalidValueError(f"{owner} holds NaN or infinite targets")
+    return y
+
+
 def dataset_size(x: Dict[Any, Any], y: Optional[Dict[Any, Any]] = None) -> int:
     """The common number of examples of every array; raises naming mismatched ones."""
     sizes = {f"x[{p.name!r}]": len(v) for p, v in x.items()}

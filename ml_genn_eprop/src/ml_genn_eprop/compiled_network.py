@@ -177,29 +177,12 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         return super()._callbacks(base, callbacks, mode, num_batches, num_epochs, num_examples)
 
     # ------------------------------------------------------------------ data
-    def _check(self, x: Any, y: Any, what: str = "") -> Any:
-        from ml_genn.compilers.data_checks import check_inputs, dataset_size, resolve_keys
-        x = check_inputs(x, self.inputs, what + "x")
-        y = resolve_keys(y, self.outputs, what + "y", "output")
-        y = {p: self._check_target(v, p, what + "y") for p, v in y.items()}
-        n = dataset_size(x, y)
-        self.check_spike_budget(x)
-        return x, y, n
-
     def _check_target(self, target: Any, pop: Any, what: str) -> np.ndarray:
+        from ml_genn.compilers.data_checks import check_timestep_targets
         plan = self.plan.populations[pop]
         if plan.classification:
             return plan.loss.check_target(target, pop, what)
-        y = np.asarray(target, dtype=float)
-        shape = (self.example_timesteps,) + tuple(pop.shape)
-        if y.ndim < 2 or (y.shape[1:] != shape
-                          and y.shape[1:] != (self.example_timesteps, pop.num_neurons)):
-            raise InvalidValueError(
-                f"{what}[{pop.name!r}] for MeanSquareError on the var readout must have shape "
-                f"(examples, {self.example_timesteps}) + {tuple(pop.shape)} (a target per "
-                f"timestep), got shape {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise InvalidValueError(f"{what}[{pop.name!r}] holds NaN or infinite targets")
+        y = check_timestep_targets(target, pop, self.example_timesteps, f"{what}[{pop.name!r}]")
         return y.reshape(len(y), self.example_timesteps, pop.num_neurons)
 
     def _set_targets(self, y: Dict[Any, np.ndarray]) -> None:

@@ -83,6 +83,18 @@ def constant(value: Any, what: str) -> float:
                                   f"shared by the learning rule), got {type(value).__name__}")
 
 
+def _share(plan: NetworkPlan, name: str, value: Any, owner: str) -> None:
+    """Record the time constant ``name`` every hidden population must share (the traces of
+    the learning rule decay with it), or refuse one that differs."""
+    value = constant(value, f"{owner} {name}")
+    if getattr(plan, name) is None:
+        setattr(plan, name, value)
+    elif getattr(plan, name) != value:
+        raise UnsupportedNetworkError(
+            f"{owner}: every hidden population must share one {name} for EPropCompiler (the "
+            f"traces of the rule decay with it), got {getattr(plan, name)} and {value}")
+
+
 def _plan_population(pop: Any, losses: Dict[Any, Any], plan: NetworkPlan) -> PopulationPlan:
     from ml_genn.losses import MeanSquareError, SparseCategoricalCrossentropy
     from ml_genn.neurons import (AdaptiveLeakyIntegrateFire, Input, LeakyIntegrate,
@@ -126,22 +138,10 @@ def _plan_population(pop: Any, losses: Dict[Any, Any], plan: NetworkPlan) -> Pop
         logger.warning("E-prop learning works best with (A)LIF neurons with a relative reset "
                        "mechanism (Population '%s')", _name(pop))
     adaptive = isinstance(neuron, AdaptiveLeakyIntegrateFire)
-    tau_mem = constant(neuron.tau_mem, f"{owner} tau_mem")
-    if plan.tau_mem is None:
-        plan.tau_mem = tau_mem
-    elif plan.tau_mem != tau_mem:
-        raise UnsupportedNetworkError(
-            f"{owner}: every hidden population must share one tau_mem for EPropCompiler (its "
-            f"traces decay with it), got {plan.tau_mem} and {tau_mem}")
+    _share(plan, "tau_mem", neuron.tau_mem, owner)
     beta = None
     if adaptive:
-        tau_adapt = constant(neuron.tau_adapt, f"{owner} tau_adapt")
-        if plan.tau_adapt is None:
-            plan.tau_adapt = tau_adapt
-        elif plan.tau_adapt != tau_adapt:
-            raise UnsupportedNetworkError(
-                f"{owner}: every adaptive hidden population must share one tau_adapt for "
-                f"EPropCompiler, got {plan.tau_adapt} and {tau_adapt}")
+        _share(plan, "tau_adapt", neuron.tau_adapt, owner)
         beta = constant(neuron.beta, f"{owner} beta")
     return PopulationPlan(pop, "hidden", adaptive=adaptive,
                           v_thresh=constant(neuron.v_thresh, f"{owner} v_thresh"), beta=beta,
