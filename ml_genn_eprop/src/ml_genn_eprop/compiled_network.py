@@ -16,6 +16,9 @@ from .network_plan import NetworkPlan
 #: Synapse variables the factorised form updates once per batch
 PER_SYNAPSE_TRACES = ("eFiltered", "epsilonA", "DeltaG")
 
+#: Custom update groups that compute the outputs' softmax, in order
+SOFTMAX_GROUPS = ("Softmax1", "Softmax2", "Softmax3")
+
 #: Batch elements the factorised form brings up to date together
 LANE_GROUP = 32
 
@@ -42,8 +45,9 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
     the end of every batch (:mod:`ml_genn_eprop.factorised`). Gradients come from the batch's
     real examples only (the padding of a partial last batch contributes nothing), and what
     validation or evaluation accumulated is discarded before the next training batch.
-    Checkpoints hold the weights, biases, optimiser state and all of that running state, so a
-    resumed run continues exactly.
+    Checkpoints hold the weights, biases, optimiser state and the neurons' running state; the
+    synapses' traces are kept for the latest checkpoint of a run, so resuming from it continues
+    exactly.
     """
 
     def __init__(self, *args: Any, compiler: Any, plan: NetworkPlan,
@@ -59,7 +63,6 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         if not compiler.per_synapse:
             # Presynaptic spikes of each batch are read from the recording
             self.num_recording_timesteps = self.example_timesteps
-        self._softmax_groups: Optional[List[str]] = None
         #: Wall time spent simulating and (factorised form) bringing the synapses up to date
         self.seconds = {"simulation": 0.0, "synapse_updates": 0.0}
 
@@ -216,8 +219,6 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         after every timestep (the readouts and errors read it), as mlGeNN's custom updates do."""
         if not self.softmax:
             return super().run_example(callback_list)
-        if self._softmax_groups is None:
-            self._softmax_groups = ["Softmax1", "Softmax2", "Softmax3"]
         timestep_hooks = callback_list is not None and callback_list.has_timestep_callbacks
         model = self.genn_model
         for _ in range(self.example_timesteps):
@@ -225,7 +226,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             if timestep_hooks:
                 callback_list.on_timestep_begin(timestep)
             model.step_time()
-            for name in self._softmax_groups:
+            for name in SOFTMAX_GROUPS:
                 model.custom_update(name)
             if timestep_hooks:
                 callback_list.on_timestep_end(timestep)
