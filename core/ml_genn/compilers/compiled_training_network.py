@@ -1,6 +1,7 @@
 """The generic training loop into which training compilers inject their specifics."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -10,6 +11,8 @@ from ..metrics import get_metrics
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, dataset_size, resolve_keys
 from ..errors import InvalidValueError
+
+logger = logging.getLogger(__name__)
 
 #: Name of the checkpoint folder key holding training state beside weights
 STATE_KEY = "training_state"
@@ -50,6 +53,12 @@ class CompiledTrainingNetwork(CompiledNetwork):
         self.optimiser_step = 0
         #: (keys, serialiser) of a checkpoint to resume from (set by Network.load)
         self.resume_from: Optional[Tuple[Tuple[Any, ...], Any]] = None
+        #: Set by a callback (Keras's ``stop_training``) to end ``train`` after the current
+        #: batch: the epoch ends there (its validation and ``on_epoch_end`` still run), then
+        #: ``on_train_end``, and ``train`` returns normally
+        self.stop_training = False
+        #: The epoch in which the last ``train`` was stopped, None when it ran to the end
+        self.stopped_epoch: Optional[int] = None
 
     # ------------------------------------------------------------------ optimisers
     def _optimiser_groups(self, names: List[str]) -> List[Any]:
@@ -156,6 +165,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
             index = order[batch * self.batch_size:(batch + 1) * self.batch_size]
             self._run_batch(batch, {p: _take(v, index) for p, v in x.items()},
                             {p: v[index] for p, v in y.items()}, metrics, callback_list, train)
+            if train and self.stop_training:
+                break
 
     def default_metric(self, output: Any) -> str:
         """The metric an output gets when ``metrics`` is not given: ``"mean_square_error"``
@@ -240,6 +251,14 @@ class CompiledTrainingNetwork(CompiledNetwork):
         -------
         ``(train_metrics, train_cb_data)``, or with validation ``(train_metrics,
         valid_metrics, train_cb_data, valid_cb_data)``.
+
+        Notes
+        -----
+        A callback can end training early by setting ``compiled_network.stop_training = True``
+        (the compiled network reaches callbacks through ``set_params``): the current batch
+        finishes, the epoch ends there (validated, ``on_epoch_end`` with the metrics of the
+        batches run), ``on_train_end`` runs and ``train`` returns as usual;
+        ``compiled_network.stopped_epoch`` then says in which epoch.
         """
         self._require_loaded("train")
         if isinstance(num_epochs, bool) or int(num_epochs) != num_epochs or num_epochs < 1:
@@ -281,6 +300,7 @@ class CompiledTrainingNetwork(CompiledNetwork):
                                          "validate", (n_v + self.batch_size - 1) // self.batch_size,
                                          num_epochs, n_v)
         seed = self.genn_model.get_rng_state()["seed"]
+        self.stop_training, self.stopped_epoch = False, None
         callback_list.on_train_begin()
         for epoch in range(int(start_epoch), int(start_epoch) + int(num_epochs)):
             order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle \
@@ -292,6 +312,10 @@ class CompiledTrainingNetwork(CompiledNetwork):
                 self._run_epoch(vx, vy, n_v, np.arange(n_v), valid_metrics, valid_list, False)
                 valid_list.on_epoch_end(epoch, valid_metrics)
             callback_list.on_epoch_end(epoch, train_metrics)
+            if self.stop_training:
+                self.stopped_epoch = epoch
+                logger.info("Training stopped by a callback in epoch %d", epoch)
+                break
         callback_list.on_train_end(train_metrics)
         cb_data = callback_list.get_data()
         callback_list.close()

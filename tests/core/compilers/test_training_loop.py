@@ -160,3 +160,60 @@ def test_num_epochs_counts_epochs_from_start_epoch_as_in_mlgenn():
         compiled.train({inp: x}, {out: y}, num_epochs=2, start_epoch=5,
                        metrics="mean_square_error", callbacks=[Epochs()])
     assert [e for e in seen if not isinstance(e, tuple)] == [5, 6]
+
+
+def test_a_callback_stops_training_after_the_current_batch():
+    """Keras's ``stop_training``: the batch finishes, the epoch ends there (validation and
+    on_epoch_end with the metrics of the batches run), on_train_end runs, train returns and
+    says where it stopped; the weights are those of exactly the batches run."""
+    x, y = data(12)
+    net, inp, out, compiled = make(SGD(0.2))
+    events = []
+
+    class Stopper(Callback):
+        def set_params(self, compiled_network=None, **kwargs):
+            self.network = compiled_network
+
+        def on_epoch_begin(self, epoch):
+            self.epoch = epoch
+
+        def on_batch_end(self, batch, metrics):
+            events.append(("batch", self.epoch, batch))
+            if (self.epoch, batch) == (1, 1):
+                self.network.stop_training = True
+
+        def on_epoch_end(self, epoch, metrics):
+            events.append(("epoch_end", epoch, metrics[out].total))
+
+        def on_train_end(self, metrics):
+            events.append(("train_end", metrics[out].total))
+
+    with compiled:
+        result = compiled.train({inp: x[:8]}, {out: y[:8]}, num_epochs=5, shuffle=False,
+                                metrics="mean_square_error", callbacks=[Stopper()],
+                                validation_x={inp: x[8:]}, validation_y={out: y[8:]},
+                                validation_callbacks=[])
+        stopped = compiled.stopped_epoch
+        g = compiled.connection_populations[net.connections[0]].vars["g"].view.reshape(5, 2).copy()
+        # The next train starts afresh and runs to the end
+        compiled.train({inp: x[:8]}, {out: y[:8]}, num_epochs=1, shuffle=False,
+                       metrics="mean_square_error", callbacks=[])
+        assert compiled.stopped_epoch is None
+    train_metrics, valid_metrics, _, _ = result
+    assert stopped == 1
+    assert events == [("batch", 0, 0), ("batch", 0, 1), ("epoch_end", 0, 8),
+                      ("batch", 1, 0), ("batch", 1, 1), ("epoch_end", 1, 8), ("train_end", 8)]
+    assert valid_metrics[out].total == 4      # the stopped epoch was still validated
+    # Without validation (this test compiler's synapses would learn from it too), four batches
+    # of 4 are learned from: one epoch of 8, then the same 8 again
+    net, inp, out, compiled = make(SGD(0.2))
+    events.clear()
+    with compiled:
+        compiled.train({inp: x[:8]}, {out: y[:8]}, num_epochs=5, shuffle=False,
+                       metrics="mean_square_error", callbacks=[Stopper()])
+        g = compiled.connection_populations[net.connections[0]].vars["g"].view.reshape(5, 2)
+        g = g.copy()
+    assert len([e for e in events if e[0] == "batch"]) == 4
+    w_ref, _ = lms_reference(x[:8].astype(float), y[:8].astype(float), np.zeros((5, 2)),
+                             np.exp(-1.0 / TAU), T, 4, SGD(0.2), 2, lambda e: np.arange(8))
+    np.testing.assert_allclose(g, w_ref, rtol=1e-3, atol=1e-5)
