@@ -196,6 +196,25 @@ def _resolve_callback(obj: Any, index: int) -> Callback:
     return get_object(obj, Callback, f"callbacks[{index}]", "callback")
 
 
+def _execution_order(callback: Any) -> float:
+    order = getattr(callback, "execution_order", 0)
+    if isinstance(order, bool) or not isinstance(order, (int, float)) or order != order:
+        raise InvalidTypeError(f"{type(callback).__name__}.execution_order must be a number "
+                               f"(lower runs earlier; 0 by default), got {order!r}")
+    return order
+
+
+def _runs_on_rank(callback: Any, rank: int) -> bool:
+    wanted = getattr(callback, "device_idx_execution", None)
+    if wanted is None:
+        return True
+    if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 0:
+        raise InvalidTypeError(f"{type(callback).__name__}.device_idx_execution must be None "
+                               f"(every process) or the rank of the one process to run in, "
+                               f"got {wanted!r}")
+    return wanted == rank
+
+
 class CallbackList:
     """Calls a run's callbacks; built by compiled networks at the start of each run.
 
@@ -217,8 +236,12 @@ class CallbackList:
 
     Notes
     -----
-    On construction each callback's ``set_params(data=..., compiled_network=..., num_batches=...,
-    num_epochs=..., **params)`` is called in list order, then ``set_first()`` on the first
+    Callbacks run in list order, unless one sets an ``execution_order`` (a number, 0 by default;
+    lower runs earlier, equal orders keep list order, as AIToolbox). One that sets
+    ``device_idx_execution`` to a rank runs only in that process of a multi-process run
+    (AIToolbox's name; without a communicator the rank is 0); ``None`` (the default) runs in
+    every process. On construction each callback's ``set_params(data=..., compiled_network=...,
+    num_batches=..., num_epochs=..., **params)`` is called in that order, then ``set_first()`` on the first
     callback of each class that defines it. Hooks run in list order. A hook no callback defines
     is never dispatched: its ``on_*`` method here returns at once, and
     :attr:`has_timestep_callbacks` tells the loop whether stepping one timestep at a time is
@@ -238,8 +261,12 @@ class CallbackList:
                 f"callbacks must be a list of Callback objects or callback names, "
                 f"got {type(callbacks).__name__}: {callbacks!r}; wrap a single one "
                 f"in a list, e.g. [{callbacks!r}]")
-        self._callbacks: List[Callback] = [_resolve_callback(c, i)
-                                           for i, c in enumerate(callbacks)]
+        communicator = getattr(compiled_network, "communicator", None)
+        rank = 0 if communicator is None else int(communicator.rank)
+        resolved = [c for c in (_resolve_callback(c, i) for i, c in enumerate(callbacks))
+                    if _runs_on_rank(c, rank)]
+        # sorted() is stable: callbacks of equal order keep their list order
+        self._callbacks: List[Callback] = sorted(resolved, key=_execution_order)
 
         self.data: Dict[Any, Any] = {} if data is None else data
         set_params_kwargs = dict(params, data=self.data, compiled_network=compiled_network,

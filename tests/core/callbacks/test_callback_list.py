@@ -303,3 +303,40 @@ def test_close_lets_callbacks_go_as_soon_as_they_are_dropped():
         gc.enable()
     gc.collect()
     assert alive() is None
+
+
+def test_execution_order_and_rank_restriction():
+    """AIToolbox's ``execution_order`` (lower first, ties in list order) and
+    ``device_idx_execution`` (only in that rank's process; rank 0 without a communicator)."""
+    from ml_genn.callbacks import Callback
+    from ml_genn.errors import InvalidTypeError
+    calls = []
+
+    class Named(Callback):
+        def __init__(self, name, order=None, rank=None):
+            self.name = name
+            if order is not None:
+                self.execution_order = order
+            self.device_idx_execution = rank
+
+        def on_epoch_begin(self, epoch):
+            calls.append(self.name)
+
+    callbacks = [Named("a"), Named("late", order=5), Named("b"), Named("early", order=-1),
+                 Named("rank0", rank=0), Named("rank1", rank=1), Named("c", order=0)]
+    CallbackList(callbacks).on_epoch_begin(0)
+    assert calls == ["early", "a", "b", "rank0", "c", "late"]
+
+    class FakeCommunicator:
+        rank = 1
+
+    class FakeNetwork:
+        communicator = FakeCommunicator()
+
+    calls.clear()
+    CallbackList(callbacks, compiled_network=FakeNetwork()).on_epoch_begin(0)
+    assert calls == ["early", "a", "b", "rank1", "c", "late"]
+    with pytest.raises(InvalidTypeError, match="execution_order"):
+        CallbackList([Named("x", order="first")])
+    with pytest.raises(InvalidTypeError, match="device_idx_execution"):
+        CallbackList([Named("x", rank=-1)])
