@@ -50,6 +50,29 @@ def is_value_initializer(value: Any) -> bool:
     return isinstance(value, Initializer)
 
 
+def single_number(value: Any, what: str, compiler: str,
+                  error: type = InvalidValueError) -> float:
+    """``value`` as one number, for compilers whose rules need a value shared by a whole
+    population (an array of equal values counts as one).
+
+    Parameters
+    ----------
+    value
+        A normalised value (number, array or Initializer).
+    what
+        How the error names it, e.g. ``"Population 'hidden' (LeakyIntegrateFire) tau_mem"``.
+    compiler
+        The compiler asking, for the error.
+    error
+        Exception class raised when the values differ or come from an initializer.
+    """
+    if isinstance(value, Number) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size > 0 and np.all(value == value.flat[0]):
+        return float(value.flat[0])
+    raise error(f"{what} must be a single number for {compiler}, got {type(value).__name__}")
+
+
 def positive(values: np.ndarray) -> Optional[str]:
     """Value check: every element must be greater than zero."""
     return None if np.all(values > 0) else "must be greater than zero"

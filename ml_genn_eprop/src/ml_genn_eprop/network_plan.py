@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from numbers import Number
 from typing import Any, Dict, List, Optional
 
-import numpy as np
-
 from .errors import UnsupportedNetworkError
 
 logger = logging.getLogger(__name__)
@@ -68,19 +66,10 @@ def _name(obj: Any) -> str:
 
 
 def constant(value: Any, what: str) -> float:
-    """``value`` as one number; an array of equal values counts as one.
-
-    Raises
-    ------
-    UnsupportedNetworkError
-        When the values differ per neuron or come from an initializer.
-    """
-    if isinstance(value, Number) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.size > 0 and np.all(value == value.flat[0]):
-        return float(value.flat[0])
-    raise UnsupportedNetworkError(f"{what} must be a single number for EPropCompiler (it is "
-                                  f"shared by the learning rule), got {type(value).__name__}")
+    """``value`` as one number shared by the learning rule, or UnsupportedNetworkError."""
+    from ml_genn.utils.value import single_number
+    return single_number(value, what, "EPropCompiler (the learning rule shares it)",
+                         UnsupportedNetworkError)
 
 
 def _share(plan: NetworkPlan, name: str, value: Any, owner: str) -> None:

@@ -65,12 +65,8 @@ def _name(obj: Any) -> str:
 
 
 def _constant(value: Any, what: str) -> float:
-    if isinstance(value, Number) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.size > 0 and np.all(value == value.flat[0]):
-        return float(value.flat[0])
-    raise UnsupportedNetworkError(f"{what} must be a single number for EventPropCompiler, got "
-                                  f"{type(value).__name__}")
+    from ml_genn.utils.value import single_number
+    return single_number(value, what, "EventPropCompiler", UnsupportedNetworkError)
 
 
 def _check_scale_i(obj: Any, owner: str) -> None:
