@@ -196,6 +196,20 @@ def _resolve_callback(obj: Any, index: int) -> Callback:
     return get_object(obj, Callback, f"callbacks[{index}]", "callback")
 
 
+def _accepted(function: Any, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """The keyword arguments ``function`` takes: all of them when it has ``**kwargs``, else
+    those it names (so a parameter a callback does not ask for, such as ``train_loop``, never
+    reaches it)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return kwargs
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return kwargs
+    names = {p.name for p in parameters}
+    return {k: v for k, v in kwargs.items() if k in names}
+
+
 def _execution_order(callback: Any) -> float:
     order = getattr(callback, "execution_order", 0)
     if isinstance(order, bool) or not isinstance(order, (int, float)) or order != order:
@@ -274,7 +288,7 @@ class CallbackList:
         for c in self._callbacks:
             set_params = getattr(c, "set_params", None)
             if callable(set_params):
-                set_params(**set_params_kwargs)
+                set_params(**_accepted(set_params, set_params_kwargs))
 
         # mlGeNN tells the first callback of each class that it is first, so that one of several
         # (e.g. recorders) can do work they share, such as pulling recordings from the device

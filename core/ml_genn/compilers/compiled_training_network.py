@@ -59,6 +59,9 @@ class CompiledTrainingNetwork(CompiledNetwork):
         self.stop_training = False
         #: The epoch in which the last ``train`` was stopped, None when it ran to the end
         self.stopped_epoch: Optional[int] = None
+        #: The running ``train``'s :class:`~ml_genn.compilers.train_loop.TrainLoop` (None
+        #: outside ``train``)
+        self.train_loop: Any = None
 
     # ------------------------------------------------------------------ optimisers
     def _optimiser_groups(self, names: List[str]) -> List[Any]:
@@ -133,9 +136,10 @@ class CompiledTrainingNetwork(CompiledNetwork):
         # num_examples lets callbacks (recorders) ignore the padding of a partial last batch
         from ..plugins.manager import get_plugin_manager
         user = list(callbacks) if callbacks is not None else []
+        extra = {} if self.train_loop is None else {"train_loop": self.train_loop}
         return CallbackList(base + user + get_plugin_manager().run_callbacks(self, mode),
                             compiled_network=self, num_batches=num_batches, num_epochs=num_epochs,
-                            num_examples=num_examples)
+                            num_examples=num_examples, **extra)
 
     def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: CallbackList,
                    train: bool) -> None:
@@ -163,6 +167,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
         num_batches = (n + self.batch_size - 1) // self.batch_size
         for batch in range(num_batches):
             index = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+            if train and self.train_loop is not None:
+                self.train_loop.batch = batch
             self._run_batch(batch, {p: _take(v, index) for p, v in x.items()},
                             {p: v[index] for p, v in y.items()}, metrics, callback_list, train)
             if train and self.stop_training:
@@ -292,38 +298,46 @@ class CompiledTrainingNetwork(CompiledNetwork):
             metrics = {pop: self.default_metric(pop) for pop in self.outputs}
         train_metrics = get_metrics(metrics, self.outputs)
         valid_metrics = get_metrics(metrics, self.outputs) if validate else None
-        num_batches = (n + self.batch_size - 1) // self.batch_size
-        callback_list = self._callbacks(self.base_train_callbacks, callbacks, "train",
-                                        num_batches, num_epochs, n)
-        if validate:
-            valid_list = self._callbacks(self.base_validate_callbacks, validation_callbacks,
-                                         "validate", (n_v + self.batch_size - 1) // self.batch_size,
-                                         num_epochs, n_v)
-        seed = self.genn_model.get_rng_state()["seed"]
-        self.stop_training, self.stopped_epoch = False, None
-        callback_list.on_train_begin()
-        for epoch in range(int(start_epoch), int(start_epoch) + int(num_epochs)):
-            order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle \
-                else np.arange(n)
-            callback_list.on_epoch_begin(epoch)
-            self._run_epoch(x, y, n, order, train_metrics, callback_list, True)
+        from .train_loop import TrainLoop
+        self.train_loop = TrainLoop(self, x, y, vx if validate else None,
+                                    vy if validate else None, int(num_epochs), int(start_epoch))
+        try:
+            num_batches = (n + self.batch_size - 1) // self.batch_size
+            callback_list = self._callbacks(self.base_train_callbacks, callbacks, "train",
+                                            num_batches, num_epochs, n)
             if validate:
-                valid_list.on_epoch_begin(epoch)
-                self._run_epoch(vx, vy, n_v, np.arange(n_v), valid_metrics, valid_list, False)
-                valid_list.on_epoch_end(epoch, valid_metrics)
-            callback_list.on_epoch_end(epoch, train_metrics)
-            if self.stop_training:
-                self.stopped_epoch = epoch
-                logger.info("Training stopped by a callback in epoch %d", epoch)
-                break
-        callback_list.on_train_end(train_metrics)
-        cb_data = callback_list.get_data()
-        callback_list.close()
-        if validate:
-            valid_cb_data = valid_list.get_data()
-            valid_list.close()
-            return train_metrics, valid_metrics, cb_data, valid_cb_data
-        return train_metrics, cb_data
+                valid_list = self._callbacks(self.base_validate_callbacks,
+                                             validation_callbacks, "validate",
+                                             (n_v + self.batch_size - 1) // self.batch_size,
+                                             num_epochs, n_v)
+            seed = self.genn_model.get_rng_state()["seed"]
+            self.stop_training, self.stopped_epoch = False, None
+            callback_list.on_train_begin()
+            for epoch in range(int(start_epoch), int(start_epoch) + int(num_epochs)):
+                order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle \
+                    else np.arange(n)
+                self.train_loop.epoch = epoch
+                callback_list.on_epoch_begin(epoch)
+                self._run_epoch(x, y, n, order, train_metrics, callback_list, True)
+                if validate:
+                    valid_list.on_epoch_begin(epoch)
+                    self._run_epoch(vx, vy, n_v, np.arange(n_v), valid_metrics, valid_list, False)
+                    valid_list.on_epoch_end(epoch, valid_metrics)
+                callback_list.on_epoch_end(epoch, train_metrics)
+                if self.stop_training:
+                    self.stopped_epoch = epoch
+                    logger.info("Training stopped by a callback in epoch %d", epoch)
+                    break
+            callback_list.on_train_end(train_metrics)
+            cb_data = callback_list.get_data()
+            callback_list.close()
+            if validate:
+                valid_cb_data = valid_list.get_data()
+                valid_list.close()
+                return train_metrics, valid_metrics, cb_data, valid_cb_data
+            return train_metrics, cb_data
+        finally:
+            self.train_loop = None
 
 
 def _take(data: Any, index: Any) -> Any:

@@ -217,3 +217,44 @@ def test_a_callback_stops_training_after_the_current_batch():
     w_ref, _ = lms_reference(x[:8].astype(float), y[:8].astype(float), np.zeros((5, 2)),
                              np.exp(-1.0 / TAU), T, 4, SGD(0.2), 2, lambda e: np.arange(8))
     np.testing.assert_allclose(g, w_ref, rtol=1e-3, atol=1e-5)
+
+
+def test_callbacks_that_ask_reach_the_running_loop():
+    """AIToolbox's train_loop_obj: a callback whose set_params names ``train_loop`` sees the
+    epoch and batch, the network, the data, and can predict on the validation set; one that
+    does not ask (no **kwargs either) is called exactly as before."""
+    x, y = data(12)
+    net, inp, out, compiled = make(SGD(0.2))
+    seen = []
+
+    class Asks(Callback):
+        def set_params(self, train_loop, compiled_network, **kwargs):
+            self.loop = train_loop
+
+        def on_batch_end(self, batch, metrics):
+            seen.append(("batch", self.loop.epoch, self.loop.batch))
+
+        def on_epoch_end(self, epoch, metrics):
+            assert self.loop.compiled_network is compiled and self.loop.x[inp] is not None
+            prediction = self.loop.predict_on_validation_set()[out]
+            w = compiled.connection_populations[net.connections[0]].vars["g"].view
+            # avg_var of V_k = a_k (x @ W), a_0 = 0, a_k = alpha a_(k-1) + 1 (closed form)
+            a = np.zeros(T)
+            for k in range(1, T):
+                a[k] = np.exp(-1.0 / TAU) * a[k - 1] + 1.0
+            expected = a.mean() * (x[8:].astype(float) @ w.reshape(5, 2))
+            np.testing.assert_allclose(prediction, expected, rtol=1e-4, atol=1e-6)
+            seen.append(("predicted", epoch, prediction.shape))
+
+    class DoesNotAsk(Callback):
+        def set_params(self, data, compiled_network, num_batches, num_epochs):
+            self.ok = compiled_network is compiled
+
+    with compiled:
+        compiled.train({inp: x[:8]}, {out: y[:8]}, num_epochs=2, shuffle=False,
+                       metrics="mean_square_error", callbacks=[Asks(), DoesNotAsk()],
+                       validation_x={inp: x[8:]}, validation_y={out: y[8:]},
+                       validation_callbacks=[])
+        assert compiled.train_loop is None
+    assert seen == [("batch", 0, 0), ("batch", 0, 1), ("predicted", 0, (4, 2)),
+                    ("batch", 1, 0), ("batch", 1, 1), ("predicted", 1, (4, 2))]
