@@ -187,3 +187,38 @@ def test_a_small_task_is_learned():
         after, _ = compiled.evaluate({pops["in"]: x[40:]}, {pops["out"]: y[40:]})
     assert before[pops["out"]].result < 0.75
     assert after[pops["out"]].result >= 0.9
+
+
+def test_gradient_hooks_reach_eprop_gradients():
+    """The batch's summed DeltaG per connection (and DeltaBias per output) are what
+    on_after_gradient_update sees; zeroing one connection's keeps its weights (Adam from zero
+    moments), the others learn."""
+    from ml_genn.callbacks import Callback
+    from ml_genn.compilers import EPropCompiler
+    raster, y = _data()
+    net, pops, conns = build(_spec())
+    frozen = conns[1]
+    seen = []
+
+    class Freeze(Callback):
+        def set_params(self, compiled_network, **kwargs):
+            self.network = compiled_network
+
+        def on_after_gradient_update(self, batch):
+            gradients = self.network.get_gradients()
+            seen.append({k: np.abs(v).max() for k, v in gradients.items()})
+            assert gradients[frozen].shape == (5, 5)
+            gradients[frozen][...] = 0.0
+
+    compiled = EPropCompiler(K, "sparse_categorical_crossentropy", batch_size=3,
+                             rng_seed=5).compile(net)
+    with compiled:
+        before = {c: np.array(compiled.connection_populations[c].vars["g"].view)
+                  for c in conns.values()}
+        compiled.train({pops["in"]: spike_trains(raster)}, {pops["out"]: y}, num_epochs=1,
+                       callbacks=[Freeze()])
+        after = {c: np.array(compiled.connection_populations[c].vars["g"].view)
+                 for c in conns.values()}
+    assert len(seen) == 4 and set(seen[0]) == set(conns.values()) | {pops["out"]}
+    np.testing.assert_array_equal(after[frozen], before[frozen])
+    assert not np.array_equal(after[conns[0]], before[conns[0]])

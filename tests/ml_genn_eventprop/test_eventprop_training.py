@@ -296,3 +296,44 @@ def test_default_metric_follows_the_loss():
     v = np.stack([np.asarray(x, float) for x in cb["v"]])
     assert metrics[out].result == pytest.approx(np.mean((v - targets) ** 2), rel=1e-9)
     assert evaluated[out].result == pytest.approx(metrics[out].result, rel=1e-6)
+
+
+def test_gradient_hooks_see_the_eventprop_gradient_the_optimiser_applies():
+    """on_after_gradient_update reads, per connection, exactly the gradient SGD then applies
+    (in double precision), and can change it; on_after_optimizer_step follows."""
+    from ml_genn.callbacks import Callback
+    rng = np.random.default_rng(5)
+    w = [rng.normal(1.5, 0.8, (4, 5)), rng.normal(0.5, 1.0, (5, 3))]
+    trains, data = _spike_data(rng, 3, 4)
+    net, inp, _, out = _network(w, lambda: LeakyIntegrate(tau_mem=10.0, readout="avg_var"))
+    seen = {}
+
+    class Hooks(Callback):
+        def set_params(self, compiled_network, **kwargs):
+            self.network = compiled_network
+
+        def on_after_gradient_update(self, batch):
+            gradients = self.network.get_gradients()
+            seen.update({c.name: g.copy() for c, g in gradients.items()})
+            gradients[net.connections[0]][...] *= 2.0
+
+        def on_after_optimizer_step(self, batch):
+            seen["stepped"] = batch
+
+    compiler = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=3,
+                                 optimiser=SGD(0.5), precision="double", max_spikes=64,
+                                 losses="sparse_categorical_crossentropy")
+    compiled = compiler.compile(net, "eventprop_hooks")
+    with compiled:
+        before = {c: compiled.connection_populations[c].vars["g"].view.copy()
+                  for c in net.connections}
+        compiled.train({inp: data}, {out: np.array([0, 2, 1])}, num_epochs=1, shuffle=False,
+                       callbacks=[Hooks()])
+        after = {c: compiled.connection_populations[c].vars["g"].view.copy()
+                 for c in net.connections}
+    assert seen["stepped"] == 0
+    for k, c in enumerate(net.connections):
+        applied = (before[c] - after[c]).reshape(c.connectivity.weight.shape) / 0.5
+        expected = seen[c.name] * (2.0 if k == 0 else 1.0)
+        assert np.abs(expected).max() > 1e-6
+        np.testing.assert_allclose(applied, expected, rtol=0, atol=1e-12 * np.abs(expected).max())

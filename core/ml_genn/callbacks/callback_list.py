@@ -73,6 +73,12 @@ class _PositionalAdapter:
     def on_timestep_end(self, timestep):
         return self._on_timestep_end(timestep)
 
+    def on_after_gradient_update(self, batch):
+        return self._on_after_gradient_update(batch)
+
+    def on_after_optimizer_step(self, batch):
+        return self._on_after_optimizer_step(batch)
+
 
 class _InOrder:
     """Calls several hook implementations one after the other with the same arguments."""
@@ -433,6 +439,16 @@ class CallbackList:
         """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_timestep_end`."""
         if self._on_timestep_end is not None:
             self._on_timestep_end(timestep)
+
+    def on_after_gradient_update(self, batch: int) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_after_gradient_update`."""
+        if self._on_after_gradient_update is not None:
+            self._on_after_gradient_update(batch)
+
+    def on_after_optimizer_step(self, batch: int) -> None:
+        """Dispatch :func:`~ml_genn.callbacks.hookspecs.on_after_optimizer_step`."""
+        if self._on_after_optimizer_step is not None:
+            self._on_after_optimizer_step(batch)
 
     def close(self) -> None:
         """End the run: unregister every callback from the plugin manager.

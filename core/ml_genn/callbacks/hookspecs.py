@@ -8,7 +8,9 @@ network's loop calls them in this order::
         on_batch_begin(batch)                       on_timestep_begin(timestep)
           on_timestep_begin(timestep)               on_timestep_end(timestep)
           on_timestep_end(timestep)               on_batch_end(batch, metrics)
-        on_batch_end(batch, metrics)            on_test_end(metrics)
+          on_after_gradient_update(batch)       on_test_end(metrics)
+          on_after_optimizer_step(batch)
+        on_batch_end(batch, metrics)
       on_epoch_end(epoch, metrics)
     on_train_end(metrics)
 
@@ -130,4 +132,30 @@ def on_timestep_end(timestep: int) -> None:
     ----------
     timestep
         Index of the timestep just simulated within the example.
+    """
+
+
+@callback_hookspec
+def on_after_gradient_update(batch: int) -> None:
+    """Called in training, once a batch's gradients are computed and reduced over the batch as
+    the compiler defines it, before the optimiser applies them (AIToolbox's hook). ``compiled_network.get_gradients()``
+    then returns them per connection, readable and writable: what a callback leaves there is
+    what the optimiser applies.
+
+    Parameters
+    ----------
+    batch
+        Index of the batch within the epoch.
+    """
+
+
+@callback_hookspec
+def on_after_optimizer_step(batch: int) -> None:
+    """Called in training right after the optimiser has applied a batch's gradients, before
+    ``on_batch_end`` (AIToolbox's hook).
+
+    Parameters
+    ----------
+    batch
+        Index of the batch within the epoch.
     """

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..callbacks import CallbackList
+from ..callbacks import CallbackList, CustomUpdateOnBatchEnd
+from ..engine import SynapseMatrixType
 from ..metrics import get_metrics
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, dataset_size, resolve_keys
@@ -16,6 +17,10 @@ logger = logging.getLogger(__name__)
 
 #: Name of the checkpoint folder key holding training state beside weights
 STATE_KEY = "training_state"
+#: Custom update groups of training compilers: the batch's gradient sums, the optimisers
+GRADIENT_REDUCE, GRADIENT_LEARN = "GradientBatchReduce", "GradientLearn"
+#: Callback hooks that run between them
+GRADIENT_HOOKS = ("on_after_gradient_update", "on_after_optimizer_step")
 
 
 class CompiledTrainingNetwork(CompiledNetwork):
@@ -84,6 +89,46 @@ class CompiledTrainingNetwork(CompiledNetwork):
             for cu in self._optimiser_groups(names):
                 opt.set_step(cu, self.optimiser_step)
 
+    # ------------------------------------------------------------------ gradients
+    def _apply_gradients(self, batch: int, callback_list: CallbackList) -> None:
+        """Before ``on_batch_end`` of a training batch: the optimisers' step, and, when a
+        callback implements the gradient hooks, the gradient reduction and optimiser updates
+        with ``on_after_gradient_update`` and ``on_after_optimizer_step`` between and after
+        them (otherwise the compiler's base callbacks run the updates in ``on_batch_end``)."""
+        # As in mlGeNN: the step (and parameters a callback assigned since the batch began)
+        # reach the optimisers just before their update
+        self._set_step()
+        if getattr(callback_list, "loop_applies_gradients", False):
+            self.custom_update(GRADIENT_REDUCE)
+            callback_list.on_after_gradient_update(batch)
+            self.custom_update(GRADIENT_LEARN)
+            callback_list.on_after_optimizer_step(batch)
+
+    def get_gradients(self) -> Dict[Any, np.ndarray]:
+        """The batch's summed gradients, zero-copy and writable, per trained connection
+        (``(num_pre, num_post)`` for DENSE connectivity, per synapse otherwise) and per
+        population with a trained variable such as ``Bias``: meaningful in
+        ``on_after_gradient_update``, where what a callback writes is what the optimiser
+        applies."""
+        self._require_loaded("read gradients")
+        by_group = {name: conn for conn, name in self.connection_population_names.items()}
+        by_group.update({name: pop for pop, name in self.neuron_population_names.items()})
+        gradients: Dict[Any, np.ndarray] = {}
+        for name, cu in self._spec.custom_updates.items():
+            if cu.update_group_name != GRADIENT_REDUCE or "ReducedGradient" not in cu.vars:
+                continue
+            ref = next(iter(cu.var_refs.values()))
+            owner = by_group.get(ref.group.name)
+            if owner is None or ref.var_name not in ("DeltaG", "Gradient", "DeltaBias"):
+                continue
+            view = self.genn_model.custom_update_populations[name].vars["ReducedGradient"].view
+            if hasattr(owner, "connectivity") and \
+                    self._spec.synapse_populations[ref.group.name].matrix_type is \
+                    SynapseMatrixType.DENSE:
+                view = view.reshape(owner.source.num_neurons, owner.target.num_neurons)
+            gradients[owner] = view
+        return gradients
+
     # ------------------------------------------------------------------ checkpoints
     def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
         """Save optimiser state and step and the engine RNG state beside the weights."""
@@ -136,10 +181,21 @@ class CompiledTrainingNetwork(CompiledNetwork):
         # num_examples lets callbacks (recorders) ignore the padding of a partial last batch
         from ..plugins.manager import get_plugin_manager
         user = list(callbacks) if callbacks is not None else []
+        user += get_plugin_manager().run_callbacks(self, mode)
         extra = {} if self.train_loop is None else {"train_loop": self.train_loop}
-        return CallbackList(base + user + get_plugin_manager().run_callbacks(self, mode),
-                            compiled_network=self, num_batches=num_batches, num_epochs=num_epochs,
-                            num_examples=num_examples, **extra)
+        # Gradient hooks run between the reduction and the optimiser: the loop then runs both
+        # itself instead of the compiler's base callbacks (no cost when nobody asks)
+        hooks = [c for c in user if not isinstance(c, str)
+                 and any(callable(getattr(c, h, None)) for h in GRADIENT_HOOKS)]
+        if hooks:
+            base = [c for c in base if getattr(c, "name", None) not in (GRADIENT_REDUCE,
+                                                                         GRADIENT_LEARN)
+                    or not isinstance(c, CustomUpdateOnBatchEnd)]
+        callback_list = CallbackList(base + user, compiled_network=self,
+                                     num_batches=num_batches, num_epochs=num_epochs,
+                                     num_examples=num_examples, **extra)
+        callback_list.loop_applies_gradients = bool(hooks)
+        return callback_list
 
     def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: CallbackList,
                    train: bool) -> None:
@@ -154,9 +210,7 @@ class CompiledTrainingNetwork(CompiledNetwork):
             readout = self.get_readout(pop)[:len(target)]
             metrics[pop].update(target, readout, None)
         if train:
-            # As in mlGeNN: the step (and parameters a callback assigned since the batch
-            # began) reach the optimisers just before on_batch_end runs their update
-            self._set_step()
+            self._apply_gradients(batch, callback_list)
         callback_list.on_batch_end(batch, metrics)
         if train:
             self.optimiser_step += 1

@@ -260,8 +260,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         if train:
             for view in self._gradients():
                 view[n:] = 0.0
-            # As in mlGeNN: the step reaches the optimisers just before on_batch_end runs them
-            self._set_step()
+            self._apply_gradients(batch, callback_list)
         callback_list.on_batch_end(batch, metrics)
         if train:
             self.optimiser_step += 1

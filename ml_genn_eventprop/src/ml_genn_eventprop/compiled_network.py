@@ -259,9 +259,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             pause = getattr(self.genn_model, "recording_paused", None)
             with pause() if pause is not None else contextlib.nullcontext():
                 self.genn_model.run_timesteps(self.example_timesteps)
-            # As in mlGeNN: the step (and parameters a callback assigned since the batch
-            # began) reach the optimisers just before on_batch_end runs their update
-            self._set_step()
+            self._apply_gradients(batch, callback_list)
         callback_list.on_batch_end(batch, metrics)
         if train:
             self.optimiser_step += 1

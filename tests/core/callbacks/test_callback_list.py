@@ -14,6 +14,7 @@ HOOK_CALL_ARGS = {
     "on_epoch_begin": (3,), "on_epoch_end": (3, {"out": 4}),
     "on_batch_begin": (5,), "on_batch_end": (5, {"out": 6}),
     "on_timestep_begin": (7,), "on_timestep_end": (8,),
+    "on_after_gradient_update": (9,), "on_after_optimizer_step": (10,),
 }
 
 
@@ -54,6 +55,12 @@ class Recorder(Callback):
     def on_timestep_end(self, timestep):
         self.log.append((self.tag, "on_timestep_end", (timestep,)))
 
+    def on_after_gradient_update(self, batch):
+        self.log.append((self.tag, "on_after_gradient_update", (batch,)))
+
+    def on_after_optimizer_step(self, batch):
+        self.log.append((self.tag, "on_after_optimizer_step", (batch,)))
+
 
 def dispatch_all(callback_list):
     for name, args in HOOK_CALL_ARGS.items():
@@ -83,7 +90,7 @@ def test_every_hook_reaches_every_callback_in_list_order_with_its_arguments(disp
     assert log == expected
     if dispatch == "through_pluggy":
         assert [name for name, _ in pluggy_calls] == list(HOOK_CALL_ARGS)
-        assert pluggy_calls[-3] == ("on_batch_end", {"batch": 5, "metrics": {"out": 6}})
+        assert dict(pluggy_calls)["on_batch_end"] == {"batch": 5, "metrics": {"out": 6}}
     else:
         assert pluggy_calls == []
 

@@ -258,3 +258,37 @@ def test_callbacks_that_ask_reach_the_running_loop():
         assert compiled.train_loop is None
     assert seen == [("batch", 0, 0), ("batch", 0, 1), ("predicted", 0, (4, 2)),
                     ("batch", 1, 0), ("batch", 1, 1), ("predicted", 1, (4, 2))]
+
+
+def test_gradient_hooks_see_and_change_what_the_optimiser_applies():
+    """on_after_gradient_update sees the batch's summed gradient (the NumPy reference's, times
+    the batch) and what it writes is applied; on_after_optimizer_step sees the new weights."""
+    x, y = data(8)
+    net, inp, out, compiled = make(SGD(0.2))
+    conn = net.connections[0]
+    seen = []
+
+    class Hooks(Callback):
+        def set_params(self, compiled_network, **kwargs):
+            self.network = compiled_network
+
+        def on_after_gradient_update(self, batch):
+            gradient = self.network.get_gradients()[conn]
+            seen.append(("gradient", batch, gradient.copy()))
+            if batch == 1:
+                gradient[...] = 0.0           # the second batch teaches nothing
+
+        def on_after_optimizer_step(self, batch):
+            w = self.network.connection_populations[conn].vars["g"].view.reshape(5, 2)
+            seen.append(("step", batch, w.copy()))
+
+    with compiled:
+        compiled.train({inp: x}, {out: y}, num_epochs=1, shuffle=False,
+                       metrics="mean_square_error", callbacks=[Hooks()])
+    assert [s[:2] for s in seen] == [("gradient", 0), ("step", 0), ("gradient", 1), ("step", 1)]
+    # The reference's first step: w1 = -lr * grad (mean over the batch of 4)
+    w1, _ = lms_reference(x[:4].astype(float), y[:4].astype(float), np.zeros((5, 2)),
+                          np.exp(-1.0 / TAU), T, 4, SGD(0.2), 1, lambda e: np.arange(4))
+    np.testing.assert_allclose(seen[0][2], -w1 / 0.2, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(seen[1][2], w1, rtol=1e-3, atol=1e-6)
+    np.testing.assert_array_equal(seen[3][2], seen[1][2])     # the zeroed gradient moved nothing
