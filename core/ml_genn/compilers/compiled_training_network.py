@@ -355,6 +355,7 @@ class CompiledTrainingNetwork(CompiledNetwork):
         from .train_loop import TrainLoop
         self.train_loop = TrainLoop(self, x, y, vx if validate else None,
                                     vy if validate else None, int(num_epochs), int(start_epoch))
+        self.train_loop.train_metrics = train_metrics
         try:
             num_batches = (n + self.batch_size - 1) // self.batch_size
             callback_list = self._callbacks(self.base_train_callbacks, callbacks, "train",
@@ -377,6 +378,7 @@ class CompiledTrainingNetwork(CompiledNetwork):
                     valid_list.on_epoch_begin(epoch)
                     self._run_epoch(vx, vy, n_v, np.arange(n_v), valid_metrics, valid_list, False)
                     valid_list.on_epoch_end(epoch, valid_metrics)
+                    self.train_loop.validation_metrics = valid_metrics
                 callback_list.on_epoch_end(epoch, train_metrics)
                 if self.stop_training:
                     self.stopped_epoch = epoch

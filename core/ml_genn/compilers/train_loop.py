@@ -33,6 +33,10 @@ class TrainLoop:
         What ``train`` was asked for.
     x, y, validation_x, validation_y
         The checked training data and the validation data (None without validation).
+    train_metrics, validation_metrics
+        The metric objects per output population of the epoch running (training) and of the
+        last validation (None before the first or without validation); a training callback's
+        ``on_epoch_end`` runs after the epoch's validation.
     experiment_folder
         Folder of the run's experiment, set by an experiment-tracking callback (None by
         default).
@@ -47,6 +51,8 @@ class TrainLoop:
         self.num_epochs, self.start_epoch = num_epochs, start_epoch
         self.epoch: Optional[int] = None
         self.batch: Optional[int] = None
+        self.train_metrics: Optional[Dict[Any, Any]] = None
+        self.validation_metrics: Optional[Dict[Any, Any]] = None
         self.experiment_folder: Optional[str] = None
 
     def predict_on_validation_set(self) -> Dict[Any, np.ndarray]:

@@ -21,6 +21,8 @@ PROVIDING_DISTRIBUTIONS: Dict[Tuple[str, str], Tuple[str, str]] = {
     ("callback", "ConnVarRecorder"): ("ml-genn-recorders", "ml_genn_recorders"),
     ("compiler", "EventPropCompiler"): ("ml-genn-eventprop", "ml_genn_eventprop"),
     ("compiler", "EPropCompiler"): ("ml-genn-eprop", "ml_genn_eprop"),
+    ("callback", "EarlyStopping"): ("ml-genn-training", "plugins/training"),
+    ("callback", "TerminateOnNaN"): ("ml-genn-training", "plugins/training"),
 }
 
 

@@ -1,0 +1,53 @@
+"""Naming a metric to watch: ``"sparse_categorical_accuracy"`` (training) or
+``"val_sparse_categorical_accuracy"`` (validation) of one output population."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional, Tuple
+
+from ml_genn.errors import InvalidValueError
+
+#: Short names users write for the metrics
+ALIASES = {"accuracy": "sparse_categorical_accuracy", "mse": "mean_square_error"}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def parse_monitor(monitor: str, owner: str) -> Tuple[bool, str]:
+    """``(validation, metric name)`` of a monitor string such as ``"val_accuracy"``."""
+    if not isinstance(monitor, str) or not monitor:
+        raise InvalidValueError(f"{owner} monitor must name a metric such as "
+                                f"'val_sparse_categorical_accuracy', got {monitor!r}")
+    validation = monitor.startswith("val_")
+    name = monitor[4:] if validation else monitor
+    return validation, ALIASES.get(name, name)
+
+
+def default_mode(metric_name: str) -> str:
+    """``"max"`` for accuracies, ``"min"`` for errors and losses."""
+    return "max" if "accuracy" in metric_name else "min"
+
+
+def read_monitor(train_loop: Any, validation: bool, metric_name: str, output: Any,
+                 owner: str) -> Optional[float]:
+    """The monitored value at the end of an epoch, from the running loop."""
+    metrics = train_loop.validation_metrics if validation else train_loop.train_metrics
+    if metrics is None:
+        raise InvalidValueError(
+            f"{owner} monitors validation metrics, but this train() has none; pass "
+            f"validation_split or validation_x/validation_y, or monitor '{metric_name}'")
+    if output is None:
+        if len(metrics) != 1:
+            raise InvalidValueError(f"{owner}: the network has several outputs; pass output= "
+                                    f"to say which one's {metric_name} to monitor")
+        output = next(iter(metrics))
+    metric = metrics[output]
+    if _snake(type(metric).__name__) != metric_name:
+        raise InvalidValueError(
+            f"{owner} monitors {metric_name}, but Population '{getattr(output, 'name', output)}'"
+            f" is measured with {_snake(type(metric).__name__)}; pass metrics= to train() or "
+            f"monitor that metric")
+    result = metric.result
+    return None if result is None else float(result)
