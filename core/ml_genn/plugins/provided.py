@@ -23,6 +23,9 @@ PROVIDING_DISTRIBUTIONS: Dict[Tuple[str, str], Tuple[str, str]] = {
     ("compiler", "EPropCompiler"): ("ml-genn-eprop", "ml_genn_eprop"),
     ("callback", "EarlyStopping"): ("ml-genn-training", "plugins/training"),
     ("callback", "TerminateOnNaN"): ("ml-genn-training", "plugins/training"),
+    **{("callback", name): ("ml-genn-training", "plugins/training")
+       for name in ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingWarmRestarts",
+                    "LinearWarmup", "OneCycleLR", "ComposedSchedule", "ReduceLROnPlateau")},
 }
 
 

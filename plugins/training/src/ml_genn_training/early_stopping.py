@@ -27,7 +27,8 @@ class EarlyStopping(Callback):
     min_delta
         Smallest change that counts as an improvement.
     patience
-        Epochs without improvement after which training stops.
+        Epochs without improvement that are tolerated: training stops in the next one without
+        improvement (AIToolbox's count; 0 stops at the first).
     mode
         ``"min"``, ``"max"`` or ``"auto"`` (max for accuracies, min otherwise).
     restore_best_weights

@@ -4,7 +4,7 @@ from ml_genn import hookimpl
 
 @hookimpl
 def ml_genn_register_callbacks(registry) -> None:
-    """Register ``early_stopping`` and ``terminate_on_nan``.
+    """Register the training-control callbacks by their snake_case names.
 
     Parameters
     ----------
@@ -13,3 +13,10 @@ def ml_genn_register_callbacks(registry) -> None:
     """
     registry.add("early_stopping", "ml_genn_training.early_stopping:EarlyStopping")
     registry.add("terminate_on_nan", "ml_genn_training.terminate_on_nan:TerminateOnNaN")
+    for name, cls in (("step_lr", "StepLR"), ("multi_step_lr", "MultiStepLR"),
+                      ("exponential_lr", "ExponentialLR"),
+                      ("cosine_annealing_warm_restarts", "CosineAnnealingWarmRestarts"),
+                      ("linear_warmup", "LinearWarmup"), ("one_cycle_lr", "OneCycleLR"),
+                      ("composed_schedule", "ComposedSchedule"),
+                      ("reduce_lr_on_plateau", "ReduceLROnPlateau")):
+        registry.add(name, f"ml_genn_training.schedules:{cls}")
