@@ -25,7 +25,8 @@ PROVIDING_DISTRIBUTIONS: Dict[Tuple[str, str], Tuple[str, str]] = {
     ("callback", "TerminateOnNaN"): ("ml-genn-training", "plugins/training"),
     **{("callback", name): ("ml-genn-training", "plugins/training")
        for name in ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingWarmRestarts",
-                    "LinearWarmup", "OneCycleLR", "ComposedSchedule", "ReduceLROnPlateau")},
+                    "LinearWarmup", "OneCycleLR", "ComposedSchedule", "ReduceLROnPlateau",
+                    "GradientClipping", "GradientStats", "CSVLogger", "AllPredictionsSame")},
 }
 
 

@@ -20,3 +20,7 @@ def ml_genn_register_callbacks(registry) -> None:
                       ("composed_schedule", "ComposedSchedule"),
                       ("reduce_lr_on_plateau", "ReduceLROnPlateau")):
         registry.add(name, f"ml_genn_training.schedules:{cls}")
+    registry.add("gradient_clipping", "ml_genn_training.gradients:GradientClipping")
+    registry.add("gradient_stats", "ml_genn_training.gradients:GradientStats")
+    registry.add("csv_logger", "ml_genn_training.logging_callbacks:CSVLogger")
+    registry.add("all_predictions_same", "ml_genn_training.logging_callbacks:AllPredictionsSame")
