@@ -145,8 +145,56 @@ class CompiledTrainingNetwork(CompiledNetwork):
             serialiser.serialise(keys + (f"rng.{name}",), np.array([value], np.uint64))
 
     def on_load(self) -> None:
-        if self.resume_from is None:
-            return
+        if self.resume_from is not None:
+            self._restore_training_state()
+
+    def restore_checkpoint(self, keys: Sequence[Any], serialiser: Any) -> None:
+        """Bring the loaded network back to a checkpoint written by :meth:`save` (weights,
+        delays, trained neuron variables such as ``Bias``, and the training state), in place:
+        what ``Network.load`` before compiling does, for a network already running.
+
+        Parameters
+        ----------
+        keys
+            Keys of the checkpoint, typically ``(epoch,)``.
+        serialiser
+            The serialiser (object) that wrote it.
+        """
+        from ..engine import SynapseMatrixType
+        self._require_loaded("restore a checkpoint")
+        keys = tuple(keys)
+        for conn, group in self.connection_populations.items():
+            stored = serialiser.deserialise_all(keys + (conn,))
+            for var in ("g", "d"):
+                if var not in stored or var not in group.vars:
+                    continue
+                snippet = self.connect_snippets[conn]
+                if snippet.matrix_type is not SynapseMatrixType.TOEPLITZ \
+                        and snippet.kernel_index is not None:
+                    raise NotImplementedError(
+                        f"restore_checkpoint: Connection '{conn.name}' shares kernel weights "
+                        f"between synapses; load its checkpoint with Network.load before "
+                        f"compiling")
+                # values are per synapse (padding of sparse rows excluded), as save wrote them
+                values = np.asarray(stored[var]).reshape(-1)
+                expected = group.vars[var].values.size
+                if values.size != expected:
+                    raise InvalidValueError(
+                        f"restore_checkpoint: {keys} holds {values.size} values of "
+                        f"'{var}' for Connection '{conn.name}', which has {expected}")
+                group.vars[var].values = values
+        for pop, group in self.neuron_populations.items():
+            stored = serialiser.deserialise_all(keys + (pop,))
+            for var in self.checkpoint_neuron_vars:
+                if var in stored and var in group.vars:
+                    group.vars[var].view[...] = np.asarray(stored[var]).reshape(
+                        group.vars[var].view.shape[-1:])
+        self.resume_from = (keys, serialiser)
+        self._restore_training_state()
+
+    def _restore_training_state(self) -> None:
+        """Optimiser state and step and the engine RNG of ``resume_from`` (subclasses add the
+        state they keep)."""
         keys, serialiser = self.resume_from
         state = serialiser.deserialise_all(tuple(keys) + (STATE_KEY,))
         if not state:
@@ -365,10 +413,13 @@ class CompiledTrainingNetwork(CompiledNetwork):
                                              validation_callbacks, "validate",
                                              (n_v + self.batch_size - 1) // self.batch_size,
                                              num_epochs, n_v)
-            seed = self.genn_model.get_rng_state()["seed"]
             self.stop_training, self.stopped_epoch = False, None
             callback_list.on_train_begin()
-            for epoch in range(int(start_epoch), int(start_epoch) + int(num_epochs)):
+            # A callback may have resumed from a checkpoint (ResumeTraining): the run then
+            # starts later and still ends where it was asked to
+            seed = self.genn_model.get_rng_state()["seed"]
+            first = int(self.train_loop.start_epoch)
+            for epoch in range(first, int(start_epoch) + int(num_epochs)):
                 order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle \
                     else np.arange(n)
                 self.train_loop.epoch = epoch

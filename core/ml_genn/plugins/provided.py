@@ -26,7 +26,8 @@ PROVIDING_DISTRIBUTIONS: Dict[Tuple[str, str], Tuple[str, str]] = {
     **{("callback", name): ("ml-genn-training", "plugins/training")
        for name in ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingWarmRestarts",
                     "LinearWarmup", "OneCycleLR", "ComposedSchedule", "ReduceLROnPlateau",
-                    "GradientClipping", "GradientStats", "CSVLogger", "AllPredictionsSame")},
+                    "GradientClipping", "GradientStats", "CSVLogger", "AllPredictionsSame",
+                    "ModelCheckpoint", "ResumeTraining")},
 }
 
 

@@ -81,8 +81,10 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                 self._recorded[plan.population, "V"] = self.neuron_populations[
                     plan.population].record_var("V", self.example_timesteps)
         super().on_load()
-        if self.resume_from is not None:
-            self._restore_state()
+
+    def _restore_training_state(self) -> None:
+        super()._restore_training_state()
+        self._restore_state()
 
     def _series_wanted(self) -> List[tuple]:
         """Neuron variables the factorised form reads at every step."""

@@ -24,3 +24,5 @@ def ml_genn_register_callbacks(registry) -> None:
     registry.add("gradient_stats", "ml_genn_training.gradients:GradientStats")
     registry.add("csv_logger", "ml_genn_training.logging_callbacks:CSVLogger")
     registry.add("all_predictions_same", "ml_genn_training.logging_callbacks:AllPredictionsSame")
+    registry.add("model_checkpoint", "ml_genn_training.model_checkpoint:ModelCheckpoint")
+    registry.add("resume_training", "ml_genn_training.model_checkpoint:ResumeTraining")
