@@ -26,3 +26,4 @@ def ml_genn_register_callbacks(registry) -> None:
     registry.add("all_predictions_same", "ml_genn_training.logging_callbacks:AllPredictionsSame")
     registry.add("model_checkpoint", "ml_genn_training.model_checkpoint:ModelCheckpoint")
     registry.add("resume_training", "ml_genn_training.model_checkpoint:ResumeTraining")
+    registry.add("tensor_board", "ml_genn_training.tensorboard:TensorBoard")

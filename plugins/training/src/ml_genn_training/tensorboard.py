@@ -1,0 +1,90 @@
+"""TensorBoard: training curves, learning rate and histograms of weights and gradients, written
+with tensorboardX (the optional extra ``ml-genn-training[tensorboard]``)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict
+
+import numpy as np
+
+from ml_genn.callbacks import Callback
+from ml_genn.errors import InvalidValueError
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class TensorBoard(Callback):
+    """Log each epoch's metrics (training and validation) and the optimisers' learning rate as
+    scalars, and every ``histogram_freq`` epochs histograms of each connection's weights and of
+    the last batch's gradients, to a TensorBoard log folder.
+
+    Parameters
+    ----------
+    log_dir
+        Folder of the event files (``tensorboard --logdir <log_dir>`` shows them).
+    histogram_freq
+        Epochs between histograms (0: none, and no gradient hooks are used).
+
+    Notes
+    -----
+    Tags: ``<output>/<metric>``, ``<output>/val_<metric>``, ``optimiser/alpha``,
+    ``weights/<connection>``, ``gradients/<connection or population>``; the step is the epoch.
+    """
+
+    def __init__(self, log_dir: str, histogram_freq: int = 0):
+        try:
+            import tensorboardX  # noqa: F401
+        except ImportError:
+            raise InvalidValueError(
+                "TensorBoard writes with tensorboardX, which is not installed: pip install "
+                "'ml-genn-training[tensorboard]' (or pip install tensorboardX)") from None
+        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) \
+                or histogram_freq < 0:
+            raise InvalidValueError(f"TensorBoard histogram_freq must be a non-negative "
+                                    f"integer, got {histogram_freq!r}")
+        self.log_dir, self.histogram_freq = str(log_dir), histogram_freq
+        if histogram_freq == 0:
+            # Without histograms there is nothing to read from the gradients
+            self.on_after_gradient_update = None
+
+    def set_params(self, train_loop: Any = None, compiled_network: Any = None,
+                   **kwargs: Any) -> None:
+        """Keep the network and the running loop (validation metrics)."""
+        self._loop, self._network = train_loop, compiled_network
+
+    def on_train_begin(self) -> None:
+        from tensorboardX import SummaryWriter
+        self._writer = SummaryWriter(self.log_dir)
+        self._gradients: Dict[Any, np.ndarray] = {}
+
+    def on_after_gradient_update(self, batch: int) -> None:
+        self._gradients = {owner: np.array(g) for owner, g in
+                           self._network.get_gradients().items()}
+
+    def on_epoch_end(self, epoch: int, metrics: Any) -> None:
+        w = self._writer
+        for prefix, table in (("", metrics), ("val_", getattr(self._loop, "validation_metrics",
+                                                               None))):
+            for pop, metric in (table or {}).items():
+                if metric.result is not None:
+                    w.add_scalar(f"{pop.name}/{prefix}{_snake(type(metric).__name__)}",
+                                 float(metric.result), epoch)
+        if getattr(self._network, "optimisers", None):
+            w.add_scalar("optimiser/alpha", float(self._network.get_optimiser_param("alpha")),
+                         epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for conn, group in self._network.connection_populations.items():
+                if "g" in group.vars:
+                    w.add_histogram(f"weights/{conn.name}", np.array(group.vars["g"].values),
+                                    epoch)
+            for owner, gradient in self._gradients.items():
+                w.add_histogram(f"gradients/{getattr(owner, 'name', owner)}", gradient, epoch)
+        w.flush()
+
+    def on_train_end(self, metrics: Any) -> None:
+        self._writer.close()
+
+
+__all__ = ["TensorBoard"]
