@@ -27,7 +27,8 @@ PROVIDING_DISTRIBUTIONS: Dict[Tuple[str, str], Tuple[str, str]] = {
        for name in ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingWarmRestarts",
                     "LinearWarmup", "OneCycleLR", "ComposedSchedule", "ReduceLROnPlateau",
                     "GradientClipping", "GradientStats", "CSVLogger", "AllPredictionsSame",
-                    "ModelCheckpoint", "ResumeTraining", "TensorBoard")},
+                    "ModelCheckpoint", "ResumeTraining", "TensorBoard", "ExperimentFolder",
+                    "TrainingHistoryPlot")},
 }
 
 

@@ -27,3 +27,5 @@ def ml_genn_register_callbacks(registry) -> None:
     registry.add("model_checkpoint", "ml_genn_training.model_checkpoint:ModelCheckpoint")
     registry.add("resume_training", "ml_genn_training.model_checkpoint:ResumeTraining")
     registry.add("tensor_board", "ml_genn_training.tensorboard:TensorBoard")
+    registry.add("experiment_folder", "ml_genn_training.experiment:ExperimentFolder")
+    registry.add("training_history_plot", "ml_genn_training.experiment:TrainingHistoryPlot")

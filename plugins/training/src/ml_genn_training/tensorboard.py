@@ -34,12 +34,11 @@ class TensorBoard(Callback):
     """
 
     def __init__(self, log_dir: str, histogram_freq: int = 0):
-        try:
-            import tensorboardX  # noqa: F401
-        except ImportError:
+        from importlib.util import find_spec
+        if find_spec("tensorboardX") is None:
             raise InvalidValueError(
                 "TensorBoard writes with tensorboardX, which is not installed: pip install "
-                "'ml-genn-training[tensorboard]' (or pip install tensorboardX)") from None
+                "'ml-genn-training[tensorboard]' (or pip install tensorboardX)")
         if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) \
                 or histogram_freq < 0:
             raise InvalidValueError(f"TensorBoard histogram_freq must be a non-negative "
