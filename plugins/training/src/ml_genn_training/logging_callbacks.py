@@ -6,7 +6,7 @@ import io
 import logging
 import os
 import tempfile
-from typing import Any, List
+from typing import Any, List, Optional
 
 import numpy as np
 
@@ -29,26 +29,32 @@ class CSVLogger(Callback):
     Parameters
     ----------
     filename
-        The CSV file.
+        The CSV file; by default ``log.csv`` in the experiment folder of an
+        ``ExperimentFolder``.
     separator
         Field separator.
     append
         Keep the rows already in the file (e.g. when resuming).
     """
 
-    def __init__(self, filename: str, separator: str = ",", append: bool = False):
-        if not isinstance(filename, (str, os.PathLike)) or not str(filename):
+    def __init__(self, filename: Optional[str] = None, separator: str = ",",
+                 append: bool = False):
+        if filename is not None and (not isinstance(filename, (str, os.PathLike))
+                                     or not str(filename)):
             raise InvalidValueError(f"CSVLogger filename must be a path, got {filename!r}")
-        self.filename, self.separator, self.append = str(filename), separator, bool(append)
+        self.filename = None if filename is None else str(filename)
+        self.separator, self.append = separator, bool(append)
 
     def set_params(self, train_loop: Any = None, **kwargs: Any) -> None:
         """Keep the running loop (for the validation metrics)."""
         self._loop = train_loop
 
     def on_train_begin(self) -> None:
+        from .model_checkpoint import in_experiment
+        self._file = in_experiment(self.filename, self._loop, "log.csv", "CSVLogger filename")
         self._rows: List[List[str]] = []
-        if self.append and os.path.exists(self.filename):
-            with open(self.filename, newline="") as f:
+        if self.append and os.path.exists(self._file):
+            with open(self._file, newline="") as f:
                 self._rows = list(csv.reader(f, delimiter=self.separator))
 
     def on_epoch_end(self, epoch: int, metrics: Any) -> None:
@@ -63,13 +69,13 @@ class CSVLogger(Callback):
                            for v in columns.values()])
         text = io.StringIO()
         csv.writer(text, delimiter=self.separator).writerows(self._rows)
-        folder = os.path.dirname(os.path.abspath(self.filename))
+        folder = os.path.dirname(os.path.abspath(self._file))
         fd, temporary = tempfile.mkstemp(prefix=".csvlogger-", dir=folder)
         with os.fdopen(fd, "w", newline="") as f:
             f.write(text.getvalue())
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temporary, self.filename)
+        os.replace(temporary, self._file)
 
 
 class AllPredictionsSame(Callback):

@@ -28,6 +28,17 @@ PREFIX = "epoch-"
 TEMPORARY = ".partial-"
 
 
+def in_experiment(path: Optional[str], train_loop: Any, default: str, what: str) -> str:
+    """``path``, or ``default`` inside the running experiment's folder when it is None."""
+    if path is not None:
+        return path
+    folder = getattr(train_loop, "experiment_folder", None)
+    if folder is None:
+        raise InvalidValueError(f"{what} is needed without an ExperimentFolder callback (whose "
+                                f"folder it would default to)")
+    return os.path.join(folder, default)
+
+
 def complete_checkpoints(directory: str) -> List[Tuple[int, Optional[float], str]]:
     """``(epoch, monitored value, folder)`` of every complete checkpoint in ``directory``,
     by epoch."""
@@ -58,7 +69,8 @@ class ModelCheckpoint(Callback):
     Parameters
     ----------
     directory
-        Folder of the checkpoints (created if needed).
+        Folder of the checkpoints (created if needed); by default ``checkpoints`` in the
+        experiment folder of an :class:`~ml_genn_training.experiment.ExperimentFolder`.
     monitor
         Metric that ranks checkpoints (see
         :class:`~ml_genn_training.early_stopping.EarlyStopping`), or None.
@@ -72,9 +84,10 @@ class ModelCheckpoint(Callback):
         Output population whose metric is monitored (needed only with several outputs).
     """
 
-    def __init__(self, directory: str, monitor: Optional[str] = None, mode: str = "auto",
+    def __init__(self, directory: Optional[str] = None, monitor: Optional[str] = None,
+                 mode: str = "auto",
                  keep_best_n: Optional[int] = None, every_n_epochs: int = 1, output: Any = None):
-        self.directory = str(directory)
+        self.directory = None if directory is None else str(directory)
         self.monitor = monitor
         if monitor is not None:
             self._validation, self._metric = parse_monitor(monitor, "ModelCheckpoint")
@@ -96,10 +109,12 @@ class ModelCheckpoint(Callback):
         self._loop, self._network = train_loop, compiled_network
 
     def on_train_begin(self) -> None:
-        os.makedirs(self.directory, exist_ok=True)
-        for name in os.listdir(self.directory):
+        self._directory = in_experiment(self.directory, self._loop, "checkpoints",
+                                        "ModelCheckpoint directory")
+        os.makedirs(self._directory, exist_ok=True)
+        for name in os.listdir(self._directory):
             if name.startswith(TEMPORARY):
-                shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+                shutil.rmtree(os.path.join(self._directory, name), ignore_errors=True)
 
     def on_epoch_end(self, epoch: int, metrics: Any) -> None:
         if (epoch + 1) % self.every_n_epochs != 0:
@@ -107,12 +122,12 @@ class ModelCheckpoint(Callback):
         from ml_genn.serialisers import Numpy
         value = None if self.monitor is None else read_monitor(
             self._loop, self._validation, self._metric, self.output, "ModelCheckpoint")
-        partial = tempfile.mkdtemp(prefix=TEMPORARY, dir=self.directory)
+        partial = tempfile.mkdtemp(prefix=TEMPORARY, dir=self._directory)
         self._network.save((epoch,), Numpy(partial))
         with open(os.path.join(partial, META), "w") as f:
             json.dump({"epoch": epoch, "monitor": self.monitor, "value": value}, f)
         _fsync_tree(partial)
-        final = os.path.join(self.directory, f"{PREFIX}{epoch:05d}")
+        final = os.path.join(self._directory, f"{PREFIX}{epoch:05d}")
         if os.path.exists(final):
             shutil.rmtree(final)
         os.replace(partial, final)
@@ -121,7 +136,7 @@ class ModelCheckpoint(Callback):
     def _prune(self) -> None:
         if self.keep_best_n is None:
             return
-        found = complete_checkpoints(self.directory)
+        found = complete_checkpoints(self._directory)
         if self.monitor is None:
             ranked = sorted(found, key=lambda c: -c[0])
         else:

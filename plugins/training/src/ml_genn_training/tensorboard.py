@@ -3,7 +3,7 @@ with tensorboardX (the optional extra ``ml-genn-training[tensorboard]``)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -23,7 +23,8 @@ class TensorBoard(Callback):
     Parameters
     ----------
     log_dir
-        Folder of the event files (``tensorboard --logdir <log_dir>`` shows them).
+        Folder of the event files (``tensorboard --logdir <log_dir>`` shows them); by default
+        ``tensorboard`` in the experiment folder of an ``ExperimentFolder``.
     histogram_freq
         Epochs between histograms (0: none, and no gradient hooks are used).
 
@@ -33,7 +34,7 @@ class TensorBoard(Callback):
     ``weights/<connection>``, ``gradients/<connection or population>``; the step is the epoch.
     """
 
-    def __init__(self, log_dir: str, histogram_freq: int = 0):
+    def __init__(self, log_dir: Optional[str] = None, histogram_freq: int = 0):
         from importlib.util import find_spec
         if find_spec("tensorboardX") is None:
             raise InvalidValueError(
@@ -43,7 +44,8 @@ class TensorBoard(Callback):
                 or histogram_freq < 0:
             raise InvalidValueError(f"TensorBoard histogram_freq must be a non-negative "
                                     f"integer, got {histogram_freq!r}")
-        self.log_dir, self.histogram_freq = str(log_dir), histogram_freq
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self.histogram_freq = histogram_freq
         if histogram_freq == 0:
             # Without histograms there is nothing to read from the gradients
             self.on_after_gradient_update = None
@@ -55,7 +57,9 @@ class TensorBoard(Callback):
 
     def on_train_begin(self) -> None:
         from tensorboardX import SummaryWriter
-        self._writer = SummaryWriter(self.log_dir)
+        from .model_checkpoint import in_experiment
+        self._writer = SummaryWriter(in_experiment(self.log_dir, self._loop, "tensorboard",
+                                                   "TensorBoard log_dir"))
         self._gradients: Dict[Any, np.ndarray] = {}
 
     def on_after_gradient_update(self, batch: int) -> None:
