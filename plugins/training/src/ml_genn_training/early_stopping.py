@@ -6,15 +6,16 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from ml_genn.callbacks import Callback
 from ml_genn.errors import InvalidValueError
+
+from .loop_callback import LoopCallback
 
 from .monitor import default_mode, parse_monitor, read_monitor
 
 logger = logging.getLogger(__name__)
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(LoopCallback):
     """Stop training when ``monitor`` has not improved by more than ``min_delta`` for
     ``patience`` epochs (Keras's and AIToolbox's callback).
 
@@ -59,14 +60,6 @@ class EarlyStopping(Callback):
         self.min_delta = abs(float(min_delta))
         self.restore_best_weights = bool(restore_best_weights)
         self.output = output
-
-    def set_params(self, train_loop: Any = None, compiled_network: Any = None,
-                   **kwargs: Any) -> None:
-        """Keep the running loop (EarlyStopping needs ``train``'s)."""
-        if train_loop is None:
-            raise InvalidValueError("EarlyStopping works in train(): it needs the running "
-                                    "training loop")
-        self._loop, self._network = train_loop, compiled_network
 
     def on_train_begin(self) -> None:
         self.best: Optional[float] = None

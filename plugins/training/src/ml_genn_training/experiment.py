@@ -11,8 +11,9 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional
 
-from ml_genn.callbacks import Callback
 from ml_genn.errors import InvalidValueError
+
+from .loop_callback import LoopCallback
 
 
 def _snake(name: str) -> str:
@@ -38,7 +39,7 @@ def _epoch_metrics(metrics: Any, validation: Any) -> Dict[str, float]:
     return row
 
 
-class ExperimentFolder(Callback):
+class ExperimentFolder(LoopCallback):
     """Create ``<root>/<project_name>/<experiment_name>_<timestamp>/`` for the run and keep there
     ``hyperparameters.json``, a copy of the running script and ``history.json`` (each epoch's
     metrics, rewritten atomically after every epoch); the folder becomes the running loop's
@@ -73,12 +74,6 @@ class ExperimentFolder(Callback):
         self.execution_order = -50      # the folder exists before other callbacks start
         self.folders: List[str] = []    # every run's folder (shared with the run's copy)
 
-    def set_params(self, train_loop: Any = None, **kwargs: Any) -> None:
-        """Keep the running loop (its folder and metrics)."""
-        if train_loop is None:
-            raise InvalidValueError("ExperimentFolder works in train()")
-        self._loop = train_loop
-
     def on_train_begin(self) -> None:
         stamp = time.strftime("%Y%m%d_%H%M%S")
         base = os.path.join(self.root, self.project_name, f"{self.experiment_name}_{stamp}")
@@ -101,7 +96,7 @@ class ExperimentFolder(Callback):
         _write_json(os.path.join(self.folder, "history.json"), self._history)
 
 
-class TrainingHistoryPlot(Callback):
+class TrainingHistoryPlot(LoopCallback):
     """At the end of training, plot every metric against the epoch into a PNG (in the
     experiment folder when an :class:`ExperimentFolder` runs, else ``filename``); needs
     matplotlib.
@@ -115,12 +110,6 @@ class TrainingHistoryPlot(Callback):
     def __init__(self, filename: Optional[str] = None):
         self.filename = filename
         self.written: List[str] = []
-
-    def set_params(self, train_loop: Any = None, **kwargs: Any) -> None:
-        """Keep the running loop (metrics and experiment folder)."""
-        if train_loop is None:
-            raise InvalidValueError("TrainingHistoryPlot works in train()")
-        self._loop = train_loop
 
     def on_train_begin(self) -> None:
         self._history: List[Dict[str, float]] = []

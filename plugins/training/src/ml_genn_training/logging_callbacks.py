@@ -13,6 +13,8 @@ import numpy as np
 from ml_genn.callbacks import Callback
 from ml_genn.errors import InvalidValueError
 
+from .loop_callback import LoopCallback
+
 logger = logging.getLogger(__name__)
 
 
@@ -78,7 +80,7 @@ class CSVLogger(Callback):
         os.replace(temporary, self._file)
 
 
-class AllPredictionsSame(Callback):
+class AllPredictionsSame(LoopCallback):
     """After each epoch, predict on the validation set and warn (or stop training) when every
     prediction is ``value``: the predicted class for classification readouts, the output itself
     otherwise (AIToolbox's callback, for collapsed models on unbalanced classes).
@@ -94,13 +96,6 @@ class AllPredictionsSame(Callback):
     def __init__(self, value: float = 0.0, stop_training: bool = False):
         self.value, self.stop_training = value, bool(stop_training)
         self.epochs_all_same: List[int] = []
-
-    def set_params(self, train_loop: Any = None, compiled_network: Any = None,
-                   **kwargs: Any) -> None:
-        """Keep the running loop (for its validation prediction) and the network."""
-        if train_loop is None:
-            raise InvalidValueError("AllPredictionsSame works in train() with validation data")
-        self._loop, self._network = train_loop, compiled_network
 
     def on_epoch_end(self, epoch: int, metrics: Any) -> None:
         for pop, predictions in self._loop.predict_on_validation_set().items():

@@ -19,6 +19,8 @@ from typing import Any, List, Optional, Tuple
 from ml_genn.callbacks import Callback
 from ml_genn.errors import InvalidValueError
 
+from .loop_callback import LoopCallback
+
 from .monitor import default_mode, parse_monitor, read_monitor
 
 logger = logging.getLogger(__name__)
@@ -147,7 +149,7 @@ class ModelCheckpoint(Callback):
             shutil.rmtree(folder)
 
 
-class ResumeTraining(Callback):
+class ResumeTraining(LoopCallback):
     """At the start of ``train``, load the latest (or best) complete checkpoint a
     :class:`ModelCheckpoint` wrote into ``directory`` and continue after its epoch, so that the
     run ends as an uninterrupted one would have (bit-exactly with the same data, seed and
@@ -179,14 +181,6 @@ class ResumeTraining(Callback):
         self.resumed_epoch: Optional[int] = None
         # Before other callbacks' on_train_begin, which should see the resumed state
         self.execution_order = -100
-
-    def set_params(self, train_loop: Any = None, compiled_network: Any = None,
-                   **kwargs: Any) -> None:
-        """Keep the network to restore and the running loop (to move its first epoch)."""
-        if train_loop is None:
-            raise InvalidValueError("ResumeTraining works in train(): it needs the running "
-                                    "training loop")
-        self._loop, self._network = train_loop, compiled_network
 
     def on_train_begin(self) -> None:
         from ml_genn.serialisers import Numpy

@@ -17,6 +17,8 @@ from typing import Any, Optional, Sequence
 from ml_genn.callbacks import Callback
 from ml_genn.errors import InvalidValueError
 
+from .loop_callback import LoopCallback
+
 from .monitor import default_mode, parse_monitor, read_monitor
 
 logger = logging.getLogger(__name__)
@@ -212,7 +214,7 @@ class ComposedSchedule(LearningRateSchedule):
         return math.prod(s.factor(t) for s in self.schedules)
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(LoopCallback):
     """Multiply ``alpha`` by ``factor`` when ``monitor`` has not improved by more than
     ``min_delta`` for ``patience`` epochs, then wait ``cooldown`` epochs; never below
     ``min_alpha`` (Keras's and PyTorch's callback).
@@ -241,14 +243,6 @@ class ReduceLROnPlateau(Callback):
         self.mode = default_mode(self._metric) if mode == "auto" else mode
         self.factor, self.patience, self.cooldown = float(factor), int(patience), int(cooldown)
         self.min_delta, self.min_alpha, self.output = abs(min_delta), float(min_alpha), output
-
-    def set_params(self, train_loop: Any = None, compiled_network: Any = None,
-                   **kwargs: Any) -> None:
-        """Keep the running loop and the network."""
-        if train_loop is None:
-            raise InvalidValueError("ReduceLROnPlateau works in train(): it needs the running "
-                                    "training loop")
-        self._loop, self._network = train_loop, compiled_network
 
     def on_train_begin(self) -> None:
         self._best, self._wait, self._cooling = None, 0, 0
