@@ -43,7 +43,7 @@ def test_clipping_by_value_and_by_norm_bounds_the_applied_update():
     free, data = _sgd_run([GradientStats()])
     largest = max(np.abs(g).max() for step in free for g in step.values())
     clip = largest / 4
-    by_value, _ = _sgd_run([GradientClipping(clip_value=clip)])
+    by_value, _ = _sgd_run([GradientClipping(None, clip_value=clip)])
     for name, g in by_value[0].items():
         np.testing.assert_allclose(g, np.clip(free[0][name], -clip, clip), rtol=1e-4,
                                    atol=1e-6 * largest)

@@ -22,14 +22,14 @@ class GradientClipping(Callback):
     ----------
     max_norm
         Scale every gradient by ``max_norm / total_norm`` when the norm of all of them
-        together (``norm_type``-norm) exceeds it.
+        together (``norm_type``-norm) exceeds it; None to clip by value only.
     clip_value
         Clip every gradient element to ``[-clip_value, clip_value]``.
     norm_type
         The p of the p-norm (2 by default; ``float("inf")`` for the largest magnitude).
     """
 
-    def __init__(self, max_norm: Optional[float] = None, clip_value: Optional[float] = None,
+    def __init__(self, max_norm: Optional[float], clip_value: Optional[float] = None,
                  norm_type: float = 2.0):
         if max_norm is None and clip_value is None:
             raise InvalidValueError("GradientClipping needs max_norm or clip_value")
