@@ -1,5 +1,5 @@
 """Cost of each ml-genn-training callback: one training epoch of EventProp Yin-Yang (dt 0.1,
-1024 examples, batch 64: 16 batches) with the callback against the same epoch without, in
+4096 examples, batch 64: 64 batches) with the callback against the same epoch without, in
 alternating rounds; reports the median ratio per callback (goal: under 3% for everything but
 histograms)."""
 from __future__ import annotations
@@ -41,7 +41,7 @@ def run(threads: int, repeats: int = ROUNDS) -> list:
     from ml_genn.optimisers import Adam
     from ml_genn.utils.data import generate_yin_yang_dataset
     dt = 0.1
-    x, y = generate_yin_yang_dataset(1024, scale=TRIAL_MS - 4 * dt, offset=2 * dt, bias=False,
+    x, y = generate_yin_yang_dataset(4096, scale=TRIAL_MS - 4 * dt, offset=2 * dt, bias=False,
                                      rng=1)
     network, inp, out = build(4, 64, 1.5, 0.78, 0.93, 0.1)
     compiled = EventPropCompiler(example_timesteps=int(round(TRIAL_MS / dt)),
@@ -66,5 +66,5 @@ def run(threads: int, repeats: int = ROUNDS) -> list:
         for name, values in ratios.items():
             rows.append({"callback": name, "median_cost_percent":
                          100.0 * (float(np.median(values)) - 1.0), "rounds": len(values),
-                         "batches_per_epoch": 16})
+                         "batches_per_epoch": 64})
     return rows

@@ -63,3 +63,28 @@ def test_event_file_holds_the_logged_values(tmp_path):
         assert histo.num == weights.size
         assert histo.sum == pytest.approx(float(weights.sum()), rel=1e-5, abs=1e-6)
         assert ("gradients/in_hid", epoch) in histograms and ("gradients/out", epoch) in histograms
+
+
+def test_spike_rate_images_show_the_last_batchs_rates(tmp_path):
+    """The image of the hidden population's rates equals the last batch's spike counts from a
+    SpikeRecorder, scaled to the largest (8-bit PNG)."""
+    import io
+    import matplotlib.image
+    from ml_genn.callbacks import SpikeRecorder, TensorBoard
+    net, inp, out, compiled, x, y = setup_run(record_hidden=True)
+    hid = net.populations[1]
+    with compiled:
+        _, data = compiled.train({inp: x}, {out: y}, num_epochs=1, shuffle=False,
+                                 callbacks=[SpikeRecorder(hid, key="spikes"),
+                                            TensorBoard(str(tmp_path), histogram_freq=1)])
+    counts = np.zeros(hid.num_neurons)
+    for ids in data["spikes"][1][-4:]:          # the last batch: examples 20-23
+        counts += np.bincount(np.asarray(ids, dtype=int), minlength=hid.num_neurons)
+    assert counts.max() > 0
+    (image,) = [v.image for e in _events(tmp_path) for v in e.summary.value
+                if v.tag == "spike_rates/hid"]
+    assert (image.height, image.width) == (1, hid.num_neurons)
+    pixels = matplotlib.image.imread(io.BytesIO(image.encoded_image_string), format="png")
+    pixels = np.asarray(pixels, dtype=float)
+    pixels = (pixels[..., 0] if pixels.ndim == 3 else pixels).reshape(-1)   # grey as RGB
+    np.testing.assert_allclose(pixels, counts / counts.max(), atol=1.5 / 255)

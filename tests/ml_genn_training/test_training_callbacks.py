@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ml_genn.callbacks import Callback
+from training_harness import setup_run
 from training_harness import setup_run as _setup
 
 class History(Callback):
@@ -79,6 +80,28 @@ def test_terminate_on_nan_stops_at_the_batch_a_weight_became_nan():
         compiled.train({inp: x}, {out: y}, num_epochs=5, callbacks=[Inject(), terminate])
         assert compiled.stopped_epoch == 1
     assert batches[-1] == (1, 2) and len(batches) == 6 + 3
+
+
+def test_terminate_on_nan_watches_the_compilers_losses():
+    """A compiler's batch loss (``last_losses``, as EventProp keeps them) that turns NaN stops
+    training at that batch."""
+    from ml_genn.callbacks import TerminateOnNaN
+    net, inp, out, compiled, x, y = setup_run()
+    batches = []
+
+    class NaNLoss(Callback):
+        def set_params(self, train_loop, compiled_network, **kwargs):
+            self.loop, self.network = train_loop, compiled_network
+
+        def on_batch_end(self, batch, metrics):
+            batches.append((self.loop.epoch, batch))
+            self.network.last_losses = {out: float("nan") if batch == 3 else 0.5}
+
+    with compiled:
+        compiled.train({inp: x}, {out: y}, num_epochs=3,
+                       callbacks=[NaNLoss(), TerminateOnNaN(check_weights=False)])
+        assert compiled.stopped_epoch == 0
+    assert batches[-1] == (0, 3)
 
 
 def test_registered_names_and_bad_arguments():

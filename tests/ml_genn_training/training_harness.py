@@ -11,7 +11,7 @@ from ml_genn.utils.data import preprocess_spikes
 STEPS = 30
 
 
-def setup_run(seed=0, n=24):
+def setup_run(seed=0, n=24, record_hidden=False):
     from ml_genn.compilers import EPropCompiler
     from ml_genn.compilers.eprop_compiler import default_params
     from ml_genn.optimisers import Adam
@@ -19,7 +19,8 @@ def setup_run(seed=0, n=24):
     net = Network(default_params)
     with net:
         inp = Population(SpikeInput(max_spikes=5000), 10, name="inp")
-        hid = Population(LeakyIntegrateFire(v_thresh=0.5, tau_refrac=2.0), 12, name="hid")
+        hid = Population(LeakyIntegrateFire(v_thresh=0.5, tau_refrac=2.0), 12, name="hid",
+                         record_spikes=record_hidden)
         out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 3, name="out")
         Connection(inp, hid, Dense(rng.normal(0.2, 0.3, (10, 12))), name="in_hid")
         Connection(hid, out, Dense(rng.normal(0.0, 0.3, (12, 3))), name="hid_out")

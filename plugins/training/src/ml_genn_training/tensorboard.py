@@ -18,7 +18,8 @@ def _snake(name: str) -> str:
 class TensorBoard(Callback):
     """Log each epoch's metrics (training and validation) and the optimisers' learning rate as
     scalars, and every ``histogram_freq`` epochs histograms of each connection's weights and of
-    the last batch's gradients, to a TensorBoard log folder.
+    the last batch's gradients and an image of the spike rates of every population that
+    records spikes (``record_spikes=True``), to a TensorBoard log folder.
 
     Parameters
     ----------
@@ -31,7 +32,10 @@ class TensorBoard(Callback):
     Notes
     -----
     Tags: ``<output>/<metric>``, ``<output>/val_<metric>``, ``optimiser/alpha``,
-    ``weights/<connection>``, ``gradients/<connection or population>``; the step is the epoch.
+    ``weights/<connection>``, ``gradients/<connection or population>``,
+    ``spike_rates/<population>`` (spikes per neuron and second over the epoch's last batch, an
+    image of the population's shape, 2D shapes as they are and others as one row, scaled to
+    the largest rate); the step is the epoch.
     """
 
     def __init__(self, log_dir: Optional[str] = None, histogram_freq: int = 0):
@@ -84,7 +88,29 @@ class TensorBoard(Callback):
                                     epoch)
             for owner, gradient in self._gradients.items():
                 w.add_histogram(f"gradients/{getattr(owner, 'name', owner)}", gradient, epoch)
-        w.flush()
+            for pop, rates in self.spike_rates().items():
+                image = rates.reshape(pop.shape[:2]) if len(pop.shape) >= 2 and \
+                    int(np.prod(pop.shape[:2])) == rates.size else rates.reshape(1, -1)
+                top = float(image.max())
+                w.add_image(f"spike_rates/{pop.name}",
+                            image / top if top > 0 else image, epoch, dataformats="HW")
+
+    def spike_rates(self) -> Dict[Any, np.ndarray]:
+        """Spikes per neuron and second over the last batch, for every population that
+        records spikes, averaged over the batch's examples."""
+        net = self._network
+        rates = {}
+        duration_s = net.example_timesteps * net.genn_model.dt / 1000.0
+        for pop, group in net.neuron_populations.items():
+            if not getattr(pop, "record_spikes", False):
+                continue
+            counts = np.zeros(pop.num_neurons)
+            lanes = group.spike_recording_data
+            for _, ids in lanes:
+                counts += np.bincount(np.asarray(ids, dtype=np.int64),
+                                      minlength=pop.num_neurons)
+            rates[pop] = counts / (len(lanes) * duration_s)
+        return rates
 
     def on_train_end(self, metrics: Any) -> None:
         self._writer.close()

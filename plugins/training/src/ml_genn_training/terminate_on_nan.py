@@ -14,8 +14,8 @@ logger = logging.getLogger(__name__)
 
 
 class TerminateOnNaN(Callback):
-    """Stop training (after the current batch) as soon as a trained weight or a metric is NaN
-    or infinite (Keras's and AIToolbox's callback).
+    """Stop training (after the current batch) as soon as a trained weight, a metric or a loss
+    is NaN or infinite (Keras's and AIToolbox's callback).
 
     Parameters
     ----------
@@ -23,6 +23,9 @@ class TerminateOnNaN(Callback):
         Whether every connection's weights are checked after each batch (one pass over them).
     check_metrics
         Whether the outputs' metrics are checked after each batch.
+    check_losses
+        Whether the batch's losses are checked, where the compiler computes them
+        (``compiled_network.last_losses``, e.g. EventProp's).
 
     Attributes
     ----------
@@ -30,9 +33,11 @@ class TerminateOnNaN(Callback):
         ``(epoch, batch, what)`` where training was stopped, or None.
     """
 
-    def __init__(self, check_weights: bool = True, check_metrics: bool = True):
+    def __init__(self, check_weights: bool = True, check_metrics: bool = True,
+                 check_losses: bool = True):
         self.check_weights = bool(check_weights)
         self.check_metrics = bool(check_metrics)
+        self.check_losses = bool(check_losses)
 
     def set_params(self, compiled_network: Any = None, train_loop: Any = None,
                    **kwargs: Any) -> None:
@@ -48,6 +53,10 @@ class TerminateOnNaN(Callback):
                 value = metric.result
                 if isinstance(value, float) and not math.isfinite(value):
                     return f"the {type(metric).__name__} of Population '{pop.name}'"
+        if self.check_losses:
+            for pop, loss in getattr(self._network, "last_losses", {}).items():
+                if not math.isfinite(loss):
+                    return f"the loss of Population '{pop.name}'"
         if self.check_weights:
             for conn, group in self._network.connection_populations.items():
                 if "g" in group.vars and not np.all(np.isfinite(group.vars["g"].view)):
