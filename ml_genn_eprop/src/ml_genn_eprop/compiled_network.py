@@ -172,7 +172,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         if not self.compiler.per_synapse:
             for callback in callbacks or []:
                 var = getattr(callback, "genn_var", None)
-                if var in PER_SYNAPSE_TRACES and hasattr(callback, "on_timestep_end"):
+                if var in PER_SYNAPSE_TRACES:
                     raise InvalidValueError(
                         f"{type(callback).__name__} of '{var}': the factorised e-prop "
                         f"implementation brings the synapses' {', '.join(PER_SYNAPSE_TRACES)} "
@@ -255,11 +255,12 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         simulated = time.perf_counter()
         self.seconds["simulation"] += simulated - begin
         if start is not None:
-            self._factorised_update(start, n, train)
+            self._factorised_update(start, train)
             self.seconds["synapse_updates"] += time.perf_counter() - simulated
         for pop, target in y.items():
             metrics[pop].update(target, self._prediction(pop, n), None)
         if train:
+            # The padding of a partial batch is not learned from (either implementation)
             for view in self._gradients():
                 view[n:] = 0.0
             self._apply_gradients(batch, callback_list)
@@ -390,17 +391,16 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         signal = F.shifted(start[pop, "E"], self._series(pop, "E", lanes))
         return F.HiddenSeries(psi, signal, regulariser)
 
-    def _factorised_update(self, start: Dict, n: int, train: bool) -> None:
+    def _factorised_update(self, start: Dict, train: bool) -> None:
         """Bring every trained synapse's ``eFiltered``, ``epsilonA`` and (training)
         ``DeltaG`` to where the per-synapse rule would have them after this batch, a group of
         batch elements at a time (they are independent; the groups bound the memory of the
         time series to that of LANE_GROUP elements)."""
         for first in range(0, self.batch_size, LANE_GROUP):
             lanes = slice(first, min(first + LANE_GROUP, self.batch_size))
-            self._update_lanes({k: v[lanes] for k, v in start.items()}, lanes,
-                               max(0, n - first), train)
+            self._update_lanes({k: v[lanes] for k, v in start.items()}, lanes, train)
 
-    def _update_lanes(self, start: Dict, lanes: slice, n: int, train: bool) -> None:
+    def _update_lanes(self, start: Dict, lanes: slice, train: bool) -> None:
         plan, c = self.plan, self.compiler
         alpha = float(np.exp(-c.dt / plan.tau_mem))
         rho = float(np.exp(-c.dt / plan.tau_adapt)) if plan.tau_adapt else 0.0
@@ -434,7 +434,4 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                 arrays, write_back = self._synapse_arrays(conn, names, lanes)
                 columns[key].updates(raster, arrays["eFiltered"], arrays.get("epsilonA"),
                                      arrays.get("DeltaG"))
-            if train:
-                # The padding of a partial batch is not learned from
-                arrays["DeltaG"][n:] = 0.0
             write_back()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -13,11 +12,9 @@ from typing import Any, Dict, List, Optional
 
 from ml_genn.errors import InvalidValueError
 
+from .monitor import metric_name
+
 from .loop_callback import LoopCallback
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _write_json(path: str, data: Any) -> None:
@@ -35,7 +32,7 @@ def _epoch_metrics(metrics: Any, validation: Any) -> Dict[str, float]:
     for prefix, table in (("", metrics), ("val_", validation)):
         for pop, metric in (table or {}).items():
             if metric.result is not None:
-                row[f"{pop.name}_{prefix}{_snake(type(metric).__name__)}"] = float(metric.result)
+                row[f"{pop.name}_{prefix}{metric_name(metric)}"] = float(metric.result)
     return row
 
 

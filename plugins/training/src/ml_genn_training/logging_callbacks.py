@@ -13,14 +13,11 @@ import numpy as np
 from ml_genn.callbacks import Callback
 from ml_genn.errors import InvalidValueError
 
+from .monitor import metric_name
+
 from .loop_callback import LoopCallback
 
 logger = logging.getLogger(__name__)
-
-
-def _snake(name: str) -> str:
-    import re
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class CSVLogger(Callback):
@@ -64,7 +61,7 @@ class CSVLogger(Callback):
         for prefix, table in (("", metrics), ("val_", getattr(self._loop, "validation_metrics",
                                                                None))):
             for pop, metric in (table or {}).items():
-                columns[f"{prefix}{pop.name}_{_snake(type(metric).__name__)}"] = metric.result
+                columns[f"{prefix}{pop.name}_{metric_name(metric)}"] = metric.result
         if not self._rows:
             self._rows.append(list(columns))
         self._rows.append([repr(v) if isinstance(v, float) else str(v)

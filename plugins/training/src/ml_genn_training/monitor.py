@@ -11,8 +11,9 @@ from ml_genn.errors import InvalidValueError
 ALIASES = {"accuracy": "sparse_categorical_accuracy", "mse": "mean_square_error"}
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+def metric_name(metric: Any) -> str:
+    """The snake_case name of a metric object's class (``"sparse_categorical_accuracy"``)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(metric).__name__).lower()
 
 
 def parse_monitor(monitor: str, owner: str) -> Tuple[bool, str]:
@@ -25,29 +26,29 @@ def parse_monitor(monitor: str, owner: str) -> Tuple[bool, str]:
     return validation, ALIASES.get(name, name)
 
 
-def default_mode(metric_name: str) -> str:
+def default_mode(wanted: str) -> str:
     """``"max"`` for accuracies, ``"min"`` for errors and losses."""
-    return "max" if "accuracy" in metric_name else "min"
+    return "max" if "accuracy" in wanted else "min"
 
 
-def read_monitor(train_loop: Any, validation: bool, metric_name: str, output: Any,
+def read_monitor(train_loop: Any, validation: bool, wanted: str, output: Any,
                  owner: str) -> Optional[float]:
     """The monitored value at the end of an epoch, from the running loop."""
     metrics = train_loop.validation_metrics if validation else train_loop.train_metrics
     if metrics is None:
         raise InvalidValueError(
             f"{owner} monitors validation metrics, but this train() has none; pass "
-            f"validation_split or validation_x/validation_y, or monitor '{metric_name}'")
+            f"validation_split or validation_x/validation_y, or monitor '{wanted}'")
     if output is None:
         if len(metrics) != 1:
             raise InvalidValueError(f"{owner}: the network has several outputs; pass output= "
-                                    f"to say which one's {metric_name} to monitor")
+                                    f"to say which one's {wanted} to monitor")
         output = next(iter(metrics))
     metric = metrics[output]
-    if _snake(type(metric).__name__) != metric_name:
+    if metric_name(metric) != wanted:
         raise InvalidValueError(
-            f"{owner} monitors {metric_name}, but Population '{getattr(output, 'name', output)}'"
-            f" is measured with {_snake(type(metric).__name__)}; pass metrics= to train() or "
+            f"{owner} monitors {wanted}, but Population '{getattr(output, 'name', output)}'"
+            f" is measured with {metric_name(metric)}; pass metrics= to train() or "
             f"monitor that metric")
     result = metric.result
     return None if result is None else float(result)

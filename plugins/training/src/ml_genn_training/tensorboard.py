@@ -2,7 +2,6 @@
 with tensorboardX (the optional extra ``ml-genn-training[tensorboard]``)."""
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, Optional
 
 import numpy as np
@@ -10,9 +9,7 @@ import numpy as np
 from ml_genn.callbacks import Callback
 from ml_genn.errors import InvalidValueError
 
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+from .monitor import metric_name
 
 
 class TensorBoard(Callback):
@@ -76,7 +73,7 @@ class TensorBoard(Callback):
                                                                None))):
             for pop, metric in (table or {}).items():
                 if metric.result is not None:
-                    w.add_scalar(f"{pop.name}/{prefix}{_snake(type(metric).__name__)}",
+                    w.add_scalar(f"{pop.name}/{prefix}{metric_name(metric)}",
                                  float(metric.result), epoch)
         if getattr(self._network, "optimisers", None):
             w.add_scalar("optimiser/alpha", float(self._network.get_optimiser_param("alpha")),
