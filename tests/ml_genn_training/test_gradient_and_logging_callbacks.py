@@ -68,6 +68,15 @@ def test_clipping_by_value_and_by_norm_bounds_the_applied_update():
             assert stats[name]["max_abs"][k] == pytest.approx(np.abs(g).max(), rel=1e-4)
 
 
+def test_gradient_callbacks_given_by_name_run_too():
+    """A callback named by its string ("gradient_stats") gets the gradient hooks as its
+    object would."""
+    net, inp, out, compiled, x, y = setup_run(n=8)
+    with compiled:
+        _, data = compiled.train({inp: x}, {out: y}, num_epochs=1, callbacks=["gradient_stats"])
+    assert len(data["gradient_stats"]["in_hid"]["norm"]) == 2
+
+
 def test_csv_logger_writes_every_epoch_atomically(tmp_path):
     from ml_genn.callbacks import CSVLogger
     net, inp, out, compiled, x, y = setup_run()

@@ -228,13 +228,17 @@ class CompiledTrainingNetwork(CompiledNetwork):
                    num_epochs: int, num_examples: Optional[int] = None) -> CallbackList:
         # num_examples lets callbacks (recorders) ignore the padding of a partial last batch
         from ..plugins.manager import get_plugin_manager
+        from ..callbacks import Callback
+        from ..utils.module import get_object
         user = list(callbacks) if callbacks is not None else []
         user += get_plugin_manager().run_callbacks(self, mode)
+        # Names become objects here, so that what they implement is known
+        user = [get_object(c, Callback, f"callbacks[{i}]", "callback") if isinstance(c, str)
+                else c for i, c in enumerate(user)]
         extra = {} if self.train_loop is None else {"train_loop": self.train_loop}
         # Gradient hooks run between the reduction and the optimiser: the loop then runs both
         # itself instead of the compiler's base callbacks (no cost when nobody asks)
-        hooks = [c for c in user if not isinstance(c, str)
-                 and any(callable(getattr(c, h, None)) for h in GRADIENT_HOOKS)]
+        hooks = [c for c in user if any(callable(getattr(c, h, None)) for h in GRADIENT_HOOKS)]
         if hooks:
             base = [c for c in base if getattr(c, "name", None) not in (GRADIENT_REDUCE,
                                                                          GRADIENT_LEARN)
