@@ -22,3 +22,13 @@ class InvalidKeyError(RuntimeError, KeyError):
     def __str__(self) -> str:
         # KeyError quotes its argument; show the advice as written
         return str(self.args[0]) if self.args else ""
+
+
+class CheckpointError(RuntimeError, ValueError):
+    """A checkpoint that cannot be loaded as written: incomplete (its write was interrupted),
+    damaged (a file's size or checksum differs from its manifest) or not matching the network
+    (shapes, names, non-finite optimiser state)."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """Nothing is stored under the keys asked for (a mistyped folder or an epoch never written)."""

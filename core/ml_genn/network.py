@@ -175,16 +175,79 @@ class Network:
             raise InvalidTypeError(
                 "Network.load serialiser must be a Serialiser or a registered name "
                 "such as 'numpy', got None")
-        from .utils.value import set_values
         keys = tuple(keys)
+        # A checkpoint whose write was interrupted, that was damaged or never written is an
+        # error here, before anything changes
+        serialiser.check_checkpoint(keys)
+        stored = {}
+        for obj in list(self.connections) + list(self.populations):
+            stored[obj] = serialiser.deserialise_all(keys + (obj,))
+        if not any(stored.values()):
+            from .errors import CheckpointNotFoundError
+            raise CheckpointNotFoundError(
+                f"Network.load: no population or connection of this network has values stored "
+                f"at keys {keys!r} (looked for e.g. "
+                f"{serialiser.describe(keys + (next(iter(stored), 'name'), 'g'))}); check the "
+                f"folder and the epoch")
+        _apply_checkpoint(stored, keys, serialiser)
         # Training compiled networks restore optimiser and RNG state from here
         self.loaded_checkpoint = (keys, serialiser)
-        for conn in self.connections:
-            state = serialiser.deserialise_all(keys + (conn,))
-            set_values(conn.connectivity, state)
-            set_values(conn.synapse, state)
-            conn._validate()
-        for pop in self.populations:
-            state = serialiser.deserialise_all(keys + (pop,))
-            set_values(pop.neuron, state)
-            pop._validate_neuron()
+
+
+def _apply_checkpoint(stored: Dict[Any, Dict[Any, Any]], keys: tuple, serialiser: Any) -> None:
+    """Assign loaded arrays to connections and populations, all or nothing: every array is
+    checked (no silent broadcasting of a single stored number), and if any object refuses its
+    values, every object gets its previous values back."""
+    import numpy as np
+    from .errors import CheckpointError
+    from .connection import Connection
+    from .utils.value import get_value_descriptors, set_values
+
+    def files(obj, state):
+        return ", ".join(serialiser.describe(keys + (obj, name)) for name in state)
+
+    for obj, state in stored.items():
+        for name, value in state.items():
+            array = np.asarray(value)
+            where = serialiser.describe(keys + (obj, name))
+            if array.ndim == 0:
+                raise CheckpointError(
+                    f"{where} holds a single number for '{name}' of {_describe(obj)}; a "
+                    f"checkpoint stores one value per synapse or neuron, so it would be "
+                    f"broadcast silently")
+            if array.dtype.kind not in "biuf":
+                raise CheckpointError(f"{where} holds {array.dtype} values for '{name}' of "
+                                      f"{_describe(obj)}; expected real numbers")
+            if not isinstance(obj, Connection) and obj.shape is not None:
+                size = int(np.prod(obj.shape))
+                if array.shape != (size,):
+                    raise CheckpointError(
+                        f"{where} holds '{name}' of shape {array.shape} for {_describe(obj)}, "
+                        f"which has {size} neurons: expected shape ({size},)")
+
+    targets = []
+    for obj in stored:
+        targets += [obj.connectivity, obj.synapse] if isinstance(obj, Connection) \
+            else [obj.neuron]
+    before = [(t, {n: getattr(t, n) for n in get_value_descriptors(t)}) for t in targets]
+    try:
+        for obj, state in stored.items():
+            try:
+                if isinstance(obj, Connection):
+                    set_values(obj.connectivity, state)
+                    set_values(obj.synapse, state)
+                    obj._validate()
+                else:
+                    set_values(obj.neuron, state)
+                    obj._validate_neuron()
+            except (ValueError, TypeError) as exc:
+                raise CheckpointError(f"Network.load from {files(obj, state)}: {exc}") from None
+    except BaseException:
+        for target, values in before:
+            for name, value in values.items():
+                setattr(target, name, value)
+        raise
+
+
+def _describe(obj: Any) -> str:
+    return f"{type(obj).__name__} '{getattr(obj, 'name', obj)}'"

@@ -84,3 +84,61 @@ def test_keep_best_n_keeps_exactly_the_n_best(tmp_path):
     best = sorted(range(6), key=lambda e: (-values[e], -e))[:2]
     assert sorted(e for e, _, _ in kept) == sorted(best)
     assert [v for _, v, _ in kept] == [values[e] for e in sorted(best)]
+
+
+def test_resume_skips_a_damaged_latest_checkpoint_with_a_warning(tmp_path):
+    """A file of the latest checkpoint changed after it was written (a flipped byte): resuming
+    takes the one before it, says why, and never loads the damaged one; replaying the lost
+    epoch then ends where the original run did."""
+    import warnings
+    from ml_genn.callbacks import Callback, ModelCheckpoint, ResumeTraining
+    from training_harness import setup_run
+
+    def weights(compiled):
+        return [np.array(g.vars["g"].view) for g in compiled.connection_populations.values()]
+
+    net, inp, out, compiled, x, y = setup_run()
+    with compiled:
+        compiled.train({inp: x}, {out: y}, num_epochs=2,
+                       callbacks=[ModelCheckpoint(str(tmp_path))])
+        expected = weights(compiled)
+    damaged = sorted((tmp_path / "epoch-00001").glob("1-*-g.npy"))[0]
+    data = bytearray(damaged.read_bytes())
+    data[-2] ^= 0x01
+    damaged.write_bytes(bytes(data))
+    epochs = []
+
+    class Epochs(Callback):
+        def on_epoch_begin(self, epoch):
+            epochs.append(epoch)
+
+    net, inp, out, compiled, x, y = setup_run()
+    with compiled, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled.train({inp: x}, {out: y}, num_epochs=2,
+                       callbacks=[ResumeTraining(str(tmp_path)), Epochs()])
+        resumed = weights(compiled)
+    assert epochs == [1]              # resumed after epoch 0
+    for got, want in zip(resumed, expected):
+        np.testing.assert_array_equal(got, want)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert any("skipping the checkpoint in" in m and "epoch-00001" in m and
+               f"'{damaged}' is damaged" in m for m in messages), messages
+
+
+def test_model_checkpoint_refuses_names_too_long_before_the_first_epoch(tmp_path):
+    import pytest
+    from ml_genn.callbacks import Callback, ModelCheckpoint
+    from training_harness import setup_run
+    net, inp, out, compiled, x, y = setup_run()
+    out.name = "x" * 260
+    began = []
+
+    class Began(Callback):
+        def on_epoch_begin(self, epoch):
+            began.append(epoch)
+
+    with compiled, pytest.raises(ValueError, match="the file system allows"):
+        compiled.train({inp: x}, {out: y}, num_epochs=1,
+                       callbacks=[Began(), ModelCheckpoint(str(tmp_path))])
+    assert began == []

@@ -36,22 +36,37 @@ class Checkpoint(Callback):
                 "name such as 'numpy', got None")
         self.epoch_interval = epoch_interval
         self._compiled_network = None
+        self._last_epoch = None
 
-    def set_params(self, compiled_network: Any = None, **kwargs: Any) -> None:
+    def set_params(self, compiled_network: Any = None, num_epochs: Any = None,
+                   train_loop: Any = None, **kwargs: Any) -> None:
         """Keep the compiled network to save.
 
         Parameters
         ----------
         compiled_network
             The network being trained; must have ``save(keys, serialiser)``.
+        num_epochs
+            Number of epochs the run trains for.
+        train_loop
+            The running loop (its ``start_epoch``), when training.
         **kwargs
             Other run parameters, ignored.
         """
+        self._last_epoch = None
+        if isinstance(num_epochs, int) and not isinstance(num_epochs, bool):
+            self._last_epoch = getattr(train_loop, "start_epoch", 0) + num_epochs - 1
         if not callable(getattr(compiled_network, "save", None)):
             raise InvalidTypeError(
                 f"Checkpoint needs a compiled network with a save(keys, serialiser) "
                 f"method, got {type(compiled_network).__name__}")
         self._compiled_network = compiled_network
+
+    def on_train_begin(self) -> None:
+        # A name the file system refuses is found now, not at the first checkpoint
+        keys = getattr(self._compiled_network, "checkpoint_keys", None)
+        if callable(keys) and self._last_epoch is not None:
+            self.serialiser.check_names(keys((max(self._last_epoch, 0),)))
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[Any, Any]) -> None:
         if epoch % self.epoch_interval == 0:

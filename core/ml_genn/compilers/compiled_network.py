@@ -1,7 +1,7 @@
 """The compiled network: a built engine model bound to the network it came from."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -209,21 +209,59 @@ class CompiledNetwork:
         self._require_loaded("save")
         serialiser = get_object(serialiser, Serialiser, "save serialiser", "serialiser")
         keys = tuple(keys)
-        for conn in self.connection_populations:
-            for var in ("g", "d"):
-                values = self._connection_weights(conn, var)
-                if values is not None:
-                    serialiser.serialise(keys + (conn, var), values)
-        for pop, genn in self.neuron_populations.items():
-            for var in self.checkpoint_neuron_vars:
-                if var in genn.vars:
-                    view = genn.vars[var].values
-                    spec_var = self._spec.neuron_populations[genn.name].vars[var]
-                    serialiser.serialise(keys + (pop, var), view[0] if spec_var.batched else view)
-        self.save_state(keys, serialiser)
+        # One unit: a serialiser that can (the "numpy" one) marks it complete only once every
+        # array below is written, so a killed run never leaves a checkpoint that loads as a
+        # mix of states
+        with serialiser.checkpoint(keys):
+            for conn in self.connection_populations:
+                for var in ("g", "d"):
+                    values = self._connection_weights(conn, var)
+                    if values is not None:
+                        serialiser.serialise(keys + (conn, var), values)
+            for pop, genn in self.neuron_populations.items():
+                for var in self.checkpoint_neuron_vars:
+                    if var in genn.vars:
+                        view = genn.vars[var].values
+                        spec_var = self._spec.neuron_populations[genn.name].vars[var]
+                        serialiser.serialise(keys + (pop, var),
+                                             view[0] if spec_var.batched else view)
+            self.save_state(keys, serialiser)
+        self.save_after(keys, serialiser)
 
     def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
-        """Save further state needed to resume (subclasses)."""
+        """Save further state needed to resume (subclasses), inside the checkpoint's unit."""
+
+    def save_after(self, keys: Sequence[Any], serialiser: Any) -> None:
+        """Save state kept outside the checkpoint's unit, once that is complete (subclasses;
+        e.g. e-prop's synapse traces, kept for the latest checkpoint only)."""
+
+    def checkpoint_keys(self, keys: Sequence[Any] = ()) -> List[Tuple[Any, ...]]:
+        """Every key sequence :meth:`save` writes under ``keys``, without writing anything
+        (so that a serialiser can refuse names it could not store before training starts).
+
+        Parameters
+        ----------
+        keys
+            Keys selecting the checkpoint, typically ``(epoch,)``.
+        """
+        from ..serialisers import Serialiser
+
+        written: List[Tuple[Any, ...]] = []
+
+        class _Recorder(Serialiser):
+            # Collects the keys save() would write; stores nothing. (save() may copy the
+            # serialiser it is given, so the keys go to a list outside the object)
+            def serialise(self, k, data):
+                written.append(tuple(k))
+
+            def deserialise(self, k):
+                raise NotImplementedError
+
+            def deserialise_all(self, k):
+                raise NotImplementedError
+
+        self.save(tuple(keys), _Recorder())
+        return written
 
     def save_connectivity(self, keys: Sequence[Any] = (), serialiser: Any = "numpy") -> None:
         """Save the pre and post indices of SPARSE connections under
@@ -232,7 +270,10 @@ class CompiledNetwork:
         from ..utils.module import get_object
         self._require_loaded("save connectivity")
         serialiser = get_object(serialiser, Serialiser, "save_connectivity serialiser", "serialiser")
-        for conn, genn in self.connection_populations.items():
-            if genn.matrix_type is SynapseMatrixType.SPARSE:
-                serialiser.serialise(tuple(keys) + (conn, "pre_ind"), genn.get_sparse_pre_inds())
-                serialiser.serialise(tuple(keys) + (conn, "post_ind"), genn.get_sparse_post_inds())
+        with serialiser.checkpoint(tuple(keys)):
+            for conn, genn in self.connection_populations.items():
+                if genn.matrix_type is SynapseMatrixType.SPARSE:
+                    serialiser.serialise(tuple(keys) + (conn, "pre_ind"),
+                                         genn.get_sparse_pre_inds())
+                    serialiser.serialise(tuple(keys) + (conn, "post_ind"),
+                                         genn.get_sparse_post_inds())

@@ -9,6 +9,8 @@ import numpy as np
 from ..callbacks import CallbackList, CustomUpdateOnBatchEnd
 from ..engine import SynapseMatrixType
 from ..metrics import get_metrics
+from .checkpoint_checks import (check_present, checked_array, checked_count,
+                                checked_rng_state)
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, dataset_size, resolve_keys
 from ..errors import InvalidValueError
@@ -151,7 +153,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
     def restore_checkpoint(self, keys: Sequence[Any], serialiser: Any) -> None:
         """Bring the loaded network back to a checkpoint written by :meth:`save` (weights,
         delays, trained neuron variables such as ``Bias``, and the training state), in place:
-        what ``Network.load`` before compiling does, for a network already running.
+        what ``Network.load`` before compiling does, for a network already running. Every
+        value is checked before any is assigned, so a refused checkpoint changes nothing.
 
         Parameters
         ----------
@@ -163,6 +166,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
         from ..engine import SynapseMatrixType
         self._require_loaded("restore a checkpoint")
         keys = tuple(keys)
+        serialiser.check_checkpoint(keys)
+        assignments = []
         for conn, group in self.connection_populations.items():
             stored = serialiser.deserialise_all(keys + (conn,))
             for var in ("g", "d"):
@@ -175,40 +180,76 @@ class CompiledTrainingNetwork(CompiledNetwork):
                         f"restore_checkpoint: Connection '{conn.name}' shares kernel weights "
                         f"between synapses; load its checkpoint with Network.load before "
                         f"compiling")
-                # values are per synapse (padding of sparse rows excluded), as save wrote them
-                values = np.asarray(stored[var]).reshape(-1)
-                expected = group.vars[var].values.size
-                if values.size != expected:
-                    raise InvalidValueError(
-                        f"restore_checkpoint: {keys} holds {values.size} values of "
-                        f"'{var}' for Connection '{conn.name}', which has {expected}")
-                group.vars[var].values = values
+                # Exactly what save wrote: per synapse (padding of sparse rows excluded),
+                # as a matrix for dense connections, as the kernel for convolutions
+                shape = self._connection_weights(conn, var).shape
+                values = checked_array(stored[var], shape, serialiser.describe(keys + (conn, var)),
+                                       f"'{var}' of Connection '{conn.name}'", finite=False)
+                assignments.append((group.vars[var], "values", values.reshape(-1)))
         for pop, group in self.neuron_populations.items():
             stored = serialiser.deserialise_all(keys + (pop,))
             for var in self.checkpoint_neuron_vars:
                 if var in stored and var in group.vars:
-                    group.vars[var].view[...] = np.asarray(stored[var]).reshape(
-                        group.vars[var].view.shape[-1:])
+                    view = group.vars[var].view
+                    values = checked_array(stored[var], view.shape[-1:],
+                                           serialiser.describe(keys + (pop, var)),
+                                           f"'{var}' of Population '{pop.name}'", finite=False)
+                    assignments.append((view, ..., values))
+        restore_training = self._checked_training_state(keys, serialiser)
+        for target, index, values in assignments:
+            if index == "values":
+                target.values = values
+            else:
+                target[index] = values
         self.resume_from = (keys, serialiser)
-        self._restore_training_state()
+        restore_training()
+        self._restore_extra_state()
 
     def _restore_training_state(self) -> None:
-        """Optimiser state and step and the engine RNG of ``resume_from`` (subclasses add the
-        state they keep)."""
+        """Optimiser state and step and the engine RNG of ``resume_from``, then what
+        subclasses keep (:meth:`_restore_extra_state`)."""
         keys, serialiser = self.resume_from
-        state = serialiser.deserialise_all(tuple(keys) + (STATE_KEY,))
+        self._checked_training_state(tuple(keys), serialiser)()
+        self._restore_extra_state()
+
+    def _restore_extra_state(self) -> None:
+        """Restore state a subclass saved beside the training state (from ``resume_from``)."""
+
+    def _checked_training_state(self, keys: Tuple[Any, ...], serialiser: Any) -> Any:
+        """Read and check the training state stored with the checkpoint at ``keys``; return
+        a function that assigns it (nothing is assigned until every value passed)."""
+        state = serialiser.deserialise_all(keys + (STATE_KEY,))
         if not state:
-            return
-        for opt, names in self.optimisers:
-            for cu in self._optimiser_groups(names):
-                for var, view in cu.vars.items():
-                    if f"{cu.name}.{var}" in state:
-                        view.view[...] = state[f"{cu.name}.{var}"]
-                if f"{cu.name}.alpha" in state and "alpha" in opt.dynamic_params:
-                    opt.set_param([cu], "alpha", float(state[f"{cu.name}.alpha"][0]))
-        self.optimiser_step = int(state["optimiser_step"][0])
-        self.genn_model.set_rng_state({k[4:]: int(v[0]) for k, v in state.items()
-                                       if k.startswith("rng.")})
+            return lambda: None      # weights only (e.g. written by inference): a fresh start
+        where = lambda name: serialiser.describe(keys + (STATE_KEY, name))  # noqa: E731
+        rng_names = list(self.genn_model.get_rng_state())
+        expected = ["optimiser_step"]       # rng.* entries: checked_rng_state
+        groups = [(opt, cu) for opt, names in self.optimisers
+                  for cu in self._optimiser_groups(names)]
+        for opt, cu in groups:
+            expected += [f"{cu.name}.{var}" for var in cu.vars] + [f"{cu.name}.alpha"]
+        check_present(state, expected, keys, where)
+        views, alphas = [], []
+        for opt, cu in groups:
+            for var, view in cu.vars.items():
+                views.append((view.view, checked_array(
+                    state[f"{cu.name}.{var}"], view.view.shape, where(f"{cu.name}.{var}"),
+                    f"optimiser state '{var}' of '{cu.name}'")))
+            alpha = checked_array(state[f"{cu.name}.alpha"], (1,), where(f"{cu.name}.alpha"),
+                                  f"learning rate of '{cu.name}'")
+            alphas.append((opt, cu, float(alpha[0])))
+        step = checked_count(state["optimiser_step"], where("optimiser_step"), "optimiser step")
+        rng = checked_rng_state(state, rng_names, where)
+
+        def assign() -> None:
+            for view, values in views:
+                view[...] = values
+            for opt, cu, alpha in alphas:
+                if "alpha" in opt.dynamic_params:
+                    opt.set_param([cu], "alpha", alpha)
+            self.optimiser_step = step
+            self.genn_model.set_rng_state(rng)
+        return assign
 
     # ------------------------------------------------------------------ loop
     def _check(self, x: Any, y: Any, what: str = "") -> Tuple[Dict, Dict, int]:

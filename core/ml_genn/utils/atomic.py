@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import contextmanager
-from typing import IO, Iterator, Optional, Union
+from typing import IO, Iterator, List, Optional, Union
 from ..errors import InvalidValueError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: Suffix of temporary files, so that stray ones (after a power cut) are recognisable
 TEMP_SUFFIX = ".tmp"
+
+#: Characters of the destination's name kept in its temporary file's name
+_TEMP_NAME_KEEP = 64
 
 _umask: Optional[int] = None
 
@@ -78,9 +81,13 @@ def atomic_write(path: PathLike, mode: str = "wb", *,
         encoding = "utf-8"
 
     # A hidden name next to the destination: same file system, and globs for the
-    # destination's pattern (e.g. '0-*.npy') never pick it up
-    fd, temp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX,
-                                     dir=directory)
+    # destination's pattern (e.g. '0-*.npy') never pick it up. The writer's pid lets
+    # remove_stale_temporaries tell a killed writer's leftovers from a live one's; the
+    # destination's name is shortened so that a name the file system accepts always has a
+    # temporary name it accepts too.
+    fd, temp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:_TEMP_NAME_KEEP]}."
+                                            f"{os.getpid()}.",
+                                     suffix=TEMP_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, mode, encoding=encoding) as temp_file:
             yield temp_file
@@ -129,4 +136,55 @@ def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> Non
         f.write(text)
 
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "TEMP_SUFFIX"]
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True     # exists, owned by somebody else
+    except OSError:
+        return True     # cannot tell: keep the file
+    return True
+
+
+def remove_stale_temporaries(directory: PathLike) -> List[str]:
+    """Delete temporary files that :func:`atomic_write` left in ``directory`` when its writer
+    was killed (they are never renamed into place, so nothing reads them; they only take
+    space). Files of writers still running are kept.
+
+    Parameters
+    ----------
+    directory
+        Folder to clean; a folder that does not exist is left alone.
+
+    Returns
+    -------
+    The names of the files removed.
+    """
+    directory = os.fspath(directory)
+    removed: List[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+            continue
+        # '.<destination>.<pid>.<random>.tmp'
+        parts = name[:-len(TEMP_SUFFIX)].rsplit(".", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid() or _process_alive(pid):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "remove_stale_temporaries",
+           "TEMP_SUFFIX"]

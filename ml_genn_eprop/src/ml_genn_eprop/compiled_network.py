@@ -82,8 +82,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                     plan.population].record_var("V", self.example_timesteps)
         super().on_load()
 
-    def _restore_training_state(self) -> None:
-        super()._restore_training_state()
+    def _restore_extra_state(self) -> None:
         self._restore_state()
 
     def _series_wanted(self) -> List[tuple]:
@@ -121,43 +120,62 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         return keys[:-1] + (TRACE_KEY,)
 
     def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
-        """Save optimiser and RNG state (core's) and the running state: every neuron's
-        (voltages, adaptation, traces, learning signals) with each checkpoint, and the
-        synapses' eligibility traces once, for the latest checkpoint (they are as large as the
-        weights times the batch size, and a checkpoint per epoch would multiply that)."""
+        """Save optimiser and RNG state (core's) and every neuron's running state (voltages,
+        adaptation, traces, learning signals) with each checkpoint."""
         keys = tuple(keys)
         super().save_state(keys, serialiser)
-        views = self._state_views()
-        for (kind, group, var), view in views.items():
+        for (kind, group, var), view in self._state_views().items():
             if kind != "synapse":
                 serialiser.serialise(keys + (STATE_KEY, f"{kind}.{group}.{var}"), np.array(view))
+
+    def save_after(self, keys: Sequence[Any], serialiser: Any) -> None:
+        """Save the synapses' eligibility traces once, for the latest checkpoint, as a unit of
+        their own (they are as large as the weights times the batch size, and a copy per
+        epoch would multiply that); written after the checkpoint is complete, so a run killed
+        meanwhile leaves a complete checkpoint whose traces are merely missing."""
+        keys = tuple(keys)
         trace_keys = self._trace_keys(keys)
-        for (kind, group, var), view in views.items():
-            if kind == "synapse":
-                serialiser.serialise(trace_keys + (f"{group}.{var}",), np.array(view))
-        # Written last: which checkpoint the traces belong to
-        serialiser.serialise(trace_keys + ("owner",), _encode(keys))
+        with serialiser.checkpoint(trace_keys):
+            for (kind, group, var), view in self._state_views().items():
+                if kind == "synapse":
+                    serialiser.serialise(trace_keys + (f"{group}.{var}",), np.array(view))
+            # Which checkpoint the traces belong to
+            serialiser.serialise(trace_keys + ("owner",), _encode(keys))
 
     def _restore_state(self) -> None:
         import warnings
+        from ml_genn.compilers.checkpoint_checks import checked_array
+        from ml_genn.errors import CheckpointError
         keys, serialiser = self.resume_from
         keys = tuple(keys)
         state = serialiser.deserialise_all(keys + (STATE_KEY,))
-        traces = serialiser.deserialise_all(self._trace_keys(keys))
+        try:
+            traces = serialiser.deserialise_all(self._trace_keys(keys))
+        except CheckpointError as exc:
+            # The traces are a unit of their own, kept for the latest checkpoint only: an
+            # interrupted or damaged copy is reported and treated as absent
+            warnings.warn(f"EPropCompiler: ignoring the saved synapse traces: {exc}",
+                          RuntimeWarning, stacklevel=3)
+            traces = {}
         owner = traces.pop("owner", None)
         if not state and owner is None:
             return      # not written by e-prop (e.g. weights from elsewhere): a fresh start
         traces_ours = owner is not None and _decode(owner) == repr(keys)
-        missing = []
+        missing, assignments = [], []
         for (kind, group, var), view in self._state_views().items():
             key = f"{group}.{var}" if kind == "synapse" else f"{kind}.{group}.{var}"
             source = traces if kind == "synapse" else state
             if kind == "synapse" and not traces_ours:
                 missing.append(key)
             elif key in source:
-                view[...] = np.asarray(source[key]).reshape(view.shape)
+                where = serialiser.describe((self._trace_keys(keys) if kind == "synapse"
+                                             else keys + (STATE_KEY,)) + (key,))
+                assignments.append((view, checked_array(source[key], view.shape, where,
+                                                        f"e-prop state '{key}'")))
             else:
                 missing.append(key)
+        for view, values in assignments:
+            view[...] = values
         if missing:
             warnings.warn(
                 f"EPropCompiler: the checkpoint {keys} holds no running state for "

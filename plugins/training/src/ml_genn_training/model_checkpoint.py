@@ -117,6 +117,11 @@ class ModelCheckpoint(Callback):
         for name in os.listdir(self._directory):
             if name.startswith(TEMPORARY):
                 shutil.rmtree(os.path.join(self._directory, name), ignore_errors=True)
+        # A name the file system refuses is found now, not at the first checkpoint
+        from ml_genn.serialisers import Numpy
+        last = self._loop.start_epoch + self._loop.num_epochs - 1
+        Numpy(os.path.join(self._directory, f"{PREFIX}{last:05d}")).check_names(
+            self._network.checkpoint_keys((last,)))
 
     def on_epoch_end(self, epoch: int, metrics: Any) -> None:
         if (epoch + 1) % self.every_n_epochs != 0:
@@ -183,17 +188,26 @@ class ResumeTraining(LoopCallback):
         self.execution_order = -100
 
     def on_train_begin(self) -> None:
+        import warnings
+        from ml_genn.errors import CheckpointError
         from ml_genn.serialisers import Numpy
         found = complete_checkpoints(self.directory)
-        if not found:
-            return
         if self.which == "latest":
-            epoch, _, folder = found[-1]
+            ranked = sorted(found, key=lambda c: -c[0])
         else:
             sign = 1.0 if self.mode == "max" else -1.0
-            epoch, _, folder = max(found, key=lambda c: (-float("inf") if c[1] is None
-                                                         else sign * c[1], c[0]))
-        self._network.restore_checkpoint((epoch,), Numpy(folder))
-        self._loop.start_epoch = epoch + 1
-        self.resumed_epoch = epoch
-        logger.info("ResumeTraining: continuing after epoch %d from %s", epoch, folder)
+            ranked = sorted(found, key=lambda c: (-float("inf") if c[1] is None
+                                                  else sign * c[1], c[0]), reverse=True)
+        # A damaged checkpoint (a file lost or changed since it was written) is reported and
+        # the next one in line is taken, rather than resuming from a mix of states
+        for epoch, _, folder in ranked:
+            try:
+                self._network.restore_checkpoint((epoch,), Numpy(folder))
+            except CheckpointError as exc:
+                warnings.warn(f"ResumeTraining: skipping the checkpoint in '{folder}': {exc}",
+                              RuntimeWarning, stacklevel=2)
+                continue
+            self._loop.start_epoch = epoch + 1
+            self.resumed_epoch = epoch
+            logger.info("ResumeTraining: continuing after epoch %d from %s", epoch, folder)
+            return
