@@ -1,4 +1,6 @@
 """Errors raised by the plugin system."""
+from typing import Any, Optional
+
 from ..errors import InvalidKeyError
 
 
@@ -7,7 +9,29 @@ class PluginError(Exception):
 
 
 class DuplicateComponentError(PluginError):
-    """Two plugins claimed the same component name for one kind."""
+    """Two plugins claimed the same component name for one kind.
+
+    Parameters
+    ----------
+    message
+        The full explanation (both plugins, their distributions and the name).
+    kind
+        Kind of component, e.g. ``"compiler"``.
+    name
+        The name claimed twice.
+    kept
+        Origin (plugin, distribution, version) of the registration that stays.
+    refused
+        Origin of the registration that was refused.
+    """
+
+    def __init__(self, message: str, kind: Optional[str] = None, name: Optional[str] = None,
+                 kept: Any = None, refused: Any = None):
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.kept = kept
+        self.refused = refused
 
 
 class ComponentTypeError(PluginError, RuntimeError, TypeError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from .errors import ComponentNotFoundError, ComponentTypeError, DuplicateComponentError
 
@@ -100,6 +100,14 @@ class KindRegistry:
         Kind of component, e.g. ``"neuron"``.
     base_class
         Base class every entry must derive from, or a lazy ``"module:Class"`` path to it.
+
+    Attributes
+    ----------
+    on_duplicate
+        ``None`` (the default): :meth:`add` raises :class:`DuplicateComponentError` for a name
+        registered twice. A callable: :meth:`add` passes it the error instead and returns, so the
+        plugin's hook goes on registering its other names (the plugin manager sets this while it
+        runs registration hooks, and reports the collisions itself).
     """
 
     def __init__(self, kind: str, base_class: Union[type, str]):
@@ -108,6 +116,7 @@ class KindRegistry:
         self._entries: Dict[str, ComponentEntry] = {}
         # Set by the plugin manager while a plugin's hook runs so entries know their origin
         self._current_origin = PluginOrigin("<unknown>")
+        self.on_duplicate: Optional[Callable[[DuplicateComponentError], None]] = None
 
     @property
     def base_class(self) -> type:
@@ -128,7 +137,8 @@ class KindRegistry:
         Raises
         ------
         DuplicateComponentError
-            If ``name`` is already registered for this kind; the first registration stays.
+            If ``name`` is already registered for this kind (unless :attr:`on_duplicate` is set);
+            the first registration stays either way.
         ComponentTypeError
             If ``target`` is a class that does not derive from this kind's base class.
         """
@@ -139,12 +149,17 @@ class KindRegistry:
                             f"string, got {type(target).__name__}")
         existing = self._entries.get(name)
         if existing is not None:
-            raise DuplicateComponentError(
+            error = DuplicateComponentError(
                 f"{self.kind} name '{name}' is registered twice: by plugin {existing.origin} "
                 f"({existing.target_path}) and by plugin {self._current_origin} "
                 f"({ComponentEntry(self.kind, name, target, self._current_origin).target_path}); "
                 f"the first registration is kept. Disable one of the plugins with "
-                f"ML_GENN_DISABLED_PLUGINS or rename the component")
+                f"ML_GENN_DISABLED_PLUGINS or rename the component",
+                kind=self.kind, name=name, kept=existing.origin, refused=self._current_origin)
+            if self.on_duplicate is None:
+                raise error
+            self.on_duplicate(error)
+            return
         entry = ComponentEntry(self.kind, name, target, self._current_origin)
         if isinstance(target, type):
             self._check_type(entry, target)
