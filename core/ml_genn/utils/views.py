@@ -10,14 +10,11 @@ in Python, with the same result.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
 import importlib.util
 import os
-import subprocess
 import sys
 import sysconfig
-import tempfile
 from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
@@ -155,40 +152,21 @@ def _load_native_split() -> Optional[Callable]:
 
 
 def _build_extension():
-    """The extension's path in the build cache, compiled there first if absent (into a
-    private file renamed into place, so that concurrent builders never see half a file)."""
-    from ..backends.cpu.build_cache import cache_dir
+    """The extension's path in the build cache, compiled there first if absent. It goes
+    through the cpu backend's checked cache, so a damaged cached copy is rebuilt rather than
+    imported (a truncated shared object can load and crash the process later)."""
+    from ..backends.cpu.build_cache import build_library
     from ..backends.cpu.toolchain import compiler_version, find_c_compiler
 
     python_include = sysconfig.get_paths()["include"]
     if not os.path.exists(os.path.join(python_include, "Python.h")):
         raise FileNotFoundError(f"Python.h is not in {python_include}")
     compiler = find_c_compiler()
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     flags = ["-O2", "-shared", "-fPIC", f"-I{python_include}", f"-I{np.get_include()}"]
     if sys.platform == "darwin":
         # Extension modules find Python's symbols in the interpreter when they are loaded
         flags += ["-undefined", "dynamic_lookup"]
-    key = hashlib.sha256("\0".join([_C_SOURCE, *compiler, compiler_version(tuple(compiler)),
-                                    sys.version, np.__version__, *flags]).encode())
-    target = cache_dir() / f"ml_genn_views_{key.hexdigest()[:24]}{suffix}"
-    if target.exists():
-        return target
-    fd, source = tempfile.mkstemp(prefix=".ml_genn_views_", suffix=".c", dir=target.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(_C_SOURCE)
-    fd, built = tempfile.mkstemp(prefix=".ml_genn_views_", suffix=suffix + ".tmp",
-                                 dir=target.parent)
-    os.close(fd)
-    try:
-        result = subprocess.run(compiler + flags + [source, "-o", built], capture_output=True,
-                                text=True, timeout=300)
-        if result.returncode != 0:
-            raise RuntimeError(f"the native view splitter did not compile: "
-                               f"{(result.stderr or result.stdout).strip()[:2000]}")
-        os.replace(built, target)
-    finally:
-        for leftover in (source, built):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
-    return target
+    # The module must match this Python and NumPy as well as the compiler
+    version = "\0".join([compiler_version(tuple(compiler)), sys.version, np.__version__])
+    path, _ = build_library("ml_genn_views", _C_SOURCE, compiler, version, flags, {})
+    return path

@@ -77,3 +77,28 @@ def test_views_of_a_view_and_of_a_read_only_array(splitter):
 def test_bounds_that_do_not_ascend_within_the_array_are_refused(splitter, bounds):
     with pytest.raises(ValueError, match="bounds must"):
         views.split_views(np.arange(30.0), bounds)
+
+
+def test_a_damaged_cached_view_extension_is_rebuilt_not_imported(tmp_path):
+    """The native splitter lives in the checked build cache: a truncated copy (which could
+    import and crash the process later) is rebuilt with a warning."""
+    import subprocess
+    import sys
+    script = ("import warnings, numpy as np\n"
+              "warnings.simplefilter('always')\n"
+              "from ml_genn.utils import views\n"
+              "parts = views.split_views(np.arange(10), np.array([0, 4, 10]))\n"
+              "assert views.native_views_unavailable is None, views.native_views_unavailable\n"
+              "print([p.tolist() for p in parts])\n")
+    env = dict(os.environ, ML_GENN_CACHE_DIR=str(tmp_path))
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    [library] = [p for p in tmp_path.iterdir() if p.name.startswith("ml_genn_views_")
+                 and p.suffix == ".so"]
+    library.write_bytes(library.read_bytes()[:len(library.read_bytes()) // 2])
+    second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert second.returncode == 0, second.stderr      # not killed by a signal
+    assert second.stdout.strip() == "[[0, 1, 2, 3], [4, 5, 6, 7, 8, 9]]"
+    assert f"The cached library '{library}'" in second.stderr and "rebuilding" in second.stderr
