@@ -8,7 +8,7 @@ from .errors import ModelSpecError
 from .models import (CustomUpdateModel, EGPDecl, NeuronModel, PostsynapticModel,
                      SparseConnectInitSnippet, ToeplitzConnectInitSnippet, Var, VarInitSnippet,
                      VarRefDecl, WeightUpdateModel)
-from .names import check_name, check_unique
+from .names import check_label, check_name, check_unique
 from .types import normalise_type
 
 
@@ -97,7 +97,8 @@ def create_neuron_model(class_name: str, params: Sequence = (), vars: Sequence =
     Parameters
     ----------
     class_name
-        Name used in error messages and generated code.
+        Name used in error messages (any non-empty string; it labels the model's code in
+        compiler messages).
     params
         Parameter names (or ``(name, type)``), constant unless made dynamic.
     vars
@@ -114,6 +115,7 @@ def create_neuron_model(class_name: str, params: Sequence = (), vars: Sequence =
     auto_refractory_required
         Accepted for pygenn compatibility; has no effect.
     """
+    check_label(class_name, "Neuron model class")
     owner = f"Neuron model '{class_name}'"
     p, d, v = _params(params, owner), _derived(derived_params, owner), _vars(vars, owner, VarAccess, VarAccess.READ_WRITE)
     e = _egps(extra_global_params, owner)
@@ -139,7 +141,7 @@ def create_postsynaptic_model(class_name: str, params: Sequence = (), vars: Sequ
     Parameters
     ----------
     class_name
-        Name used in error messages.
+        Name used in error messages (any non-empty string).
     params, vars, derived_params, extra_global_params
         As for :func:`create_neuron_model`; vars are per postsynaptic neuron.
     neuron_var_refs
@@ -148,6 +150,7 @@ def create_postsynaptic_model(class_name: str, params: Sequence = (), vars: Sequ
         Run each step per postsynaptic neuron: read ``inSyn``, call ``injectCurrent(x)``,
         and decay or clear ``inSyn`` (GeNN 5 keeps ``inSyn`` unless the code changes it).
     """
+    check_label(class_name, "Postsynaptic model class")
     owner = f"Postsynaptic model '{class_name}'"
     p, d = _params(params, owner), _derived(derived_params, owner)
     v = _vars(vars, owner, VarAccess, VarAccess.READ_WRITE)
@@ -178,7 +181,7 @@ def create_weight_update_model(class_name: str, params: Sequence = (), vars: Seq
     Parameters
     ----------
     class_name
-        Name used in error messages.
+        Name used in error messages (any non-empty string).
     params, derived_params, extra_global_params
         As for :func:`create_neuron_model`.
     vars
@@ -202,6 +205,7 @@ def create_weight_update_model(class_name: str, params: Sequence = (), vars: Seq
     pre_spike_code, post_spike_code, pre_dynamics_code, post_dynamics_code
         Per pre/post neuron code on spikes / every step, with pre/post vars.
     """
+    check_label(class_name, "Weight update model class")
     owner = f"Weight update model '{class_name}'"
     p, d = _params(params, owner), _derived(derived_params, owner)
     v = _vars(vars, owner, VarAccess, VarAccess.READ_WRITE)
@@ -233,7 +237,7 @@ def create_custom_update_model(class_name: str, params: Sequence = (), vars: Seq
     Parameters
     ----------
     class_name
-        Name used in error messages.
+        Name used in error messages (any non-empty string).
     params, derived_params, extra_global_params
         As for :func:`create_neuron_model`.
     vars
@@ -245,6 +249,7 @@ def create_custom_update_model(class_name: str, params: Sequence = (), vars: Seq
     extra_global_param_refs
         ``(name, type)`` references to other groups' extra global params.
     """
+    check_label(class_name, "Custom update model class")
     owner = f"Custom update model '{class_name}'"
     p, d = _params(params, owner), _derived(derived_params, owner)
     v = _vars(vars, owner, CustomUpdateVarAccess, CustomUpdateVarAccess.READ_WRITE)
@@ -263,13 +268,14 @@ def create_var_init_snippet(class_name: str, params: Sequence = (), derived_para
     Parameters
     ----------
     class_name
-        Name used in error messages.
+        Name used in error messages (any non-empty string).
     params, derived_params, extra_global_params
         As for models.
     var_init_code
         Assigns ``value`` for one element; may use ``id`` (or ``id_pre``/``id_post``/
         ``id_kernel``), ``batch`` and ``gennrand_*()``.
     """
+    check_label(class_name, "Var init snippet class")
     owner = f"Var init snippet '{class_name}'"
     p, d, e = _params(params, owner), _derived(derived_params, owner), _egps(extra_global_params, owner)
     _check_namespace(owner, [x[0] for x in p], [x[0] for x in d], [x.name for x in e])
@@ -291,7 +297,7 @@ def create_sparse_connect_init_snippet(class_name: str, params: Sequence = (),
     Parameters
     ----------
     class_name
-        Name used in error messages.
+        Name used in error messages (any non-empty string).
     params, derived_params, extra_global_params
         As for models.
     row_build_code
@@ -301,6 +307,7 @@ def create_sparse_connect_init_snippet(class_name: str, params: Sequence = (),
     calc_max_col_len_func
         Accepted for pygenn compatibility.
     """
+    check_label(class_name, "Sparse connect init snippet class")
     owner = f"Sparse connect init snippet '{class_name}'"
     if unsupported.get("col_build_code"):
         raise ModelSpecError(f"{owner}: col_build_code is not supported; write row_build_code")
@@ -329,7 +336,7 @@ def create_toeplitz_connect_init_snippet(class_name: str, params: Sequence = (),
     Parameters
     ----------
     class_name
-        Name used in error messages.
+        Name used in error messages (any non-empty string).
     params, derived_params, extra_global_params
         As for models.
     diagonal_build_code
@@ -337,6 +344,7 @@ def create_toeplitz_connect_init_snippet(class_name: str, params: Sequence = (),
     calc_max_row_len_func, calc_kernel_size_func
         Row length bound and kernel shape functions.
     """
+    check_label(class_name, "Toeplitz connect init snippet class")
     owner = f"Toeplitz connect init snippet '{class_name}'"
     p, d, e = _params(params, owner), _derived(derived_params, owner), _egps(extra_global_params, owner)
     return ToeplitzConnectInitSnippet(class_name, p, d, e, _code(diagonal_build_code, owner, "diagonal_build_code"),

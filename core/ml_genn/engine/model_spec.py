@@ -14,6 +14,7 @@ from .groups import CustomUpdateSpec, NeuronGroupSpec, SynapseGroupSpec, VarSpec
 from .initialisers import (PostsynapticInit, SparseConnectivityInit, ToeplitzConnectivityInit,
                            VarInit, WeightUpdateInit)
 from .models import CustomUpdateModel, NeuronModel
+from .names import check_label
 from .synapse_matrix_type import SynapseMatrixType
 
 
@@ -45,7 +46,7 @@ class ModelSpec:
     def __init__(self, precision: str = "float", model_name: str = "model", **kwargs: Any):
         if precision not in ("float", "double"):
             raise ModelSpecError(f"ModelSpec precision must be 'float' or 'double', got {precision!r}")
-        if not isinstance(model_name, str) or not re.match(r"^[A-Za-z0-9_.\-]+$", model_name):
+        if not isinstance(model_name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", model_name):
             raise ModelSpecError(f"ModelSpec model_name must be letters, digits, '_', '-' or '.', got {model_name!r}")
         self.precision = precision
         self.model_name = model_name
@@ -64,8 +65,8 @@ class ModelSpec:
 
     # ---------------------------------------------------------------- building
     def _check_new_name(self, name: str, what: str) -> str:
-        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            raise ModelSpecError(f"{what} name must be an identifier (letters, digits, '_'), got {name!r}")
+        # Any text: group names never reach generated code as they are
+        check_label(name, what)
         if name in self.neuron_populations or name in self.synapse_populations or name in self.custom_updates:
             raise ModelSpecError(f"{what} name '{name}' is already used in model '{self.model_name}'")
         self.finalized = False
@@ -79,7 +80,7 @@ class ModelSpec:
         Parameters
         ----------
         pop_name
-            Unique name.
+            Unique name among the model's groups (any non-empty string).
         num_neurons
             Number of neurons (positive).
         neuron
@@ -118,7 +119,7 @@ class ModelSpec:
         Parameters
         ----------
         pop_name
-            Unique name.
+            Unique name among the model's groups (any non-empty string).
         matrix_type
             :class:`SynapseMatrixType` or its name ("DENSE", "SPARSE", "TOEPLITZ").
         source, target
@@ -169,9 +170,10 @@ class ModelSpec:
         Parameters
         ----------
         cu_name
-            Unique name.
+            Unique name among the model's groups (any non-empty string).
         group_name
-            Update group name; all custom updates of one group run together.
+            Update group name (any non-empty string); all custom updates of one group run
+            together.
         custom_update_model
             Model from :func:`create_custom_update_model`.
         params, vars
@@ -185,8 +187,7 @@ class ModelSpec:
         if not isinstance(custom_update_model, CustomUpdateModel):
             raise ModelSpecError(f"Custom update '{cu_name}': model must come from create_custom_update_model, "
                                  f"got {custom_update_model!r}")
-        if not isinstance(group_name, str) or not group_name:
-            raise ModelSpecError(f"Custom update '{cu_name}': group_name must be a non-empty string, got {group_name!r}")
+        check_label(group_name, f"Custom update '{cu_name}': update group")
         g = CustomUpdateSpec(self, cu_name, group_name, custom_update_model, params, vars, var_refs, egp_refs)
         self.custom_updates[cu_name] = g
         return g

@@ -1,4 +1,12 @@
-"""Rules for names used inside code strings."""
+"""Rules for names: those code strings use bare, and those that only label things.
+
+Params, vars, var refs and extra global params are C identifiers in generated code, so they
+must be ASCII identifiers (:func:`check_name`). Groups, custom updates, update groups and
+model classes only label things: they may be any text, non-ASCII included
+(:func:`check_label`), and backends never put them into generated code as they are (the cpu
+backend escapes them in comments and replaces them in ``#line`` directives; see
+``ml_genn.backends.cpu.c_text``).
+"""
 from __future__ import annotations
 
 import keyword
@@ -6,7 +14,8 @@ import re
 
 from .errors import ModelSpecError
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Matched whole (``fullmatch``): ``$`` would let a trailing newline through into C
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: Names the code language defines itself; a model may not declare them.
 RESERVED = frozenset("""
@@ -21,13 +30,41 @@ exp expm1 log log1p sqrt pow sin cos tan tanh fabs fmin fmax floor ceil round fm
 
 
 def check_name(name: str, owner: str, what: str) -> str:
-    """Check ``name`` can be used as a bare name in code and return it."""
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+    """Check ``name`` can be used as a bare name in code and return it.
+
+    Parameters
+    ----------
+    name
+        A param, var, ref or extra global param name.
+    owner
+        The model declaring it, for the message.
+    what
+        What it names, for the message (e.g. ``"var"``).
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise ModelSpecError(f"{owner}: {what} name {name!r} is not a valid identifier "
-                             f"(letters, digits and '_', not starting with a digit)")
+                             f"(ASCII letters, digits and '_', not starting with a digit): code "
+                             f"strings use it as a C name")
     if name in RESERVED or name.startswith("_") or keyword.iskeyword(name) and name in ("None",):
         raise ModelSpecError(f"{owner}: {what} name {name!r} is reserved by the code language "
                              f"or starts with '_'; rename it")
+    return name
+
+
+def check_label(name, what: str) -> str:
+    """Check ``name`` can label a group, update group or model class and return it.
+
+    Any non-empty string is accepted (mlGeNN accepts any population or connection name).
+
+    Parameters
+    ----------
+    name
+        The name given.
+    what
+        What it names, for the message (e.g. ``"Population"``).
+    """
+    if not isinstance(name, str) or not name:
+        raise ModelSpecError(f"{what} name must be a non-empty string, got {name!r}")
     return name
 
 

@@ -10,6 +10,8 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
+from .c_text import c_comment
+
 _C_TYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double", np.dtype(np.bool_): "bool",
            np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.int16): "int16_t",
            np.dtype(np.uint16): "uint16_t", np.dtype(np.int32): "int32_t", np.dtype(np.uint32): "uint32_t",
@@ -53,7 +55,8 @@ class ArrayTable:
         return self.by_key.get(key)
 
     def struct_decl(self) -> str:
-        fields = "\n".join(f"    {s.ctype} *{s.cname}; /* {'/'.join(str(k) for k in s.key)} */"
+        # Keys hold group names, which may be any text
+        fields = "\n".join(f"    {s.ctype} *{s.cname}; {c_comment('/'.join(str(k) for k in s.key))}"
                            for s in self.slots)
         return "typedef struct {\n" + (fields or "    void *_unused;") + "\n} Ctx;\n"
 

@@ -2,13 +2,16 @@
 
 Each code string is wrapped in ``#define``s for the names it may use (params, vars,
 refs, ``addToPost`` ...), and in ``#line`` directives naming ``Model.field`` so that C
-compiler messages point at the user's code, not at generated C.
+compiler messages point at the user's code, not at generated C. A model's class name may be
+any text: the directive names the token :func:`.c_text.line_file_name` derives from the label.
 """
 from __future__ import annotations
 
 import math
 import re
-from typing import Dict, List
+from typing import Dict, List, Optional
+
+from .c_text import line_file_name
 
 #: Placeholder replaced by the real next line number once the source is assembled.
 RESUME_MARK = "#line @RESUME@"
@@ -71,6 +74,8 @@ class CodeEmitter:
 
     def __init__(self):
         self.labels: Dict[str, str] = {}
+        #: ``#line`` file name -> the label it stands for
+        self.files: Dict[str, str] = {}
 
     def block(self, env: Dict[str, str], code: str, label: str, indent: str = "    ",
               expression: bool = False, target: str = "", scoped: bool = True) -> List[str]:
@@ -83,7 +88,8 @@ class CodeEmitter:
         code
             The user's code string.
         label
-            ``Model.field`` used by ``#line``.
+            ``Model.field``: names the code in compiler messages (through the ``#line``
+            file name derived from it).
         expression
             Emit ``target = (code);`` instead of a statement block.
         scoped
@@ -91,6 +97,8 @@ class CodeEmitter:
             code emitted after it in the same scope.
         """
         self.labels[label] = code
+        file_name = line_file_name(label)
+        self.files[file_name] = label
         out = []
         for name, expr in env.items():
             out.append(f"#define {name} {expr}")
@@ -98,7 +106,7 @@ class CodeEmitter:
             out.append(f"{indent}{target} = (")
         elif scoped:
             out.append(f"{indent}{{")
-        out.append(f'#line 1 "{label}"')
+        out.append(f'#line 1 "{file_name}"')
         out.extend(code.splitlines() or [""])
         out.append(RESUME_MARK)
         if expression:
@@ -110,12 +118,24 @@ class CodeEmitter:
         return out
 
 
-def resolve_line_marks(source_lines: List[str], file_name: str):
+def resolve_line_marks(source_lines: List[str], file_name: str,
+                       labels: Optional[Dict[str, str]] = None):
     """Replace each resume mark with a ``#line`` pointing back into the generated file.
 
     Returns the source and ``{generated line: label}`` for the line closing each user
     block, where errors about an unfinished user expression are reported.
+
+    Parameters
+    ----------
+    source_lines
+        The generated lines, with the resume marks of :meth:`CodeEmitter.block`.
+    file_name
+        The generated file's name, for the directives resuming generated code.
+    labels
+        ``#line`` file name -> label (:attr:`CodeEmitter.files`); a name not in it is its
+        own label.
     """
+    labels = labels or {}
     out, block_ends, label = [], {}, None
     for i, line in enumerate(source_lines):
         if line == RESUME_MARK:
@@ -124,6 +144,7 @@ def resolve_line_marks(source_lines: List[str], file_name: str):
             block_ends[i + 2] = label
         else:
             if line.startswith('#line 1 "'):
-                label = line[len('#line 1 "'):-1]
+                name = line[len('#line 1 "'):-1]
+                label = labels.get(name, name)
             out.append(line)
     return "\n".join(out) + "\n", block_ends

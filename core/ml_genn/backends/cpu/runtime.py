@@ -10,10 +10,12 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ...engine.errors import ModelSpecError, RuntimeStateError
+from ...errors import InvalidTypeError, InvalidValueError
 from ...engine.initialisers import VarInit
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .codegen import CTL_CU_STEP, CTL_VAR_REC, GeneratedModel
 from .c_support import LOG_COUNT_STRIDE, SPIKE_LOG_IDS_PER_WORD
+from .memory_estimate import check_state_memory
 from .recording_decoder import Allocator, RecordingDecoder
 from .runtime_views import EGPView, GroupView, VarView
 from .timing import (TIMING_CATEGORIES, TIMING_NEURON, TIMING_POSTSYNAPTIC, TIMING_PRESYNAPTIC,
@@ -21,6 +23,48 @@ from .timing import (TIMING_CATEGORIES, TIMING_NEURON, TIMING_POSTSYNAPTIC, TIMI
 
 CTL_TIMESTEP, CTL_RNG_STEP, CTL_SEED, CTL_NUM_REC, CTL_OVERFLOW = 0, 1, 2, 3, 4
 CACHE_LINE_BYTES = 64
+
+
+#: Most OpenMP threads per CPU :meth:`Runtime.set_num_threads` accepts: the engine's work is
+#: compute-bound, so threads beyond the CPUs only take turns, while an absurd count makes the
+#: OpenMP runtime run out of memory or of threads and end the process outright
+MAX_THREADS_PER_CPU = 8
+
+
+def max_num_threads() -> int:
+    """Largest thread count :meth:`Runtime.set_num_threads` accepts on this machine."""
+    return MAX_THREADS_PER_CPU * (os.cpu_count() or 1)
+
+
+def check_num_threads(n: object, what: str) -> int:
+    """Return ``n`` as an int if it is a usable OpenMP thread count, else raise naming ``what``.
+
+    Parameters
+    ----------
+    n
+        The thread count asked for.
+    what
+        Where it came from, for the error (``"set_num_threads"``, ``"ML_GENN_NUM_THREADS"``).
+    """
+    limit = max_num_threads()
+    expected = (f"a whole number of threads from 1 to {limit} ({MAX_THREADS_PER_CPU} per CPU of "
+                f"this machine's {os.cpu_count() or 1})")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise InvalidTypeError(f"{what} needs {expected}, got {type(n).__name__}: {n!r}")
+    if not 1 <= n <= limit:
+        raise InvalidValueError(f"{what} needs {expected}, got {n!r}" + (
+            "; more threads than CPUs do not run faster" if n > limit else ""))
+    return int(n)
+
+
+def _parse_num_threads(text: str) -> int:
+    """The thread count in environment variable ML_GENN_NUM_THREADS, checked."""
+    try:
+        n = int(text.strip())
+    except ValueError:
+        raise InvalidValueError(f"ML_GENN_NUM_THREADS must be a whole number of threads, got "
+                                f"{text!r}") from None
+    return check_num_threads(n, "ML_GENN_NUM_THREADS")
 
 
 def _seconds_per_tick(ticks) -> float:
@@ -343,6 +387,9 @@ class Runtime:
         self.dt = spec.dt
         self.model_name = spec.model_name
         self.precision = spec.precision
+        # Before any state is allocated: an allocation beyond the machine's memory would
+        # "succeed" lazily and the process be killed when the engine first writes to it
+        check_state_memory(spec, gen.table.slots, self.num_recording_timesteps)
         self._ptrs = (ctypes.c_void_p * max(1, len(gen.table.slots)))()
         self._arrays: Dict[tuple, np.ndarray] = {}
         self._allocate()
@@ -368,10 +415,7 @@ class Runtime:
         self._init_time = time.perf_counter() - start
         threads = os.environ.get("ML_GENN_NUM_THREADS")
         if threads:
-            try:
-                self.set_num_threads(int(threads))
-            except ValueError:
-                raise RuntimeStateError(f"ML_GENN_NUM_THREADS must be a positive integer, got {threads!r}") from None
+            self.set_num_threads(_parse_num_threads(threads))
 
     # -------------------------------------------------------------- allocation
     @contextmanager
@@ -746,9 +790,22 @@ class Runtime:
             raise RuntimeStateError(f"set_rng_state needs the dict get_rng_state returns, got {state!r}") from e
 
     def set_num_threads(self, n: int) -> None:
-        """Number of OpenMP threads (process-wide; ignored without OpenMP)."""
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise RuntimeStateError(f"set_num_threads needs a positive integer, got {n!r}")
+        """Number of OpenMP threads (process-wide; ignored without OpenMP).
+
+        Parameters
+        ----------
+        n
+            Threads, 1 to :func:`max_num_threads` (a few per CPU of this machine).
+
+        Raises
+        ------
+        InvalidTypeError
+            When ``n`` is not an integer.
+        InvalidValueError
+            When ``n`` is below 1 or above :func:`max_num_threads`: the OpenMP runtime
+            would try to start that many threads and end the process when it cannot.
+        """
+        check_num_threads(n, "set_num_threads")
         self._lib.ml_genn_set_num_threads(int(n))
 
     @property
