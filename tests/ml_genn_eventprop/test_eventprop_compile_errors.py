@@ -87,7 +87,7 @@ def test_mlgenn_parameters_are_kept():
 ])
 def test_bad_parameters_are_named(kwargs, fragment):
     kwargs = {"example_timesteps": 10, "losses": SCE, **kwargs}
-    with pytest.raises(ValueError, match=fragment):
+    with pytest.raises((ValueError, TypeError), match=fragment):
         EventPropCompiler(**kwargs)
 
 

@@ -276,7 +276,8 @@ def test_spikes_are_read_once_per_batch_and_only_for_recorded_examples(net_1d, m
     recorders = [SpikeRecorder(net_1d.inp, key="a", example_filter=[7]),
                  SpikeRecorder(net_1d.inp, key="b", example_filter=[7]),
                  SpikeRecorder(net_1d.hid, key="c", example_filter=[7])]
-    callback_list = CallbackList(recorders, compiled_network=net_1d.compiled, num_batches=1)
+    callback_list = CallbackList(recorders, compiled_network=net_1d.compiled,
+                                 num_batches=NUM_EXAMPLES // batch_size)
     # Spike recording needs no per-timestep hook, so examples run in one native call
     assert not callback_list.has_timestep_callbacks
 

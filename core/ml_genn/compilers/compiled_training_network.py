@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from numbers import Real
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -13,7 +14,8 @@ from .checkpoint_checks import (check_present, checked_array, checked_count,
                                 checked_rng_state)
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, dataset_size, resolve_keys
-from ..errors import InvalidValueError
+from ..errors import InvalidTypeError, InvalidValueError
+from ..utils.value import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -414,12 +416,12 @@ class CompiledTrainingNetwork(CompiledNetwork):
         ``compiled_network.stopped_epoch`` then says in which epoch.
         """
         self._require_loaded("train")
-        if isinstance(num_epochs, bool) or int(num_epochs) != num_epochs or num_epochs < 1:
-            raise InvalidValueError(f"train num_epochs must be a positive integer, got {num_epochs!r}")
-        if isinstance(start_epoch, bool) or int(start_epoch) != start_epoch or start_epoch < 0:
-            raise InvalidValueError(
-                f"train start_epoch must be a non-negative integer (the number of "
-                f"the first epoch to run), got {start_epoch!r}")
+        num_epochs = check_int("train", "num_epochs", num_epochs)
+        start_epoch = check_int("train", "start_epoch", start_epoch, 0,
+                                "a non-negative integer (the number of the first epoch to run)")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, Real):
+            raise InvalidTypeError(f"train validation_split must be a number in [0, 1), got "
+                                   f"{type(validation_split).__name__}: {validation_split!r}")
         if not 0.0 <= validation_split < 1.0:
             raise InvalidValueError(f"train validation_split must be in [0, 1), got {validation_split!r}")
         if validation_split > 0.0 and validation_x is not None:

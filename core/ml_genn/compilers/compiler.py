@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import inspect
+import math
 import re
+from numbers import Real
 from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
@@ -13,6 +15,7 @@ from ..utils.connectivity import resolve_kernel_init
 from ..utils.model import as_builder
 from ..utils.snippet import ConnectivitySnippet
 from ..utils.value import is_value_array, is_value_constant
+from ..utils.value import check_int
 from ..errors import InvalidTypeError, InvalidValueError
 
 
@@ -28,6 +31,14 @@ def _identifier(name: str, taken: set) -> str:
     return unique
 
 
+
+#: The range of timesteps the engine's single-precision ``scalar`` represents faithfully
+_MIN_DT = float(np.finfo(np.float32).tiny)
+_MAX_DT = float(np.finfo(np.float32).max)
+
+
+#: Timesteps per example are counted in 32 bits by the engine's kernels
+MAX_TIMESTEPS = 2 ** 32
 
 #: Backend names mlGeNN users pass that only GeNN (through pygenn) provides
 _PYGENN_BACKENDS = ("cuda", "hip", "genn", "opencl")
@@ -123,15 +134,22 @@ class Compiler:
                                       f"runs) are not available yet; pass communicator=None")
         self.supported_matrix_type = SupportedMatrixType(supported_matrix_type)
         self.communicator = None
-        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0:
-            raise InvalidValueError(f"{type(self).__name__} dt must be a positive number of ms, got {dt!r}")
-        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-            raise InvalidValueError(f"{type(self).__name__} batch_size must be a positive integer, "
-                                    f"got {batch_size!r}")
-        if isinstance(rng_seed, bool) or int(rng_seed) != rng_seed or rng_seed < 0:
-            raise InvalidValueError(
-                f"{type(self).__name__} rng_seed must be a non-negative integer "
-                f"(0: seed from the OS), got {rng_seed!r}")
+        owner = type(self).__name__
+        if isinstance(dt, (bool, np.bool_)) or not isinstance(dt, Real):
+            raise InvalidTypeError(f"{owner} dt must be a positive number of ms, got "
+                                   f"{type(dt).__name__}: {dt!r}")
+        # NaN compares false with everything and infinity leaves no timesteps: both would
+        # simulate garbage rather than fail
+        if not (math.isfinite(dt) and dt > 0):
+            raise InvalidValueError(f"{owner} dt must be a positive, finite number of ms, got "
+                                    f"{dt!r}")
+        if not _MIN_DT <= dt <= _MAX_DT:
+            # The engine computes in single precision by default, where such a dt is 0 or inf
+            raise InvalidValueError(f"{owner} dt must lie between {_MIN_DT:.3g} and "
+                                    f"{_MAX_DT:.3g} ms (the engine's float range), got {dt!r}")
+        check_int(owner, "batch_size", batch_size, 1, "a positive integer")
+        check_int(owner, "rng_seed", rng_seed, 0,
+                   "a non-negative integer below 2**64 (0: seed from the OS)", 2 ** 64)
         if precision not in ("float", "double"):
             raise InvalidValueError(f"{type(self).__name__} precision must be 'float' or 'double', "
                                     f"got {precision!r}")

@@ -15,6 +15,16 @@ def _pop_name(key: Any) -> str:
     return getattr(key, "name", repr(key))
 
 
+def _describe_key(key: Any) -> str:
+    """How an error names a data dict's key: populations and layers by kind and name."""
+    name = getattr(key, "name", None)
+    if isinstance(name, str):
+        return f"{type(key).__name__} '{name}'"
+    if isinstance(key, str):
+        return f"{key!r} (a string; key the data by the Population or Layer object itself)"
+    return f"{type(key).__name__} {key!r:.60}"
+
+
 def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dict[Any, Any]:
     """Map a data dict's keys (populations or layers) onto ``allowed`` populations.
 
@@ -42,7 +52,7 @@ def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dic
             pop = None
         if pop not in allowed:
             raise InvalidKeyError(
-                f"{what} has key {_pop_name(key)!r}, which is not an {role} population "
+                f"{what} has key {_describe_key(key)}, which is not an {role} population "
                 f"of this network; {role} populations: {[p.name for p in allowed]}")
         out[pop] = value
     missing = [p.name for p in allowed if p not in out]
@@ -71,6 +81,9 @@ def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray
         raise InvalidValueError(f"{owner} must be a rectangular array ({exc})") from None
     if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
         raise InvalidTypeError(f"{owner} must be numeric, got dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.complexfloating):
+        # A cast to real would silently drop the imaginary part
+        raise InvalidTypeError(f"{owner} must hold real numbers, got complex dtype {y.dtype}")
     kind = type(metric_or_loss).__name__
     if getattr(metric_or_loss, "sparse_labels", False):
         if y.ndim != 1:
@@ -82,13 +95,18 @@ def check_labels(y: Any, pop: Any, metric_or_loss: Any, what: str) -> np.ndarray
                 raise InvalidTypeError(
                     f"{owner} for {kind} must hold integer class labels, got dtype "
                     f"{y.dtype} with non-integer values")
-            y = y.astype(np.int64)
         n = pop.num_neurons
+        # Range first, in the labels' own type: a huge float or uint64 label would wrap
+        # round to a different number when cast to int64
         if y.size and (y.min() < 0 or y.max() >= n):
             bad = y[(y < 0) | (y >= n)][0]
-            raise InvalidValueError(f"{owner} has label {int(bad)}, out of range for Population "
+            if np.issubdtype(y.dtype, np.integer) or abs(float(bad)) < 2 ** 53:
+                shown = int(bad)
+            else:
+                shown = float(bad)
+            raise InvalidValueError(f"{owner} has label {shown}, out of range for Population "
                                     f"'{pop.name}' with {n} neurons (labels 0 to {n - 1})")
-        return y
+        return y.astype(np.int64)
     size = pop.num_neurons
     if y.ndim < 1 or (y.shape[1:] != tuple(pop.shape) and y.shape[1:] != (size,)):
         raise InvalidValueError(
@@ -119,7 +137,14 @@ def check_timestep_targets(y: Any, pop: Any, example_timesteps: int, owner: str)
     -------
     The targets as a float array.
     """
-    y = np.asarray(y, dtype=float)
+    try:
+        y = np.asarray(y)
+    except ValueError as exc:
+        raise InvalidValueError(f"{owner} must be a rectangular array ({exc})") from None
+    if y.dtype == object or np.issubdtype(y.dtype, np.complexfloating) or not (
+            np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise InvalidTypeError(f"{owner} must hold real numbers, got dtype {y.dtype}")
+    y = y.astype(float)
     expected = (example_timesteps,) + tuple(pop.shape)
     if y.ndim < 2 or (y.shape[1:] != expected
                       and y.shape[1:] != (example_timesteps, pop.num_neurons)):

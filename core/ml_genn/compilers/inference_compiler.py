@@ -7,9 +7,9 @@ from ..engine import ModelSpec, SynapseMatrixType
 from ..utils.model_builder import NeuronModelBuilder
 from .compiled_inference_network import CompiledInferenceNetwork
 from ..readouts.readout import apply_readout
-from .compiler import Compiler
+from .compiler import MAX_TIMESTEPS, Compiler
+from ..utils.value import check_int
 from .data_checks import get_input_populations, get_output_populations
-from ..errors import InvalidValueError
 
 
 class InferenceCompiler(Compiler):
@@ -55,12 +55,9 @@ class InferenceCompiler(Compiler):
                          rng_seed=rng_seed, kernel_profiling=kernel_profiling,
                          communicator=communicator, backend=backend,
                          prefer_in_memory_connect=prefer_in_memory_connect, **genn_kwargs)
-        if isinstance(evaluate_timesteps, bool) or int(evaluate_timesteps) != evaluate_timesteps \
-                or evaluate_timesteps < 1:
-            raise InvalidValueError(
-                f"InferenceCompiler evaluate_timesteps must be a positive integer, "
-                f"got {evaluate_timesteps!r}")
-        self.evaluate_timesteps = int(evaluate_timesteps)
+        self.evaluate_timesteps = check_int("InferenceCompiler", "evaluate_timesteps",
+                                            evaluate_timesteps, 1, "a positive integer "
+                                            "below 2**32", limit=MAX_TIMESTEPS)
         self.reset_time_between_batches = reset_time_between_batches
         self.reset_vars_between_batches = reset_vars_between_batches
         self.reset_in_syn_between_batches = reset_in_syn_between_batches

@@ -6,6 +6,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from ..engine import VarAccess
+from ..utils.data import MAX_ENGINE_VALUE
 from .checks import check_positive_int
 from .input import Input
 from .neuron import init_next_base
@@ -96,6 +97,10 @@ class InputBase(Input):
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
                                          or array.dtype == bool):
             raise InvalidTypeError(f"{owner} ({kind}) input must be numeric, got dtype {array.dtype}")
+        if np.issubdtype(array.dtype, np.complexfloating):
+            # Casting to the engine's real type would silently drop the imaginary part
+            raise InvalidTypeError(f"{owner} ({kind}) input must be real numbers, got complex "
+                                   f"dtype {array.dtype}")
         expected = self.example_shape(shape)
         size = int(np.prod(expected))
         if array.ndim < 1 or (array.shape[1:] != expected and array.shape[1:] != (size,)):
@@ -104,6 +109,12 @@ class InputBase(Input):
                 f"(or (examples, {size})), got shape {array.shape}")
         if not np.all(np.isfinite(array)):
             raise InvalidValueError(f"{owner} ({kind}) input contains NaN or infinite values")
+        if array.size and np.issubdtype(array.dtype, np.floating) and \
+                np.abs(array).max() > MAX_ENGINE_VALUE:
+            # The engine holds input in single precision, where these would become infinity
+            raise InvalidValueError(
+                f"{owner} ({kind}) input holds values up to {float(np.abs(array).max()):.3g} in "
+                f"magnitude, beyond the engine's float range ({MAX_ENGINE_VALUE:.3g})")
         return array.reshape(array.shape[0], size)
 
     def set_input(self, genn_pop: Any, batch_size: int, shape: Tuple[int, ...],

@@ -6,7 +6,8 @@ from typing import Any, List, Sequence, Tuple
 import numpy as np
 
 from ..engine import VarAccess
-from ..utils.data import PreprocessedSpikes, batch_spikes, calc_start_spikes
+from ..utils.data import (PreprocessedSpikes, batch_spikes, calc_start_spikes,
+                          check_preprocessed_spikes)
 from ..utils.model_builder import NeuronModelBuilder
 from .checks import check_positive_int
 from .input import Input
@@ -63,22 +64,23 @@ class SpikeInput(Neuron, Input):
     def check_input(self, data: Any, shape: Tuple[int, ...], owner: str) -> List[PreprocessedSpikes]:
         """Check a dataset of spike trains: a sequence of PreprocessedSpikes, one per example."""
         if not is_spike_data(data):
+            if isinstance(data, np.ndarray):
+                received = f"an array of shape {data.shape} and dtype {data.dtype}"
+            elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+                received = (f"an empty {type(data).__name__} (no examples)" if len(data) == 0
+                            else f"a {type(data).__name__} whose first item is "
+                                 f"{type(data[0]).__name__}")
+            else:
+                received = type(data).__name__
             raise InvalidTypeError(
-                f"{owner} (SpikeInput) takes a list of PreprocessedSpikes (see "
-                f"ml_genn.utils.data.preprocess_spikes), got {type(data).__name__}"
-                + (f" of shape {np.shape(data)}" if isinstance(data, np.ndarray) else ""))
+                f"{owner} (SpikeInput) takes a list of PreprocessedSpikes, one per example "
+                f"(see ml_genn.utils.data.preprocess_spikes), got {received}")
         examples = [data] if isinstance(data, PreprocessedSpikes) else list(data)
         n = int(np.prod(shape))
-        for i, example in enumerate(examples):
-            if not isinstance(example, PreprocessedSpikes):
-                raise InvalidTypeError(
-                    f"{owner} (SpikeInput) example {i} is {type(example).__name__}, "
-                    f"expected PreprocessedSpikes")
-            if np.size(example.end_spikes) != n:
-                raise InvalidValueError(
-                    f"{owner} (SpikeInput) example {i} has spikes for "
-                    f"{np.size(example.end_spikes)} neurons, the population has {n}")
-        return examples
+        # The engine indexes the spike times with end_spikes unchecked: refuse inconsistent
+        # hand-built trains here, before anything is simulated
+        return [check_preprocessed_spikes(example, n, f"{owner} (SpikeInput) example {i}")
+                for i, example in enumerate(examples)]
 
     def set_input(self, genn_pop: Any, batch_size: int, shape: Tuple[int, ...],
                   input: Sequence[PreprocessedSpikes], population_name: str = "") -> None:
@@ -98,6 +100,13 @@ class SpikeInput(Neuron, Input):
                 f"it with SpikeInput(max_spikes={num_spikes}) or more")
         end = batched.end_spikes.reshape(batch_size, -1)
         start = calc_start_spikes(end)
+        # Last guard before the engine reads SpikeTimes[StartSpike..EndSpike) unchecked (data
+        # that bypassed check_input): every slice must lie inside this batch's spike times
+        if end.size and (start.min() < 0 or np.any(end < start) or end.max() > num_spikes):
+            raise InvalidValueError(
+                f"Population '{population_name}' (SpikeInput): a batch's end_spikes are not "
+                f"cumulative counts within its {num_spikes} spike times; check each example "
+                f"with ml_genn.utils.data.check_preprocessed_spikes")
         genn_pop.vars["StartSpike"].view[...] = start
         genn_pop.vars["EndSpike"].view[...] = end
         genn_pop.extra_global_params["SpikeTimes"].view[:num_spikes] = batched.spike_times

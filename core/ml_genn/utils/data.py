@@ -47,6 +47,11 @@ def _is_real(value) -> bool:
         value, (bool, np.bool_))
 
 
+#: Largest magnitude a spike time or an input value may have: beyond it the engine's single
+#: precision turns the value into infinity (a spike at "infinity" never happens)
+MAX_ENGINE_VALUE = float(np.finfo(np.float32).max)
+
+
 def _check_positive(name: str, value, allow_zero: bool = False) -> None:
     if not _is_real(value) or not np.isfinite(value) or value < 0 or (
             value == 0 and not allow_zero):
@@ -219,6 +224,119 @@ def preprocess_spikes(times: Union[Sequence[float], np.ndarray],
     # lexsort sorts by the last key first: neuron id, then time (stable for equal pairs)
     order = np.lexsort((times, ids_array))
     return PreprocessedSpikes(np.cumsum(counts).astype(np.int64), times[order])
+
+
+def _as_real_array(values: Any, owner: str, field: str) -> np.ndarray:
+    """``values`` as a NumPy array of real numbers (ints or floats), or a clear error."""
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError) as exc:
+        raise InvalidValueError(f"{owner} {field} must be a rectangular array of numbers "
+                                f"({exc})") from None
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
+                                   or np.issubdtype(array.dtype, np.floating)):
+        received = (type(values).__name__ if array.ndim == 0 and array.dtype == object
+                    else f"dtype {array.dtype}")
+        raise InvalidTypeError(f"{owner} {field} must be an array of real numbers (ints or "
+                               f"floats), got {received}"
+                               + (" (complex values have no meaning here)"
+                                  if np.issubdtype(array.dtype, np.complexfloating) else ""))
+    return array
+
+
+def check_preprocessed_spikes(spikes: Any, num_neurons: int,
+                              owner: str = "PreprocessedSpikes") -> PreprocessedSpikes:
+    """Check that one example's spike train is consistent and return it with NumPy arrays.
+
+    The engine reads neuron ``i``'s spikes at ``spike_times[end_spikes[i - 1]:end_spikes[i]]``
+    without bounds checks, so a hand-built :class:`PreprocessedSpikes` whose counts do not
+    match its spike times would make it read outside the array; this refuses such data
+    first.
+
+    Parameters
+    ----------
+    spikes
+        The example's :class:`PreprocessedSpikes`.
+    num_neurons
+        Neurons of the population it feeds.
+    owner
+        How errors name the example, e.g. ``"x['input'] example 3"``.
+
+    Returns
+    -------
+    PreprocessedSpikes
+        ``end_spikes`` as a flat ``int64`` array of ``num_neurons`` entries and
+        ``spike_times`` as a flat ``float64`` array (no copy when they already are).
+
+    Raises
+    ------
+    InvalidTypeError
+        When ``spikes`` is not a PreprocessedSpikes or holds non-numeric, boolean or
+        complex arrays.
+    InvalidValueError
+        When ``end_spikes`` has the wrong length, is not a cumulative count (non-negative,
+        non-decreasing, whole numbers, ending at ``len(spike_times)``), or a spike time is
+        NaN, infinite, beyond the engine's float range or out of order within its neuron.
+    """
+    if not isinstance(spikes, PreprocessedSpikes):
+        raise InvalidTypeError(f"{owner} must be a PreprocessedSpikes (see "
+                               f"ml_genn.utils.data.preprocess_spikes), got "
+                               f"{type(spikes).__name__}")
+    end = _as_real_array(spikes.end_spikes, owner, "end_spikes").reshape(-1)
+    times = _as_real_array(spikes.spike_times, owner, "spike_times").reshape(-1)
+    if end.size != num_neurons:
+        raise InvalidValueError(f"{owner} has end_spikes for {end.size} neurons, the population "
+                                f"has {num_neurons}")
+    if not np.issubdtype(end.dtype, np.integer):
+        fractional = ~np.isfinite(end) | (end != np.round(end))
+        if fractional.any():
+            raise InvalidValueError(f"{owner} end_spikes must be whole spike counts, got "
+                                    f"values such as {float(end[fractional][0])!r}")
+        if end.size and np.abs(end).max() > np.iinfo(np.int64).max:
+            raise InvalidValueError(f"{owner} end_spikes holds counts too large for any array, "
+                                    f"e.g. {float(np.abs(end).max())!r}")
+    elif end.dtype == np.uint64 and end.size and end.max() > np.iinfo(np.int64).max:
+        raise InvalidValueError(f"{owner} end_spikes holds counts too large for any array, "
+                                f"e.g. {int(end.max())}")
+    end = end.astype(np.int64, copy=False)
+    num_spikes = times.size
+    if end.size:
+        # Cumulative counts: each entry at least the one before, the first at least 0
+        previous = np.concatenate(([0], end[:-1]))
+        drops = np.flatnonzero(end < previous)
+        if drops.size:
+            i = int(drops[0])
+            before = "0 (the start)" if i == 0 else f"end_spikes[{i - 1}] = {previous[i]}"
+            raise InvalidValueError(
+                f"{owner} end_spikes must be cumulative spike counts (non-decreasing from 0), "
+                f"got end_spikes[{i}] = {end[i]} after {before}; build spike trains with "
+                f"preprocess_spikes")
+        if end[-1] != num_spikes:
+            raise InvalidValueError(
+                f"{owner} end_spikes must end at the number of spike times ({num_spikes}), got "
+                f"end_spikes[-1] = {end[-1]}; every spike time must belong to exactly one "
+                f"neuron")
+    if not np.issubdtype(times.dtype, np.floating):
+        times = times.astype(np.float64)
+    if num_spikes:
+        bad = ~np.isfinite(times) | (np.abs(times) > MAX_ENGINE_VALUE)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InvalidValueError(
+                f"{owner} spike time {float(times[k])!r} (index {k}) is not a finite time the "
+                f"engine can represent (at most {MAX_ENGINE_VALUE:.3g} ms in magnitude)")
+        # Times must rise within each neuron; they may fall where the next neuron's start
+        falls = np.flatnonzero(times[1:] < times[:-1]) + 1
+        if falls.size:
+            falls = falls[~np.isin(falls, end)]
+        if falls.size:
+            k = int(falls[0])
+            neuron = int(np.searchsorted(end, k, side="right"))
+            raise InvalidValueError(
+                f"{owner} spike times of neuron {neuron} are not sorted: {float(times[k - 1])!r} "
+                f"comes before {float(times[k])!r}; each neuron's spike times must be ascending "
+                f"(as preprocess_spikes makes them)")
+    return PreprocessedSpikes(end, times.astype(np.float64, copy=False))
 
 
 def _timestep_bins(times: np.ndarray, dt: float) -> np.ndarray:

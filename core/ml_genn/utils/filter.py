@@ -45,6 +45,17 @@ class FilterIndexError(IndexError):
     """A filter names an example or neuron that cannot exist."""
 
 
+class EmptyFilterError(InvalidValueError):
+    """A recorder was given a filter that selects nothing (``[]``, an all-False mask, an empty
+    slice), so it could never record anything: almost always a mistake in building the
+    filter. Also a ``RuntimeError`` and a ``ValueError``."""
+
+
+class FilterSelectsNothingWarning(UserWarning):
+    """A recorder's example filter selects none of the examples of the run about to start
+    (its indices lie beyond the dataset), so the run records nothing for it."""
+
+
 def _is_int(value) -> bool:
     # bool is a subclass of int, but True/False as an index is almost always a mistake
     return isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
@@ -156,6 +167,11 @@ class ExampleFilter:
     def records_all(self) -> bool:
         """True when no filter was given, so every example of every batch is recorded."""
         return self._mask is None
+
+    @property
+    def selects_nothing(self) -> bool:
+        """True when the filter selects no example at all (``[]``, an all-False mask)."""
+        return self._mask is not None and not self._mask.any()
 
     def get_batch_mask(self, batch: int, batch_size: int) -> np.ndarray:
         """Boolean mask over the ``batch_size`` slots of batch ``batch``.

@@ -16,7 +16,8 @@ transform of ``(value, dt)`` (e.g. ``tau_mem`` becomes ``Alpha = exp(-dt / tau_m
 from __future__ import annotations
 
 from collections import abc
-from numbers import Number
+import math
+from numbers import Integral, Number
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -71,6 +72,38 @@ def single_number(value: Any, what: str, compiler: str,
     if isinstance(value, np.ndarray) and value.size > 0 and np.all(value == value.flat[0]):
         return float(value.flat[0])
     raise error(f"{what} must be a single number for {compiler}, got {type(value).__name__}")
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int = 1,
+              expected: str = "a positive integer", limit: Optional[int] = None) -> int:
+    """Return ``value`` as an int if it is an integer (not a bool) in ``[minimum, limit)``.
+
+    Whole floats such as ``4.0`` are accepted (mlGeNN scripts compute sizes with ``/``);
+    other types (``"4"``, ``2.5``, ``None``, ``True``) are a type error naming ``name``.
+
+    Parameters
+    ----------
+    owner
+        What the value belongs to, for the message (e.g. ``"InferenceCompiler"``).
+    name
+        The argument's name.
+    value
+        The value given.
+    minimum
+        Smallest value allowed.
+    expected
+        What a valid value is, for the message.
+    limit
+        Values from this one up are refused (None: no limit).
+    """
+    whole_float = isinstance(value, (float, np.floating)) and math.isfinite(value) and \
+        float(value).is_integer()
+    if isinstance(value, (bool, np.bool_)) or not (isinstance(value, Integral) or whole_float):
+        raise InvalidTypeError(f"{owner} {name} must be {expected}, got "
+                               f"{type(value).__name__}: {value!r}")
+    if value < minimum or (limit is not None and value >= limit):
+        raise InvalidValueError(f"{owner} {name} must be {expected}, got {value!r}")
+    return int(value)
 
 
 def positive(values: np.ndarray) -> Optional[str]:

@@ -4,12 +4,14 @@ mlGeNN 2.4 defines it; see :mod:`ml_genn_eprop.engine_models` for the rule and
 """
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
 from ml_genn.compilers import Compiler
+from ml_genn.compilers.compiler import MAX_TIMESTEPS
+from ml_genn.utils.value import check_int
 from ml_genn.engine import SynapseMatrixType, VarAccess
 from ml_genn.errors import InvalidValueError
 from ml_genn.neurons import (AdaptiveLeakyIntegrateFire, LeakyIntegrate, LeakyIntegrateFire,
@@ -34,9 +36,8 @@ IMPLEMENTATIONS = ("factorised", "per_synapse")
 
 
 def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise InvalidValueError(f"EPropCompiler {name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int("EPropCompiler", name, value, 1, "a positive integer below 2**32",
+                     limit=MAX_TIMESTEPS)
 
 
 def _real(value: Any, name: str, positive: bool = False) -> float:

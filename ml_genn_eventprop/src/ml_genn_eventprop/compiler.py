@@ -4,12 +4,14 @@ See ``DERIVATION.md`` for the algorithm and ``DESIGN_NOTES.md`` for its engine m
 """
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
 from ml_genn.compilers import Compiler
+from ml_genn.compilers.compiler import MAX_TIMESTEPS
+from ml_genn.utils.value import check_int
 from ml_genn.engine import SynapseMatrixType
 from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, LeakyIntegrateFireInput
 from ml_genn.synapses import Exponential
@@ -32,9 +34,8 @@ default_params = {
 
 
 def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise InvalidValueError(f"EventPropCompiler {name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int("EventPropCompiler", name, value, 1, "a positive integer below 2**32",
+                     limit=MAX_TIMESTEPS)
 
 
 def _check_real(value: Any, name: str, positive: bool = False) -> float:

@@ -10,7 +10,7 @@ from ml_genn.utils.filter import ExampleFilterType, NeuronFilterType, get_neuron
 from ml_genn.utils.network import get_underlying_conn
 
 from .engine_access import synapse_group
-from .recorder import Recorder
+from .recorder import Recorder, require_selected_neurons
 from .sinks import DenseSink, PathType
 from .timestep_sampler import TimestepSampler, make_gather, var_is_batched
 from ml_genn.errors import InvalidTypeError, InvalidValueError
@@ -61,6 +61,10 @@ class ConnVarRecorder(Recorder):
         source, target = self._conn.source, self._conn.target
         self._src_filter = get_neuron_filter(src_neuron_filter, source.shape)
         self._trg_filter = get_neuron_filter(trg_neuron_filter, target.shape)
+        require_selected_neurons(self.describe(), "src_neuron_filter", src_neuron_filter,
+                                 self._src_filter)
+        require_selected_neurons(self.describe(), "trg_neuron_filter", trg_neuron_filter,
+                                 self._trg_filter)
         self._shape = (self._src_filter.num_selected, self._trg_filter.num_selected)
         # The engine's default precision until bound (see VarRecorder)
         self._dtype = np.dtype(np.float32)

@@ -1,12 +1,14 @@
 """What every recorder shares: key, example filter, storage, per-batch bookkeeping."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, Optional
 
 import numpy as np
 
 from ml_genn.callbacks import Callback
-from ml_genn.utils.filter import ExampleFilter, ExampleFilterType
+from ml_genn.utils.filter import (EmptyFilterError, ExampleFilter, ExampleFilterType,
+                                  FilterSelectsNothingWarning, NeuronFilter)
 
 from .engine_access import require_loaded
 from .memory import warn_if_large
@@ -17,6 +19,33 @@ from .sinks import PathType, check_folder
 #: recorded, one array shared by every recorder and run, so that a decoder that saw it
 #: before need not check it again
 _ALL_SLOTS: Dict[int, np.ndarray] = {}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def require_selected_neurons(owner: str, name: str, given: Any,
+                             neuron_filter: NeuronFilter) -> None:
+    """Raise :class:`EmptyFilterError` if a recorder's neuron filter selects no neuron.
+
+    Parameters
+    ----------
+    owner
+        The recorder, as its ``describe()`` names it.
+    name
+        The argument, e.g. ``"neuron_filter"``.
+    given
+        What the user passed (shown in the error).
+    neuron_filter
+        The parsed filter.
+    """
+    if neuron_filter.num_selected == 0:
+        raise EmptyFilterError(
+            f"{owner}: {name} {_short(given)} selects no neurons of population shape "
+            f"{neuron_filter.shape}, so nothing would ever be recorded; pass None to record "
+            f"every neuron")
 
 
 class Recorder(Callback):
@@ -42,6 +71,11 @@ class Recorder(Callback):
                  to_disk: Optional[PathType] = None):
         self.key = key
         self._example_filter = ExampleFilter(example_filter)
+        if self._example_filter.selects_nothing:
+            raise EmptyFilterError(
+                f"{self.describe()}: example_filter {_short(example_filter)} selects no "
+                f"examples, so nothing would ever be recorded; pass None to record every "
+                f"example, or the indices (or a boolean mask) of those to record")
         self.to_disk = check_folder(to_disk, self.describe())
         self._ready = False
 
@@ -106,6 +140,14 @@ class Recorder(Callback):
             else self.count_examples(num_batches) * (num_epochs or 1)
         self.prepare(compiled_network)
         self._ready = True
+
+        if self._run_examples == 0 and not self._example_filter.records_all:
+            # A filter written for a larger dataset: a warning, as the same recorder may also
+            # serve runs on datasets that its indices do reach
+            size = num_batches * self._batch_size if num_examples is None else num_examples
+            warnings.warn(f"{self.describe()}: example_filter {self._example_filter!r} selects "
+                          f"none of this run's {size} examples, so it records nothing",
+                          FilterSelectsNothingWarning, stacklevel=4)
 
         timesteps = getattr(compiled_network, "example_timesteps", None)
         if self._run_examples is not None and timesteps is not None:

@@ -14,7 +14,7 @@ from .engine_access import (neuron_group, packed_recording_buffer, recording_dat
                             recording_enabled, timestep_range)
 from .memory import ASSUMED_SPIKE_PROBABILITY, BYTES_PER_SPIKE
 from .packed_spikes import find_spikes, from_recording_lists, gather_words, spike_counts
-from .recorder import Recorder
+from .recorder import Recorder, require_selected_neurons
 from .sinks import DenseSink, PathType, RaggedSink
 from .spike_segments import MAX_SEGMENT_ENTRIES, SEGMENT_HEADROOM, SpikeSegments
 from ml_genn.errors import InvalidTypeError, InvalidValueError
@@ -139,6 +139,8 @@ class SpikeRecorder(Recorder):
                 f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
                 f"create the recorder once its connections have given it one")
         self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
+        require_selected_neurons(self.describe(), "neuron_filter", neuron_filter,
+                                 self._neuron_filter)
         super().__init__(key, example_filter, to_disk)
         self._pull = False
 

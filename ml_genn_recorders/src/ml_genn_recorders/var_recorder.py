@@ -9,7 +9,7 @@ from ml_genn.utils.filter import ExampleFilterType, NeuronFilterType, get_neuron
 from ml_genn.utils.network import get_underlying_pop
 
 from .engine_access import neuron_group
-from .recorder import Recorder
+from .recorder import Recorder, require_selected_neurons
 from .sinks import DenseSink, PathType
 from .timestep_sampler import TimestepSampler, make_gather, var_is_batched
 from .var_names import describe_recordable, engine_var_name
@@ -72,6 +72,8 @@ class VarRecorder(Recorder):
                 f"{self.describe()}: Population '{self._pop.name}' has no shape yet; "
                 f"create the recorder once its connections have given it one")
         self._neuron_filter = get_neuron_filter(neuron_filter, self._pop.shape)
+        require_selected_neurons(self.describe(), "neuron_filter", neuron_filter,
+                                 self._neuron_filter)
         # The engine's default precision, so estimate_memory works before a run; replaced by
         # the variable's real dtype once bound to a compiled network
         self._dtype = np.dtype(np.float32)
