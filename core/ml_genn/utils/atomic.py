@@ -33,8 +33,15 @@ def _current_umask() -> int:
     return _umask
 
 
-def _fsync_directory(directory: str) -> None:
-    # Makes the rename itself durable; not possible on every platform (e.g. Windows)
+def fsync_directory(directory: PathLike) -> None:
+    """Make renames into ``directory`` durable (fsync the folder itself); platforms and file
+    systems that cannot (e.g. Windows) are left alone, which is harmless.
+
+    Parameters
+    ----------
+    directory
+        The folder whose entries changed.
+    """
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -103,7 +110,7 @@ def atomic_write(path: PathLike, mode: str = "wb", *,
         except FileNotFoundError:
             pass
         raise
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> None:
@@ -186,5 +193,6 @@ def remove_stale_temporaries(directory: PathLike) -> List[str]:
     return removed
 
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "remove_stale_temporaries",
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "fsync_directory",
+           "remove_stale_temporaries",
            "TEMP_SUFFIX"]

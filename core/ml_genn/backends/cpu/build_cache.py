@@ -30,6 +30,7 @@ from typing import List, Optional, Tuple
 
 from ...engine.errors import CodeCompileError
 from ...errors import InvalidValueError
+from ...utils.atomic import fsync_directory
 from .compile_errors import raise_compile_error
 
 #: Temporary files of builds killed midway are removed once they are this old (seconds); a
@@ -193,20 +194,6 @@ def _write_new(path: Path, data: bytes, directory_mode: int) -> None:
         os.close(fd)
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes the renames durable; some platforms and file systems cannot, which is harmless
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _remove_stale_temps(directory: Path) -> None:
     """Delete temporary files (``.<name>_*.tmp`` / ``.c``) that builds killed midway left behind."""
     cutoff = time.time() - STALE_TEMP_AGE_S
@@ -283,7 +270,7 @@ def _compile_into(directory: Path, lib: Path, model_name: str, key: str, source:
             os.replace(tmp_src, lib.with_suffix(".c"))   # kept beside the library for debugging
         except OSError:
             pass
-        _fsync_dir(directory)
+        fsync_directory(directory)
     finally:
         for p in (tmp_src, tmp_lib, tmp_digest):
             try:
