@@ -13,10 +13,10 @@ from .sequential_network import SequentialNetwork  # noqa: E402
 
 # Subpackages are imported on first use (``ml_genn.callbacks``), as mlGeNN's eager imports made
 # them attributes; importing lazily keeps ``import ml_genn`` cheap and free of plugin imports
-# (``communicators`` joins them once it exists: a listed name must import)
-_SUBPACKAGES = ("backends", "callbacks", "compilers", "connectivity", "engine", "initializers",
-                "losses", "metrics", "neurons", "optimisers", "readouts", "serialisers",
-                "synapses", "utils")
+# (and of mpi4py, which ``communicators.MPI`` imports only when constructed)
+_SUBPACKAGES = ("backends", "callbacks", "communicators", "compilers", "connectivity", "engine",
+                "initializers", "losses", "metrics", "neurons", "optimisers", "readouts",
+                "serialisers", "synapses", "utils")
 
 
 def __getattr__(name: str):

@@ -30,7 +30,8 @@ def test_unknown_keywords_are_errors_naming_them():
     with pytest.raises(NotImplementedError, match="Deep-R"):
         EventPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
                           deep_r_conns=[object()])
-    with pytest.raises(NotImplementedError, match="communicator"):
+    with pytest.raises(TypeError, match="InferenceCompiler communicator must be an "
+                                        "ml_genn.communicators.Communicator"):
         InferenceCompiler(evaluate_timesteps=10, communicator=object())
 
 
@@ -123,7 +124,7 @@ def test_base_compiler_takes_mlgenns_positional_order():
     assert isinstance(c.supported_matrix_type, SupportedMatrixType)
     assert c.supported_matrix_type.get_best([SMT.DENSE, SMT.SPARSE]) is SMT.SPARSE
     assert c.supported_matrix_type.get_best([SMT.TOEPLITZ]) is None
-    with pytest.raises(NotImplementedError, match="communicator"):
+    with pytest.raises(TypeError, match="communicator must be an ml_genn.communicators"):
         Compiler([SMT.DENSE], 1.0, 1, 0, False, object())
     with pytest.raises(TypeError, match="supported_matrix_type must be a non-empty list"):
         Compiler(["dense"])
@@ -205,7 +206,7 @@ def test_few_spike_compiler_takes_mlgenns_positional_order():
     # Without in-memory preference, kernels (toeplitz) come first, as in mlGeNN
     assert c.supported_matrix_type.types[0] is SMT.TOEPLITZ
     assert FewSpikeCompiler().supported_matrix_type.types[0] is SMT.SPARSE
-    with pytest.raises(NotImplementedError, match="communicator"):
+    with pytest.raises(TypeError, match="communicator must be an ml_genn.communicators"):
         FewSpikeCompiler(8, 1.0, 1, 0, False, True, object())
     with pytest.raises(TypeError, match="FewSpikeCompiler.*'kk'"):
         FewSpikeCompiler(kk=8)

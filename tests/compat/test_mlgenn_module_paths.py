@@ -208,5 +208,4 @@ def test_every_advertised_subpackage_imports():
     import ml_genn
     for name in ml_genn._SUBPACKAGES:
         assert importlib.import_module(f"ml_genn.{name}") is getattr(ml_genn, name)
-    with pytest.raises(AttributeError):
-        ml_genn.communicators
+    assert "communicators" in ml_genn._SUBPACKAGES

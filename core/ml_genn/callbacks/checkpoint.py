@@ -23,6 +23,10 @@ class Checkpoint(Callback):
         Save after epochs whose index is a multiple of this (``1``: every epoch).
     """
 
+    #: Only rank 0 of a data-parallel run writes files and shows progress; set it to None
+    #: on an instance to run in every process (AIToolbox's name)
+    device_idx_execution = 0
+
     def __init__(self, serialiser: Union[Serialiser, str] = "numpy", epoch_interval: int = 1):
         if isinstance(epoch_interval, bool) or not isinstance(epoch_interval, int) \
                 or epoch_interval < 1:

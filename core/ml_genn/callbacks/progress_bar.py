@@ -32,6 +32,10 @@ class BatchProgressBar(Callback):
     """Shows a `tqdm <https://tqdm.github.io/>`_ progress bar advanced after every batch, with
     the metrics' running results in its postfix and the epoch in its description."""
 
+    #: Only rank 0 of a data-parallel run writes files and shows progress; set it to None
+    #: on an instance to run in every process (AIToolbox's name)
+    device_idx_execution = 0
+
     def __init__(self):
         self._num_batches: Optional[int] = None
         self._progress_bar = None

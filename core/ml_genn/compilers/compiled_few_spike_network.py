@@ -91,7 +91,7 @@ class CompiledFewSpikeNetwork(CompiledInferenceNetwork):
 
         def update(output, y, readout):
             labels = y[output]
-            metrics[output].update(labels, readout[:len(labels)], None)
+            metrics[output].update(labels, readout[:len(labels)], self.communicator)
         self._run_pipeline(batches, outputs, update, callback_list, metrics)
         callback_list.on_test_end(metrics)
         cb_data = callback_list.get_data()
@@ -123,6 +123,7 @@ class CompiledFewSpikeNetwork(CompiledInferenceNetwork):
         self._require_loaded("evaluate")
         metrics = get_metrics(metrics, self.outputs)
         x, y, n = self.check_evaluate_data(x, y, metrics)
+        self._rank_sizes(n, "evaluate")     # metrics are reduced batch by batch across ranks
         num_batches = (n + self.batch_size - 1) // self.batch_size
         return self._evaluate(self._batches(x, y, n), list(y), metrics, callbacks,
                               num_batches, n)

@@ -123,6 +123,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         self._require_loaded("evaluate")
         metrics = get_metrics(metrics, self.outputs)
         x, y, n = self.check_evaluate_data(x, y, metrics)
+        self._rank_sizes(n, "evaluate")     # metrics are reduced batch by batch across ranks
         num_batches = (n + self.batch_size - 1) // self.batch_size
         callback_list = self._callbacks(callbacks, "evaluate", num_batches, n)
         callback_list.on_test_begin()
@@ -139,7 +140,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         readouts = self.run_batch(batch, x, callback_list)
         for pop, labels in y.items():
             # A short last batch: only the real examples count
-            metrics[pop].update(labels, readouts[pop][:len(labels)], None)
+            metrics[pop].update(labels, readouts[pop][:len(labels)], self.communicator)
         callback_list.on_batch_end(batch, metrics)
 
     def evaluate_batch(self, x: Dict[Any, Any], y: Dict[Any, Any],

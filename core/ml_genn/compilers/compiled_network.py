@@ -56,6 +56,8 @@ class CompiledNetwork:
         self.reset_in_syn_between_batches = reset_in_syn_between_batches
         self.checkpoint_neuron_vars = tuple(checkpoint_neuron_vars)
         self.batch_size = self._spec.batch_size
+        #: Communicator of a data-parallel run (set by the compiler), or None
+        self.communicator: Any = None
         self.genn_model = None
         self.neuron_populations: Dict[Any, Any] = {}
         self.connection_populations: Dict[Any, Any] = {}
@@ -75,6 +77,8 @@ class CompiledNetwork:
             for name, group in self._spec.neuron_populations.items()
             for var, spec in group.vars.items() if spec.access is VarAccess.READ_WRITE}
         self.on_load()
+        if self.num_ranks > 1:
+            self.synchronise_ranks()
         return self
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
@@ -85,6 +89,63 @@ class CompiledNetwork:
 
     def on_load(self) -> None:
         """Called once the model is loaded (subclasses restore state here)."""
+
+    # ------------------------------------------------------------------ ranks
+    @property
+    def rank(self) -> int:
+        """This process's rank in a data-parallel run (0 without a communicator)."""
+        return 0 if self.communicator is None else int(self.communicator.rank)
+
+    @property
+    def num_ranks(self) -> int:
+        """Number of ranks of a data-parallel run (1 without a communicator)."""
+        return 1 if self.communicator is None else int(self.communicator.num_ranks)
+
+    def rank_shared_state(self) -> List[np.ndarray]:
+        """The arrays every rank must hold identically: weights and delays, trained neuron
+        variables such as ``Bias`` (training networks add optimiser state)."""
+        views = []
+        for conn, group in self.connection_populations.items():
+            views += [group.vars[var].view for var in ("g", "d") if var in group.vars]
+        for group in self.neuron_populations.values():
+            views += [group.vars[var].view for var in self.checkpoint_neuron_vars
+                      if var in group.vars]
+        return views
+
+    def _rank_sizes(self, n: int, what: str) -> Optional[List[int]]:
+        """Every rank's number of examples of a data-parallel run (None with one rank); they
+        must give every rank the same number of batches, as each batch is a collective step."""
+        if self.num_ranks == 1:
+            return None
+        sizes = [int(s) for s in self.communicator.all_gather(int(n))]
+        batches = [(s + self.batch_size - 1) // self.batch_size for s in sizes]
+        if len(set(batches)) != 1:
+            raise InvalidValueError(
+                f"{what}: the ranks hold {sizes} examples, which give them different numbers "
+                f"of batches of {self.batch_size} ({batches}); every rank must run the same "
+                f"number of batches, so split the data evenly across ranks (e.g. "
+                f"data[rank::num_ranks] with a size divisible by the batch size)")
+        return sizes
+
+    def synchronise_ranks(self) -> None:
+        """Give every rank rank 0's :meth:`rank_shared_state` and random-number state; call
+        it on every rank together (it runs when a network is loaded, and after a checkpoint
+        is restored by ``ResumeTraining``). Every rank built the same connectivity from one
+        seed, so the arrays have the same shapes; each rank then draws its own random numbers
+        during simulation (rank 0's seed mixed with its rank), as it simulates different
+        examples."""
+        self._require_loaded("synchronise ranks")
+        self.communicator.barrier()
+        for view in self.rank_shared_state():
+            self.communicator.broadcast(view, 0)
+        names = sorted(self.genn_model.get_rng_state())
+        state = self.genn_model.get_rng_state()
+        shared = np.array([state[n] for n in names], dtype=np.uint64)
+        self.communicator.broadcast(shared, 0)
+        state = {n: int(v) for n, v in zip(names, shared)}
+        if self.rank > 0:
+            state["seed"] = _rank_seed(state["seed"], self.rank)
+        self.genn_model.set_rng_state(state)
 
     def _require_loaded(self, doing: str) -> None:
         if self.genn_model is None:
@@ -277,3 +338,14 @@ class CompiledNetwork:
                                          genn.get_sparse_pre_inds())
                     serialiser.serialise(tuple(keys) + (conn, "post_ind"),
                                          genn.get_sparse_post_inds())
+
+
+def _rank_seed(seed: int, rank: int) -> int:
+    """A seed for ``rank``'s simulation noise derived from the shared one (a SplitMix64
+    step: distinct ranks get well-separated, reproducible seeds; never 0, which means 'draw
+    one')."""
+    mask = (1 << 64) - 1
+    z = (seed + 0x9E3779B97F4A7C15 * (rank + 1)) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return (z ^ (z >> 31)) or 1

@@ -66,6 +66,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
         #: batch: the epoch ends there (its validation and ``on_epoch_end`` still run), then
         #: ``on_train_end``, and ``train`` returns normally
         self.stop_training = False
+        #: Real examples in the running batch, summed over ranks (batch means divide by it)
+        self.batch_examples_all_ranks = 0
         #: The epoch in which the last ``train`` was stopped, None when it ran to the end
         self.stopped_epoch: Optional[int] = None
         #: The running ``train``'s :class:`~ml_genn.compilers.train_loop.TrainLoop` (None
@@ -104,9 +106,36 @@ class CompiledTrainingNetwork(CompiledNetwork):
         self._set_step()
         if getattr(callback_list, "loop_applies_gradients", False):
             self.custom_update(GRADIENT_REDUCE)
+            if self.num_ranks > 1:
+                # Data parallel: every rank applies the gradient of the whole batch
+                for view in self._reduced_gradients():
+                    self.communicator.reduce_sum_in_place(view)
             callback_list.on_after_gradient_update(batch)
             self.custom_update(GRADIENT_LEARN)
             callback_list.on_after_optimizer_step(batch)
+
+    def _reduced_gradients(self) -> List[np.ndarray]:
+        """Every batch-reduced gradient array (what the optimisers apply), in a fixed order."""
+        return [self.genn_model.custom_update_populations[name].vars["ReducedGradient"].view
+                for name, cu in sorted(self._spec.custom_updates.items())
+                if cu.update_group_name == GRADIENT_REDUCE and "ReducedGradient" in cu.vars]
+
+    def rank_shared_state(self) -> List[np.ndarray]:
+        """Weights, trained neuron variables and optimiser state (see
+        :meth:`CompiledNetwork.rank_shared_state`)."""
+        views = super().rank_shared_state()
+        for opt, names in self.optimisers:
+            for cu in self._optimiser_groups(names):
+                views += [view.view for _, view in sorted(cu.vars.items())]
+        return views
+
+    def synchronise_ranks(self) -> None:
+        """Rank 0's weights, optimiser state and step on every rank (see
+        :meth:`CompiledNetwork.synchronise_ranks`)."""
+        super().synchronise_ranks()
+        step = np.array([self.optimiser_step], dtype=np.int64)
+        self.communicator.broadcast(step, 0)
+        self.optimiser_step = int(step[0])
 
     def get_gradients(self) -> Dict[Any, np.ndarray]:
         """The batch's summed gradients, zero-copy and writable, per trained connection
@@ -282,14 +311,16 @@ class CompiledTrainingNetwork(CompiledNetwork):
         # Gradient hooks run between the reduction and the optimiser: the loop then runs both
         # itself instead of the compiler's base callbacks (no cost when nobody asks)
         hooks = [c for c in user if any(callable(getattr(c, h, None)) for h in GRADIENT_HOOKS)]
-        if hooks:
+        # Several ranks: the gradients are summed across ranks between the two updates
+        applies = bool(hooks) or (mode == "train" and self.num_ranks > 1)
+        if applies:
             base = [c for c in base if getattr(c, "name", None) not in (GRADIENT_REDUCE,
                                                                          GRADIENT_LEARN)
                     or not isinstance(c, CustomUpdateOnBatchEnd)]
         callback_list = CallbackList(base + user, compiled_network=self,
                                      num_batches=num_batches, num_epochs=num_epochs,
                                      num_examples=num_examples, **extra)
-        callback_list.loop_applies_gradients = bool(hooks)
+        callback_list.loop_applies_gradients = applies
         return callback_list
 
     def _run_batch(self, batch: int, x: Dict, y: Dict, metrics: Dict, callback_list: CallbackList,
@@ -303,14 +334,14 @@ class CompiledTrainingNetwork(CompiledNetwork):
         self.run_example(callback_list)
         for pop, target in y.items():
             readout = self.get_readout(pop)[:len(target)]
-            metrics[pop].update(target, readout, None)
+            metrics[pop].update(target, readout, self.communicator)
         if train:
             self._apply_gradients(batch, callback_list)
         callback_list.on_batch_end(batch, metrics)
         if train:
             self.optimiser_step += 1
 
-    def _run_epoch(self, x, y, n, order, metrics, callback_list, train):
+    def _run_epoch(self, x, y, n, order, metrics, callback_list, train, rank_sizes=None):
         for metric in metrics.values():
             metric.reset()
         num_batches = (n + self.batch_size - 1) // self.batch_size
@@ -318,10 +349,21 @@ class CompiledTrainingNetwork(CompiledNetwork):
             index = order[batch * self.batch_size:(batch + 1) * self.batch_size]
             if train and self.train_loop is not None:
                 self.train_loop.batch = batch
+            # Examples of this batch on all ranks together: what batch means divide by
+            sizes = [n] if rank_sizes is None else rank_sizes
+            self.batch_examples_all_ranks = sum(
+                min(self.batch_size, max(0, size - batch * self.batch_size)) for size in sizes)
             self._run_batch(batch, {p: _take(v, index) for p, v in x.items()},
                             {p: v[index] for p, v in y.items()}, metrics, callback_list, train)
-            if train and self.stop_training:
+            if train and self._any_rank_stops():
                 break
+
+    def _any_rank_stops(self) -> bool:
+        """Whether a callback on any rank asked training to stop (then every rank stops)."""
+        if self.num_ranks > 1:
+            self.stop_training = self.communicator.reduce_sum(int(self.stop_training)) > 0
+        return bool(self.stop_training)
+
 
     def default_metric(self, output: Any) -> str:
         """The metric an output gets when ``metrics`` is not given: ``"mean_square_error"``
@@ -360,11 +402,12 @@ class CompiledTrainingNetwork(CompiledNetwork):
         if metrics is None:
             metrics = {pop: self.default_metric(pop) for pop in self.outputs}
         results = get_metrics(metrics, self.outputs)
+        rank_sizes = self._rank_sizes(n, "evaluate")
         num_batches = (n + self.batch_size - 1) // self.batch_size
         callback_list = self._callbacks(self.base_validate_callbacks,
                                         [] if callbacks is None else callbacks, "evaluate",
                                         num_batches, 1, n)
-        self._run_epoch(x, y, n, np.arange(n), results, callback_list, False)
+        self._run_epoch(x, y, n, np.arange(n), results, callback_list, False, rank_sizes)
         return results, callback_list.get_data()
 
     def train(self, x: Dict[Any, Any], y: Dict[Any, Any], num_epochs: int, start_epoch: int = 0,
@@ -443,6 +486,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
             n_v = n_valid
         elif validate:
             vx, vy, n_v = self._check(validation_x, validation_y, "validation_")
+        rank_sizes = self._rank_sizes(n, "train")
+        valid_sizes = self._rank_sizes(n_v, "train validation") if validate else None
         if metrics is None:
             metrics = {pop: self.default_metric(pop) for pop in self.outputs}
         train_metrics = get_metrics(metrics, self.outputs)
@@ -471,14 +516,15 @@ class CompiledTrainingNetwork(CompiledNetwork):
                     else np.arange(n)
                 self.train_loop.epoch = epoch
                 callback_list.on_epoch_begin(epoch)
-                self._run_epoch(x, y, n, order, train_metrics, callback_list, True)
+                self._run_epoch(x, y, n, order, train_metrics, callback_list, True, rank_sizes)
                 if validate:
                     valid_list.on_epoch_begin(epoch)
-                    self._run_epoch(vx, vy, n_v, np.arange(n_v), valid_metrics, valid_list, False)
+                    self._run_epoch(vx, vy, n_v, np.arange(n_v), valid_metrics, valid_list,
+                                    False, valid_sizes)
                     valid_list.on_epoch_end(epoch, valid_metrics)
                     self.train_loop.validation_metrics = valid_metrics
                 callback_list.on_epoch_end(epoch, train_metrics)
-                if self.stop_training:
+                if self._any_rank_stops():
                     self.stopped_epoch = epoch
                     logger.info("Training stopped by a callback in epoch %d", epoch)
                     break

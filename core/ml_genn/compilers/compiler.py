@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import re
 from numbers import Real
 from typing import Any, Dict, Optional, Sequence
@@ -42,6 +43,25 @@ MAX_TIMESTEPS = 2 ** 32
 
 #: Backend names mlGeNN users pass that only GeNN (through pygenn) provides
 _PYGENN_BACKENDS = ("cuda", "hip", "genn", "opencl")
+
+
+def _check_communicator(owner: str, communicator: Any, batch_size: int) -> Any:
+    """``communicator`` if it is None or a Communicator whose ranks share ``batch_size``
+    evenly; a clear error otherwise."""
+    if communicator is None:
+        return None
+    from ..communicators import Communicator
+    if not isinstance(communicator, Communicator):
+        raise InvalidTypeError(f"{owner} communicator must be an ml_genn.communicators."
+                               f"Communicator (e.g. MPI()) or None, got "
+                               f"{type(communicator).__name__}: {communicator!r}")
+    num_ranks = int(communicator.num_ranks)
+    if int(batch_size) % num_ranks != 0:
+        raise InvalidValueError(
+            f"{owner} batch_size {batch_size} does not divide evenly across the "
+            f"communicator's {num_ranks} ranks: each rank simulates batch_size / num_ranks "
+            f"examples, so choose a multiple of {num_ranks}")
+    return communicator
 
 
 class SupportedMatrixType:
@@ -101,8 +121,11 @@ class Compiler:
         ``presynaptic_update_time``, ``get_custom_update_time(name)``, ... on
         ``compiled_network.genn_model``, in seconds).
     communicator
-        Must be ``None``: multi-process runs (mlGeNN's MPI communicator) are not available
-        yet.
+        :class:`~ml_genn.communicators.Communicator` of a data-parallel run (e.g.
+        ``ml_genn.communicators.MPI()``), or ``None``. Each rank then simulates
+        ``batch_size / num_ranks`` examples of every batch (``batch_size`` must divide
+        evenly); gradients are summed across ranks before each optimiser step and metrics
+        reduced, so training equals one process with the whole batch.
     backend
         Registered backend name (``"cpu"`` by default) or a backend object.
     prefer_in_memory_connect
@@ -129,11 +152,7 @@ class Compiler:
                 f"{type(self).__name__} supported_matrix_type must be a non-empty "
                 f"list of ml_genn.engine.SynapseMatrixType values (most preferred "
                 f"first), got {supported_matrix_type!r}")
-        if communicator is not None:
-            raise NotImplementedError(f"{type(self).__name__}: communicators (multi-process "
-                                      f"runs) are not available yet; pass communicator=None")
         self.supported_matrix_type = SupportedMatrixType(supported_matrix_type)
-        self.communicator = None
         owner = type(self).__name__
         if isinstance(dt, (bool, np.bool_)) or not isinstance(dt, Real):
             raise InvalidTypeError(f"{owner} dt must be a positive number of ms, got "
@@ -159,12 +178,29 @@ class Compiler:
         self.kernel_profiling = bool(kernel_profiling)
         self._check_backend(backend, genn_kwargs)
         self.dt = float(dt)
-        self.batch_size = int(batch_size)
+        self.communicator = _check_communicator(owner, communicator, batch_size)
+        #: The batch of all ranks together (mlGeNN's name); ``batch_size`` is this rank's share
+        self.full_batch_size = int(batch_size)
+        num_ranks = 1 if communicator is None else int(communicator.num_ranks)
+        self.batch_size = int(batch_size) // num_ranks
         self.rng_seed = int(rng_seed)
         self.backend = backend
         self.prefer_in_memory_connect = prefer_in_memory_connect
         self.precision = precision
         self.genn_kwargs = genn_kwargs
+
+    def _shared_seed(self) -> int:
+        """The engine seed: ``rng_seed``, or, when it is 0 in a multi-rank run, one rank 0
+        draws and every rank takes, so that all ranks build the same connectivity and initial
+        weights."""
+        if self.communicator is None or self.rng_seed != 0 or \
+                int(self.communicator.num_ranks) == 1:
+            return self.rng_seed
+        seed = np.zeros(1, dtype=np.uint64)
+        if int(self.communicator.rank) == 0:
+            seed[0] = int.from_bytes(os.urandom(8), "little") or 1
+        self.communicator.broadcast(seed, 0)
+        return int(seed[0])
 
     def _check_backend(self, backend: Any, options: Dict[str, Any]) -> None:
         """Resolve the backend now (a GPU backend name without its plugin is an error saying
@@ -275,7 +311,7 @@ class Compiler:
         spec.timing_enabled = self.kernel_profiling
         # Compiled networks reset state between batches from the host
         spec.host_update_groups.add("Reset")
-        spec.dt, spec.batch_size, spec.seed = self.dt, self.batch_size, self.rng_seed
+        spec.dt, spec.batch_size, spec.seed = self.dt, self.batch_size, self._shared_seed()
         compile_state = self.pre_compile(network, spec, **kwargs)
 
         taken: set = set()
@@ -343,6 +379,7 @@ class Compiler:
         # A checkpoint loaded into the network (Network.load) is where training resumes from
         if hasattr(compiled, "resume_from"):
             compiled.resume_from = getattr(network, "loaded_checkpoint", None)
+        compiled.communicator = self.communicator
         call_each("ml_genn_network_compiled", compiled_network=compiled, network=network,
                   compiler=self)
         return compiled

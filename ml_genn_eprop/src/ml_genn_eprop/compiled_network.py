@@ -276,7 +276,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             self._factorised_update(start, train)
             self.seconds["synapse_updates"] += time.perf_counter() - simulated
         for pop, target in y.items():
-            metrics[pop].update(target, self._prediction(pop, n), None)
+            metrics[pop].update(target, self._prediction(pop, n), self.communicator)
         if train:
             # The padding of a partial batch is not learned from (either implementation)
             for view in self._gradients():

@@ -174,9 +174,13 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         ``max_var`` get ``1 / example_timesteps`` of their derivative); first spike times enter
         unscaled, and ``RelativeMeanSquareError`` is summed over the batch, not averaged.
         """
+        if plan.role == "output_lif" and plan.loss.delta is not None:
+            return float(n)
+        # The losses divide by this rank's n; a batch spread over ranks is the mean over all
+        share = n / max(self.batch_examples_all_ranks, n)
         if plan.role == "output_lif":
-            return float(n) if plan.loss.delta is not None else 1.0
-        scale = 1.0 / plan.tau_mem
+            return share
+        scale = share / plan.tau_mem
         if plan.readout in ("sum_var", "max_var"):
             scale /= self.example_timesteps
         return scale
@@ -186,7 +190,12 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         for plan in self.plan.hidden:
             pop = plan.population
             counts = self.neuron_populations[pop].vars["SpikeCount"].view[:n].reshape(n, -1)
-            mean = counts.mean(axis=0)
+            total, examples = counts.sum(axis=0, dtype=np.float64), n
+            if c.regulariser_enabled and self.num_ranks > 1:
+                # Each neuron's mean over the whole batch, all ranks together
+                self.communicator.reduce_sum_in_place(total)
+                examples = max(self.batch_examples_all_ranks, n)
+            mean = total / examples
             excess = mean - c.reg_nu_upper
             strength = np.where(excess > 0.0, c.reg_lambda_upper, c.reg_lambda_lower)
             self.stats.record("mean_spikes", pop.name, float(mean.mean()))
@@ -194,7 +203,7 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
             if c.regulariser_enabled:
                 # mlGeNN's jump of its costate, -LambdaV / tau_mem in our units
                 self.neuron_populations[pop].vars["RegJump"].view[...] = (
-                    plan.tau_mem * strength * excess / n)
+                    plan.tau_mem * strength * excess / examples)
 
     def _check_buffers(self, batch: int, n: int) -> None:
         c = self.compiler
@@ -248,7 +257,8 @@ class CompiledEventPropNetwork(CompiledTrainingNetwork):
         callback_list.on_batch_begin(batch)
         self.run_example(callback_list)
         for pop, target in y.items():
-            metrics[pop].update(target, self._metric_prediction(pop, n), None)
+            metrics[pop].update(target, self._metric_prediction(pop, n),
+                                self.communicator)
         if train:
             self._check_buffers(batch, n)
             self._drive_outputs(y, n)

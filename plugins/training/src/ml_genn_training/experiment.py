@@ -54,6 +54,10 @@ class ExperimentFolder(LoopCallback):
         Whether the script being run (``sys.argv[0]``) is copied into the folder.
     """
 
+    #: Only rank 0 of a data-parallel run writes files and shows progress; set it to None
+    #: on an instance to run in every process (AIToolbox's name)
+    device_idx_execution = 0
+
     def __init__(self, project_name: str, experiment_name: str, root: str = ".",
                  hyperparameters: Optional[Dict[str, Any]] = None, copy_script: bool = True):
         for what, name in (("project_name", project_name), ("experiment_name", experiment_name)):
@@ -103,6 +107,10 @@ class TrainingHistoryPlot(LoopCallback):
     filename
         The PNG (default ``training_history.png`` in the experiment folder).
     """
+
+    #: Only rank 0 of a data-parallel run writes files and shows progress; set it to None
+    #: on an instance to run in every process (AIToolbox's name)
+    device_idx_execution = 0
 
     def __init__(self, filename: Optional[str] = None):
         self.filename = filename

@@ -36,6 +36,10 @@ class CSVLogger(Callback):
         Keep the rows already in the file (e.g. when resuming).
     """
 
+    #: Only rank 0 of a data-parallel run writes files and shows progress; set it to None
+    #: on an instance to run in every process (AIToolbox's name)
+    device_idx_execution = 0
+
     def __init__(self, filename: Optional[str] = None, separator: str = ",",
                  append: bool = False):
         if filename is not None and (not isinstance(filename, (str, os.PathLike))

@@ -86,6 +86,10 @@ class ModelCheckpoint(Callback):
         Output population whose metric is monitored (needed only with several outputs).
     """
 
+    #: Only rank 0 of a data-parallel run writes files and shows progress; set it to None
+    #: on an instance to run in every process (AIToolbox's name)
+    device_idx_execution = 0
+
     def __init__(self, directory: Optional[str] = None, monitor: Optional[str] = None,
                  mode: str = "auto",
                  keep_best_n: Optional[int] = None, every_n_epochs: int = 1, output: Any = None):
@@ -188,9 +192,6 @@ class ResumeTraining(LoopCallback):
         self.execution_order = -100
 
     def on_train_begin(self) -> None:
-        import warnings
-        from ml_genn.errors import CheckpointError
-        from ml_genn.serialisers import Numpy
         found = complete_checkpoints(self.directory)
         if self.which == "latest":
             ranked = sorted(found, key=lambda c: -c[0])
@@ -198,6 +199,29 @@ class ResumeTraining(LoopCallback):
             sign = 1.0 if self.mode == "max" else -1.0
             ranked = sorted(found, key=lambda c: (-float("inf") if c[1] is None
                                                   else sign * c[1], c[0]), reverse=True)
+        # In a data-parallel run rank 0 alone reads the checkpoints (they are its files) and
+        # gives every rank the state it resumed from
+        network = self._network
+        ranks = getattr(network, "num_ranks", 1)
+        epoch = -1
+        if getattr(network, "rank", 0) == 0:
+            epoch = self._restore_best_readable(ranked)
+        if ranks > 1:
+            import numpy as np
+            shared = np.array([epoch], dtype=np.int64)
+            network.communicator.broadcast(shared, 0)
+            epoch = int(shared[0])
+            if epoch >= 0:
+                network.synchronise_ranks()
+        if epoch >= 0:
+            self._loop.start_epoch = epoch + 1
+            self.resumed_epoch = epoch
+
+    def _restore_best_readable(self, ranked: List[Tuple[int, Optional[float], str]]) -> int:
+        """Restore the first checkpoint of ``ranked`` that loads; its epoch, or -1."""
+        import warnings
+        from ml_genn.errors import CheckpointError
+        from ml_genn.serialisers import Numpy
         # A damaged checkpoint (a file lost or changed since it was written) is reported and
         # the next one in line is taken, rather than resuming from a mix of states
         for epoch, _, folder in ranked:
@@ -205,9 +229,8 @@ class ResumeTraining(LoopCallback):
                 self._network.restore_checkpoint((epoch,), Numpy(folder))
             except CheckpointError as exc:
                 warnings.warn(f"ResumeTraining: skipping the checkpoint in '{folder}': {exc}",
-                              RuntimeWarning, stacklevel=2)
+                              RuntimeWarning, stacklevel=3)
                 continue
-            self._loop.start_epoch = epoch + 1
-            self.resumed_epoch = epoch
             logger.info("ResumeTraining: continuing after epoch %d from %s", epoch, folder)
-            return
+            return epoch
+        return -1

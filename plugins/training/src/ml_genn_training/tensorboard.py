@@ -35,6 +35,10 @@ class TensorBoard(Callback):
     the largest rate); the step is the epoch.
     """
 
+    #: Only rank 0 of a data-parallel run writes files and shows progress; set it to None
+    #: on an instance to run in every process (AIToolbox's name)
+    device_idx_execution = 0
+
     def __init__(self, log_dir: Optional[str] = None, histogram_freq: int = 0):
         from importlib.util import find_spec
         if find_spec("tensorboardX") is None:
