@@ -122,3 +122,15 @@ def test_a_killed_two_rank_run_resumes_to_the_end_of_an_uninterrupted_one(tmp_pa
     for name in ("in_hid", "hid_out"):
         np.testing.assert_array_equal(resumed[f"final_{name}"], straight[f"final_{name}"])
     assert int(resumed["step"]) == int(straight["step"]) == 4 * 4
+
+
+def test_eprop_resume_on_several_ranks_says_the_running_state_is_not_exact(tmp_path):
+    """e-prop's neuron and synapse state runs on between batches, per batch element; a
+    checkpoint holds rank 0's elements only, so a multi-rank resume says it is not exact."""
+    run(tmp_path / "first", "--kind", "eprop", "--epochs", 1, "--checkpoints", tmp_path / "ck",
+        ranks=2)
+    resumed = run(tmp_path / "second", "--kind", "eprop", "--epochs", 2,
+                  "--checkpoints", tmp_path / "ck", ranks=2)
+    assert list(load(tmp_path / "second", 1)["epochs"]) == [1]
+    assert "restores the running neuron and synapse state of rank 0's batch elements only" \
+        in resumed.stderr

@@ -85,6 +85,23 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
     def _restore_extra_state(self) -> None:
         self._restore_state()
 
+    def synchronise_ranks(self) -> None:
+        """Core's (weights, optimiser state, step), and a warning when a checkpoint was
+        restored: the neurons' and synapses' running state carries over between batches,
+        per batch element, and a checkpoint holds rank 0's elements only, so the other ranks
+        do not continue exactly as the original run."""
+        super().synchronise_ranks()
+        restored = np.array([self.resume_from is not None], dtype=np.int64)
+        self.communicator.broadcast(restored, 0)
+        if restored[0] and self.rank == 0:
+            import warnings
+            warnings.warn(
+                f"EPropCompiler: resuming on {self.num_ranks} ranks restores the running "
+                f"neuron and synapse state of rank 0's batch elements only; ranks 1 to "
+                f"{self.num_ranks - 1} keep the state they have, so training will not "
+                f"continue exactly as the original run (weights and optimiser state are exact)",
+                RuntimeWarning, stacklevel=2)
+
     def _series_wanted(self) -> List[tuple]:
         """Neuron variables the factorised form reads at every step."""
         wanted = []
