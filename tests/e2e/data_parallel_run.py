@@ -134,12 +134,13 @@ def main():
                                     callbacks=callbacks)
         final = weights(compiled)
         step = compiled.optimiser_step
+        threads = compiled.genn_model.num_threads
     np.savez(f"{args.out}.rank{rank}.npz",
              **{f"initial_{k}": v for k, v in initial.items()},
              **{f"final_{k}": v for k, v in final.items()},
              accuracy=metrics[out].result, correct=metrics[out].correct,
              total=metrics[out].total, epochs=np.array(epochs_run), step=step,
-             local_batch=compiled.batch_size)
+             local_batch=compiled.batch_size, threads=threads)
 
 
 if __name__ == "__main__":

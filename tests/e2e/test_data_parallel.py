@@ -42,11 +42,13 @@ def _mpi_unavailable() -> str:
 pytestmark = pytest.mark.skipif(bool(_mpi_unavailable()), reason=_mpi_unavailable() or "-")
 
 
-def run(out, *args, ranks=None, check=True):
+def run(out, *args, ranks=None, check=True, threads="1"):
     command = [sys.executable, SCRIPT, "--out", str(out), *map(str, args)]
     if ranks is not None:
         command = [_mpiexec(), "-n", str(ranks)] + command + ["--mpi"]
-    env = dict(os.environ, ML_GENN_NUM_THREADS="1", ML_GENN_MPI_TIMEOUT="60")
+    env = dict(os.environ, ML_GENN_NUM_THREADS=threads, ML_GENN_MPI_TIMEOUT="60")
+    if not threads:
+        del env["ML_GENN_NUM_THREADS"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=env)
     if check:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -134,3 +136,15 @@ def test_eprop_resume_on_several_ranks_says_the_running_state_is_not_exact(tmp_p
     assert list(load(tmp_path / "second", 1)["epochs"]) == [1]
     assert "restores the running neuron and synapse state of rank 0's batch elements only" \
         in resumed.stderr
+
+
+def test_ranks_on_one_machine_share_its_cores_unless_told_otherwise(tmp_path):
+    """Without ML_GENN_NUM_THREADS, OpenMP would run one thread per core in every rank and
+    oversubscribe the cores; each rank takes its share instead."""
+    cores = len(os.sched_getaffinity(0))
+    run(tmp_path / "shared", "--kind", "eventprop", "--epochs", 1, ranks=2, threads="")
+    expected = max(1, cores // 2)
+    for rank in (0, 1):
+        assert int(load(tmp_path / "shared", rank)["threads"]) == expected
+    run(tmp_path / "told", "--kind", "eventprop", "--epochs", 1, ranks=2, threads="3")
+    assert int(load(tmp_path / "told", 1)["threads"]) == 3

@@ -63,6 +63,12 @@ class Communicator(ABC):
     def num_ranks(self) -> int:
         """Total number of ranks."""
 
+    @property
+    def local_num_ranks(self) -> int:
+        """Number of ranks on this machine, which share its cores (the default cannot tell
+        and assumes all of them: fewer threads each, never more threads than cores)."""
+        return self.num_ranks
+
     def reduce_sum_in_place(self, array: np.ndarray) -> None:
         """Sum an array across all ranks, writing the sum into the same array on every rank
         (e.g. gradients before an optimiser step).

@@ -83,6 +83,10 @@ class MPI(Communicator):
         self.comm = mpi.COMM_WORLD
         self._rank = self.comm.Get_rank()
         self._num_ranks = self.comm.Get_size()
+        # Ranks sharing this machine's memory (and cores): how many threads each may run
+        local = self.comm.Split_type(mpi.COMM_TYPE_SHARED)
+        self._local_num_ranks = local.Get_size()
+        local.Free()
         self._sequence = 0
         self._collective = ""
         self._failure: Optional[CommunicatorTimeoutError] = None
@@ -101,6 +105,11 @@ class MPI(Communicator):
     def num_ranks(self) -> int:
         """Total number of ranks."""
         return self._num_ranks
+
+    @property
+    def local_num_ranks(self) -> int:
+        """Number of ranks on this machine (MPI's shared-memory split of COMM_WORLD)."""
+        return self._local_num_ranks
 
     @property
     def timeout(self) -> float:
