@@ -277,6 +277,54 @@ class Compiler:
                            neuron_groups: Dict[Any, Any], synapse_groups: Dict[Any, Any]) -> None:
         """Add custom updates once every population and connection is in the model."""
 
+    def add_custom_connectivity_update(self, genn_model: ModelSpec, model: Any, synapse_group: Any,
+                                       group: str, name: str) -> Any:
+        """Add a custom connectivity update (mlGeNN 2.4's name and arguments).
+
+        Parameters
+        ----------
+        genn_model
+            The model being built.
+        model
+            :class:`ml_genn.utils.model.CustomConnectivityUpdateModel`: a GeNN 5 model
+            dictionary (``row_update_code``, ``vars``, ``pre_vars``, ``var_refs`` ...) and values.
+        synapse_group
+            The SPARSE synapse group whose rows it updates.
+        group
+            Update group name (run with ``custom_update(group)``).
+        name
+            Name of the custom connectivity update.
+        """
+        from ..engine import create_custom_connectivity_update_model
+        from ..utils.model import CustomConnectivityUpdateModel
+        if not isinstance(model, CustomConnectivityUpdateModel):
+            raise InvalidTypeError(f"add_custom_connectivity_update '{name}': model must be a "
+                                   f"CustomConnectivityUpdateModel, got {type(model).__name__}")
+        (ccu_model, param_vals, dynamic_names, var_vals, egp_vals, var_egp_vals, pre_var_vals,
+         post_var_vals, var_refs, pre_var_refs, post_var_refs, egp_refs) = model.process()
+        known = inspect.signature(create_custom_connectivity_update_model).parameters
+        unknown = sorted(k for k in ccu_model if k not in known or k == "class_name")
+        if unknown:
+            raise InvalidValueError(f"add_custom_connectivity_update '{name}': model keys {unknown} are "
+                                    f"not supported; expected some of "
+                                    f"{sorted(k for k in known if k != 'class_name')}")
+        if any(var_egp_vals.values()):
+            raise NotImplementedError(f"add_custom_connectivity_update '{name}': var-init snippets with "
+                                      f"extra global parameters are not supported by the engine yet")
+        engine_model = create_custom_connectivity_update_model("CustomConnectivityUpdate", **ccu_model)
+
+        def values(vals):
+            return {n: engine_value(v) for n, v in vals.items()}
+        ccu = genn_model.add_custom_connectivity_update(
+            name, group, synapse_group, engine_model, dict(param_vals), values(var_vals),
+            values(pre_var_vals), values(post_var_vals), var_refs, pre_var_refs, post_var_refs,
+            egp_refs)
+        for n in dynamic_names:
+            ccu.set_param_dynamic(n)
+        for n, v in egp_vals.items():
+            ccu.extra_global_params[n].set_init_values(v)
+        return ccu
+
     def create_compiled_network(self, built_model: Any, neuron_populations: Dict[Any, str],
                                 connection_populations: Dict[Any, str], compile_state: Any) -> Any:
         """Wrap the built model in a compiled network."""

@@ -5,7 +5,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from .access import CustomUpdateVarAccess, VarAccess, VarAccessMode
 from .errors import ModelSpecError
-from .models import (CustomUpdateModel, EGPDecl, NeuronModel, PostsynapticModel,
+from .models import (CustomConnectivityUpdateModel, CustomUpdateModel, EGPDecl, NeuronModel, PostsynapticModel,
                      SparseConnectInitSnippet, ToeplitzConnectInitSnippet, Var, VarInitSnippet,
                      VarRefDecl, WeightUpdateModel)
 from .names import check_label, check_name, check_unique
@@ -258,6 +258,60 @@ def create_custom_update_model(class_name: str, params: Sequence = (), vars: Seq
     _check_namespace(owner, [x[0] for x in p], [x[0] for x in d], [x.name for x in v],
                      [x.name for x in r], [x.name for x in e + er])
     return CustomUpdateModel(class_name, p, d, e, v, r, er, _code(update_code, owner, "update_code"))
+
+
+def create_custom_connectivity_update_model(
+        class_name: str, params: Sequence = (), vars: Sequence = (), pre_vars: Sequence = (),
+        post_vars: Sequence = (), derived_params: Sequence = (), var_refs: Sequence = (),
+        pre_var_refs: Sequence = (), post_var_refs: Sequence = (),
+        row_update_code: Optional[str] = None, host_update_code: Optional[str] = None,
+        extra_global_params: Sequence = (),
+        extra_global_param_refs: Sequence = ()) -> CustomConnectivityUpdateModel:
+    """Create a custom connectivity update model (GeNN 5's names and semantics).
+
+    Parameters
+    ----------
+    class_name
+        Name used in error messages (any non-empty string).
+    params, derived_params, extra_global_params
+        As for :func:`create_neuron_model`.
+    vars, pre_vars, post_vars
+        ``(name, type[, VarAccess])`` own variables: one per synapse, per presynaptic and per
+        postsynaptic neuron (never batched).
+    var_refs
+        ``(name, type[, VarAccessMode])`` references to per-synapse variables of the synapse
+        group (``create_wu_var_ref``).
+    pre_var_refs, post_var_refs
+        ``(name, type[, VarAccessMode])`` references to variables of the presynaptic /
+        postsynaptic population (``create_var_ref``).
+    row_update_code
+        Run once per presynaptic neuron ``id_pre``; ``for_each_synapse { ... }`` walks its row
+        (``id_post``, ``id_syn`` and per-synapse names inside), ``remove_synapse()`` removes the
+        current synapse, ``add_synapse(id_post[, values...])`` adds one.
+    host_update_code
+        Not supported by this engine (it must be empty).
+    extra_global_param_refs
+        ``(name, type)`` references to other groups' extra global params.
+    """
+    check_label(class_name, "Custom connectivity update model class")
+    owner = f"Custom connectivity update model '{class_name}'"
+    p, d = _params(params, owner), _derived(derived_params, owner)
+    v = _vars(vars, owner, VarAccess, VarAccess.READ_WRITE)
+    pv = _vars(pre_vars, owner, VarAccess, VarAccess.READ_WRITE, "pre var")
+    qv = _vars(post_vars, owner, VarAccess, VarAccess.READ_WRITE, "post var")
+    r = _refs(var_refs, owner)
+    pr, qr = _refs(pre_var_refs, owner, "pre var ref"), _refs(post_var_refs, owner, "post var ref")
+    e = _egps(extra_global_params, owner)
+    er = _egps(extra_global_param_refs, owner, "extra global param ref")
+    _check_namespace(owner, [x[0] for x in p], [x[0] for x in d], [x.name for x in v + pv + qv],
+                     [x.name for x in r + pr + qr], [x.name for x in e + er])
+    host = _code(host_update_code, owner, "host_update_code")
+    if host.strip():
+        # Deep-R's second stage uses it; the cpu engine has no host code stage yet
+        raise ModelSpecError(f"{owner}: host_update_code is not supported by this engine; move the "
+                             f"work into row_update_code (rows run independently, in parallel)")
+    return CustomConnectivityUpdateModel(class_name, p, d, e, v, pv, qv, r, pr, qr, er,
+                                         _code(row_update_code, owner, "row_update_code"), host)
 
 
 def create_var_init_snippet(class_name: str, params: Sequence = (), derived_params: Sequence = (),

@@ -228,3 +228,42 @@ class CustomUpdateSpec(_Group):
 
     def describe(self) -> str:
         return f"Custom update '{self.name}'"
+
+
+class CustomConnectivityUpdateSpec(_Group):
+    """A custom connectivity update (``ModelSpec.add_custom_connectivity_update``).
+
+    Runs ``row_update_code`` once per presynaptic neuron of ``synapse_group`` (SPARSE) when
+    its update group is triggered.
+    """
+    group_kind = "custom_connectivity_update"
+
+    def __init__(self, model_spec, name, group_name, synapse_group, model, params, vars, pre_vars,
+                 post_vars, var_refs, pre_var_refs, post_var_refs, egp_refs):
+        super().__init__(model_spec, name)
+        d = self.describe()
+        self.update_group_name = group_name
+        self.synapse_group = synapse_group
+        self.model = model
+        self.params = dict(params or {})
+        self.vars = _var_specs(d, model.vars, vars, "var", lambda v: False)
+        self.pre_vars = _var_specs(d, model.pre_vars, pre_vars, "pre var", lambda v: False)
+        self.post_vars = _var_specs(d, model.post_vars, post_vars, "post var", lambda v: False)
+        self.var_refs = dict(var_refs or {})
+        self.pre_var_refs = dict(pre_var_refs or {})
+        self.post_var_refs = dict(post_var_refs or {})
+        self.egp_refs = dict(egp_refs or {})
+        self.extra_global_params = _egp_specs(d, model.extra_global_params)
+        # Filled by finalize: name -> (decl, target VarSpec) for each kind of reference, and
+        # every per-synapse variable that moves with its synapse (name -> VarSpec, by owner)
+        self.resolved_var_refs: Dict[str, Any] = {}
+        self.resolved_pre_var_refs: Dict[str, Any] = {}
+        self.resolved_post_var_refs: Dict[str, Any] = {}
+        self.resolved_egp_refs: Dict[str, Any] = {}
+        self.dependent_vars: list = []
+
+    def _param_owner_models(self):
+        return {"ccu": self.model}
+
+    def describe(self) -> str:
+        return f"Custom connectivity update '{self.name}'"

@@ -10,10 +10,11 @@ import numpy as np
 from . import refs as R
 from .access import VarAccessMode
 from .errors import ModelSpecError
-from .groups import CustomUpdateSpec, NeuronGroupSpec, SynapseGroupSpec, VarSpec
+from .groups import (CustomConnectivityUpdateSpec, CustomUpdateSpec, NeuronGroupSpec, SynapseGroupSpec,
+                     VarSpec)
 from .initialisers import (PostsynapticInit, SparseConnectivityInit, ToeplitzConnectivityInit,
                            VarInit, WeightUpdateInit)
-from .models import CustomUpdateModel, NeuronModel
+from .models import CustomConnectivityUpdateModel, CustomUpdateModel, NeuronModel
 from .names import check_label
 from .synapse_matrix_type import SynapseMatrixType
 
@@ -61,13 +62,15 @@ class ModelSpec:
         self.neuron_populations: Dict[str, NeuronGroupSpec] = {}
         self.synapse_populations: Dict[str, SynapseGroupSpec] = {}
         self.custom_updates: Dict[str, CustomUpdateSpec] = {}
+        self.custom_connectivity_updates: Dict[str, CustomConnectivityUpdateSpec] = {}
         self.finalized = False
 
     # ---------------------------------------------------------------- building
     def _check_new_name(self, name: str, what: str) -> str:
         # Any text: group names never reach generated code as they are
         check_label(name, what)
-        if name in self.neuron_populations or name in self.synapse_populations or name in self.custom_updates:
+        if name in self.neuron_populations or name in self.synapse_populations or name in self.custom_updates \
+                or name in self.custom_connectivity_updates:
             raise ModelSpecError(f"{what} name '{name}' is already used in model '{self.model_name}'")
         self.finalized = False
         return name
@@ -192,6 +195,73 @@ class ModelSpec:
         self.custom_updates[cu_name] = g
         return g
 
+    def add_custom_connectivity_update(self, cu_name: str, group_name: str, syn_group: Any,
+                                       custom_conn_update_model: CustomConnectivityUpdateModel,
+                                       params: Optional[Dict[str, Any]] = None,
+                                       vars: Optional[Dict[str, Any]] = None,
+                                       pre_vars: Optional[Dict[str, Any]] = None,
+                                       post_vars: Optional[Dict[str, Any]] = None,
+                                       var_refs: Optional[Dict[str, Any]] = None,
+                                       pre_var_refs: Optional[Dict[str, Any]] = None,
+                                       post_var_refs: Optional[Dict[str, Any]] = None,
+                                       egp_refs: Optional[Dict[str, Any]] = None
+                                       ) -> CustomConnectivityUpdateSpec:
+        """Add a custom connectivity update, run by ``runtime.custom_update(group_name)``.
+
+        Its ``row_update_code`` runs once per presynaptic neuron of ``syn_group`` (which must be
+        SPARSE); rows run in parallel, each with its own random number stream. When a synapse
+        is removed, every per-synapse variable of the group (its weight update variables, the
+        per-synapse variables of custom updates and custom connectivity updates on it) moves
+        with the synapse that takes its place; an added synapse gets the values passed to
+        ``add_synapse`` for this update's own vars and then its var refs, in declaration order,
+        and every other per-synapse variable its constant initial value (0 where that is an
+        array or ``init_var``, as GeNN 5 zeroes such "dependent" variables). A row never grows
+        past ``max_row_length``: such additions (and ones with ``id_post`` out of range) are
+        not made and are counted (``num_failed_additions`` of the loaded update).
+
+        Parameters
+        ----------
+        cu_name
+            Unique name among the model's groups (any non-empty string).
+        group_name
+            Update group name; custom connectivity updates of a group run after its custom
+            updates.
+        syn_group
+            The SPARSE synapse group (object or name) whose rows are updated.
+        custom_conn_update_model
+            Model from :func:`create_custom_connectivity_update_model`.
+        params, vars, pre_vars, post_vars
+            Parameter values and initial values of the own variables.
+        var_refs
+            ``create_wu_var_ref(syn_group, ...)`` (or of a custom update on it) by name.
+        pre_var_refs, post_var_refs
+            ``create_var_ref(population, var)`` of the source / target population by name.
+        egp_refs
+            :func:`create_egp_ref` results by name.
+        """
+        self._check_new_name(cu_name, "Custom connectivity update")
+        if not isinstance(custom_conn_update_model, CustomConnectivityUpdateModel):
+            raise ModelSpecError(f"Custom connectivity update '{cu_name}': model must come from "
+                                 f"create_custom_connectivity_update_model, got {custom_conn_update_model!r}")
+        check_label(group_name, f"Custom connectivity update '{cu_name}': update group")
+        if isinstance(syn_group, str):
+            if syn_group not in self.synapse_populations:
+                raise ModelSpecError(f"Custom connectivity update '{cu_name}': synapse group '{syn_group}' does "
+                                     f"not exist; synapse groups: {sorted(self.synapse_populations)}")
+            syn_group = self.synapse_populations[syn_group]
+        if not isinstance(syn_group, SynapseGroupSpec) or self.synapse_populations.get(syn_group.name) is not syn_group:
+            raise ModelSpecError(f"Custom connectivity update '{cu_name}': syn_group must be a synapse group of "
+                                 f"this model, got {syn_group!r}")
+        if syn_group.matrix_type is not SynapseMatrixType.SPARSE:
+            raise ModelSpecError(f"Custom connectivity update '{cu_name}': synapse group '{syn_group.name}' is "
+                                 f"{syn_group.matrix_type.name}; custom connectivity updates need SPARSE "
+                                 f"connectivity (rows that can grow and shrink)")
+        g = CustomConnectivityUpdateSpec(self, cu_name, group_name, syn_group, custom_conn_update_model, params,
+                                         vars, pre_vars, post_vars, var_refs, pre_var_refs, post_var_refs,
+                                         egp_refs)
+        self.custom_connectivity_updates[cu_name] = g
+        return g
+
     # -------------------------------------------------------------- validation
     def finalize(self) -> None:
         """Validate every group and reference and work out storage; backends call this."""
@@ -217,6 +287,10 @@ class ModelSpec:
             self._finalize_synapse(s)
         for c in self.custom_updates.values():
             self._finalize_custom_update(c)
+        for c in self.custom_connectivity_updates.values():
+            self._finalize_custom_connectivity_update(c)
+        for c in self.custom_connectivity_updates.values():
+            c.dependent_vars = self._per_synapse_vars(c.synapse_group)
         self.finalized = True
 
     def _param_values(self, owner, model, values):
@@ -576,6 +650,99 @@ class ModelSpec:
                 raise ModelSpecError(f"{d}: egp_refs['{decl.name}'] must come from create_egp_ref, got {ref!r}")
             table = {"neuron": "extra_global_params", "custom_update": "extra_global_params",
                      "wu": "extra_global_params", "psm": "psm_extra_global_params"}[ref.kind]
+            egps = getattr(ref.group, table)
+            if ref.egp_name not in egps:
+                raise ModelSpecError(f"{d}: egp ref '{decl.name}' names '{ref.egp_name}', which "
+                                     f"{ref.group.describe()} does not have ({sorted(egps)})")
+            c.resolved_egp_refs[decl.name] = (decl, egps[ref.egp_name])
+        if eg:
+            raise ModelSpecError(f"{d}: unknown egp ref(s) {sorted(eg)}")
+
+    def _per_synapse_vars(self, sg: SynapseGroupSpec) -> list:
+        """Every per-synapse variable stored in ``sg``'s synapse slots: what moves with a
+        synapse when a custom connectivity update removes or adds one."""
+        out = [v for v in sg.vars.values() if v.per_element]
+        for c in self.custom_updates.values():
+            if c.kind == "wu" and c.synapse_group is sg:
+                out += [v for v in c.vars.values() if v.per_element and v.num_elements == sg.num_synapse_slots]
+        for c in self.custom_connectivity_updates.values():
+            if c.synapse_group is sg:
+                out += list(c.vars.values())
+        return out
+
+    def _finalize_custom_connectivity_update(self, c: CustomConnectivityUpdateSpec) -> None:
+        d = c.describe()
+        m, sg = c.model, c.synapse_group
+        if self.synapse_populations.get(sg.name) is not sg or sg.matrix_type is not SynapseMatrixType.SPARSE:
+            raise ModelSpecError(f"{d}: synapse group '{sg.name}' must be a SPARSE synapse group of this model")
+        if not m.row_update_code.strip():
+            raise ModelSpecError(f"{d}: model '{m.class_name}' has no row_update_code; there is nothing to run")
+        c.param_values = self._param_values(d, m, c.params)
+        npre, npost = sg.source.num_neurons, sg.target.num_neurons
+        # Rows are updated once per call, not per batch element: own variables are not batched
+        for v in c.vars.values():
+            self._shape_var(v, sg.num_synapse_slots, False, True)
+        for v in c.pre_vars.values():
+            self._shape_var(v, npre, False, True)
+        for v in c.post_vars.values():
+            self._shape_var(v, npost, False, True)
+        self._check_var_inits(c.vars.values(), sg.num_synapse_slots if sg.sparse_pre_inds is None
+                              else len(sg.sparse_pre_inds), sparse_built=sg.sparse_pre_inds is None)
+        self._check_var_inits(c.pre_vars.values(), npre)
+        self._check_var_inits(c.post_vars.values(), npost)
+
+        def resolve(decls, given, what, check_ref):
+            given = dict(given)
+            out = {}
+            for decl in decls:
+                if decl.name not in given:
+                    raise ModelSpecError(f"{d}: no reference given for {what} '{decl.name}'")
+                ref = given.pop(decl.name)
+                if not isinstance(ref, R.VarRef):
+                    raise ModelSpecError(f"{d}: {what}s['{decl.name}'] must come from create_var_ref/"
+                                         f"create_wu_var_ref, got {ref!r}")
+                check_ref(decl, ref)
+                target = self._target_var(d, decl, ref, custom_update=True)
+                if target.batched and self.batch_size > 1:
+                    raise ModelSpecError(f"{d}: {what} '{decl.name}' refers to {target.description}, which has "
+                                         f"one value per batch element; row updates are not batched, so they "
+                                         f"can only reference variables shared across the batch")
+                out[decl.name] = (decl, target)
+            if given:
+                raise ModelSpecError(f"{d}: unknown {what}(s) {sorted(given)}; model declares "
+                                     f"{[x.name for x in decls]}")
+            return out
+
+        def synapse_ref(decl, ref):
+            on_sg = (ref.kind == R.WU and ref.group is sg) or \
+                (ref.kind == R.CUSTOM_UPDATE and getattr(ref.group, "kind", None) == "wu"
+                 and ref.group.synapse_group is sg)
+            if not on_sg or ref.transpose_group is not None:
+                raise ModelSpecError(f"{d}: var ref '{decl.name}' must be create_wu_var_ref(...) of synapse group "
+                                     f"'{sg.name}' (or of a custom update on it), without transpose; got a "
+                                     f"reference to {ref.group.describe()}")
+
+        def neuron_ref(pop, what):
+            def check(decl, ref):
+                if ref.kind != R.NEURON or ref.group is not pop:
+                    raise ModelSpecError(f"{d}: {what} '{decl.name}' must be create_var_ref(population, var) of "
+                                         f"population '{pop.name}', got a reference to {ref.group.describe()}")
+            return check
+
+        c.resolved_var_refs = resolve(m.var_refs, c.var_refs, "var ref", synapse_ref)
+        c.resolved_pre_var_refs = resolve(m.pre_var_refs, c.pre_var_refs, "pre var ref",
+                                          neuron_ref(sg.source, "pre var ref"))
+        c.resolved_post_var_refs = resolve(m.post_var_refs, c.post_var_refs, "post var ref",
+                                           neuron_ref(sg.target, "post var ref"))
+        eg = dict(c.egp_refs)
+        c.resolved_egp_refs = {}
+        for decl in m.extra_global_param_refs:
+            if decl.name not in eg:
+                raise ModelSpecError(f"{d}: no reference given for extra global param ref '{decl.name}'")
+            ref = eg.pop(decl.name)
+            if not isinstance(ref, R.EGPRef):
+                raise ModelSpecError(f"{d}: egp_refs['{decl.name}'] must come from create_egp_ref, got {ref!r}")
+            table = "psm_extra_global_params" if ref.kind == "psm" else "extra_global_params"
             egps = getattr(ref.group, table)
             if ref.egp_name not in egps:
                 raise ModelSpecError(f"{d}: egp ref '{decl.name}' names '{ref.egp_name}', which "

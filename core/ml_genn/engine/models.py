@@ -163,3 +163,26 @@ class ToeplitzConnectInitSnippet(ModelBase):
     calc_max_row_len_func: Optional[Callable[..., int]] = None
     calc_kernel_size_func: Optional[Callable[..., Any]] = None
     builtin_kind: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CustomConnectivityUpdateModel(ModelBase):
+    """A custom connectivity update model (see :func:`create_custom_connectivity_update_model`).
+
+    ``row_update_code`` runs once per presynaptic neuron (``id_pre``) of a SPARSE synapse group
+    and may walk the row with ``for_each_synapse { ... }``, ``remove_synapse()`` the current
+    synapse there and ``add_synapse(id_post, ...)`` new ones.
+    """
+    vars: Tuple[Var, ...] = ()
+    pre_vars: Tuple[Var, ...] = ()
+    post_vars: Tuple[Var, ...] = ()
+    var_refs: Tuple[VarRefDecl, ...] = ()
+    pre_var_refs: Tuple[VarRefDecl, ...] = ()
+    post_var_refs: Tuple[VarRefDecl, ...] = ()
+    extra_global_param_refs: Tuple[EGPDecl, ...] = ()
+    row_update_code: str = ""
+    host_update_code: str = ""
+
+    def code_fields(self) -> Dict[str, str]:
+        return {k: v for k, v in (("row_update_code", self.row_update_code),
+                                  ("host_update_code", self.host_update_code)) if v}

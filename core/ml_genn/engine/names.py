@@ -22,6 +22,7 @@ RESERVED = frozenset("""
 t dt id batch num_neurons num_batch Isyn id_pre id_post id_syn num_pre num_post inSyn value
 addToPost addToPostDelay addToPre injectCurrent addSynapse gennrand_uniform gennrand_normal
 gennrand_exponential scalar id_kernel
+add_synapse remove_synapse for_each_synapse gennrand
 auto break case char const continue default do double else enum extern float for goto if inline
 int long register restrict return short signed sizeof static struct switch typedef union unsigned
 void volatile while bool true false

@@ -539,8 +539,8 @@ class CustomUpdateModel(Model):
 
 
 class CustomConnectivityUpdateModel(Model):
-    """A custom connectivity update model (mlGeNN's description; the cpu engine does not run
-    custom connectivity updates yet, so compiling one is an error that says so).
+    """A custom connectivity update model: GeNN 5's ``row_update_code`` over the rows of a
+    SPARSE connection (added with ``Compiler.add_custom_connectivity_update``).
 
     Args:
         model:          The model dictionary

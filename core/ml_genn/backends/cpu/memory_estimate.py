@@ -40,7 +40,13 @@ _VAR_KINDS = {"nvar": ("neuron_populations", "vars", "variable '{v}' of neuron p
                           "postsynaptic variable '{v}' of synapse population '{g}'"),
               "psm": ("synapse_populations", "psm_vars",
                       "postsynaptic model variable '{v}' of synapse population '{g}'"),
-              "cuvar": ("custom_updates", "vars", "variable '{v}' of custom update '{g}'")}
+              "cuvar": ("custom_updates", "vars", "variable '{v}' of custom update '{g}'"),
+              "ccuvar": ("custom_connectivity_updates", "vars",
+                         "variable '{v}' of custom connectivity update '{g}'"),
+              "ccupre": ("custom_connectivity_updates", "pre_vars",
+                         "presynaptic variable '{v}' of custom connectivity update '{g}'"),
+              "ccupost": ("custom_connectivity_updates", "post_vars",
+                          "postsynaptic variable '{v}' of custom connectivity update '{g}'")}
 
 _OTHER_KINDS = {"spkcnt": "spike queue of neuron population '{g}'",
                 "spk": "spike queue of neuron population '{g}'",
@@ -60,7 +66,8 @@ _OTHER_KINDS = {"spkcnt": "spike queue of neuron population '{g}'",
                 "collen": "sparse connectivity of synapse population '{g}'",
                 "remap": "sparse connectivity of synapse population '{g}'",
                 "evcnt": "spike-event queue of synapse population '{g}'",
-                "ev": "spike-event queue of synapse population '{g}'"}
+                "ev": "spike-event queue of synapse population '{g}'",
+                "ccufail": "failed-addition counters of custom connectivity update '{g}'"}
 
 
 class InsufficientMemoryError(InvalidValueError, MemoryError):

@@ -351,6 +351,25 @@ class CustomUpdateRuntime(GroupView):
         self.update_group_name = spec_group.update_group_name
 
 
+class CustomConnectivityUpdateRuntime(GroupView):
+    """A loaded custom connectivity update: its own ``vars`` (per synapse, packed like the
+    synapse group's), ``pre_vars``, ``post_vars`` and extra global params."""
+
+    def __init__(self, runtime, spec_group):
+        super().__init__(spec_group.name, spec_group.describe())
+        self._runtime = runtime
+        self.spec = spec_group
+        self.update_group_name = spec_group.update_group_name
+        self.pre_vars: Dict[str, VarView] = {}
+        self.post_vars: Dict[str, VarView] = {}
+
+    @property
+    def num_failed_additions(self) -> int:
+        """How many ``add_synapse`` calls, since load, were refused because the row was already
+        ``max_row_length`` long (or ``id_post`` was out of range); the row was left unchanged."""
+        return int(self._runtime._arrays[("ccufail", self.name)].sum())
+
+
 class Runtime:
     """A loaded model with pygenn 5's runtime names.
 
@@ -498,6 +517,8 @@ class Runtime:
             return spec.synapse_populations[gname].extra_global_params[ename]
         if role == "psm":
             return spec.synapse_populations[gname].psm_extra_global_params[ename]
+        if role == "custom_connectivity_update":
+            return spec.custom_connectivity_updates[gname].extra_global_params[ename]
         return spec.custom_updates[gname].extra_global_params[ename]
 
     # ------------------------------------------------------------------ views
@@ -517,6 +538,7 @@ class Runtime:
         if names:
             arr = self._arrays[("dyn", role, group.name)]
             values = {"neuron": lambda: group.param_values, "cu": lambda: group.param_values,
+                      "ccu": lambda: group.param_values,
                       "wu": lambda: group.wu_param_values, "psm": lambda: group.ps_param_values}[role]()
             for k, n in enumerate(names):
                 arr[k] = values[n]
@@ -561,6 +583,19 @@ class Runtime:
                 r.extra_global_params[e] = self._egp_view(("egp", "custom_update", c.name, e), c.describe())
             self._dyn(c, "cu", None, r, r._dynamic)
             self.custom_update_populations[c.name] = r
+        self.custom_connectivity_update_populations: Dict[str, CustomConnectivityUpdateRuntime] = {}
+        for c in spec.custom_connectivity_updates.values():
+            r = CustomConnectivityUpdateRuntime(self, c)
+            r._all_params = set(c.model.param_names)
+            for src, dst, kind in ((c.vars, r.vars, "ccuvar"), (c.pre_vars, r.pre_vars, "ccupre"),
+                                   (c.post_vars, r.post_vars, "ccupost")):
+                for v in src:
+                    dst[v] = VarView(v, self._arrays[(kind, c.name, v)], c.describe())
+            for e in c.extra_global_params:
+                r.extra_global_params[e] = self._egp_view(("egp", "custom_connectivity_update", c.name, e),
+                                                          c.describe())
+            self._dyn(c, "ccu", None, r, r._dynamic)
+            self.custom_connectivity_update_populations[c.name] = r
 
     # --------------------------------------------------------- initialisation
     @staticmethod
@@ -621,6 +656,13 @@ class Runtime:
                 positions = pre_sorted * sg.max_row_length + (np.arange(len(order)) - starts[pre_sorted])
             for v in c.vars.values():
                 self._fill(self._arrays[("cuvar", c.name, v.name)], v.init, positions, order)
+        for c in spec.custom_connectivity_updates.values():
+            positions, order = self._sparse_positions(c.synapse_group)
+            for v in c.vars.values():
+                self._fill(self._arrays[("ccuvar", c.name, v.name)], v.init, positions, order)
+            for kind, vs in (("ccupre", c.pre_vars), ("ccupost", c.post_vars)):
+                for v in vs.values():
+                    self._fill(self._arrays[(kind, c.name, v.name)], v.init)
         self._lib.ml_genn_init_vars(self._ctx)
         for s in spec.synapse_populations.values():
             if s.matrix_type is SynapseMatrixType.SPARSE:
@@ -635,6 +677,36 @@ class Runtime:
                 for v in self.custom_update_populations[c.name].vars.values():
                     if v._array.shape[-1] == mask.size:
                         v._mask = mask
+        for s in {id(c.synapse_group): c.synapse_group for c in spec.custom_connectivity_updates.values()}.values():
+            self._refresh_sparse_views(s)
+
+    @staticmethod
+    def _sparse_positions(sg):
+        """Storage slots of the synapses given by ``set_sparse_connections`` and the order that
+        takes arrays given in their order there (None, None when built by a snippet)."""
+        if sg.sparse_pre_inds is None:
+            return None, None
+        order = sg.sparse_order
+        pre_sorted = sg.sparse_pre_inds[order]
+        counts = np.bincount(sg.sparse_pre_inds, minlength=sg.source.num_neurons)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        return pre_sorted * sg.max_row_length + (np.arange(len(order)) - starts[pre_sorted]), order
+
+    def _refresh_sparse_views(self, s) -> None:
+        """After connectivity of SPARSE group ``s`` changed: rebuild its column index and point
+        every per-synapse view (``values``) at the synapses that now exist."""
+        self._build_columns(s)
+        mask = self.synapse_populations[s.name]._row_layout()[2]
+        views = list(self.synapse_populations[s.name].vars.values())
+        for c in self._spec.custom_updates.values():
+            if c.kind == "wu" and c.synapse_group is s:
+                views += [v for v in self.custom_update_populations[c.name].vars.values()
+                          if v._array.shape[-1] == mask.size]
+        for c in self._spec.custom_connectivity_updates.values():
+            if c.synapse_group is s:
+                views += list(self.custom_connectivity_update_populations[c.name].vars.values())
+        for v in views:
+            v._mask = mask
 
     def _build_columns(self, s):
         rowlen = self._arrays[("rowlen", s.name)]
@@ -697,6 +769,8 @@ class Runtime:
             raise RuntimeStateError(f"Model '{self.model_name}' has no custom update group '{name}'; groups: "
                                     f"{self._gen.update_groups}") from None
         self._lib.ml_genn_custom_update(self._ctx, index)
+        for sg_name in self._gen.rewired_synapse_groups.get(name, ()):
+            self._refresh_sparse_views(self._spec.synapse_populations[sg_name])
 
     # ------------------------------------------------------ kernel profiling (pygenn's names)
     def _require_profiling(self) -> None:

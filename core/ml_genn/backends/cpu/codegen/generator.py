@@ -4,7 +4,7 @@ Its parts, one module per kind of generated code (as GeNN splits code generation
 into :class:`Generator`: :mod:`.layout` (arrays and control slots), :mod:`.kernel_frame` and
 :mod:`.environment` (what kernels and code strings share), :mod:`.neuron_update` with
 :mod:`.spike_queue`, :mod:`.synapse_update` with :mod:`.synapse_rows` and
-:mod:`.post_history`, :mod:`.custom_update`, :mod:`.initialisation` and :mod:`.run_loop`.
+:mod:`.post_history`, :mod:`.custom_update`, :mod:`.custom_connectivity_update`, :mod:`.initialisation` and :mod:`.run_loop`.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..array_table import ArrayTable
 from ..c_support import epilogue, prelude
 from ..code_block import CodeEmitter, resolve_line_marks
 from ..timing import timing_support
+from .custom_connectivity_update import CustomConnectivityUpdateMixin
 from .custom_update import CustomUpdateMixin
 from .environment import EnvironmentMixin
 from .initialisation import InitialisationMixin
@@ -41,11 +42,14 @@ class GeneratedModel:
     update_groups: List[str]
     code_labels: Dict[str, str]
     block_ends: Dict[int, str] = field(default_factory=dict)
+    #: Update group -> names of the SPARSE synapse groups its custom connectivity updates
+    #: change (the loader rebuilds their column index and views after running it)
+    rewired_synapse_groups: Dict[str, List[str]] = field(default_factory=dict)
 
 
 class Generator(LayoutMixin, KernelFrameMixin, EnvironmentMixin, NeuronUpdateMixin,
                 SpikeQueueMixin, SynapseRowsMixin, PostHistoryMixin, SynapseUpdateMixin,
-                CustomUpdateMixin, InitialisationMixin, RunLoopMixin):
+                CustomUpdateMixin, CustomConnectivityUpdateMixin, InitialisationMixin, RunLoopMixin):
     """Turns a finalized spec into C (one instance per build)."""
 
     def __init__(self, spec):
@@ -91,11 +95,20 @@ class Generator(LayoutMixin, KernelFrameMixin, EnvironmentMixin, NeuronUpdateMix
             src += self.custom_update(ci, c)
             if c.update_group_name not in update_groups:
                 update_groups.append(c.update_group_name)
+        ccus = list(spec.custom_connectivity_updates.values())
+        rewired: Dict[str, List[str]] = {}
+        for ci, c in enumerate(ccus):
+            src += self.custom_connectivity_update(ci, c)
+            if c.update_group_name not in update_groups:
+                update_groups.append(c.update_group_name)
+            names = rewired.setdefault(c.update_group_name, [])
+            if c.synapse_group.name not in names:
+                names.append(c.synapse_group.name)
         src += self.step_function(syns, syn_fns)
         src += self.run_function()
-        src += self.custom_update_dispatch(update_groups, cus)
+        src += self.custom_update_dispatch(update_groups, cus, ccus)
         src += epilogue().splitlines()
         source, block_ends = resolve_line_marks(src, SOURCE_NAME, self.emit.files)
         return GeneratedModel(source, T, dict(self.ctl_slots), NUM_FIXED_CTL + len(self.ctl_slots),
-                              update_groups, dict(self.emit.labels), block_ends)
+                              update_groups, dict(self.emit.labels), block_ends, rewired)
 

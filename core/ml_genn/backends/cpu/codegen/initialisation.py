@@ -57,6 +57,14 @@ class InitialisationMixin:
             sg = c.synapse_group if c.kind == "wu" else None
             for v in c.vars.values():
                 L += self._init_var(v, c.describe(), {"num_neurons": str(c.num_elements)}, sg)
+        for c in self.spec.custom_connectivity_updates.values():
+            sg = c.synapse_group
+            ext = {"num_pre": str(sg.source.num_neurons), "num_post": str(sg.target.num_neurons)}
+            for v in c.vars.values():
+                L += self._init_var(v, c.describe(), ext, sg)
+            for vs in (c.pre_vars, c.post_vars):
+                for v in vs.values():
+                    L += self._init_var(v, c.describe(), dict(ext, num_neurons=str(v.num_elements)), None)
         for g in self.spec.neuron_populations.values():
             # Every past value starts as the initial one, as GeNN initialises all delay slots
             D, N = g.history_slots, g.num_neurons

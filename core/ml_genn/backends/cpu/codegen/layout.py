@@ -52,7 +52,8 @@ class LayoutMixin:
         t.add(("ctl",), np.uint64, (0,))       # size fixed after layout
         t.add(("time",), np.float64, (1,))
         if spec.timing_enabled:
-            groups = {c.update_group_name for c in spec.custom_updates.values()}
+            groups = {c.update_group_name for c in spec.custom_updates.values()} | \
+                {c.update_group_name for c in spec.custom_connectivity_updates.values()}
             t.add(("timing_ticks",), np.uint64, (MAX_TIMING_THREADS * TICK_SLOT_STRIDE,))
             t.add(("timing",), np.float64, (TIMING_CATEGORIES + len(groups),))
         for g in spec.neuron_populations.values():
@@ -127,6 +128,17 @@ class LayoutMixin:
                 self._add_var(("cuvar", c.name, v.name), v)
             self._add_egps("custom_update", c.name, c.extra_global_params)
             c._dyn_names = self._add_dyn("cu", c)
+        for c in spec.custom_connectivity_updates.values():
+            for v in c.vars.values():
+                self._add_var(("ccuvar", c.name, v.name), v)
+            for v in c.pre_vars.values():
+                self._add_var(("ccupre", c.name, v.name), v)
+            for v in c.post_vars.values():
+                self._add_var(("ccupost", c.name, v.name), v)
+            # Additions refused because the row was full, counted per row (no atomics)
+            t.add(("ccufail", c.name), np.uint64, (c.synapse_group.source.num_neurons,))
+            self._add_egps("custom_connectivity_update", c.name, c.extra_global_params)
+            c._dyn_names = self._add_dyn("ccu", c)
         if spec.timing_enabled:
             # Each run call's ticks accumulate in its own control block (a per-thread copy in
             # slice mode), so a timer costs two time-stamp reads and one add to local memory

@@ -107,9 +107,10 @@ class RunLoopMixin:
         src.append("void ml_genn_step(Ctx *_c) { ml_genn_run(_c, 1); }")
         return src
 
-    def custom_update_dispatch(self, update_groups: List[str], cus) -> List[str]:
+    def custom_update_dispatch(self, update_groups: List[str], cus, ccus=()) -> List[str]:
         """``ml_genn_custom_update``: runs the custom updates ``cus`` of update group number
-        ``group`` (an index into ``update_groups``)."""
+        ``group`` (an index into ``update_groups``), then its custom connectivity updates
+        ``ccus`` (so that they see what the custom updates computed)."""
         spec, src, T = self.spec, [], self.table
         src.append("int ml_genn_custom_update(Ctx *_c, int group) {")
         if spec.timing_enabled:
@@ -120,6 +121,9 @@ class RunLoopMixin:
             for ci, c in enumerate(cus):
                 if c.update_group_name == name:
                     src.append(f"        _custom_update_{ci}(_c);")
+            for ci, c in enumerate(ccus):
+                if c.update_group_name == name:
+                    src.append(f"        _ccu_update_{ci}(_c);")
             src.append("        break;")
         src.append("    default: return -1;")
         src.append("    }")

@@ -1,0 +1,138 @@
+"""Custom connectivity update functions: GeNN 5's ``row_update_code``, run on demand by update
+group over the rows of a SPARSE synapse group, that may remove and add synapses.
+
+A row is ``ind[id_pre * max_row_length + k]`` for ``k < row_length[id_pre]`` (see
+:mod:`.layout`), and every per-synapse variable of the group is stored in the same slots. So:
+
+* ``remove_synapse()`` (inside ``for_each_synapse``) copies the row's last synapse, its target
+  and every per-synapse variable (all batch copies), into the current slot, shortens the row and
+  visits the current slot again, as GeNN 5 does;
+* ``add_synapse(id_post, values...)`` appends at the row's end: ``values`` go to this update's
+  own per-synapse vars, then to its var refs, in declaration order; every other per-synapse
+  variable gets its constant initial value (0 where it has none). A row never grows past
+  ``max_row_length``: a full row (or an ``id_post`` out of range) counts a failed addition in
+  this update's per-row counter instead (read from Python as ``num_failed_additions``).
+
+Rows are independent and run in parallel; each has its own random number stream (seeded by
+update name, custom update call count and row), so results do not depend on the thread count.
+"""
+from __future__ import annotations
+
+from typing import List
+
+import numpy as np
+
+from ....engine.initialisers import VarInit
+from ....engine.types import C_TYPES
+from ..c_text import c_comment
+from ..code_block import const_expr, uses_rng
+from .kernel_frame import stream_id
+
+
+def _default_value(v) -> str:
+    """C expression of the value a new synapse's variable ``v`` starts with: its constant
+    initial value, or 0 where it is initialised from an array or a snippet (as GeNN 5 zeroes
+    such "dependent" variables)."""
+    init = v.init
+    zero = f"(({C_TYPES[v.type]})0)"
+    if isinstance(init, VarInit) or init is None:
+        return zero
+    arr = np.asarray(init)
+    if arr.size != 1 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return zero
+    value = float(arr.reshape(-1)[0])
+    return const_expr(value, v.type)
+
+
+class CustomConnectivityUpdateMixin:
+    """Custom connectivity update functions (part of :class:`.generator.Generator`)."""
+
+    def _ccu_slot_expr(self, v, batch: str, slot: str) -> str:
+        return self._var_expr(v, batch, slot)
+
+    def _ccu_helpers(self, ci, c) -> List[str]:
+        """``_ccu_remove_<ci>`` and ``_ccu_add_<ci>``: move or create one synapse slot."""
+        T, B = self.table, self.B
+        sg = c.synapse_group
+        M, npost = sg.max_row_length, sg.target.num_neurons
+        ind, fail = T["ind", sg.name].cname, T["ccufail", c.name].cname
+
+        def all_batches(v):
+            return range(B) if v.batched else (0,)
+
+        L = [f"static void _ccu_remove_{ci}(Ctx *_c, const size_t _dst, const size_t _src) {{ "
+             f"{c_comment(c.name)}", T.locals_decl(),
+             f"    {ind}[_dst] = {ind}[_src];"]
+        for v in c.dependent_vars:
+            for b in all_batches(v):
+                L.append(f"    {self._ccu_slot_expr(v, str(b), '_dst')} = {self._ccu_slot_expr(v, str(b), '_src')};")
+        L.append("}")
+        explicit = list(c.vars.values()) + [t for _, t in c.resolved_var_refs.values()]
+        L += [f"static void _ccu_add_{ci}(Ctx *_c, const uint32_t _id_pre, uint32_t *const _rl, "
+              f"const double *const _a, const size_t _n) {{ {c_comment(c.name)}", T.locals_decl(),
+              f"    if (!(_a[0] >= 0.0 && _a[0] < {npost}.0) || *_rl >= {M}u) {{ {fail}[_id_pre]++; return; }}",
+              f"    const size_t _s = (size_t)_id_pre * {M} + *_rl;",
+              f"    {ind}[_s] = (uint32_t)_a[0];"]
+        explicit_ids = {id(v) for v in explicit}
+        for v in c.dependent_vars:
+            if id(v) in explicit_ids:
+                continue
+            for b in all_batches(v):
+                L.append(f"    {self._ccu_slot_expr(v, str(b), '_s')} = {_default_value(v)};")
+        for k, v in enumerate(explicit):
+            value = f"((_n > {k + 1}) ? ({C_TYPES[v.type]})_a[{k + 1}] : {_default_value(v)})"
+            for b in all_batches(v):
+                L.append(f"    {self._ccu_slot_expr(v, str(b), '_s')} = {value};")
+        L += ["    (*_rl)++;", "}"]
+        return L
+
+    def custom_connectivity_update(self, ci, c) -> List[str]:
+        """The helpers and the row kernel ``_ccu_update_<ci>`` of custom connectivity update ``c``."""
+        T = self.table
+        m, sg = c.model, c.synapse_group
+        M, npre, npost = sg.max_row_length, sg.source.num_neurons, sg.target.num_neurons
+        ind, rowlen = T["ind", sg.name].cname, T["rowlen", sg.name].cname
+        syn = f"((size_t)_id_pre * {M} + (size_t)_k)"
+        env = {"dt": "DT", "num_pre": str(npre), "num_post": str(npost), "num_batch": str(self.B),
+               "id_pre": "_id_pre", "row_stride": str(M)}
+        env.update(self._param_env(m, c.param_values, c._dyn_names, ("dyn", "ccu", c.name)))
+        env.update(self._egp_env(c.extra_global_params))
+        for name, (decl, egp) in c.resolved_egp_refs.items():
+            slot = self.egp_slot[id(egp)]
+            env[name] = slot.cname if egp.decl.is_pointer else f"({slot.cname}[0])"
+        # Per-row names
+        env.update(self._vars_env(c.pre_vars, "0", "_id_pre"))
+        env.update(self._refs_env(c.resolved_pre_var_refs, "0", "_id_pre"))
+        # Per-synapse names: only meaningful inside for_each_synapse (where _k exists)
+        env["id_post"] = f"((uint32_t){ind}[{syn}])"
+        env["id_syn"] = f"((size_t){syn})"
+        env.update(self._vars_env(c.vars, "0", syn))
+        env.update(self._refs_env(c.resolved_var_refs, "0", syn))
+        # Postsynaptic names are read-only (unary plus makes an rvalue): rows run in parallel
+        # and share their targets, so a write would race
+        post = f"{ind}[{syn}]"
+        for name, v in c.post_vars.items():
+            env[name] = f"(+{self._var_expr(v, '0', post)})"
+        for name, (decl, t) in c.resolved_post_var_refs.items():
+            env[name] = f"(+{self._var_expr(t, '0', post)})"
+        env["for_each_synapse"] = "for (int64_t _k = 0; _k < (int64_t)_rl; _k++)"
+        env["remove_synapse()"] = (f"do {{ _ccu_remove_{ci}(_c, {syn}, (size_t)_id_pre * {M} + _rl - 1); "
+                                   f"_rl--; _k--; }} while (0)")
+        env["add_synapse(...)"] = (f"_ccu_add_{ci}(_c, _id_pre, &_rl, (const double[]){{__VA_ARGS__}}, "
+                                   f"sizeof((const double[]){{__VA_ARGS__}}) / sizeof(double))")
+        rng = uses_rng(m.row_update_code)
+        L = self._ccu_helpers(ci, c)
+        L += [f"static void _ccu_update_{ci}(Ctx *_c) {{ {c_comment(c.name)}", T.locals_decl(),
+              "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
+              f"    const scalar t = (scalar){T['time',].cname}[0];",
+              "    const uint64_t _cu_step = _ctl[CTL_CU_STEP], _seed = _ctl[CTL_SEED];",
+              "    (void)_cu_step; (void)_seed; (void)t;",
+              "    #pragma omp parallel for schedule(static)",
+              f"    for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{",
+              f"      uint32_t _rl = {rowlen}[_id_pre];"]
+        if rng:
+            # One stream per row: the same numbers whichever thread runs the row
+            L.append(f"      _rng_t _rng = _rng_make(_seed, {stream_id('ccu', c.name)}u, _cu_step, _id_pre);")
+        L += self.emit.block(env, m.row_update_code, f"{m.class_name}.row_update_code", "      ")
+        L += [f"      {rowlen}[_id_pre] = _rl;", "    }", "}"]
+        return L

@@ -1,0 +1,337 @@
+"""Custom connectivity updates (GeNN 5's row_update_code with add_synapse / remove_synapse),
+checked against NumPy bookkeeping of (pre, post) -> per-synapse values."""
+import numpy as np
+import pytest
+
+from engine_models import DELTA, INPUT_PROBE, build
+from ml_genn.engine import (CodeCompileError, ModelSpec, ModelSpecError, VarAccess, VarAccessMode,
+                            create_custom_connectivity_update_model, create_custom_update_model,
+                            create_neuron_model, create_var_ref, create_weight_update_model,
+                            create_wu_var_ref, init_postsynaptic, init_weight_update)
+
+PRE = create_neuron_model("Pre", vars=[("s", "scalar"), ("thr", "scalar")],
+                          threshold_condition_code="s > 0.5", reset_code="s = 0.0;")
+WU = create_weight_update_model("Plastic", vars=[("g", "scalar"), ("d", "scalar")],
+                                pre_spike_syn_code="addToPost(g);")
+# A custom update's per-synapse variable on the group (like an optimiser moment)
+MOMENT = create_custom_update_model("Moment", vars=[("m", "scalar")], var_refs=[("g", "scalar")],
+                                    update_code="m = 3.0 * g + 1.0;")
+PRUNE = create_custom_connectivity_update_model(
+    "Prune", vars=[("h", "scalar")], var_refs=[("g", "scalar", VarAccessMode.READ_ONLY)],
+    row_update_code="for_each_synapse { if (g < 0.0) { remove_synapse(); } }")
+
+# Row 0 is full (max_row_length 4 comes from it); rows 1-3 have room
+PRE_INDS = np.array([0, 0, 0, 0, 1, 1, 2, 3, 3, 3])
+POST_INDS = np.array([0, 1, 2, 3, 4, 0, 5, 1, 3, 5])
+N_PRE, N_POST = 4, 6
+
+
+def _model(name, ccu_model=None, ccu_kwargs=None, g=None, d=None, seed=0):
+    m = ModelSpec("double", name)
+    m.seed = seed
+    a = m.add_neuron_population("a", N_PRE, PRE, {}, {"s": 0.0, "thr": np.arange(N_PRE) * 1.0})
+    b = m.add_neuron_population("b", N_POST, INPUT_PROBE, {}, {"x": np.arange(N_POST) * 0.5})
+    n = len(PRE_INDS)
+    g = np.linspace(-1.0, 1.0, n) if g is None else g
+    d = np.arange(n) * 10.0 if d is None else d
+    sg = m.add_synapse_population("syn", "SPARSE", a, b, init_weight_update(WU, vars={"g": g, "d": d}),
+                                  init_postsynaptic(DELTA))
+    sg.set_sparse_connections(PRE_INDS, POST_INDS)
+    m.add_custom_update("moment", "Moments", MOMENT, {}, {"m": 0.0}, {"g": create_wu_var_ref(sg, "g")})
+    if ccu_model is not None:
+        kw = dict(ccu_kwargs(a, b) if callable(ccu_kwargs) else (ccu_kwargs or {}))
+        kw.setdefault("var_refs", {"g": create_wu_var_ref(sg, "g")} if ccu_model.var_refs else {})
+        m.add_custom_connectivity_update("ccu", "Rewire", sg, ccu_model, **kw)
+    return m, a, b, sg
+
+
+def _synapses(rt):
+    """(pre, post) -> (g, d, m, h) of every synapse, read through the public views."""
+    s = rt.synapse_populations["syn"]
+    pre, post = s.get_sparse_pre_inds(), s.get_sparse_post_inds()
+    cols = [s.vars["g"].values, s.vars["d"].values, rt.custom_update_populations["moment"].vars["m"].values]
+    if "ccu" in getattr(rt, "custom_connectivity_update_populations", {}):
+        ccu = rt.custom_connectivity_update_populations["ccu"]
+        cols += [v.values for v in ccu.vars.values()]
+    out = {}
+    for k, key in enumerate(zip(pre.tolist(), post.tolist())):
+        assert key not in out, f"duplicate synapse {key}"
+        out[key] = tuple(float(c.reshape(-1)[k]) for c in cols)
+    return out
+
+
+def test_removal_keeps_every_per_synapse_variable_with_its_synapse():
+    n = len(PRE_INDS)
+    h = np.arange(n) * 0.25 + 100.0
+    m, *_ = _model("ccu_remove", PRUNE, {"vars": {"h": h}})
+    rt = build(m)
+    rt.custom_update("Moments")   # m = 3 g + 1 on every synapse
+    before = _synapses(rt)
+    g = np.linspace(-1.0, 1.0, n)
+    assert before == {(int(p), int(q)): (g[k], 10.0 * k, 3.0 * g[k] + 1.0, h[k])
+                      for k, (p, q) in enumerate(zip(PRE_INDS, POST_INDS))}
+    rt.custom_update("Rewire")
+    after = _synapses(rt)
+    assert after == {key: vals for key, vals in before.items() if vals[0] >= 0.0}
+    assert len(after) < len(before)
+    # Spikes now travel through the remaining synapses only
+    rt.neuron_populations["a"].vars["s"].view[:] = 1.0
+    rt.step_time()
+    rt.step_time()
+    expected = np.zeros(N_POST)
+    for (p, q), vals in after.items():
+        expected[q] += vals[0]
+    np.testing.assert_allclose(rt.neuron_populations["b"].vars["x"].view.reshape(-1), expected, rtol=1e-12)
+
+
+GROW = create_custom_connectivity_update_model(
+    "Grow", vars=[("h", "scalar")], var_refs=[("g", "scalar")],
+    row_update_code="""
+    if (id_pre == 1) { add_synapse(2, 7.5, -2.0); }  // h and g given
+    if (id_pre == 2) { add_synapse(0, 4.0); }        // h given, g gets its initial value
+    if (id_pre == 3) { add_synapse(4); }             // nothing given
+    if (id_pre == 0) { add_synapse(4, 1.0, 1.0); }   // row 0 is full: refused and counted
+    """)
+
+
+def test_added_synapses_get_given_or_initial_values_and_full_rows_are_counted():
+    n = len(PRE_INDS)
+    m, *_ = _model("ccu_grow", GROW, {"vars": {"h": -1.0}})
+    # Constant initial values are what new synapses start with
+    m.synapse_populations["syn"].vars["d"].set_init_values(0.25)
+    m.synapse_populations["syn"].vars["g"].set_init_values(0.5)
+    m.custom_updates["moment"].vars["m"].set_init_values(1.5)
+    rt = build(m)
+    ccu = rt.custom_connectivity_update_populations["ccu"]
+    s = rt.synapse_populations["syn"]
+    s.vars["g"].values = np.arange(n) + 1.0
+    before = _synapses(rt)
+    assert ccu.num_failed_additions == 0
+    rt.custom_update("Rewire")
+    after = _synapses(rt)
+    added = {key: vals for key, vals in after.items() if key not in before}
+    assert {key: vals for key, vals in after.items() if key in before} == before
+    assert added == {(1, 2): (-2.0, 0.25, 1.5, 7.5), (2, 0): (0.5, 0.25, 1.5, 4.0),
+                     (3, 4): (0.5, 0.25, 1.5, -1.0)}
+    assert ccu.num_failed_additions == 1
+    assert sorted(k for k in after if k[0] == 0) == sorted(k for k in before if k[0] == 0)
+    # Rows keep their capacity: row 3 (3 synapses + 1) is now full too
+    rt.custom_update("Rewire")
+    assert ccu.num_failed_additions == 3   # rows 0 and 3 refused this time
+    np.testing.assert_array_equal(np.bincount(s.get_sparse_pre_inds(), minlength=N_PRE), [4, 4, 3, 4])
+
+
+REFS = create_custom_connectivity_update_model(
+    "ReadRefs", pre_vars=[("count", "unsigned int")], post_vars=[("seen", "scalar")],
+    pre_var_refs=[("thr", "scalar", VarAccessMode.READ_ONLY)],
+    post_var_refs=[("x", "scalar", VarAccessMode.READ_ONLY)],
+    row_update_code="""
+    count = 0;
+    for_each_synapse {
+        if (x + seen > thr) { remove_synapse(); }
+        else { count++; }
+    }
+    """)
+
+
+def test_pre_and_post_refs_and_vars_readable_in_row_code():
+    m, *_ = _model("ccu_refs", REFS, lambda a, b: {
+        "pre_vars": {"count": 99}, "post_vars": {"seen": 0.25},
+        "pre_var_refs": {"thr": create_var_ref(a, "thr")}, "post_var_refs": {"x": create_var_ref(b, "x")}})
+    rt = build(m)
+    thr, x = np.arange(N_PRE) * 1.0, np.arange(N_POST) * 0.5
+    keep = [(int(p), int(q)) for p, q in zip(PRE_INDS, POST_INDS) if not x[q] + 0.25 > thr[p]]
+    rt.custom_update("Rewire")
+    s = rt.synapse_populations["syn"]
+    assert sorted(zip(s.get_sparse_pre_inds().tolist(), s.get_sparse_post_inds().tolist())) == sorted(keep)
+    ccu = rt.custom_connectivity_update_populations["ccu"]
+    np.testing.assert_array_equal(ccu.pre_vars["count"].view,
+                                  np.bincount([p for p, _ in keep], minlength=N_PRE))
+
+
+RANDOM = create_custom_connectivity_update_model(
+    "RandomRewire", var_refs=[("g", "scalar")],
+    row_update_code="""
+    for_each_synapse { if (gennrand_uniform() < 0.4) { remove_synapse(); } }
+    // Only into the last 3 columns, which start empty: a removed synapse is never re-added
+    for (int tries = 0; tries < 50; tries++) {
+        const uint32_t j = num_post - 1 - gennrand() % 3;
+        bool taken = false;
+        for_each_synapse { if (id_post == j) { taken = true; } }
+        if (!taken) { add_synapse(j, gennrand_normal()); break; }
+    }
+    """)
+
+
+def _big_random_model(name):
+    rng = np.random.default_rng(3)
+    m = ModelSpec("double", name)
+    m.seed = 1234
+    a = m.add_neuron_population("a", 40, PRE, {}, {"s": 0.0, "thr": 0.0})
+    b = m.add_neuron_population("b", 30, INPUT_PROBE, {}, {"x": 0.0})
+    mask = rng.random((40, 30)) < 0.3
+    mask[:, :3] = True   # some room left in every row, rows of different lengths
+    mask[:, -3:] = False
+    pre, post = np.nonzero(mask)
+    sg = m.add_synapse_population("syn", "SPARSE", a, b,
+                                  init_weight_update(WU, vars={"g": rng.normal(size=len(pre)),
+                                                               "d": np.arange(len(pre)) * 1.0}),
+                                  init_postsynaptic(DELTA))
+    sg.set_sparse_connections(pre, post)
+    m.add_custom_update("moment", "Moments", MOMENT, {}, {"m": 0.0}, {"g": create_wu_var_ref(sg, "g")})
+    m.add_custom_connectivity_update("ccu", "Rewire", sg, RANDOM, var_refs={"g": create_wu_var_ref(sg, "g")})
+    return m
+
+
+def test_random_rewiring_is_identical_at_one_and_two_threads():
+    results = []
+    for threads in (1, 2):
+        rt = build(_big_random_model("ccu_random"))
+        rt.set_num_threads(threads)
+        rt.custom_update("Moments")
+        before = _synapses(rt)
+        rt.custom_update("Rewire")
+        after = _synapses(rt)
+        # Surviving synapses kept their values; new ones have d = 0 (array-initialised) and m = 0
+        kept = {k: v for k, v in after.items() if k in before}
+        assert all(before[k] == v for k, v in kept.items())
+        new = {k: v for k, v in after.items() if k not in before}
+        assert new and all(v[1] == 0.0 and v[2] == 0.0 for v in new.values())
+        assert len(kept) < len(before)
+        for _ in range(2):
+            rt.custom_update("Rewire")
+        results.append(_synapses(rt))
+    assert results[0] == results[1]
+
+
+def test_update_runs_only_when_its_group_is_triggered():
+    m, *_ = _model("ccu_on_demand", PRUNE, {"vars": {"h": 0.0}})
+    rt = build(m)
+    before = _synapses(rt)
+    rt.run_timesteps(5)
+    rt.custom_update("Moments")
+    after_other = _synapses(rt)
+    assert set(after_other) == set(before)
+    rt.custom_update("Rewire")
+    assert set(_synapses(rt)) < set(before)
+
+
+def test_clear_errors_name_the_update():
+    m = ModelSpec("double", "ccu_errors")
+    a = m.add_neuron_population("a", 3, PRE, {}, {"s": 0.0, "thr": 0.0})
+    b = m.add_neuron_population("b", 3, INPUT_PROBE, {}, {"x": 0.0})
+    dense = m.add_synapse_population("dense", "DENSE", a, b, init_weight_update(WU, vars={"g": 0.0, "d": 0.0}),
+                                     init_postsynaptic(DELTA))
+    with pytest.raises(ModelSpecError, match=r"Custom connectivity update 'cc'.*'dense' is DENSE.*SPARSE"):
+        m.add_custom_connectivity_update("cc", "G", dense, PRUNE, vars={"h": 0.0},
+                                         var_refs={"g": create_wu_var_ref(dense, "g")})
+    sparse = m.add_synapse_population("sparse", "SPARSE", a, b, init_weight_update(WU, vars={"g": 0.0, "d": 0.0}),
+                                      init_postsynaptic(DELTA))
+    sparse.set_sparse_connections(np.array([0, 1]), np.array([1, 2]))
+    m.add_custom_connectivity_update("cc", "G", sparse, PRUNE, vars={"h": 0.0},
+                                     var_refs={"g": create_wu_var_ref(dense, "g")})
+    with pytest.raises(ModelSpecError, match=r"Custom connectivity update 'cc'.*var ref 'g'.*'sparse'"):
+        m.finalize()
+    with pytest.raises(ModelSpecError, match=r"host_update_code is not supported"):
+        create_custom_connectivity_update_model("H", host_update_code="int x = 0;")
+    typo = create_custom_connectivity_update_model(
+        "Typo", row_update_code="for_each_synapse { if (gg < 0.0) { remove_synapse(); } }")
+    m2 = ModelSpec("double", "ccu_typo")
+    a2 = m2.add_neuron_population("a", 3, PRE, {}, {"s": 0.0, "thr": 0.0})
+    b2 = m2.add_neuron_population("b", 3, INPUT_PROBE, {}, {"x": 0.0})
+    s2 = m2.add_synapse_population("s", "SPARSE", a2, b2, init_weight_update(WU, vars={"g": 0.0, "d": 0.0}),
+                                   init_postsynaptic(DELTA))
+    s2.set_sparse_connections(np.array([0]), np.array([1]))
+    m2.add_custom_connectivity_update("t", "G", s2, typo)
+    with pytest.raises(CodeCompileError, match=r"Typo\.row_update_code"):
+        build(m2)
+
+
+def test_post_refs_are_read_only_in_row_code():
+    bad = create_custom_connectivity_update_model(
+        "WritesPost", post_var_refs=[("x", "scalar")], row_update_code="for_each_synapse { x = 1.0; }")
+    m = ModelSpec("double", "ccu_post_write")
+    a = m.add_neuron_population("a", 3, PRE, {}, {"s": 0.0, "thr": 0.0})
+    b = m.add_neuron_population("b", 3, INPUT_PROBE, {}, {"x": 0.0})
+    s = m.add_synapse_population("s", "SPARSE", a, b, init_weight_update(WU, vars={"g": 0.0, "d": 0.0}),
+                                 init_postsynaptic(DELTA))
+    s.set_sparse_connections(np.array([0]), np.array([1]))
+    m.add_custom_connectivity_update("w", "G", s, bad, post_var_refs={"x": create_var_ref(b, "x")})
+    with pytest.raises(CodeCompileError, match=r"WritesPost\.row_update_code"):
+        build(m)
+
+
+def test_compiler_adds_mlgenn_custom_connectivity_update_model():
+    from ml_genn.compilers import InferenceCompiler
+    from ml_genn.utils.model import CustomConnectivityUpdateModel
+    m, a, b, sg = _model("ccu_compiler")
+    model = CustomConnectivityUpdateModel(
+        {"params": [("limit", "scalar")], "pre_vars": [("removed", "unsigned int")],
+         "extra_global_params": [("Scale", "scalar*")],
+         "var_refs": [("g", "scalar", VarAccessMode.READ_ONLY)],
+         "pre_var_refs": [("thr", "scalar", VarAccessMode.READ_ONLY)],
+         "row_update_code": """
+         removed = 0;
+         for_each_synapse { if (g * Scale[0] < limit + thr) { removed++; remove_synapse(); } }
+         """},
+        param_vals={"limit": 0.0}, pre_var_vals={"removed": 0}, egp_vals={"Scale": np.array([2.0])},
+        var_refs={"g": create_wu_var_ref(sg, "g")}, pre_var_refs={"thr": create_var_ref(a, "thr")})
+    model.set_param_dynamic("limit")
+    ccu = InferenceCompiler(evaluate_timesteps=10).add_custom_connectivity_update(m, model, sg, "Rewire", "deep_r_like")
+    assert m.custom_connectivity_updates["deep_r_like"] is ccu
+    rt = build(m)
+    before = _synapses(rt)
+    r = rt.custom_connectivity_update_populations["deep_r_like"]
+    r.set_dynamic_param_value("limit", -1.0)
+    rt.custom_update("Rewire")
+    thr = np.arange(N_PRE) * 1.0
+    keep = {k: v for k, v in before.items() if not v[0] * 2.0 < -1.0 + thr[k[0]]}
+    assert _synapses(rt) == keep
+    np.testing.assert_array_equal(
+        r.pre_vars["removed"].view, np.bincount([k[0] for k in before if k not in keep], minlength=N_PRE))
+
+
+def test_batched_variables_move_in_every_batch_and_batched_refs_are_refused():
+    even = create_custom_connectivity_update_model(
+        "DropEven", row_update_code="for_each_synapse { if (id_post % 2 == 0) { remove_synapse(); } }")
+    m, a, b, sg = _model("ccu_batched", even)
+    m.batch_size = 2
+    rt = build(m)
+    s = rt.synapse_populations["syn"]
+    n = len(PRE_INDS)
+    g = np.stack([np.arange(n) * 1.0, np.arange(n) * -1.0 - 0.5])
+    s.vars["g"].values = g
+    assert s.vars["g"].view.ndim == 2
+    rt.custom_update("Rewire")
+    keep = [k for k, q in enumerate(POST_INDS) if q % 2 == 1]
+    got = dict(zip(zip(s.get_sparse_pre_inds().tolist(), s.get_sparse_post_inds().tolist()),
+                   s.vars["g"].values.T.tolist()))
+    assert got == {(int(PRE_INDS[k]), int(POST_INDS[k])): g[:, k].tolist() for k in keep}
+    m2, *_ = _model("ccu_batched_ref", PRUNE, {"vars": {"h": 0.0}})
+    m2.batch_size = 2
+    with pytest.raises(ModelSpecError, match=r"Custom connectivity update 'ccu'.*var ref 'g'.*batch"):
+        m2.finalize()
+
+
+def test_postsynaptic_spike_code_follows_rewired_columns():
+    learn = create_weight_update_model("PostLearn", vars=[("g", "scalar")], post_spike_syn_code="g += 1.0;")
+    m = ModelSpec("double", "ccu_columns")
+    a = m.add_neuron_population("a", N_PRE, PRE, {}, {"s": 0.0, "thr": 0.0})
+    c = m.add_neuron_population("c", N_POST, PRE, {}, {"s": 0.0, "thr": 0.0})
+    g = np.linspace(-1.0, 1.0, len(PRE_INDS))
+    sg = m.add_synapse_population("syn", "SPARSE", a, c, init_weight_update(learn, vars={"g": g}),
+                                  init_postsynaptic(DELTA))
+    sg.set_sparse_connections(PRE_INDS, POST_INDS)
+    m.add_custom_connectivity_update("ccu", "Rewire", sg, PRUNE, vars={"h": 0.0},
+                                     var_refs={"g": create_wu_var_ref(sg, "g")})
+    rt = build(m)
+    rt.custom_update("Rewire")
+    s = rt.synapse_populations["syn"]
+    before = s.vars["g"].values
+    assert np.all(before >= 0.0) and before.size == np.sum(g >= 0.0)
+    spiking = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])   # postsynaptic 0 and 3 spike once
+    rt.neuron_populations["c"].vars["s"].view[:] = spiking
+    rt.step_time()
+    rt.step_time()
+    post = s.get_sparse_post_inds()
+    np.testing.assert_allclose(s.vars["g"].values.reshape(-1), before.reshape(-1) + spiking[post], rtol=1e-12)
