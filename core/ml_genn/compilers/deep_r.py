@@ -1,0 +1,329 @@
+"""Deep-R rewiring (Bellec et al. 2018, as mlGeNN 2.4 does it) for SPARSE connections.
+
+Each position ``(pre, post)`` of a Deep-R connection carries a fixed sign (``Inhibitory``: one
+byte per position, 1 = the synapse there must stay negative). Per training batch:
+
+* **L1** (custom update group ``DeepRL1``): ``C`` is added to the gradient of an excitatory
+  synapse and subtracted from an inhibitory one's; optimisers *subtract* gradients, so this
+  pulls every weight towards zero.
+* **Stage 1** (custom connectivity update group ``DeepR1``): a synapse whose weight's sign
+  (``g < 0``, like ``signbit``) no longer matches its position's sign is removed; each row
+  counts its removals in ``NumDormant``.
+* **Host step** (:meth:`DeepRConnection.plan_additions`): the dormant synapses are spread over
+  the rows: a row is drawn uniformly at random; where it has room (its length plus what it
+  already got is below ``max_row_length``) it gets one more synapse, otherwise the draw is a
+  *failed rewiring* (counted). Each row's new targets are drawn uniformly, without
+  replacement, from its free positions.
+* **Stage 2** (custom connectivity update group ``DeepR2``): each row adds its planned synapses
+  (weight 0 and every other per-synapse variable at its initial value, as GeNN 5 does).
+
+So the number of synapses never changes. At the start of each epoch
+(:meth:`DeepRConnection.initialise`) every existing synapse's position takes the sign of its
+weight and every free position a random sign.
+
+All random draws are made here with NumPy, from a generator seeded by ``(seed, step, index,
+stage)``: the result does not depend on the engine's thread count nor on any random state
+beyond ``Inhibitory`` itself, so resuming from a checkpoint that holds the weights, the sparse
+connectivity and ``Inhibitory`` (:meth:`DeepRConnection.get_state` /
+:meth:`DeepRConnection.set_state`) repeats the run exactly.
+
+Nothing imports this module yet: the compilers still refuse ``deep_r_conns``.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from ..engine.synapse_matrix_type import SynapseMatrixType
+from ..engine import (VarAccessMode, create_custom_connectivity_update_model,
+                      create_custom_update_model, create_egp_ref)
+from ..errors import InvalidValueError
+
+#: Update group names (one of each runs all Deep-R connections of a model)
+L1_GROUP, STAGE_1_GROUP, STAGE_2_GROUP = "DeepRL1", "DeepR1", "DeepR2"
+
+_STAGE_1 = create_custom_connectivity_update_model(
+    "DeepR1", params=[("NumPost", "unsigned int")],
+    pre_vars=[("NumDormant", "unsigned int")],
+    var_refs=[("g", "scalar", VarAccessMode.READ_ONLY)],
+    extra_global_param_refs=[("Inhibitory", "uint8_t*")],
+    row_update_code="""
+    NumDormant = 0;
+    for_each_synapse {
+        const bool inhibitory = (Inhibitory[((size_t)id_pre * NumPost) + id_post] != 0);
+        if ((g < 0.0) != inhibitory) {
+            NumDormant++;
+            remove_synapse();
+        }
+    }
+    """)
+
+_STAGE_2 = create_custom_connectivity_update_model(
+    "DeepR2", params=[("RowStride", "unsigned int")],
+    pre_vars=[("NumActivations", "unsigned int")],
+    extra_global_params=[("NewPost", "uint32_t*")],
+    row_update_code="""
+    for (unsigned int i = 0; i < NumActivations; i++) {
+        add_synapse(NewPost[((size_t)id_pre * RowStride) + i]);
+    }
+    """)
+
+_L1 = create_custom_update_model(
+    "DeepRL1", params=[("C", "scalar"), ("NumPost", "unsigned int")],
+    var_refs=[("Gradient", "scalar")],
+    extra_global_params=[("Inhibitory", "uint8_t*")],
+    update_code="""
+    if (Inhibitory[((size_t)id_pre * NumPost) + id_post] != 0) {
+        Gradient -= C;
+    }
+    else {
+        Gradient += C;
+    }
+    """)
+
+# Stage tags of the random streams
+_INIT, _ADD = 0, 1
+
+
+class DeepRConnection:
+    """Deep-R on one SPARSE synapse group: builds its updates and runs the host-side steps.
+
+    Parameters
+    ----------
+    model_spec
+        The engine model being built.
+    synapse_group
+        The SPARSE synapse group (engine spec) to rewire.
+    weight_ref
+        ``create_wu_var_ref`` to its weight.
+    gradient_ref
+        Reference to the weight's gradient (the variable the optimiser subtracts), or ``None``
+        when ``l1_strength`` is 0.
+    l1_strength
+        ``C`` of the L1 penalty (>= 0; 0 adds no L1 update).
+    index
+        This connection's index among the model's Deep-R connections (separates random streams).
+    """
+
+    def __init__(self, model_spec: Any, synapse_group: Any, weight_ref: Any, gradient_ref: Any,
+                 l1_strength: float, index: int):
+        if getattr(synapse_group, "matrix_type", None) is not SynapseMatrixType.SPARSE:
+            raise InvalidValueError(f"Deep-R: synapse group '{synapse_group.name}' must be SPARSE "
+                                    f"(use a FixedProbability or sparse Connectivity), got "
+                                    f"{getattr(synapse_group.matrix_type, 'name', synapse_group.matrix_type)}")
+        l1_strength = float(l1_strength)
+        if not np.isfinite(l1_strength) or l1_strength < 0.0:
+            raise InvalidValueError(f"Deep-R: deep_r_l1_strength must be a finite number >= 0, "
+                                    f"got {l1_strength}")
+        self.name = synapse_group.name
+        self.weight_name = weight_ref.var_name
+        self.index = int(index)
+        self.num_pre = synapse_group.source.num_neurons
+        self.num_post = synapse_group.target.num_neurons
+        self.stage_1_name = f"{STAGE_1_GROUP}{self.name}"
+        self.stage_2_name = f"{STAGE_2_GROUP}{self.name}"
+        self.l1_name = f"{L1_GROUP}{self.name}" if l1_strength > 0.0 else None
+
+        if self.l1_name is not None and gradient_ref is None:
+            raise InvalidValueError(f"Deep-R on '{self.name}': L1 strength {l1_strength} needs "
+                                    f"the weight gradient's reference, got None")
+        # The L1 update owns the signs and stage 1 refers to them: the engine resolves a custom
+        # update's EGP reference to neurons, synapses and custom updates only. Without L1 the
+        # update is still added (over the weight, never run) to hold them.
+        self.holder_name = self.l1_name or f"{L1_GROUP}Signs{self.name}"
+        holder = model_spec.add_custom_update(
+            self.holder_name, L1_GROUP if self.l1_name else f"{L1_GROUP}Unused",
+            _L1, {"C": l1_strength, "NumPost": self.num_post}, {},
+            {"Gradient": gradient_ref if self.l1_name else weight_ref})
+        holder.extra_global_params["Inhibitory"].set_init_values(
+            np.zeros(self.num_pre * self.num_post, dtype=np.uint8))
+        model_spec.add_custom_connectivity_update(
+            self.stage_1_name, STAGE_1_GROUP, synapse_group, _STAGE_1,
+            params={"NumPost": self.num_post}, pre_vars={"NumDormant": 0},
+            var_refs={"g": weight_ref}, egp_refs={"Inhibitory": create_egp_ref(holder, "Inhibitory")})
+        s2 = model_spec.add_custom_connectivity_update(
+            self.stage_2_name, STAGE_2_GROUP, synapse_group, _STAGE_2,
+            params={"RowStride": self.num_post}, pre_vars={"NumActivations": 0})
+        # A row's capacity (max_row_length) is only fixed when the model is built, and a row
+        # never adds more than num_post synapses, so the planned targets use rows of num_post
+        s2.extra_global_params["NewPost"].set_init_values(
+            np.zeros(self.num_pre * self.num_post, dtype=np.uint32))
+
+    # ------------------------------------------------------------------ runtime side
+    def _groups(self, runtime):
+        ccus = runtime.custom_connectivity_update_populations
+        return runtime.synapse_populations[self.name], ccus[self.stage_1_name], ccus[self.stage_2_name]
+
+    def _inhibitory(self, runtime):
+        return runtime.custom_update_populations[self.holder_name].extra_global_params["Inhibitory"]
+
+    def _connectivity(self, runtime) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sg = runtime.synapse_populations[self.name]
+        pre, post = sg.get_sparse_pre_inds(), sg.get_sparse_post_inds()
+        return pre, post, np.bincount(pre, minlength=self.num_pre)
+
+    @staticmethod
+    def _rng(seed: int, step: int, index: int, stage: int) -> np.random.Generator:
+        return np.random.default_rng([int(seed) & (2 ** 64 - 1), int(step), index, stage])
+
+    def initialise(self, runtime: Any, seed: int, step: int) -> None:
+        """Deep-R's epoch start: each synapse's position takes its weight's sign (``g < 0`` is
+        inhibitory), every free position a random sign.
+
+        Parameters
+        ----------
+        runtime
+            The loaded model.
+        seed, step
+            The run's seed and the optimiser step (together they pick the random signs).
+        """
+        sg = self._groups(runtime)[0]
+        pre, post, _ = self._connectivity(runtime)
+        # Weights are shared by every batch element; the first copy is the one to read
+        g = np.asarray(sg.vars[self.weight_name].values).reshape(-1, len(pre))[0] \
+            if len(pre) else np.zeros(0)
+        rng = self._rng(seed, step, self.index, _INIT)
+        inhibitory = rng.integers(0, 2, self.num_pre * self.num_post, dtype=np.uint8)
+        inhibitory[pre * self.num_post + post] = np.signbit(g).astype(np.uint8)
+        self._inhibitory(runtime).view[:] = inhibitory
+
+    def plan_additions(self, runtime: Any, seed: int, step: int) -> Tuple[int, int]:
+        """Deep-R's host step, between stage 1 and stage 2: spread the dormant synapses over
+        rows with room and pick each new synapse's target.
+
+        Parameters
+        ----------
+        runtime
+            The loaded model (stage 1 has just run).
+        seed, step
+            The run's seed and the optimiser step (together they pick rows and targets).
+
+        Returns
+        -------
+        ``(num_rewirings, num_failed)``: the synapses removed by stage 1, and the draws that
+        landed on a full row.
+        """
+        sg, s1, s2 = self._groups(runtime)
+        row_stride = sg.spec.max_row_length
+        pre, post, row_length = self._connectivity(runtime)
+        dormant = np.asarray(s1.pre_vars["NumDormant"].view).reshape(-1)[:self.num_pre]
+        remaining = int(dormant.sum())
+        rng = self._rng(seed, step, self.index, _ADD)
+        activations = np.zeros(self.num_pre, dtype=np.int64)
+        failed = 0
+        # Stage 1 only shortened rows, so the rows have room for every dormant synapse and
+        # this loop ends; draws come in blocks to keep the Python loop short
+        while remaining > 0:
+            for i in rng.integers(0, self.num_pre, max(remaining, 16)):
+                if row_length[i] + activations[i] < row_stride:
+                    activations[i] += 1
+                    remaining -= 1
+                    if remaining == 0:
+                        break
+                else:
+                    failed += 1
+        new_post = np.zeros((self.num_pre, self.num_post), dtype=np.uint32)
+        taken = np.zeros((self.num_pre, self.num_post), dtype=bool)
+        taken[pre, post] = True
+        for i in np.flatnonzero(activations):
+            free = np.flatnonzero(~taken[i])
+            new_post[i, :activations[i]] = rng.choice(free, int(activations[i]), replace=False)
+        s2.extra_global_params["NewPost"].view[:] = new_post.reshape(-1)
+        s2.pre_vars["NumActivations"].view[...] = activations.reshape(
+            s2.pre_vars["NumActivations"].view.shape).astype(np.uint32)
+        return int(dormant.sum()), failed
+
+    def get_state(self, runtime: Any) -> np.ndarray:
+        """The per-position signs (``num_pre * num_post`` bytes, 1 = inhibitory), for a
+        checkpoint (the weights and sparse connectivity are saved with the synapse group)."""
+        return self._inhibitory(runtime).values
+
+    def set_state(self, runtime: Any, inhibitory: np.ndarray) -> None:
+        """Restore the per-position signs saved by :meth:`get_state`.
+
+        Parameters
+        ----------
+        runtime
+            The loaded model.
+        inhibitory
+            ``num_pre * num_post`` values, 1 where the position is inhibitory.
+        """
+        a = np.asarray(inhibitory)
+        if a.shape != (self.num_pre * self.num_post,) or not np.isin(a, (0, 1)).all():
+            raise InvalidValueError(f"Deep-R on '{self.name}': the saved signs must be "
+                                    f"{self.num_pre * self.num_post} values of 0 or 1, got shape "
+                                    f"{a.shape}")
+        self._inhibitory(runtime).view[:] = a.astype(np.uint8)
+
+
+def add_deep_r(model_spec: Any, connections: Sequence[Tuple[Any, Any, Any]],
+               l1_strength: float) -> List[DeepRConnection]:
+    """Add Deep-R to each ``(synapse_group, weight_ref, gradient_ref)`` of ``connections``.
+
+    Parameters
+    ----------
+    model_spec
+        The engine model being built.
+    connections
+        The SPARSE synapse groups with references to their weight and weight gradient.
+    l1_strength
+        ``C`` of the L1 penalty (0 turns it off).
+    """
+    return [DeepRConnection(model_spec, sg, w, grad, l1_strength, i)
+            for i, (sg, w, grad) in enumerate(connections)]
+
+
+def apply_l1(runtime: Any, deep_r: Sequence[DeepRConnection]) -> None:
+    """Add the L1 term to every Deep-R connection's gradient (before the optimiser step).
+
+    Parameters
+    ----------
+    runtime
+        The loaded model.
+    deep_r
+        Its Deep-R connections.
+    """
+    if any(c.l1_name is not None for c in deep_r):
+        runtime.custom_update(L1_GROUP)
+
+
+def initialise(runtime: Any, deep_r: Sequence[DeepRConnection], seed: int, step: int) -> None:
+    """Deep-R's epoch start on every connection (see :meth:`DeepRConnection.initialise`).
+
+    Parameters
+    ----------
+    runtime
+        The loaded model.
+    deep_r
+        Its Deep-R connections.
+    seed, step
+        The run's seed and the optimiser step.
+    """
+    for c in deep_r:
+        c.initialise(runtime, seed, step)
+
+
+def rewire(runtime: Any, deep_r: Sequence[DeepRConnection], seed: int,
+           step: int) -> Dict[str, Tuple[int, int]]:
+    """One Deep-R rewiring of every connection: stage 1, the host step, stage 2.
+
+    Parameters
+    ----------
+    runtime
+        The loaded model (after the optimiser step of a batch).
+    deep_r
+        Its Deep-R connections.
+    seed, step
+        The run's seed and the optimiser step.
+
+    Returns
+    -------
+    Synapse group name -> ``(num_rewirings, num_failed)``.
+    """
+    if not deep_r:
+        return {}
+    runtime.custom_update(STAGE_1_GROUP)
+    counts = {c.name: c.plan_additions(runtime, seed, step) for c in deep_r}
+    runtime.custom_update(STAGE_2_GROUP)
+    return counts
