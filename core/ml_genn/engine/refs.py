@@ -39,6 +39,15 @@ def _check(group, var_name, fn):
         raise ModelSpecError(f"{fn} needs a variable name string, got {var_name!r}")
 
 
+def _refuse_connectivity_update(group: Any, function: str) -> None:
+    # Its variables and EGPs are laid out for its own rows only; other groups cannot read them
+    if getattr(group, "group_kind", None) == "custom_connectivity_update":
+        raise ModelSpecError(
+            f"{function}: '{group.name}' is a custom connectivity update, whose variables and "
+            f"extra global params other groups cannot reference; let another group own the "
+            f"array and reference it from the connectivity update")
+
+
 def create_var_ref(group: Any, var_name: str) -> VarRef:
     """Reference a neuron group's (or custom update's) variable.
 
@@ -50,6 +59,7 @@ def create_var_ref(group: Any, var_name: str) -> VarRef:
         The variable's name.
     """
     _check(group, var_name, "create_var_ref")
+    _refuse_connectivity_update(group, "create_var_ref")
     kind = CUSTOM_UPDATE if getattr(group, "group_kind", None) == "custom_update" else NEURON
     if getattr(group, "group_kind", None) == "synapse":
         raise ModelSpecError(f"create_var_ref: '{group.name}' is a synapse group; use create_wu_var_ref, "
@@ -131,6 +141,7 @@ def create_egp_ref(group: Any, egp_name: str) -> EGPRef:
         Its name.
     """
     _check(group, egp_name, "create_egp_ref")
+    _refuse_connectivity_update(group, "create_egp_ref")
     kind = getattr(group, "group_kind", "neuron")
     return EGPRef(group, egp_name, "wu" if kind == "synapse" else kind)
 

@@ -335,3 +335,20 @@ def test_postsynaptic_spike_code_follows_rewired_columns():
     rt.step_time()
     post = s.get_sparse_post_inds()
     np.testing.assert_allclose(s.vars["g"].values.reshape(-1), before.reshape(-1) + spiking[post], rtol=1e-12)
+
+
+def test_other_groups_cannot_reference_a_connectivity_updates_arrays():
+    from ml_genn.engine import create_egp_ref
+    m = ModelSpec("double", "ccu_refs")
+    a = m.add_neuron_population("a", 3, PRE, {}, {"s": 0.0, "thr": 0.0})
+    b = m.add_neuron_population("b", 3, INPUT_PROBE, {}, {"x": 0.0})
+    s = m.add_synapse_population("s", "SPARSE", a, b, init_weight_update(WU, vars={"g": 0.0, "d": 0.0}),
+                                 init_postsynaptic(DELTA))
+    s.set_sparse_connections(np.array([0]), np.array([1]))
+    ccu = m.add_custom_connectivity_update("cc", "G", s, PRUNE, vars={"h": 0.0},
+                                           var_refs={"g": create_wu_var_ref(s, "g")})
+    for make in (create_egp_ref, create_var_ref):
+        with pytest.raises(ModelSpecError, match=r"'cc' is a custom connectivity update, whose "
+                                                 r"variables and extra global params other "
+                                                 r"groups cannot reference"):
+            make(ccu, "h")
