@@ -44,7 +44,9 @@ class FewSpikeCompiler(Compiler):
         Whether connectivity prefers explicit synapses (sparse, dense) over kernels
         (toeplitz), as mlGeNN orders them.
     communicator
-        Must be ``None`` (multi-process runs are not available yet).
+        :class:`~ml_genn.communicators.Communicator` to evaluate across ranks (each rank
+        simulates ``batch_size / num_ranks`` examples of every batch; metrics are reduced),
+        or ``None``.
     **genn_kwargs
         Backend options (e.g. ``backend="cpu"``).
     """

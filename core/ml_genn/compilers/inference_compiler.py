@@ -36,7 +36,9 @@ class InferenceCompiler(Compiler):
     reset_in_syn_between_batches
         Whether synaptic input (and spikes in flight) is cleared for every batch.
     communicator
-        Must be None for now (multi-process evaluation is not available yet).
+        :class:`~ml_genn.communicators.Communicator` to evaluate across ranks (each rank
+        simulates ``batch_size / num_ranks`` examples of every batch; metrics are reduced),
+        or ``None``.
     backend
         Registered backend name or object.
     **genn_kwargs

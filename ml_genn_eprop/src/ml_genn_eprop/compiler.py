@@ -89,7 +89,9 @@ class EPropCompiler(Compiler):
     reset_time_between_batches
         Whether time is reset to zero at the start of each batch.
     communicator
-        Communicator for multi-process training.
+        :class:`~ml_genn.communicators.Communicator` of a data-parallel run (each rank
+        trains on ``batch_size / num_ranks`` examples of every batch; gradients are summed
+        across ranks), or ``None``.
     deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings
         mlGeNN's Deep-R arguments: not available yet, so ``deep_r_conns`` and
         ``deep_r_record_rewirings`` must be empty (an error says so otherwise).

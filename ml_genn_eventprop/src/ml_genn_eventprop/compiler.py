@@ -86,6 +86,10 @@ class EventPropCompiler(Compiler):
         Examples simulated in parallel.
     rng_seed
         Seed of the engine's random number generator.
+    communicator
+        :class:`~ml_genn.communicators.Communicator` of a data-parallel run (each rank
+        trains on ``batch_size / num_ranks`` examples of every batch; gradients are summed
+        across ranks and batch means taken over all of them), or ``None``.
     delay_optimiser
         Optimiser of learned delays (``optimiser`` if None, as in mlGeNN).
     delay_learn_conns
