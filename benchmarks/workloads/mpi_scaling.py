@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,11 +24,6 @@ NAME = "mpi_scaling"
 BATCH, TIMESTEPS = 32, 100
 #: eventprop_mnist's synthetic data set (8 batches of 32)
 NUM_EXAMPLES = 8 * BATCH
-
-
-def _mpiexec() -> str:
-    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    return beside if os.access(beside, os.X_OK) else (shutil.which("mpiexec") or "")
 
 
 def _child(repeats: int, use_mpi: bool) -> Dict[str, Any]:
@@ -110,7 +104,8 @@ def run(threads: int, repeats: int = 3) -> list:
     rows.append({"config": "1 rank x 2 threads", "examples_per_s": single["examples_per_s"],
                  "ms_per_step": 1e3 * single["seconds"] / single["steps"],
                  "batch_size": BATCH, "timesteps": TIMESTEPS})
-    mpiexec = _mpiexec()
+    from ml_genn.communicators.mpi import find_mpiexec
+    mpiexec = find_mpiexec()
     import importlib.util
     if importlib.util.find_spec("mpi4py") is None:
         missing = "mpi4py is not installed (pip install ml-genn[mpi])"

@@ -11,22 +11,17 @@ weights agree to 1e-9 relative (no spike is moved by such a difference in these 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from ml_genn.communicators.mpi import find_mpiexec
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "data_parallel_run.py")
 TIMEOUT = 240
-
-
-def _mpiexec() -> str:
-    # The mpich wheel installs mpiexec beside the interpreter, which need not be on PATH
-    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    return beside if os.access(beside, os.X_OK) else (shutil.which("mpiexec") or "")
 
 
 def _mpi_unavailable() -> str:
@@ -34,7 +29,7 @@ def _mpi_unavailable() -> str:
         import mpi4py  # noqa: F401
     except ImportError as exc:
         return f"mpi4py is not installed ({exc}); pip install ml-genn[mpi]"
-    if not _mpiexec():
+    if find_mpiexec() is None:
         return "no mpiexec beside Python or on PATH (pip install mpich, or a system MPI)"
     return ""
 
@@ -45,7 +40,7 @@ pytestmark = pytest.mark.skipif(bool(_mpi_unavailable()), reason=_mpi_unavailabl
 def run(out, *args, ranks=None, check=True, threads="1"):
     command = [sys.executable, SCRIPT, "--out", str(out), *map(str, args)]
     if ranks is not None:
-        command = [_mpiexec(), "-n", str(ranks)] + command + ["--mpi"]
+        command = [find_mpiexec(), "-n", str(ranks)] + command + ["--mpi"]
     env = dict(os.environ, ML_GENN_NUM_THREADS=threads, ML_GENN_MPI_TIMEOUT="60")
     if not threads:
         del env["ML_GENN_NUM_THREADS"]

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from ml_genn.communicators.mpi import find_mpiexec
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "mpi"
@@ -48,7 +49,7 @@ def _mpi_unavailable() -> str:
         import mpi4py  # noqa: F401
     except ImportError as exc:
         return f"mpi4py is not installed ({exc}); pip install mpi4py mpich"
-    if shutil.which("mpiexec") is None:
+    if find_mpiexec() is None:
         return "no mpiexec on PATH (pip install mpich, or a system MPI)"
     return ""
 
@@ -83,7 +84,7 @@ def _copy(name: str, folder: Path, replacements: dict) -> Path:
 
 def _run_two_ranks(script: Path, tmp_path: Path) -> str:
     ranks = [tmp_path / "rank0", tmp_path / "rank1"]
-    command = ["mpiexec"]
+    command = [find_mpiexec()]
     for i, folder in enumerate(ranks):
         folder.mkdir(exist_ok=True)
         command += ([":"] if i else []) + ["-n", "1", "--wdir", str(folder),

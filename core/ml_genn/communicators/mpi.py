@@ -6,6 +6,7 @@ import logging
 import operator
 import os
 import pickle
+import shutil
 import sys
 import time
 from functools import reduce
@@ -47,6 +48,19 @@ _exit_hook_registered = False
 
 # dtype -> whether MPI sums it (asked on every call, e.g. per gradient array)
 _SUMMABLE: Dict[np.dtype, bool] = {}
+
+
+def find_mpiexec() -> Optional[str]:
+    """The ``mpiexec`` that starts this Python's MPI jobs, or None if there is none.
+
+    The ``mpich`` wheel (``pip install ml-genn[mpi]``) installs it beside the interpreter,
+    which need not be on ``PATH`` (e.g. a virtual environment that is not activated); a
+    system MPI's comes from ``PATH``.
+    """
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return beside
+    return shutil.which("mpiexec")
 
 
 class MPI(Communicator):

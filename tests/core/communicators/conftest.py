@@ -2,17 +2,17 @@
 import functools
 import importlib.util
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 import pytest
+
+from ml_genn.communicators.mpi import find_mpiexec
 
 
 @dataclass
@@ -23,12 +23,6 @@ class MPIRun:
     seconds: float
 
 
-def _mpiexec() -> Optional[str]:
-    # The mpich wheel installs mpiexec beside the interpreter, which need not be on PATH
-    beside = Path(sys.executable).parent / "mpiexec"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("mpiexec")
 
 
 @functools.lru_cache(maxsize=None)
@@ -37,7 +31,7 @@ def _why_mpi_cannot_start() -> Optional[str]:
     process itself never initialises MPI."""
     if importlib.util.find_spec("mpi4py") is None:
         return "mpi4py is not installed (pip install ml-genn[mpi])"
-    if _mpiexec() is None:
+    if find_mpiexec() is None:
         return "no mpiexec beside the Python interpreter or on PATH (pip install mpich)"
     probe = subprocess.run([sys.executable, "-c", "from mpi4py import MPI"],
                            capture_output=True, text=True, timeout=120)
@@ -70,7 +64,7 @@ def mpi_run(tmp_path_factory):
         start = time.monotonic()
         # Own session: on a hang, the launcher and every rank are killed together
         process = subprocess.Popen(
-            [_mpiexec(), "-n", str(ranks), sys.executable, str(path), *args],
+            [find_mpiexec(), "-n", str(ranks), sys.executable, str(path), *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
             start_new_session=True)
         try:
