@@ -86,7 +86,12 @@ def _launch(command: List[str], threads: int) -> List[Dict[str, Any]]:
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    # The ranks share one stdout, so their lines may run into each other: read object by object
+    decoder, rows, text, at = json.JSONDecoder(), [], result.stdout, 0
+    while (at := text.find("{", at)) >= 0:
+        row, at = decoder.raw_decode(text, at)
+        rows.append(row)
+    return rows
 
 
 def run(threads: int, repeats: int = 3) -> list:
