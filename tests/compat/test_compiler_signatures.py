@@ -24,10 +24,12 @@ def test_unknown_keywords_are_errors_naming_them():
     with pytest.raises(TypeError, match="EventPropCompiler.*'max_spike'"):
         EventPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
                           max_spike=10)
-    # mlGeNN's Deep-R arguments are known: empty is fine, a connection is a clear refusal
+    # mlGeNN's Deep-R arguments are known: empty is fine, something not a connection is a
+    # clear TypeError naming the argument
     EventPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
                       deep_r_conns=[], deep_r_record_rewirings={})
-    with pytest.raises(NotImplementedError, match="Deep-R"):
+    with pytest.raises(TypeError, match=r"EventPropCompiler deep_r_conns\[0\] must be a "
+                                        r"Connection or a Layer.*got object"):
         EventPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
                           deep_r_conns=[object()])
     with pytest.raises(TypeError, match="InferenceCompiler communicator must be an "

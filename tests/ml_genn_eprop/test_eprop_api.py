@@ -16,6 +16,7 @@ from ml_genn.neurons import (AdaptiveLeakyIntegrateFire, IntegrateFire, LeakyInt
 from ml_genn.synapses import Delta, Exponential
 
 from ml_genn_eprop.compiler import EPropCompiler, default_params
+from ml_genn.errors import InvalidValueError
 from ml_genn_eprop.errors import UnsupportedNetworkError
 
 SCE = "sparse_categorical_crossentropy"
@@ -94,13 +95,19 @@ def test_default_params_are_mlgenns():
     assert out.neuron.scale_i is False
 
 
-def test_deep_r_is_refused_until_it_exists():
+def test_deep_r_arguments_are_checked_before_anything_runs():
     net, inp, hid, out = _network()
     conn = net.connections[0]
-    with pytest.raises(NotImplementedError, match="Deep-R"):
-        EPropCompiler(10, SCE, deep_r_conns=[conn])
-    with pytest.raises(NotImplementedError, match="Deep-R"):
+    # Recording the rewirings of a connection that is not rewired
+    with pytest.raises(InvalidValueError, match="deep_r_record_rewirings names Connection "
+                                                f"'{conn.name}', which is not in deep_r_conns"):
         EPropCompiler(10, SCE, deep_r_record_rewirings={conn: "rewirings"})
+    with pytest.raises(InvalidValueError, match="deep_r_l1_strength must be a finite number"):
+        EPropCompiler(10, SCE, deep_r_conns=[conn], deep_r_l1_strength=-1.0)
+    # Dense connectivity cannot be rewired: refused when compiling, naming the connection
+    with pytest.raises(InvalidValueError, match=f"Connection '{conn.name}'.*Dense was compiled "
+                                                "DENSE; Deep-R rewires SPARSE"):
+        EPropCompiler(10, SCE, deep_r_conns=[conn]).compile(net)
 
 
 @pytest.mark.parametrize("kwargs, match", [

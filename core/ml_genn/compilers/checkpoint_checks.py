@@ -117,3 +117,48 @@ def checked_rng_state(state: Dict[Any, Any], expected: Iterable[str],
                                   f"{array.dtype} of shape {array.shape}; expected one uint64")
         rng[name] = int(array[0])
     return rng
+
+
+def checked_synapses(stored: Dict[Any, Any], num_pre: int, num_post: int, capacity: int,
+                     where: Callable[[str], str], what: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Saved sparse connectivity (``pre_ind`` and ``post_ind``) that a loaded SPARSE synapse
+    group can take in place.
+
+    Parameters
+    ----------
+    stored
+        What the serialiser returned beneath the connection's keys.
+    num_pre, num_post
+        Sizes of the source and target populations.
+    capacity
+        The group's ``max_row_length``: no row may hold more synapses.
+    where
+        Maps a stored name to where it is stored.
+    what
+        The connection, for the message (e.g. ``"Connection 'hidden'"``).
+    """
+    for name in ("pre_ind", "post_ind"):
+        if name not in stored:
+            raise CheckpointError(f"{where(name)} is missing: the checkpoint holds only half of "
+                                  f"the synapses' indices of {what}")
+    out = []
+    for name, size in (("pre_ind", num_pre), ("post_ind", num_post)):
+        array = np.asarray(stored[name])
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            raise CheckpointError(f"{where(name)} holds {array.dtype} values of shape "
+                                  f"{array.shape} for '{name}' of {what}; expected a 1-D array "
+                                  f"of neuron indices")
+        if array.size and (array.min() < 0 or array.max() >= size):
+            raise CheckpointError(f"{where(name)} holds indices outside [0, {size}) for "
+                                  f"'{name}' of {what}")
+        out.append(array.astype(np.int64))
+    pre, post = out
+    if pre.shape != post.shape:
+        raise CheckpointError(f"{where('pre_ind')} and {where('post_ind')} of {what} differ in "
+                              f"length ({len(pre)} and {len(post)})")
+    counts = np.bincount(pre, minlength=num_pre)
+    if counts.size and counts.max() > capacity:
+        raise CheckpointError(f"{where('pre_ind')} gives row {int(np.argmax(counts))} of {what} "
+                              f"{int(counts.max())} synapses; the compiled network's rows hold at "
+                              f"most {capacity}: load it with Network.load before compiling")
+    return pre, post

@@ -160,9 +160,20 @@ class CompiledNetwork:
         shared = np.array([state[n] for n in names], dtype=np.uint64)
         self.communicator.broadcast(shared, 0)
         state = {n: int(v) for n, v in zip(names, shared)}
+        self._shared_seed = state["seed"]
         if self.rank > 0:
             state["seed"] = _rank_seed(state["seed"], self.rank)
         self.genn_model.set_rng_state(state)
+
+    @property
+    def shared_seed(self) -> int:
+        """The seed all ranks share (rank 0's engine seed; the engine's seed, drawn when the
+        compiler was given 0, on a single rank): what draws that must agree across ranks,
+        such as Deep-R's rewiring, are seeded with."""
+        self._require_loaded("read its seed")
+        if getattr(self, "_shared_seed", None) is not None:
+            return int(self._shared_seed)
+        return int(self.genn_model.get_rng_state()["seed"])
 
     def _require_loaded(self, doing: str) -> None:
         if self.genn_model is None:
@@ -271,9 +282,26 @@ class CompiledNetwork:
             return kernel.reshape(snippet.kernel_shape)
         return values
 
+    def _sparse_indices(self, conn: Any) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        """``(pre_ind, post_ind)`` of a connection whose sparse connectivity can be loaded
+        from saved indices (:class:`~ml_genn.connectivity.SparseBase`), in the order of its
+        per-synapse values; None for any other connection."""
+        from ..connectivity.sparse_base import SparseBase
+        if not isinstance(conn.connectivity, SparseBase):
+            return None
+        snippet = self.connect_snippets[conn]
+        genn = self.connection_populations[conn]
+        if snippet.kernel_index is not None or genn.matrix_type is not SynapseMatrixType.SPARSE:
+            return None
+        return genn.get_sparse_pre_inds(), genn.get_sparse_post_inds()
+
     def save(self, keys: Sequence[Any] = (), serialiser: Any = "numpy") -> None:
         """Save weights (``g``), per-synapse delays (``d``) and neuron parameters held as
-        variables (e.g. ``Bias``) under ``keys + (connection/population, name)``.
+        variables (e.g. ``Bias``) under ``keys + (connection/population, name)``; for sparse
+        connectivity (:class:`~ml_genn.connectivity.SparseBase`, e.g. ``FixedProbability``)
+        also the synapses' indices, ``pre_ind`` and ``post_ind`` (what
+        :meth:`save_connectivity` writes), so that ``Network.load`` rebuilds exactly the
+        synapses the weights belong to.
 
         Parameters
         ----------
@@ -296,6 +324,12 @@ class CompiledNetwork:
                     values = self._connection_weights(conn, var)
                     if values is not None:
                         serialiser.serialise(keys + (conn, var), values)
+                indices = self._sparse_indices(conn)
+                if indices is not None:
+                    # Per-synapse values mean nothing without the synapses they belong to
+                    # (drawn from a seed, or rewired during training)
+                    serialiser.serialise(keys + (conn, "pre_ind"), indices[0])
+                    serialiser.serialise(keys + (conn, "post_ind"), indices[1])
             for pop, genn in self.neuron_populations.items():
                 for var in self.checkpoint_neuron_vars:
                     if var in genn.vars:
@@ -305,6 +339,10 @@ class CompiledNetwork:
                                              view[0] if spec_var.batched else view)
             self.save_state(keys, serialiser)
         self.save_after(keys, serialiser)
+
+    def on_connectivity_changed(self, group: Any) -> None:
+        """Called after the synapses of SPARSE synapse group ``group`` (loaded) were replaced
+        or rewired; subclasses drop what they derived from the old ones."""
 
     def save_state(self, keys: Sequence[Any], serialiser: Any) -> None:
         """Save further state needed to resume (subclasses), inside the checkpoint's unit."""

@@ -11,7 +11,7 @@ from ..callbacks import CallbackList, CustomUpdateOnBatchEnd
 from ..engine import SynapseMatrixType
 from ..metrics import get_metrics
 from .checkpoint_checks import (check_present, checked_array, checked_count,
-                                checked_rng_state)
+                                checked_rng_state, checked_synapses)
 from .compiled_network import CompiledNetwork
 from .data_checks import check_inputs, dataset_size, resolve_keys
 from ..errors import InvalidTypeError, InvalidValueError
@@ -45,6 +45,9 @@ class CompiledTrainingNetwork(CompiledNetwork):
         Input and output populations.
     base_train_callbacks, base_validate_callbacks
         Callbacks run before the user's during training / validation.
+    deep_r
+        The model's Deep-R connections (:mod:`ml_genn.compilers.deep_r`): their L1 term is
+        added to the gradients before each optimiser step and their signs are checkpointed.
     **kwargs
         Passed to :class:`CompiledNetwork`.
     """
@@ -52,8 +55,14 @@ class CompiledTrainingNetwork(CompiledNetwork):
     def __init__(self, *args: Any, losses: Dict[Any, Any], optimisers: Sequence[Tuple[Any, List[str]]],
                  inputs: Sequence[Any], outputs: Sequence[Any],
                  base_train_callbacks: Sequence[Any] = (),
-                 base_validate_callbacks: Sequence[Any] = (), **kwargs: Any):
+                 base_validate_callbacks: Sequence[Any] = (), deep_r: Sequence[Any] = (),
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.deep_r = list(deep_r)
+        #: Whether the Deep-R signs are set (initialised in training, or restored)
+        self.deep_r_initialised = False
+        #: Synapse group name -> ``(num_rewirings, num_failed)`` of the last rewiring
+        self.deep_r_counts: Dict[str, Tuple[int, int]] = {}
         self.losses = dict(losses)
         self.optimisers = [(opt, list(names)) for opt, names in optimisers]
         self.inputs, self.outputs = list(inputs), list(outputs)
@@ -104,6 +113,10 @@ class CompiledTrainingNetwork(CompiledNetwork):
         # As in mlGeNN: the step (and parameters a callback assigned since the batch began)
         # reach the optimisers just before their update
         self._set_step()
+        if self.deep_r:
+            # Deep-R's L1 term joins each batch element's gradient before the batch sum
+            from .deep_r import apply_l1
+            apply_l1(self.genn_model, self.deep_r)
         if getattr(callback_list, "loop_applies_gradients", False):
             self.custom_update(GRADIENT_REDUCE)
             if self.num_ranks > 1:
@@ -131,15 +144,27 @@ class CompiledTrainingNetwork(CompiledNetwork):
 
     def synchronise_ranks(self) -> None:
         """Rank 0's weights, optimiser state and step on every rank (see
-        :meth:`CompiledNetwork.synchronise_ranks`)."""
+        :meth:`CompiledNetwork.synchronise_ranks`), and its Deep-R connectivity and signs."""
         super().synchronise_ranks()
-        step = np.array([self.optimiser_step], dtype=np.int64)
+        step = np.array([self.optimiser_step, int(self.deep_r_initialised)], dtype=np.int64)
         self.communicator.broadcast(step, 0)
         self.optimiser_step = int(step[0])
+        self.deep_r_initialised = bool(step[1])
+        for c in self.deep_r:
+            group = self.genn_model.synapse_populations[c.name]
+            for array in group.sparse_storage():
+                self.communicator.broadcast(array, 0)
+            group.connectivity_changed()
+            self.on_connectivity_changed(group)
+            signs = c.get_state(self.genn_model)
+            self.communicator.broadcast(signs, 0)
+            c.set_state(self.genn_model, signs)
 
     def get_gradients(self) -> Dict[Any, np.ndarray]:
         """The batch's summed gradients, zero-copy and writable, per trained connection
-        (``(num_pre, num_post)`` for DENSE connectivity, per synapse otherwise) and per
+        (``(num_pre, num_post)`` for DENSE connectivity; ``(num_pre, max_row_length)`` ragged
+        rows for SPARSE, where row ``i``'s first ``row_length[i]`` entries are its synapses in
+        the order of ``get_sparse_post_inds()``; per synapse otherwise) and per
         population with a trained variable such as ``Bias``: meaningful in
         ``on_after_gradient_update``, where what a callback writes is what the optimiser
         applies."""
@@ -155,10 +180,12 @@ class CompiledTrainingNetwork(CompiledNetwork):
             if owner is None or ref.var_name not in ("DeltaG", "Gradient", "DeltaBias"):
                 continue
             view = self.genn_model.custom_update_populations[name].vars["ReducedGradient"].view
-            if hasattr(owner, "connectivity") and \
-                    self._spec.synapse_populations[ref.group.name].matrix_type is \
-                    SynapseMatrixType.DENSE:
+            matrix_type = self._spec.synapse_populations[ref.group.name].matrix_type \
+                if hasattr(owner, "connectivity") else None
+            if matrix_type is SynapseMatrixType.DENSE:
                 view = view.reshape(owner.source.num_neurons, owner.target.num_neurons)
+            elif matrix_type is SynapseMatrixType.SPARSE:
+                view = view.reshape(owner.source.num_neurons, -1)
             gradients[owner] = view
         return gradients
 
@@ -169,9 +196,13 @@ class CompiledTrainingNetwork(CompiledNetwork):
         for opt, names in self.optimisers:
             for cu in self._optimiser_groups(names):
                 for var, view in cu.vars.items():
-                    serialiser.serialise(keys + (f"{cu.name}.{var}",), view.view)
+                    # Per synapse for SPARSE connectivity (the padding of rows is not state)
+                    serialiser.serialise(keys + (f"{cu.name}.{var}",), view.values)
                 serialiser.serialise(keys + (f"{cu.name}.alpha",),
                                      np.array([getattr(opt, "alpha", 0.0)]))
+        for c in self.deep_r:
+            serialiser.serialise(keys + (f"deep_r.{c.name}.inhibitory",),
+                                 c.get_state(self.genn_model))
         rng = self.genn_model.get_rng_state()
         serialiser.serialise(keys + ("optimiser_step",), np.array([self.optimiser_step], np.int64))
         for name, value in rng.items():
@@ -201,6 +232,17 @@ class CompiledTrainingNetwork(CompiledNetwork):
         assignments = []
         for conn, group in self.connection_populations.items():
             stored = serialiser.deserialise_all(keys + (conn,))
+            synapses = None
+            if self._sparse_indices(conn) is not None and \
+                    ("pre_ind" in stored or "post_ind" in stored):
+                # The synapses first: the weights below belong to them
+                pre, post = checked_synapses(
+                    stored, conn.source.num_neurons, conn.target.num_neurons,
+                    group.spec.max_row_length,
+                    lambda name, c=conn: serialiser.describe(keys + (c, name)),
+                    f"Connection '{conn.name}'")
+                synapses = np.argsort(pre, kind="stable")
+                assignments.append((group, "synapses", (pre, post)))
             for var in ("g", "d"):
                 if var not in stored or var not in group.vars:
                     continue
@@ -213,10 +255,12 @@ class CompiledTrainingNetwork(CompiledNetwork):
                         f"compiling")
                 # Exactly what save wrote: per synapse (padding of sparse rows excluded),
                 # as a matrix for dense connections, as the kernel for convolutions
-                shape = self._connection_weights(conn, var).shape
+                shape = self._connection_weights(conn, var).shape if synapses is None \
+                    else synapses.shape
                 values = checked_array(stored[var], shape, serialiser.describe(keys + (conn, var)),
                                        f"'{var}' of Connection '{conn.name}'", finite=False)
-                assignments.append((group.vars[var], "values", values.reshape(-1)))
+                values = values.reshape(-1) if synapses is None else values[synapses]
+                assignments.append((group.vars[var], "values", values))
         for pop, group in self.neuron_populations.items():
             stored = serialiser.deserialise_all(keys + (pop,))
             for var in self.checkpoint_neuron_vars:
@@ -226,9 +270,15 @@ class CompiledTrainingNetwork(CompiledNetwork):
                                            serialiser.describe(keys + (pop, var)),
                                            f"'{var}' of Population '{pop.name}'", finite=False)
                     assignments.append((view, ..., values))
-        restore_training = self._checked_training_state(keys, serialiser)
+        # Per-synapse optimiser state is checked against the synapses being restored
+        counts = {group.name: len(values[0]) for group, index, values in assignments
+                  if index == "synapses"}
+        restore_training = self._checked_training_state(keys, serialiser, counts)
         for target, index, values in assignments:
-            if index == "values":
+            if index == "synapses":
+                target.set_sparse_connections(*values)
+                self.on_connectivity_changed(target)
+            elif index == "values":
                 target.values = values
             else:
                 target[index] = values
@@ -243,12 +293,26 @@ class CompiledTrainingNetwork(CompiledNetwork):
         self._checked_training_state(tuple(keys), serialiser)()
         self._restore_extra_state()
 
+    def _state_shape(self, cu_name: str, view: Any, synapse_counts: Dict[str, int]) -> tuple:
+        """Shape of custom update ``cu_name``'s variable ``view`` as :meth:`save_state`
+        writes it (``values``: per synapse for SPARSE connectivity), with the synapse counts
+        of connectivity about to be restored."""
+        shape = view.values.shape
+        group = getattr(self._spec.custom_updates[cu_name], "synapse_group", None)
+        if group is not None and group.name in synapse_counts \
+                and group.matrix_type is SynapseMatrixType.SPARSE:
+            shape = shape[:-1] + (synapse_counts[group.name],)
+        return shape
+
     def _restore_extra_state(self) -> None:
         """Restore state a subclass saved beside the training state (from ``resume_from``)."""
 
-    def _checked_training_state(self, keys: Tuple[Any, ...], serialiser: Any) -> Any:
+    def _checked_training_state(self, keys: Tuple[Any, ...], serialiser: Any,
+                                synapse_counts: Optional[Dict[str, int]] = None) -> Any:
         """Read and check the training state stored with the checkpoint at ``keys``; return
-        a function that assigns it (nothing is assigned until every value passed)."""
+        a function that assigns it (nothing is assigned until every value passed).
+        ``synapse_counts``: synapse group name -> number of synapses it will have once the
+        connectivity being restored with it is assigned (others keep theirs)."""
         state = serialiser.deserialise_all(keys + (STATE_KEY,))
         if not state:
             return lambda: None      # weights only (e.g. written by inference): a fresh start
@@ -259,12 +323,24 @@ class CompiledTrainingNetwork(CompiledNetwork):
                   for cu in self._optimiser_groups(names)]
         for opt, cu in groups:
             expected += [f"{cu.name}.{var}" for var in cu.vars] + [f"{cu.name}.alpha"]
+        expected += [f"deep_r.{c.name}.inhibitory" for c in self.deep_r]
         check_present(state, expected, keys, where)
+        signs = []
+        for c in self.deep_r:
+            name = f"deep_r.{c.name}.inhibitory"
+            values = checked_array(state[name], (c.num_pre * c.num_post,), where(name),
+                                   f"Deep-R signs of '{c.name}'")
+            if not np.isin(values, (0, 1)).all():
+                from ..errors import CheckpointError
+                raise CheckpointError(f"{where(name)} holds Deep-R signs of '{c.name}' other "
+                                      f"than 0 and 1")
+            signs.append((c, values))
         views, alphas = [], []
         for opt, cu in groups:
             for var, view in cu.vars.items():
-                views.append((view.view, checked_array(
-                    state[f"{cu.name}.{var}"], view.view.shape, where(f"{cu.name}.{var}"),
+                shape = self._state_shape(cu.name, view, synapse_counts or {})
+                views.append((view, checked_array(
+                    state[f"{cu.name}.{var}"], shape, where(f"{cu.name}.{var}"),
                     f"optimiser state '{var}' of '{cu.name}'")))
             alpha = checked_array(state[f"{cu.name}.alpha"], (1,), where(f"{cu.name}.alpha"),
                                   f"learning rate of '{cu.name}'")
@@ -274,12 +350,16 @@ class CompiledTrainingNetwork(CompiledNetwork):
 
         def assign() -> None:
             for view, values in views:
-                view[...] = values
+                view.values = values
             for opt, cu, alpha in alphas:
                 if "alpha" in opt.dynamic_params:
                     opt.set_param([cu], "alpha", alpha)
             self.optimiser_step = step
             self.genn_model.set_rng_state(rng)
+            for c, values in signs:
+                c.set_state(self.genn_model, values)
+            if signs:
+                self.deep_r_initialised = True
         return assign
 
     # ------------------------------------------------------------------ loop

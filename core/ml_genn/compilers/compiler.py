@@ -408,6 +408,7 @@ class Compiler:
             psm.apply_to_group(group)
             if snippet.pre_ind is not None:
                 group.set_sparse_connections(snippet.pre_ind, snippet.post_ind)
+                group.max_connections = snippet.max_row_length
             if self.has_synapse_delays(snippet):
                 largest = conn.max_delay_steps if conn.max_delay_steps is not None \
                     else int(np.max(np.rint(snippet.delay)))

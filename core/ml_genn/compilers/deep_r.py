@@ -17,9 +17,13 @@ byte per position, 1 = the synapse there must stay negative). Per training batch
 * **Stage 2** (custom connectivity update group ``DeepR2``): each row adds its planned synapses
   (weight 0 and every other per-synapse variable at its initial value, as GeNN 5 does).
 
-So the number of synapses never changes. At the start of each epoch
-(:meth:`DeepRConnection.initialise`) every existing synapse's position takes the sign of its
+So the number of synapses never changes. At the start of training (epoch 0, as mlGeNN, or
+the first epoch a network runs when no checkpoint gave it its signs;
+:meth:`DeepRConnection.initialise`) every existing synapse's position takes the sign of its
 weight and every free position a random sign.
+
+The L1 term is added to each batch element's gradient before the batch is summed (mlGeNN's
+order), so a batch of ``B`` examples moves each gradient by ``B * C`` in all.
 
 All random draws are made here with NumPy, from a generator seeded by ``(seed, step, index,
 stage)``: the result does not depend on the engine's thread count nor on any random state
@@ -27,18 +31,23 @@ beyond ``Inhibitory`` itself, so resuming from a checkpoint that holds the weigh
 connectivity and ``Inhibitory`` (:meth:`DeepRConnection.get_state` /
 :meth:`DeepRConnection.set_state`) repeats the run exactly.
 
-Nothing imports this module yet: the compilers still refuse ``deep_r_conns``.
+The training compilers take mlGeNN's arguments (``deep_r_conns``, ``deep_r_l1_strength``,
+``deep_r_record_rewirings``): :func:`check_arguments` when constructed, :func:`add_to_model`
+while the model is built, :func:`callbacks` for the compiled network's base callbacks; the
+compiled network applies the L1 term (:func:`apply_l1`) and checkpoints the signs.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence, Tuple
+from numbers import Real
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
 from ..engine.synapse_matrix_type import SynapseMatrixType
+from ..callbacks.callback import Callback
 from ..engine import (VarAccessMode, create_custom_connectivity_update_model,
                       create_custom_update_model, create_egp_ref)
-from ..errors import InvalidValueError
+from ..errors import InvalidTypeError, InvalidValueError
 
 #: Update group names (one of each runs all Deep-R connections of a model)
 L1_GROUP, STAGE_1_GROUP, STAGE_2_GROUP = "DeepRL1", "DeepR1", "DeepR2"
@@ -327,3 +336,188 @@ def rewire(runtime: Any, deep_r: Sequence[DeepRConnection], seed: int,
     counts = {c.name: c.plan_additions(runtime, seed, step) for c in deep_r}
     runtime.custom_update(STAGE_2_GROUP)
     return counts
+
+
+# ---------------------------------------------------------------------------- compilers' side
+def _underlying(conn: Any) -> Any:
+    """A Layer of a SequentialNetwork stands for its incoming connection (as in mlGeNN)."""
+    return getattr(conn, "connection", conn)
+
+
+def check_arguments(owner: str, deep_r_conns: Any, deep_r_l1_strength: Any,
+                    deep_r_record_rewirings: Any) -> Tuple[List[Any], float, Dict[Any, Any]]:
+    """Check a training compiler's Deep-R arguments (mlGeNN's names) when it is constructed.
+
+    Parameters
+    ----------
+    owner
+        The compiler's class name, for messages.
+    deep_r_conns
+        Connections (or Layers, standing for their incoming connection) to rewire.
+    deep_r_l1_strength
+        ``C`` of the L1 penalty, a number >= 0.
+    deep_r_record_rewirings
+        Connection (or Layer) -> key under which ``cb_data`` gets one ``(num_rewirings,
+        num_failed)`` pair per training batch; every one must be in ``deep_r_conns``.
+
+    Returns
+    -------
+    ``(connections, l1_strength, {connection: key})``.
+    """
+    if deep_r_conns is None:
+        deep_r_conns = []
+    if isinstance(deep_r_conns, (str, bytes)) or not hasattr(deep_r_conns, "__iter__"):
+        raise InvalidTypeError(f"{owner} deep_r_conns must be a sequence of Connections or "
+                               f"Layers, got {type(deep_r_conns).__name__}")
+    conns = []
+    for i, c in enumerate(deep_r_conns):
+        conn = _underlying(c)
+        if not hasattr(conn, "connectivity") or not hasattr(conn, "source"):
+            raise InvalidTypeError(f"{owner} deep_r_conns[{i}] must be a Connection or a Layer "
+                                   f"with an incoming connection, got {type(c).__name__}")
+        if conn not in conns:
+            conns.append(conn)
+    if isinstance(deep_r_l1_strength, bool) or not isinstance(deep_r_l1_strength, Real) \
+            or not np.isfinite(deep_r_l1_strength) or deep_r_l1_strength < 0:
+        raise InvalidValueError(f"{owner} deep_r_l1_strength must be a finite number >= 0, got "
+                                f"{deep_r_l1_strength!r}")
+    if deep_r_record_rewirings is None:
+        deep_r_record_rewirings = {}
+    if not isinstance(deep_r_record_rewirings, Mapping):
+        raise InvalidTypeError(f"{owner} deep_r_record_rewirings must be a dict of Connection "
+                               f"(or Layer) -> cb_data key, got "
+                               f"{type(deep_r_record_rewirings).__name__}")
+    record = {}
+    for c, key in deep_r_record_rewirings.items():
+        conn = _underlying(c)
+        if conn not in conns:
+            raise InvalidValueError(
+                f"{owner} deep_r_record_rewirings names {_describe(conn)}, which is not in "
+                f"deep_r_conns; only rewired connections have rewirings to record")
+        record[conn] = key
+    return conns, float(deep_r_l1_strength), record
+
+
+def _describe(conn: Any) -> str:
+    name = getattr(conn, "name", None)
+    return f"Connection '{name}'" if name is not None else type(conn).__name__
+
+
+def add_to_model(owner: str, model_spec: Any, conns: Sequence[Any],
+                 synapse_groups: Dict[Any, Any], trained: Sequence[Any], gradient_var: str,
+                 l1_strength: float, weight_var: str = "g") -> List[DeepRConnection]:
+    """Add Deep-R to the model being built for every connection of ``conns``.
+
+    Parameters
+    ----------
+    owner
+        The compiler's class name, for messages.
+    model_spec
+        The engine model being built.
+    conns
+        The connections to rewire (from :func:`check_arguments`).
+    synapse_groups
+        Connection -> its synapse group in ``model_spec``.
+    trained
+        The connections whose weights the compiler trains.
+    gradient_var
+        Name of the per-synapse gradient variable the optimiser's batch sum reads.
+    l1_strength
+        ``C`` of the L1 penalty.
+    weight_var
+        Name of the weight variable.
+    """
+    from ..engine import create_wu_var_ref
+    items = []
+    for conn in conns:
+        if conn not in synapse_groups:
+            raise InvalidValueError(f"{owner} deep_r_conns holds {_describe(conn)}, which is not "
+                                    f"part of the network being compiled")
+        if conn not in trained:
+            raise InvalidValueError(f"{owner} deep_r_conns holds {_describe(conn)}, whose weights "
+                                    f"{owner} does not train; Deep-R rewires trained connections")
+        sg = synapse_groups[conn]
+        if getattr(sg, "matrix_type", None) is not SynapseMatrixType.SPARSE:
+            raise InvalidValueError(
+                f"{owner} deep_r_conns holds {_describe(conn)}, whose connectivity "
+                f"{type(conn.connectivity).__name__} was compiled "
+                f"{getattr(sg.matrix_type, 'name', sg.matrix_type)}; Deep-R rewires SPARSE "
+                f"connectivity: use FixedProbability")
+        items.append((sg, create_wu_var_ref(sg, weight_var),
+                      create_wu_var_ref(sg, gradient_var)))
+    return add_deep_r(model_spec, items, l1_strength)
+
+
+class DeepRRewiring(Callback):
+    """Base training callback of a compiled network with Deep-R connections: initialises the
+    signs when training starts and rewires every connection after each batch's optimiser step
+    (its counts go to ``compiled_network.deep_r_counts`` for :class:`RewiringRecord`)."""
+
+    def set_params(self, compiled_network: Any = None, **kwargs: Any) -> None:
+        self._network = compiled_network
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        net = self._network
+        # mlGeNN initialises at epoch 0; a run resumed without saved signs needs them too
+        if epoch == 0 or not net.deep_r_initialised:
+            initialise(net.genn_model, net.deep_r, _seed(net), net.optimiser_step)
+            net.deep_r_initialised = True
+
+    def on_batch_end(self, batch: int, metrics: Any) -> None:
+        net = self._network
+        net.deep_r_counts = rewire(net.genn_model, net.deep_r, _seed(net), net.optimiser_step)
+        for c in net.deep_r:
+            net.on_connectivity_changed(net.genn_model.synapse_populations[c.name])
+
+
+class RewiringRecord(Callback):
+    """Records one connection's ``(num_rewirings, num_failed)`` after every training batch
+    into ``cb_data[key]`` (mlGeNN's ``deep_r_record_rewirings``).
+
+    Parameters
+    ----------
+    group_name
+        The Deep-R connection's synapse group.
+    key
+        The ``cb_data`` key.
+    """
+
+    def __init__(self, group_name: str, key: Any):
+        self.group_name = group_name
+        self.key = key
+        self._data: List[Tuple[int, int]] = []
+
+    def set_params(self, compiled_network: Any = None, **kwargs: Any) -> None:
+        self._network = compiled_network
+        self._data = []
+
+    def on_batch_end(self, batch: int, metrics: Any) -> None:
+        self._data.append(self._network.deep_r_counts[self.group_name])
+
+    def get_data(self) -> Tuple[Any, List[Tuple[int, int]]]:
+        return self.key, self._data
+
+
+def callbacks(deep_r: Sequence[DeepRConnection], record: Dict[Any, Any],
+              synapse_groups: Dict[Any, Any]) -> List[Callback]:
+    """The base training callbacks of Deep-R, to follow the optimiser's.
+
+    Parameters
+    ----------
+    deep_r
+        The model's Deep-R connections (from :func:`add_to_model`).
+    record
+        Connection -> ``cb_data`` key of the rewirings to record.
+    synapse_groups
+        Connection -> its synapse group (or the group's name).
+    """
+    if not deep_r:
+        return []
+    return [DeepRRewiring()] + [RewiringRecord(getattr(synapse_groups[c], "name",
+                                                       synapse_groups[c]), key)
+                                for c, key in record.items()]
+
+
+def _seed(net: Any) -> int:
+    # Every rank of a data-parallel run must rewire alike
+    return net.shared_seed

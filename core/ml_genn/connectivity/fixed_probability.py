@@ -54,4 +54,11 @@ class FixedProbability(SparseBase):
         no_autapse = connection.source is connection.target and not self.allow_self_connections
         snippet = init_sparse_connectivity(
             "FixedProbabilityNoAutapse" if no_autapse else "FixedProbability", {"prob": self.p})
-        return self._get_snippet(supported_matrix_type, snippet)
+        result = self._get_snippet(supported_matrix_type, snippet)
+        if self.has_indices:
+            # Saved synapses (e.g. rewired by Deep-R) get the row room drawn ones would have
+            bound = snippet.snippet.calc_max_row_len_func
+            npre, npost = connection.source.num_neurons, connection.target.num_neurons
+            result.max_row_length = int(bound(npre, npost, {"prob": self.p})) if bound \
+                else npost
+        return result

@@ -162,6 +162,9 @@ class SynapseGroupSpec(_Group):
         self.pre_target_var = "Isyn"
         self.sparse_pre_inds: Optional[np.ndarray] = None
         self.sparse_post_inds: Optional[np.ndarray] = None
+        #: GeNN 5's ``max_connections``: with connectivity from ``set_sparse_connections``,
+        #: the row capacity when it is larger than the longest given row (None: that row)
+        self.max_connections: Optional[int] = None
         # Filled by finalize
         self.max_row_length = 0
         self.kernel_shape = ()

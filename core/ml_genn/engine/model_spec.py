@@ -401,6 +401,9 @@ class ModelSpec:
                                          f"in [0, {npost}), got pre in [{pre.min()}, {pre.max()}] and post in "
                                          f"[{post.min()}, {post.max()}]")
                 s.max_row_length = int(np.bincount(pre, minlength=npre).max()) if len(pre) else 0
+                if s.max_connections is not None:
+                    # Room for synapses added later (custom connectivity updates)
+                    s.max_row_length = max(s.max_row_length, int(s.max_connections))
                 s.sparse_order = np.argsort(pre, kind="stable")
             elif s.connectivity_init is not None:
                 ci = s.connectivity_init

@@ -39,6 +39,10 @@ class ConnectivitySnippet:
         by it).
     trainable
         Whether training compilers may learn these weights (mlGeNN's field).
+    max_row_length
+        With explicit SPARSE indices: the rows' capacity when larger than the longest given
+        row (a FixedProbability loaded from saved indices keeps the room drawn connectivity
+        has, so rewiring behaves the same after loading), or None.
     """
     matrix_type: SynapseMatrixType
     weight: Any
@@ -50,6 +54,7 @@ class ConnectivitySnippet:
     kernel_shape: Optional[tuple] = None
     weight_scale: float = 1.0
     trainable: bool = True
+    max_row_length: Optional[int] = None
 
 
 #: What an Initializer's ``get_snippet()`` returns: ``(snippet, param_vals, egp_vals)``

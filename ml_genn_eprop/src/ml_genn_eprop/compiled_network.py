@@ -85,6 +85,10 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
     def _restore_extra_state(self) -> None:
         self._restore_state()
 
+    def on_connectivity_changed(self, group: Any) -> None:
+        # The factorised form caches where each SPARSE synapse is stored
+        self.__dict__.pop("_layouts", None)
+
     def synchronise_ranks(self) -> None:
         """Core's (weights, optimiser state, step), and a warning when a checkpoint was
         restored: the neurons' and synapses' running state carries over between batches,
@@ -128,7 +132,9 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             # DeltaG is not state: the next training batch starts it from zero
             for var in ("eFiltered", "epsilonA"):
                 if var in group.vars:
-                    views["synapse", name, var] = group.vars[var].view
+                    # The VarView: saved and restored per synapse (``values``), so that
+                    # SPARSE rows' padding and capacity are not part of a checkpoint
+                    views["synapse", name, var] = group.vars[var]
         return views
 
     @staticmethod
@@ -155,7 +161,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         with serialiser.checkpoint(trace_keys):
             for (kind, group, var), view in self._state_views().items():
                 if kind == "synapse":
-                    serialiser.serialise(trace_keys + (f"{group}.{var}",), np.array(view))
+                    serialiser.serialise(trace_keys + (f"{group}.{var}",), view.values)
             # Which checkpoint the traces belong to
             serialiser.serialise(trace_keys + ("owner",), _encode(keys))
 
@@ -187,12 +193,16 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
             elif key in source:
                 where = serialiser.describe((self._trace_keys(keys) if kind == "synapse"
                                              else keys + (STATE_KEY,)) + (key,))
-                assignments.append((view, checked_array(source[key], view.shape, where,
+                shape = view.values.shape if kind == "synapse" else view.shape
+                assignments.append((view, checked_array(source[key], shape, where,
                                                         f"e-prop state '{key}'")))
             else:
                 missing.append(key)
         for view, values in assignments:
-            view[...] = values
+            if isinstance(view, np.ndarray):
+                view[...] = values
+            else:
+                view.values = values
         if missing:
             warnings.warn(
                 f"EPropCompiler: the checkpoint {keys} holds no running state for "

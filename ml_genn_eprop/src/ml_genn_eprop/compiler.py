@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from ml_genn.compilers import Compiler
+from ml_genn.compilers import Compiler, deep_r
 from ml_genn.compilers.compiler import MAX_TIMESTEPS
 from ml_genn.utils.value import check_int
 from ml_genn.engine import SynapseMatrixType, VarAccess
@@ -92,9 +92,20 @@ class EPropCompiler(Compiler):
         :class:`~ml_genn.communicators.Communicator` of a data-parallel run (each rank
         trains on ``batch_size / num_ranks`` examples of every batch; gradients are summed
         across ranks), or ``None``.
-    deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings
-        mlGeNN's Deep-R arguments: not available yet, so ``deep_r_conns`` and
-        ``deep_r_record_rewirings`` must be empty (an error says so otherwise).
+    deep_r_conns
+        Connections (or Layers, standing for their incoming connection) trained with Deep-R
+        (Bellec et al. 2018, as in mlGeNN 2.4): SPARSE connectivity (``FixedProbability``)
+        whose synapses keep a fixed sign; after every batch's optimiser step a synapse whose
+        weight crossed zero is removed and one is created at a random free position of a
+        random row, so the number of synapses stays constant (see
+        :mod:`ml_genn.compilers.deep_r`).
+    deep_r_l1_strength
+        ``C`` of Deep-R's L1 penalty: added to each batch element's ``DeltaG`` with the sign
+        that pulls the weight towards zero (0 turns it off).
+    deep_r_record_rewirings
+        Connection (or Layer) of ``deep_r_conns`` -> key: ``cb_data[key]`` of ``train``
+        gets one ``(num_rewirings, num_failed)`` pair per training batch (failed: a new
+        synapse drawn for a row that was full, then drawn again).
     implementation
         ``"factorised"`` (default): each batch's weight updates are computed from the
         presynaptic spikes and per-neuron time series at the end of the batch (exactly the
@@ -133,11 +144,9 @@ class EPropCompiler(Compiler):
             raise InvalidValueError(f"EPropCompiler reset_time_between_batches must be True or "
                                     f"False, got {reset_time_between_batches!r}")
         self.reset_time_between_batches = reset_time_between_batches
-        if len(deep_r_conns) or deep_r_record_rewirings:
-            raise NotImplementedError(
-                "EPropCompiler: Deep-R rewiring (deep_r_conns, deep_r_record_rewirings) is not "
-                "available yet in ml-genn-eprop; pass no Deep-R connections")
-        self.deep_r_l1_strength = _real(deep_r_l1_strength, "deep_r_l1_strength")
+        self.deep_r_conns, self.deep_r_l1_strength, self.deep_r_record_rewirings = \
+            deep_r.check_arguments("EPropCompiler", deep_r_conns, deep_r_l1_strength,
+                                   deep_r_record_rewirings)
         if implementation not in IMPLEMENTATIONS:
             raise InvalidValueError(f"EPropCompiler implementation must be one of "
                                     f"{IMPLEMENTATIONS}, got {implementation!r}")
@@ -253,6 +262,9 @@ class EPropCompiler(Compiler):
             state.optimiser_updates.append(self._add_learning(
                 model_spec, sg.name, create_wu_var_ref(sg, "DeltaG"), create_wu_var_ref(sg, "g"),
                 state.optimiser))
+        state.deep_r = deep_r.add_to_model("EPropCompiler", model_spec, self.deep_r_conns,
+                                           synapse_groups, state.trained, "DeltaG",
+                                           self.deep_r_l1_strength)
         for pop in state.biased:
             group = neuron_groups[pop]
             state.optimiser_updates.append(self._add_learning(
@@ -292,7 +304,9 @@ class EPropCompiler(Compiler):
             optimisers=[(state.optimiser, state.optimiser_updates)],
             inputs=[p.population for p in plan.role("input")], outputs=outputs,
             base_train_callbacks=[CustomUpdateOnBatchEnd("GradientBatchReduce"),
-                                  CustomUpdateOnBatchEnd("GradientLearn")],
+                                  CustomUpdateOnBatchEnd("GradientLearn")]
+            + deep_r.callbacks(state.deep_r, self.deep_r_record_rewirings, connection_populations),
+            deep_r=state.deep_r,
             reset_time_between_batches=self.reset_time_between_batches,
             reset_vars_between_batches=False, compiler=self, plan=plan,
             trained_connections=list(state.trained), readout_vars=state.readout_vars,
@@ -308,5 +322,6 @@ class EPropState:
         self.trained: List[Any] = []
         self.biased: List[Any] = []
         self.optimiser_updates: List[str] = []
+        self.deep_r: List[Any] = []
         self.softmax: Dict[Any, tuple] = {}
         self.readout_vars: Dict[Any, List[str]] = {}

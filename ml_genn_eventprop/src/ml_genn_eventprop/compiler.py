@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from ml_genn.compilers import Compiler
+from ml_genn.compilers import Compiler, deep_r
 from ml_genn.compilers.compiler import MAX_TIMESTEPS
 from ml_genn.utils.value import check_int
 from ml_genn.engine import SynapseMatrixType
@@ -97,9 +97,20 @@ class EventPropCompiler(Compiler):
         ``max_delay_steps`` (at least 1) on its ``Connection``; its delays stay real-valued,
         are used rounded to whole timesteps, move by their gradient per timestep of delay and
         are clipped to ``[0, max_delay_steps]``.
-    deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings
-        mlGeNN's Deep-R arguments: not available yet, so ``deep_r_conns`` and
-        ``deep_r_record_rewirings`` must be empty (an error says so otherwise).
+    deep_r_conns
+        Connections (or Layers, standing for their incoming connection) trained with Deep-R
+        (Bellec et al. 2018, as in mlGeNN 2.4): SPARSE connectivity (``FixedProbability``)
+        whose synapses keep a fixed sign; after every batch's optimiser step a synapse whose
+        weight crossed zero is removed and one is created at a random free position of a
+        random row, so the number of synapses stays constant (see
+        :mod:`ml_genn.compilers.deep_r`).
+    deep_r_l1_strength
+        ``C`` of Deep-R's L1 penalty: added to each batch element's weight gradient with the
+        sign that pulls the weight towards zero (0 turns it off).
+    deep_r_record_rewirings
+        Connection (or Layer) of ``deep_r_conns`` -> key: ``cb_data[key]`` of ``train``
+        gets one ``(num_rewirings, num_failed)`` pair per training batch (failed: a new
+        synapse drawn for a row that was full, then drawn again).
     backend
         Registered backend name or backend object.
     **genn_kwargs
@@ -132,11 +143,9 @@ class EventPropCompiler(Compiler):
         self.ttfs_alpha = _check_real(ttfs_alpha, "ttfs_alpha")
         self.softmax_temperature = _check_real(softmax_temperature, "softmax_temperature",
                                                positive=True)
-        if len(deep_r_conns) or deep_r_record_rewirings:
-            raise NotImplementedError(
-                "EventPropCompiler: Deep-R rewiring (deep_r_conns, deep_r_record_rewirings) is "
-                "not available yet in ml-genn-eventprop; pass no Deep-R connections")
-        self.deep_r_l1_strength = _check_real(deep_r_l1_strength, "deep_r_l1_strength")
+        self.deep_r_conns, self.deep_r_l1_strength, self.deep_r_record_rewirings = \
+            deep_r.check_arguments("EventPropCompiler", deep_r_conns, deep_r_l1_strength,
+                                   deep_r_record_rewirings)
         self.optimiser = optimiser
         self.delay_optimiser = optimiser if delay_optimiser is None else delay_optimiser
         if isinstance(delay_learn_conns, (str, bytes)) or not hasattr(delay_learn_conns,
@@ -260,6 +269,9 @@ class EventPropCompiler(Compiler):
             if plan.learn_delay:
                 self._add_learning(model_spec, sg, "DelayGradient", "d", state.delay_optimiser,
                                    state.delay_optimiser_updates, clip=plan.max_delay_steps)
+        state.deep_r = deep_r.add_to_model("EventPropCompiler", model_spec, self.deep_r_conns,
+                                           synapse_groups, state.trained, "Gradient",
+                                           self.deep_r_l1_strength)
 
     @staticmethod
     def _add_learning(model_spec: Any, sg: Any, gradient: str, variable: str, optimiser: Any,
@@ -300,8 +312,10 @@ class EventPropCompiler(Compiler):
             optimisers=state.optimiser_list(), inputs=inputs,
             outputs=outputs,
             base_train_callbacks=[stats, CustomUpdateOnBatchEnd("GradientBatchReduce"),
-                                  CustomUpdateOnBatchEnd("GradientLearn")],
-            compiler=self, plan=plan, stats=stats, trained_connections=list(state.trained))
+                                  CustomUpdateOnBatchEnd("GradientLearn")]
+            + deep_r.callbacks(state.deep_r, self.deep_r_record_rewirings, connection_populations),
+            compiler=self, plan=plan, stats=stats, trained_connections=list(state.trained),
+            deep_r=state.deep_r)
 
 
 class EventPropState:
@@ -314,6 +328,7 @@ class EventPropState:
         self.trained: List[Any] = []
         self.optimiser_updates: List[str] = []
         self.delay_optimiser_updates: List[str] = []
+        self.deep_r: List[Any] = []
 
     def optimiser_list(self) -> List[Any]:
         """``(optimiser, [custom update names])`` pairs for the compiled network."""

@@ -5,7 +5,7 @@ import ctypes
 import os
 import time
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -323,6 +323,63 @@ class SynapseGroupRuntime(GroupView):
         self._need_sparse()
         rowlen, M, mask = self._row_layout()
         return self._runtime._arrays[("ind", self.name)][mask].astype(np.int64)
+
+    def set_sparse_connections(self, pre_inds: Any, post_inds: Any) -> None:
+        """Replace the synapses of this SPARSE group in place (to restore connectivity saved
+        from a run whose synapses were rewired): synapse ``k`` joins ``pre_inds[k]`` to
+        ``post_inds[k]``; each row keeps its synapses in the given order. Per-synapse
+        variables keep their storage slots: assign their ``values`` (in the given order,
+        sorted stably by ``pre_inds``) afterwards.
+
+        Parameters
+        ----------
+        pre_inds, post_inds
+            Integer arrays of equal length, no row longer than ``max_row_length``.
+        """
+        self._need_sparse()
+        spec = self.spec
+        pre, post = np.asarray(pre_inds), np.asarray(post_inds)
+        if pre.ndim != 1 or pre.shape != post.shape:
+            raise RuntimeStateError(f"{self._describe}: set_sparse_connections needs two 1-D index "
+                                    f"arrays of equal length, got shapes {pre.shape} and {post.shape}")
+        if pre.size and not (np.issubdtype(pre.dtype, np.integer)
+                             and np.issubdtype(post.dtype, np.integer)):
+            raise RuntimeStateError(f"{self._describe}: sparse indices must be integers, got "
+                                    f"{pre.dtype} and {post.dtype}")
+        npre, npost = spec.source.num_neurons, spec.target.num_neurons
+        if pre.size and (pre.min() < 0 or pre.max() >= npre or post.min() < 0
+                         or post.max() >= npost):
+            raise RuntimeStateError(f"{self._describe}: sparse indices out of range; pre must be in "
+                                    f"[0, {npre}) and post in [0, {npost})")
+        counts = np.bincount(pre, minlength=npre)
+        if counts.size and counts.max() > spec.max_row_length:
+            row = int(np.argmax(counts))
+            raise RuntimeStateError(f"{self._describe}: row {row} would hold {int(counts[row])} "
+                                    f"synapses but rows were built for at most "
+                                    f"{spec.max_row_length} (max_row_length)")
+        order = np.argsort(pre, kind="stable")
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        pre_sorted = pre[order]
+        positions = pre_sorted * spec.max_row_length + (np.arange(len(pre)) - starts[pre_sorted])
+        rt = self._runtime
+        rt._arrays[("rowlen", self.name)][:] = counts
+        rt._arrays[("ind", self.name)][positions] = post[order]
+        rt._refresh_sparse_views(spec)
+
+    def sparse_storage(self) -> Tuple[np.ndarray, np.ndarray]:
+        """The live ``(row_length, ind)`` arrays of this SPARSE group (``ind`` holds
+        ``max_row_length`` slots per row), for copying connectivity wholesale (e.g. between
+        the ranks of a data-parallel run); call :meth:`connectivity_changed` after writing
+        them."""
+        self._need_sparse()
+        rt = self._runtime
+        return rt._arrays[("rowlen", self.name)], rt._arrays[("ind", self.name)]
+
+    def connectivity_changed(self) -> None:
+        """Bring derived indices and the per-synapse views up to date after the arrays of
+        :meth:`sparse_storage` were written."""
+        self._need_sparse()
+        self._runtime._refresh_sparse_views(self.spec)
 
     def _need_sparse(self):
         if self.matrix_type is not SynapseMatrixType.SPARSE:
