@@ -289,7 +289,19 @@ def create_custom_connectivity_update_model(
         (``id_post``, ``id_syn`` and per-synapse names inside), ``remove_synapse()`` removes the
         current synapse, ``add_synapse(id_post[, values...])`` adds one.
     host_update_code
-        Not supported by this engine (it must be empty).
+        Run once, on the host and single threaded, each time the update group runs, before
+        the row updates (which see what it wrote). It works on whole arrays, not one row:
+        params and derived params by name; extra global params as pointers
+        (``NumRewirings[0]``); pre and post vars as arrays indexed by the code
+        (``NumDormant[i]``); ``num_pre``, ``num_post``, ``row_stride`` (the synapse group's
+        max row length), ``row_length`` (read-only array of the current row lengths), ``t``,
+        ``dt``; ``gennrand()``, ``gennrand_uniform()``, ``gennrand_normal()`` and
+        ``gennrand_exponential()`` on a stream of its own; and GeNN's copy calls
+        ``push<Name>ToDevice()`` / ``pull<Name>FromDevice()`` for pre and post vars,
+        ``pullRowLengthFromDevice()``, and ``push<Name>ToDevice(count)`` /
+        ``pull<Name>FromDevice(count)`` for extra global params (no-ops where host and device
+        share memory). As in GeNN, per-synapse vars and every kind of reference (var refs,
+        pre/post var refs, extra global param refs) cannot be used there.
     extra_global_param_refs
         ``(name, type)`` references to other groups' extra global params.
     """
@@ -306,10 +318,6 @@ def create_custom_connectivity_update_model(
     _check_namespace(owner, [x[0] for x in p], [x[0] for x in d], [x.name for x in v + pv + qv],
                      [x.name for x in r + pr + qr], [x.name for x in e + er])
     host = _code(host_update_code, owner, "host_update_code")
-    if host.strip():
-        # Deep-R's second stage uses it; the cpu engine has no host code stage yet
-        raise ModelSpecError(f"{owner}: host_update_code is not supported by this engine; move the "
-                             f"work into row_update_code (rows run independently, in parallel)")
     return CustomConnectivityUpdateModel(class_name, p, d, e, v, pv, qv, r, pr, qr, er,
                                          _code(row_update_code, owner, "row_update_code"), host)
 

@@ -171,7 +171,8 @@ class CustomConnectivityUpdateModel(ModelBase):
 
     ``row_update_code`` runs once per presynaptic neuron (``id_pre``) of a SPARSE synapse group
     and may walk the row with ``for_each_synapse { ... }``, ``remove_synapse()`` the current
-    synapse there and ``add_synapse(id_post, ...)`` new ones.
+    synapse there and ``add_synapse(id_post, ...)`` new ones. ``host_update_code`` runs once
+    per call, before the rows, over whole pre/post var and extra global param arrays.
     """
     vars: Tuple[Var, ...] = ()
     pre_vars: Tuple[Var, ...] = ()

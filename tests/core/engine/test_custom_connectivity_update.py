@@ -1,5 +1,6 @@
-"""Custom connectivity updates (GeNN 5's row_update_code with add_synapse / remove_synapse),
-checked against NumPy bookkeeping of (pre, post) -> per-synapse values."""
+"""Custom connectivity updates (GeNN 5's row_update_code with add_synapse / remove_synapse,
+and host_update_code run before the rows), checked against NumPy bookkeeping of (pre, post) ->
+per-synapse values."""
 import numpy as np
 import pytest
 
@@ -232,8 +233,6 @@ def test_clear_errors_name_the_update():
                                      var_refs={"g": create_wu_var_ref(dense, "g")})
     with pytest.raises(ModelSpecError, match=r"Custom connectivity update 'cc'.*var ref 'g'.*'sparse'"):
         m.finalize()
-    with pytest.raises(ModelSpecError, match=r"host_update_code is not supported"):
-        create_custom_connectivity_update_model("H", host_update_code="int x = 0;")
     typo = create_custom_connectivity_update_model(
         "Typo", row_update_code="for_each_synapse { if (gg < 0.0) { remove_synapse(); } }")
     m2 = ModelSpec("double", "ccu_typo")
@@ -352,3 +351,247 @@ def test_other_groups_cannot_reference_a_connectivity_updates_arrays():
                                                  r"variables and extra global params other "
                                                  r"groups cannot reference"):
             make(ccu, "h")
+
+
+# ---------------------------------------------------------------- host_update_code (GeNN 5)
+# Deep-R's second stage in the style of mlGeNN 2.4: the host counts dormant synapses over all
+# rows and hands each row the activations that fit (row_length, row_stride); rows then add them
+DEEP_R_LIKE = {
+    "pre_vars": [("NumDormant", "unsigned int"), ("NumActivations", "unsigned int")],
+    "extra_global_params": [("Total", "uint64_t*"), ("Failed", "uint64_t*")],
+    "var_refs": [("g", "scalar")],
+    "host_update_code": """
+    pullNumDormantFromDevice();
+    pullRowLengthFromDevice();
+    uint64_t remaining = 0;
+    for (unsigned int i = 0; i < num_pre; i++) {
+        remaining += NumDormant[i];
+        NumActivations[i] = 0;
+    }
+    Total[0] = remaining;
+    // Fill rows in order up to their capacity; what does not fit is counted
+    for (unsigned int i = 0; i < num_pre; i++) {
+        const uint64_t room = row_stride - row_length[i];
+        NumActivations[i] = (unsigned int)((remaining < room) ? remaining : room);
+        remaining -= NumActivations[i];
+    }
+    Failed[0] = remaining;
+    pushNumActivationsToDevice();
+    pushTotalToDevice(1);
+    pushFailedToDevice(1);
+    """,
+    "row_update_code": """
+    // Activate the lowest free columns
+    for (uint32_t j = 0, added = 0; j < num_post && added < NumActivations; j++) {
+        bool taken = false;
+        for_each_synapse { if (id_post == j) { taken = true; } }
+        if (!taken) { add_synapse(j, 0.125); added++; }
+    }
+    """}
+
+
+def _host_distribution(row_lengths, dormant, max_row_length):
+    """NumPy of DEEP_R_LIKE's host stage: (total, activations per row, failed)."""
+    total, remaining, act = int(np.sum(dormant)), int(np.sum(dormant)), []
+    for rl in row_lengths:
+        act.append(min(remaining, max_row_length - int(rl)))
+        remaining -= act[-1]
+    return total, np.array(act), remaining
+
+
+def test_host_update_code_distributes_work_to_rows_like_deep_r():
+    from ml_genn.compilers import InferenceCompiler
+    from ml_genn.utils.model import CustomConnectivityUpdateModel
+    m, a, b, sg = _model("ccu_host_deep_r")
+    model = CustomConnectivityUpdateModel(
+        DEEP_R_LIKE, pre_var_vals={"NumDormant": 0, "NumActivations": 0},
+        egp_vals={"Total": np.zeros(1, dtype=np.uint64), "Failed": np.zeros(1, dtype=np.uint64)},
+        var_refs={"g": create_wu_var_ref(sg, "g")})
+    InferenceCompiler(evaluate_timesteps=10).add_custom_connectivity_update(m, model, sg, "DeepR2", "deep_r_2")
+    rt = build(m)
+    r = rt.custom_connectivity_update_populations["deep_r_2"]
+    s = rt.synapse_populations["syn"]
+    M = 4   # row 0's length
+    for dormant in ([1, 3, 1, 2], [0, 1, 0, 0]):
+        before = _synapses(rt)
+        rows = np.bincount([p for p, _ in before], minlength=N_PRE)
+        r.pre_vars["NumDormant"].view[:] = dormant
+        rt.custom_update("DeepR2")
+        total, act, failed = _host_distribution(rows, dormant, M)
+        assert int(r.extra_global_params["Total"].view[0]) == total
+        assert int(r.extra_global_params["Failed"].view[0]) == failed
+        np.testing.assert_array_equal(r.pre_vars["NumActivations"].view, act)
+        after = _synapses(rt)
+        expected = dict(before)
+        for i in range(N_PRE):
+            free = [j for j in range(N_POST) if (i, j) not in before][:act[i]]
+            expected.update({(i, j): (0.125, 0.0, 0.0) for j in free})
+        assert after == expected
+        rows_after = np.bincount(s.get_sparse_pre_inds(), minlength=N_PRE)
+        np.testing.assert_array_equal(rows_after, rows + act)
+        assert rows_after.max() <= M
+    # The second call saw the row lengths the first call's rows left (all full but row 0's
+    # neighbours): its one dormant synapse found no room
+    assert failed == 1 and act.sum() == 0
+
+
+RANDOM_HOST = create_custom_connectivity_update_model(
+    "RandomHost", pre_vars=[("Pick", "unsigned int"), ("U", "scalar")],
+    extra_global_params=[("Failed", "uint64_t*")], var_refs=[("g", "scalar")],
+    host_update_code="""
+    Failed[0] = 0;
+    for (unsigned int i = 0; i < num_pre; i++) { Pick[i] = 0; U[i] = gennrand_uniform(); }
+    // Deep-R style: random rows for 20 activations, skipping full ones
+    for (unsigned int remaining = 20; remaining > 0;) {
+        const unsigned int i = gennrand() % num_pre;
+        if (row_length[i] + Pick[i] < row_stride) { Pick[i]++; remaining--; }
+        else { Failed[0]++; }
+    }
+    """,
+    row_update_code="""
+    for (unsigned int n = 0; n < Pick; n++) {
+        while (true) {
+            const uint32_t j = gennrand() % num_post;
+            bool taken = false;
+            for_each_synapse { if (id_post == j) { taken = true; } }
+            if (!taken) { add_synapse(j, gennrand_normal()); break; }
+        }
+    }
+    """)
+
+
+def _host_random_model(name, seed):
+    rng = np.random.default_rng(5)
+    m = ModelSpec("double", name)
+    m.seed = seed
+    a = m.add_neuron_population("a", 40, PRE, {}, {"s": 0.0, "thr": 0.0})
+    b = m.add_neuron_population("b", 30, INPUT_PROBE, {}, {"x": 0.0})
+    mask = rng.random((40, 30)) < 0.3
+    mask[:, -4:] = False   # room in every row
+    pre, post = np.nonzero(mask)
+    sg = m.add_synapse_population("syn", "SPARSE", a, b,
+                                  init_weight_update(WU, vars={"g": 0.0, "d": 0.0}), init_postsynaptic(DELTA))
+    sg.set_sparse_connections(pre, post)
+    m.add_custom_update("moment", "Moments", MOMENT, {}, {"m": 0.0}, {"g": create_wu_var_ref(sg, "g")})
+    ccu = m.add_custom_connectivity_update("ccu", "Rewire", sg, RANDOM_HOST, pre_vars={"Pick": 0, "U": 0.0},
+                                           var_refs={"g": create_wu_var_ref(sg, "g")})
+    ccu.extra_global_params["Failed"].set_init_values(np.zeros(1, dtype=np.uint64))
+    return m
+
+
+def _run_host_random(seed, threads):
+    rt = build(_host_random_model("ccu_host_random", seed))
+    rt.set_num_threads(threads)
+    s, r = rt.synapse_populations["syn"], rt.custom_connectivity_update_populations["ccu"]
+    out = []
+    for _ in range(2):
+        rows = np.bincount(s.get_sparse_pre_inds(), minlength=40)
+        rt.custom_update("Rewire")
+        pick, u = r.pre_vars["Pick"].view.copy(), r.pre_vars["U"].view.copy()
+        assert pick.sum() == 20
+        np.testing.assert_array_equal(np.bincount(s.get_sparse_pre_inds(), minlength=40), rows + pick)
+        assert np.all((u > 0.0) & (u < 1.0)) and len(np.unique(u)) == 40
+        out.append((pick, u, int(r.extra_global_params["Failed"].view[0]), _synapses(rt)))
+    # Each call draws afresh
+    assert not np.array_equal(out[0][1], out[1][1])
+    return out
+
+
+def _same(x, y):
+    return all(np.array_equal(p, q) and np.array_equal(u, v) and f == g and sa == sb
+               for (p, u, f, sa), (q, v, g, sb) in zip(x, y))
+
+
+def test_host_random_draws_depend_on_seed_only():
+    one, two = _run_host_random(1234, 1), _run_host_random(1234, 2)   # two builds, 1 and 2 threads
+    assert _same(one, two)
+    other = _run_host_random(99, 2)
+    assert not np.array_equal(one[0][1], other[0][1])
+    assert not _same(one, other)
+
+
+HOST_FIRST = create_custom_connectivity_update_model(
+    "HostFirst", params=[("Step", "unsigned int"), ("Scale", "scalar")],
+    derived_params=[("Twice", lambda p, dt: 2.0 * p["Scale"])],
+    pre_vars=[("Count", "unsigned int"), ("Seen", "unsigned int"), ("PostSum", "scalar")],
+    post_vars=[("Mark", "scalar")], extra_global_params=[("Info", "scalar*")],
+    host_update_code="""
+    for (unsigned int i = 0; i < num_pre; i++) { Count[i] += Step; }
+    for (unsigned int j = 0; j < num_post; j++) { Mark[j] = j * Twice; }
+    Info[0] = Twice; Info[1] = dt; Info[2] = num_post; Info[3] = row_stride;
+    """,
+    row_update_code="""
+    Seen = Count;
+    PostSum = 0.0;
+    for_each_synapse { PostSum += Mark; }
+    """)
+
+
+def test_host_update_code_runs_before_rows_and_only_with_its_group():
+    m, *_ = _model("ccu_host_first")
+    sg = m.synapse_populations["syn"]
+    ccu = m.add_custom_connectivity_update("ccu", "Rewire", sg, HOST_FIRST, {"Step": 1, "Scale": 0.75},
+                                           pre_vars={"Count": 5, "Seen": 0, "PostSum": 0.0},
+                                           post_vars={"Mark": -1.0})
+    ccu.extra_global_params["Info"].set_init_values(np.zeros(4))
+    ccu.set_param_dynamic("Step")
+    rt = build(m)
+    r = rt.custom_connectivity_update_populations["ccu"]
+    rt.run_timesteps(3)
+    rt.custom_update("Moments")
+    np.testing.assert_array_equal(r.pre_vars["Count"].view, [5] * N_PRE)
+    np.testing.assert_array_equal(r.post_vars["Mark"].view, [-1.0] * N_POST)
+    mark = np.arange(N_POST) * 1.5
+    for step, count in ((1, 6), (3, 9)):
+        r.set_dynamic_param_value("Step", step)
+        rt.custom_update("Rewire")
+        np.testing.assert_array_equal(r.pre_vars["Count"].view, [count] * N_PRE)
+        np.testing.assert_array_equal(r.pre_vars["Seen"].view, [count] * N_PRE)   # rows saw it
+        np.testing.assert_array_equal(r.post_vars["Mark"].view, mark)
+        np.testing.assert_allclose(r.pre_vars["PostSum"].view,
+                                   np.bincount(PRE_INDS, weights=mark[POST_INDS], minlength=N_PRE))
+        np.testing.assert_array_equal(r.extra_global_params["Info"].view, [1.5, m.dt, N_POST, 4])
+
+
+def _tiny_host(name, host_code, var_refs=False):
+    model = create_custom_connectivity_update_model(
+        name, pre_vars=[("Level", "unsigned int")], post_vars=[("Mark", "scalar")],
+        extra_global_params=[("Buf", "scalar*")], var_refs=[("g", "scalar")] if var_refs else [],
+        host_update_code=host_code, row_update_code="for_each_synapse { }")
+    m = ModelSpec("double", "ccu_" + name.lower())
+    a = m.add_neuron_population("a", 3, PRE, {}, {"s": 0.0, "thr": 0.0})
+    b = m.add_neuron_population("b", 3, INPUT_PROBE, {}, {"x": 0.0})
+    s = m.add_synapse_population("s", "SPARSE", a, b, init_weight_update(WU, vars={"g": 0.0, "d": 0.0}),
+                                 init_postsynaptic(DELTA))
+    s.set_sparse_connections(np.array([0, 1]), np.array([1, 2]))
+    c = m.add_custom_connectivity_update("h", "Host", s, model, pre_vars={"Level": 0}, post_vars={"Mark": 0.5},
+                                         var_refs={"g": create_wu_var_ref(s, "g")} if var_refs else {})
+    c.extra_global_params["Buf"].set_init_values(np.array([2.0, 0.0]))
+    return m
+
+
+def test_host_copy_calls_compile_and_do_nothing():
+    m = _tiny_host("Copies", """
+    pullLevelFromDevice(); pullMarkFromDevice(); pullRowLengthFromDevice(); pullBufFromDevice(2);
+    Level[1] = 7; Buf[1] = Level[1] + Buf[0] + row_length[1];
+    pushLevelToDevice(); pushMarkToDevice(); pushBufToDevice(2); pushBufToDevice();  // GeNN 4's form too
+    scalar g = 1.0; (void)g;   // a local may share a name host code cannot use
+    """, var_refs=True)
+    rt = build(m)
+    before = rt.synapse_populations["s"].get_sparse_post_inds().copy()
+    rt.custom_update("Host")
+    r = rt.custom_connectivity_update_populations["h"]
+    np.testing.assert_array_equal(r.pre_vars["Level"].view, [0, 7, 0])
+    np.testing.assert_array_equal(r.post_vars["Mark"].view, [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(r.extra_global_params["Buf"].view, [2.0, 10.0])
+    np.testing.assert_array_equal(rt.synapse_populations["s"].get_sparse_post_inds(), before)
+
+
+def test_host_code_errors_name_the_model_and_field():
+    with pytest.raises(CodeCompileError, match=r"HostTypo\.host_update_code:2"):
+        build(_tiny_host("HostTypo", "unsigned int ok = 0; (void)ok;\nunsigned int x = ;\n"))
+    with pytest.raises(CodeCompileError, match=r"WritesRowLength\.host_update_code:1: .*read-only"):
+        build(_tiny_host("WritesRowLength", "row_length[0] = 0;"))
+    with pytest.raises(CodeCompileError, match=r"UsesRef\.host_update_code:1: "
+                                               r".*g__is_a_var_ref_which_host_update_code_cannot_access"):
+        build(_tiny_host("UsesRef", "Buf[0] = g;", var_refs=True))

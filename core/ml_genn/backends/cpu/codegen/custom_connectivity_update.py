@@ -15,6 +15,13 @@ A row is ``ind[id_pre * max_row_length + k]`` for ``k < row_length[id_pre]`` (se
 
 Rows are independent and run in parallel; each has its own random number stream (seeded by
 update name, custom update call count and row), so results do not depend on the thread count.
+
+``host_update_code`` (GeNN 5's host stage) runs once, single threaded, each time the update
+runs, before its rows (``_ccu_host_<ci>``). It sees whole arrays, not one row: pre and post
+vars and extra global params as pointers, ``row_length`` (read only), ``row_stride``,
+``num_pre``, ``num_post``, params, ``t``, ``dt`` and its own random number stream (seeded by
+update name and custom update call count). GeNN's ``push<Name>ToDevice()`` /
+``pull<Name>FromDevice()`` calls compile to nothing: host and "device" share one memory.
 """
 from __future__ import annotations
 
@@ -86,6 +93,48 @@ class CustomConnectivityUpdateMixin:
         L += ["    (*_rl)++;", "}"]
         return L
 
+    def _ccu_host(self, ci, c) -> List[str]:
+        """``_ccu_host_<ci>``: the update's ``host_update_code``, run once per call."""
+        T = self.table
+        m, sg = c.model, c.synapse_group
+        rowlen = T["rowlen", sg.name].cname
+        env = {"dt": "DT", "num_pre": str(sg.source.num_neurons),
+               "num_post": str(sg.target.num_neurons), "row_stride": str(sg.max_row_length),
+               # Read only, as in GeNN: row lengths change through add/remove_synapse alone
+               "row_length": f"((const uint32_t *){rowlen})",
+               "pullRowLengthFromDevice(...)": "((void)0)"}
+        env.update(self._param_env(m, c.param_values, c._dyn_names, ("dyn", "ccu", c.name)))
+        env.update(self._egp_env(c.extra_global_params))
+        # Pre and post vars are whole arrays here, indexed by the code (NumDormant[i])
+        for v in list(c.pre_vars.values()) + list(c.post_vars.values()):
+            env[v.name] = self.var_slot[id(v)].cname
+        # GeNN's copies take no argument for vars and the element count for extra global
+        # params (GeNN 4 took one for both): accept either form
+        for name in list(c.pre_vars) + list(c.post_vars) + list(c.extra_global_params):
+            env[f"push{name}ToDevice(...)"] = "((void)0)"
+            env[f"pull{name}FromDevice(...)"] = "((void)0)"
+        L = [f"static void _ccu_host_{ci}(Ctx *_c) {{ {c_comment(c.name)}", T.locals_decl(),
+             "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
+             f"    const scalar t = (scalar){T['time',].cname}[0];",
+             "    const uint64_t _cu_step = _ctl[CTL_CU_STEP], _seed = _ctl[CTL_SEED];",
+             "    (void)_cu_step; (void)_seed; (void)t;", "    {"]
+        if uses_rng(m.host_update_code):
+            # One stream per call, its own id: independent of the rows' streams and of threads
+            L.append(f"    _rng_t _rng = _rng_make(_seed, {stream_id('ccu_host', c.name)}u, _cu_step, 0);")
+        # GeNN gives host code no per-synapse names or references. Each is declared here as
+        # an object of an incomplete type whose name says so: a use fails at the user's line
+        # naming it, while a local of the same name in the code's own scope still compiles
+        # (as in GeNN); never defined, so nothing is linked.
+        for kind, names in (("per_synapse_var", c.vars), ("var_ref", c.resolved_var_refs),
+                            ("pre_var_ref", c.resolved_pre_var_refs),
+                            ("post_var_ref", c.resolved_post_var_refs),
+                            ("egp_ref", c.resolved_egp_refs)):
+            for name in names:
+                L.append(f"    extern struct {name}__is_a_{kind}_which_host_update_code_cannot_access {name};")
+        L += self.emit.block(env, m.host_update_code, f"{m.class_name}.host_update_code", "    ")
+        L += ["    }", "}"]
+        return L
+
     def custom_connectivity_update(self, ci, c) -> List[str]:
         """The helpers and the row kernel ``_ccu_update_<ci>`` of custom connectivity update ``c``."""
         T = self.table
@@ -121,13 +170,19 @@ class CustomConnectivityUpdateMixin:
         env["add_synapse(...)"] = (f"_ccu_add_{ci}(_c, _id_pre, &_rl, (const double[]){{__VA_ARGS__}}, "
                                    f"sizeof((const double[]){{__VA_ARGS__}}) / sizeof(double))")
         rng = uses_rng(m.row_update_code)
+        host = bool(m.host_update_code.strip())
         L = self._ccu_helpers(ci, c)
+        if host:
+            L += self._ccu_host(ci, c)
         L += [f"static void _ccu_update_{ci}(Ctx *_c) {{ {c_comment(c.name)}", T.locals_decl(),
               "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
               f"    const scalar t = (scalar){T['time',].cname}[0];",
               "    const uint64_t _cu_step = _ctl[CTL_CU_STEP], _seed = _ctl[CTL_SEED];",
-              "    (void)_cu_step; (void)_seed; (void)t;",
-              "    #pragma omp parallel for schedule(static)",
+              "    (void)_cu_step; (void)_seed; (void)t;"]
+        if host:
+            # GeNN runs the host stage first: rows see what it wrote
+            L.append(f"    _ccu_host_{ci}(_c);")
+        L += ["    #pragma omp parallel for schedule(static)",
               f"    for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{",
               f"      uint32_t _rl = {rowlen}[_id_pre];"]
         if rng:
