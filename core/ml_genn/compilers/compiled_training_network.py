@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from numbers import Real
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -63,6 +64,8 @@ class CompiledTrainingNetwork(CompiledNetwork):
         self.deep_r_initialised = False
         #: Synapse group name -> ``(num_rewirings, num_failed)`` of the last rewiring
         self.deep_r_counts: Dict[str, Tuple[int, int]] = {}
+        #: Wall time spent in Deep-R's L1 updates and rewiring since the network was made
+        self.deep_r_seconds = 0.0
         self.losses = dict(losses)
         self.optimisers = [(opt, list(names)) for opt, names in optimisers]
         self.inputs, self.outputs = list(inputs), list(outputs)
@@ -113,19 +116,24 @@ class CompiledTrainingNetwork(CompiledNetwork):
         # As in mlGeNN: the step (and parameters a callback assigned since the batch began)
         # reach the optimisers just before their update
         self._set_step()
-        if self.deep_r:
-            # Deep-R's L1 term joins each batch element's gradient before the batch sum
-            from .deep_r import apply_l1
-            apply_l1(self.genn_model, self.deep_r)
         if getattr(callback_list, "loop_applies_gradients", False):
             self.custom_update(GRADIENT_REDUCE)
             if self.num_ranks > 1:
                 # Data parallel: every rank applies the gradient of the whole batch
                 for view in self._reduced_gradients():
                     self.communicator.reduce_sum_in_place(view)
+            self.apply_deep_r_l1()
             callback_list.on_after_gradient_update(batch)
             self.custom_update(GRADIENT_LEARN)
             callback_list.on_after_optimizer_step(batch)
+
+    def apply_deep_r_l1(self) -> None:
+        """Add Deep-R's L1 term to the batch-summed gradients (nothing without Deep-R)."""
+        if self.deep_r:
+            from .deep_r import apply_l1
+            start = time.perf_counter()
+            apply_l1(self.genn_model, self.deep_r)
+            self.deep_r_seconds += time.perf_counter() - start
 
     def _reduced_gradients(self) -> List[np.ndarray]:
         """Every batch-reduced gradient array (what the optimisers apply), in a fixed order."""
@@ -394,9 +402,11 @@ class CompiledTrainingNetwork(CompiledNetwork):
         # Several ranks: the gradients are summed across ranks between the two updates
         applies = bool(hooks) or (mode == "train" and self.num_ranks > 1)
         if applies:
-            base = [c for c in base if getattr(c, "name", None) not in (GRADIENT_REDUCE,
-                                                                         GRADIENT_LEARN)
-                    or not isinstance(c, CustomUpdateOnBatchEnd)]
+            from .deep_r import DeepRL1
+            base = [c for c in base if (getattr(c, "name", None) not in (GRADIENT_REDUCE,
+                                                                          GRADIENT_LEARN)
+                                        or not isinstance(c, CustomUpdateOnBatchEnd))
+                    and not isinstance(c, DeepRL1)]
         callback_list = CallbackList(base + user, compiled_network=self,
                                      num_batches=num_batches, num_epochs=num_epochs,
                                      num_examples=num_examples, **extra)

@@ -22,8 +22,10 @@ the first epoch a network runs when no checkpoint gave it its signs;
 :meth:`DeepRConnection.initialise`) every existing synapse's position takes the sign of its
 weight and every free position a random sign.
 
-The L1 term is added to each batch element's gradient before the batch is summed (mlGeNN's
-order), so a batch of ``B`` examples moves each gradient by ``B * C`` in all.
+mlGeNN adds the L1 term to each batch element's gradient before the batch is summed, so a batch
+of ``B`` examples (all ranks together) moves each summed gradient by ``B * C``; here the same
+``B * C`` is added once to the summed gradient (the optimiser's input), between the batch sum
+and the optimiser step, which gives the same numbers for a fraction of the work.
 
 All random draws are made here with NumPy, from a generator seeded by ``(seed, step, index,
 stage)``: the result does not depend on the engine's thread count nor on any random state
@@ -38,6 +40,7 @@ compiled network applies the L1 term (:func:`apply_l1`) and checkpoints the sign
 """
 from __future__ import annotations
 
+import time
 from numbers import Real
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
@@ -403,9 +406,25 @@ def _describe(conn: Any) -> str:
     return f"Connection '{name}'" if name is not None else type(conn).__name__
 
 
+def _summed_gradient_ref(owner: str, model_spec: Any, sg: Any, gradient_var: str) -> Any:
+    """Reference to the batch-summed gradient of ``sg``'s ``gradient_var``: the
+    ``ReducedGradient`` of the custom update of group ``GradientBatchReduce`` that sums it."""
+    from ..engine import create_var_ref
+    for cu in model_spec.custom_updates.values():
+        ref = cu.var_refs.get("Gradient")
+        if cu.update_group_name == "GradientBatchReduce" and "ReducedGradient" in cu.vars \
+                and ref is not None and getattr(ref.group, "name", None) == sg.name \
+                and ref.var_name == gradient_var:
+            return create_var_ref(cu, "ReducedGradient")
+    raise InvalidValueError(f"{owner}: no GradientBatchReduce custom update sums "
+                            f"'{gradient_var}' of synapse group '{sg.name}'; Deep-R's L1 term "
+                            f"is added to that sum")
+
+
 def add_to_model(owner: str, model_spec: Any, conns: Sequence[Any],
                  synapse_groups: Dict[Any, Any], trained: Sequence[Any], gradient_var: str,
-                 l1_strength: float, weight_var: str = "g") -> List[DeepRConnection]:
+                 l1_strength: float, full_batch_size: int,
+                 weight_var: str = "g") -> List[DeepRConnection]:
     """Add Deep-R to the model being built for every connection of ``conns``.
 
     Parameters
@@ -423,7 +442,10 @@ def add_to_model(owner: str, model_spec: Any, conns: Sequence[Any],
     gradient_var
         Name of the per-synapse gradient variable the optimiser's batch sum reads.
     l1_strength
-        ``C`` of the L1 penalty.
+        ``C`` of the L1 penalty, per example.
+    full_batch_size
+        Examples of a batch, all ranks together: the summed gradient gets
+        ``full_batch_size * l1_strength``.
     weight_var
         Name of the weight variable.
     """
@@ -444,8 +466,23 @@ def add_to_model(owner: str, model_spec: Any, conns: Sequence[Any],
                 f"{getattr(sg.matrix_type, 'name', sg.matrix_type)}; Deep-R rewires SPARSE "
                 f"connectivity: use FixedProbability")
         items.append((sg, create_wu_var_ref(sg, weight_var),
-                      create_wu_var_ref(sg, gradient_var)))
-    return add_deep_r(model_spec, items, l1_strength)
+                      _summed_gradient_ref(owner, model_spec, sg, gradient_var)
+                      if l1_strength > 0.0 else None))
+    return add_deep_r(model_spec, items, l1_strength * int(full_batch_size))
+
+
+class DeepRL1(Callback):
+    """Base training callback adding Deep-R's L1 term to the batch-summed gradients (between
+    the compiler's ``GradientBatchReduce`` and ``GradientLearn`` callbacks; when the training
+    loop runs those itself, it runs this too and the callback is left out)."""
+
+    name = L1_GROUP
+
+    def set_params(self, compiled_network: Any = None, **kwargs: Any) -> None:
+        self._network = compiled_network
+
+    def on_batch_end(self, batch: int, metrics: Any) -> None:
+        self._network.apply_deep_r_l1()
 
 
 class DeepRRewiring(Callback):
@@ -465,9 +502,11 @@ class DeepRRewiring(Callback):
 
     def on_batch_end(self, batch: int, metrics: Any) -> None:
         net = self._network
+        start = time.perf_counter()
         net.deep_r_counts = rewire(net.genn_model, net.deep_r, _seed(net), net.optimiser_step)
         for c in net.deep_r:
             net.on_connectivity_changed(net.genn_model.synapse_populations[c.name])
+        net.deep_r_seconds += time.perf_counter() - start
 
 
 class RewiringRecord(Callback):
@@ -498,9 +537,21 @@ class RewiringRecord(Callback):
         return self.key, self._data
 
 
+def l1_callbacks(deep_r: Sequence[DeepRConnection]) -> List[Callback]:
+    """The base training callback of Deep-R's L1 term (empty without one), to go between
+    the compiler's ``GradientBatchReduce`` and ``GradientLearn`` callbacks.
+
+    Parameters
+    ----------
+    deep_r
+        The model's Deep-R connections (from :func:`add_to_model`).
+    """
+    return [DeepRL1()] if any(c.l1_name is not None for c in deep_r) else []
+
+
 def callbacks(deep_r: Sequence[DeepRConnection], record: Dict[Any, Any],
               synapse_groups: Dict[Any, Any]) -> List[Callback]:
-    """The base training callbacks of Deep-R, to follow the optimiser's.
+    """The base training callbacks of Deep-R's rewiring, to follow the optimiser's.
 
     Parameters
     ----------

@@ -264,7 +264,7 @@ class EPropCompiler(Compiler):
                 state.optimiser))
         state.deep_r = deep_r.add_to_model("EPropCompiler", model_spec, self.deep_r_conns,
                                            synapse_groups, state.trained, "DeltaG",
-                                           self.deep_r_l1_strength)
+                                           self.deep_r_l1_strength, self.full_batch_size)
         for pop in state.biased:
             group = neuron_groups[pop]
             state.optimiser_updates.append(self._add_learning(
@@ -303,8 +303,8 @@ class EPropCompiler(Compiler):
             self.example_timesteps, losses={p: plan.populations[p].loss for p in outputs},
             optimisers=[(state.optimiser, state.optimiser_updates)],
             inputs=[p.population for p in plan.role("input")], outputs=outputs,
-            base_train_callbacks=[CustomUpdateOnBatchEnd("GradientBatchReduce"),
-                                  CustomUpdateOnBatchEnd("GradientLearn")]
+            base_train_callbacks=[CustomUpdateOnBatchEnd("GradientBatchReduce")]
+            + deep_r.l1_callbacks(state.deep_r) + [CustomUpdateOnBatchEnd("GradientLearn")]
             + deep_r.callbacks(state.deep_r, self.deep_r_record_rewirings, connection_populations),
             deep_r=state.deep_r,
             reset_time_between_batches=self.reset_time_between_batches,

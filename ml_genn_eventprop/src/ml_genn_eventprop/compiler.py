@@ -271,7 +271,7 @@ class EventPropCompiler(Compiler):
                                    state.delay_optimiser_updates, clip=plan.max_delay_steps)
         state.deep_r = deep_r.add_to_model("EventPropCompiler", model_spec, self.deep_r_conns,
                                            synapse_groups, state.trained, "Gradient",
-                                           self.deep_r_l1_strength)
+                                           self.deep_r_l1_strength, self.full_batch_size)
 
     @staticmethod
     def _add_learning(model_spec: Any, sg: Any, gradient: str, variable: str, optimiser: Any,
@@ -311,8 +311,8 @@ class EventPropCompiler(Compiler):
             self.example_timesteps, losses={q.population: q.loss.obj for q in plan.outputs},
             optimisers=state.optimiser_list(), inputs=inputs,
             outputs=outputs,
-            base_train_callbacks=[stats, CustomUpdateOnBatchEnd("GradientBatchReduce"),
-                                  CustomUpdateOnBatchEnd("GradientLearn")]
+            base_train_callbacks=[stats, CustomUpdateOnBatchEnd("GradientBatchReduce")]
+            + deep_r.l1_callbacks(state.deep_r) + [CustomUpdateOnBatchEnd("GradientLearn")]
             + deep_r.callbacks(state.deep_r, self.deep_r_record_rewirings, connection_populations),
             compiler=self, plan=plan, stats=stats, trained_connections=list(state.trained),
             deep_r=state.deep_r)
