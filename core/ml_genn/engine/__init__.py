@@ -13,8 +13,9 @@ from .factories import (create_custom_connectivity_update_model, create_custom_u
 from .initialisers import (init_postsynaptic, init_sparse_connectivity, init_toeplitz_connectivity, init_var,
                            init_weight_update)
 from .model_spec import ModelSpec
-from .refs import (create_egp_ref, create_psm_egp_ref, create_psm_var_ref, create_var_ref, create_wu_egp_ref,
-                   create_wu_post_var_ref, create_wu_pre_var_ref, create_wu_var_ref)
+from .refs import (create_egp_ref, create_post_var_ref, create_pre_var_ref, create_psm_egp_ref,
+                   create_psm_var_ref, create_var_ref, create_wu_egp_ref, create_wu_post_var_ref,
+                   create_wu_pre_var_ref, create_wu_var_ref)
 from .synapse_matrix_type import SynapseMatrixType
 
 __all__ = [
@@ -25,5 +26,5 @@ __all__ = [
     "create_toeplitz_connect_init_snippet", "init_var", "init_sparse_connectivity",
     "init_toeplitz_connectivity", "init_weight_update", "init_postsynaptic", "create_var_ref",
     "create_wu_var_ref", "create_psm_var_ref", "create_wu_pre_var_ref", "create_wu_post_var_ref",
-    "create_egp_ref", "create_psm_egp_ref", "create_wu_egp_ref",
+    "create_pre_var_ref", "create_post_var_ref", "create_egp_ref", "create_psm_egp_ref", "create_wu_egp_ref",
 ]

@@ -280,23 +280,27 @@ def create_custom_connectivity_update_model(
         postsynaptic neuron (never batched).
     var_refs
         ``(name, type[, VarAccessMode])`` references to per-synapse variables of the synapse
-        group (``create_wu_var_ref``).
+        group (``create_wu_var_ref`` of it, or of a custom update or custom connectivity
+        update on it).
     pre_var_refs, post_var_refs
         ``(name, type[, VarAccessMode])`` references to variables of the presynaptic /
-        postsynaptic population (``create_var_ref``).
+        postsynaptic population (``create_var_ref``), or to pre / post vars of a custom
+        connectivity update (``create_pre_var_ref`` / ``create_post_var_ref``).
     row_update_code
         Run once per presynaptic neuron ``id_pre``; ``for_each_synapse { ... }`` walks its row
         (``id_post``, ``id_syn`` and per-synapse names inside), ``remove_synapse()`` removes the
         current synapse, ``add_synapse(id_post[, values...])`` adds one.
     host_update_code
-        Run once, on the host and single threaded, each time the update group runs, before
-        the row updates (which see what it wrote). It works on whole arrays, not one row:
+        Run once, on the host and single threaded, each time the update group runs: as in
+        GeNN 5, the host stages of all custom connectivity updates of a group run first, then
+        its custom updates, then the row updates (which see what they wrote). It works on whole arrays, not one row:
         params and derived params by name; extra global params as pointers
         (``NumRewirings[0]``); pre and post vars as arrays indexed by the code
         (``NumDormant[i]``); ``num_pre``, ``num_post``, ``row_stride`` (the synapse group's
         max row length), ``row_length`` (read-only array of the current row lengths), ``t``,
-        ``dt``; ``gennrand()``, ``gennrand_uniform()``, ``gennrand_normal()`` and
-        ``gennrand_exponential()`` on a stream of its own; and GeNN's copy calls
+        ``dt``; ``gennrand()``, ``gennrand_uniform()``, ``gennrand_normal()``,
+        ``gennrand_exponential()``, ``gennrand_log_normal(mean, sd)``, ``gennrand_gamma(a)``
+        and ``gennrand_binomial(n, p)`` on a stream of its own; and GeNN's copy calls
         ``push<Name>ToDevice()`` / ``pull<Name>FromDevice()`` for pre and post vars,
         ``pullRowLengthFromDevice()``, and ``push<Name>ToDevice(count)`` /
         ``pull<Name>FromDevice(count)`` for extra global params (no-ops where host and device

@@ -182,9 +182,13 @@ class ModelSpec:
         params, vars
             Parameter and own-variable values.
         var_refs
-            :func:`create_var_ref` / :func:`create_wu_var_ref` ... results by name.
+            :func:`create_var_ref` / :func:`create_wu_var_ref` ... results by name; also
+            :func:`create_pre_var_ref` / :func:`create_post_var_ref` /
+            :func:`create_wu_var_ref` of a custom connectivity update (its per-synapse
+            variables make this a per-synapse update over its synapse group).
         egp_refs
-            :func:`create_egp_ref` results by name.
+            :func:`create_egp_ref` results by name (of any group with extra global params,
+            custom connectivity updates included).
         """
         self._check_new_name(cu_name, "Custom update")
         if not isinstance(custom_update_model, CustomUpdateModel):
@@ -224,8 +228,9 @@ class ModelSpec:
         cu_name
             Unique name among the model's groups (any non-empty string).
         group_name
-            Update group name; custom connectivity updates of a group run after its custom
-            updates.
+            Update group name. As in GeNN 5, an update group runs the ``host_update_code`` of
+            all its custom connectivity updates first, then its custom updates, then the
+            ``row_update_code`` of its custom connectivity updates.
         syn_group
             The SPARSE synapse group (object or name) whose rows are updated.
         custom_conn_update_model
@@ -233,11 +238,15 @@ class ModelSpec:
         params, vars, pre_vars, post_vars
             Parameter values and initial values of the own variables.
         var_refs
-            ``create_wu_var_ref(syn_group, ...)`` (or of a custom update on it) by name.
+            ``create_wu_var_ref(syn_group, ...)`` (or of a custom update or custom
+            connectivity update on it) by name.
         pre_var_refs, post_var_refs
-            ``create_var_ref(population, var)`` of the source / target population by name.
+            ``create_var_ref(population, var)`` of the source / target population, or
+            ``create_pre_var_ref`` / ``create_post_var_ref`` of a custom connectivity update
+            with one value per source / target neuron, by name.
         egp_refs
-            :func:`create_egp_ref` results by name.
+            :func:`create_egp_ref` results by name (a custom connectivity update's extra
+            global params included).
         """
         self._check_new_name(cu_name, "Custom connectivity update")
         if not isinstance(custom_conn_update_model, CustomConnectivityUpdateModel):
@@ -285,6 +294,10 @@ class ModelSpec:
             self._check_var_inits(g.vars.values(), g.num_neurons)
         for s in self.synapse_populations.values():
             self._finalize_synapse(s)
+        # A custom connectivity update's variables are shaped before any reference is
+        # resolved: custom updates and other connectivity updates may refer to them
+        for c in self.custom_connectivity_updates.values():
+            self._shape_custom_connectivity_update_vars(c)
         for c in self.custom_updates.values():
             self._finalize_custom_update(c)
         for c in self.custom_connectivity_updates.values():
@@ -539,7 +552,8 @@ class ModelSpec:
         if g.model_spec is not self:
             raise ModelSpecError(f"{owner}: reference '{decl.name}' points at group '{g.name}' of another model")
         table = {R.NEURON: "vars", R.CUSTOM_UPDATE: "vars", R.WU: "vars", R.PSM: "psm_vars",
-                 R.WU_PRE: "pre_vars", R.WU_POST: "post_vars"}[ref.kind]
+                 R.WU_PRE: "pre_vars", R.WU_POST: "post_vars", R.CCU: "vars", R.CCU_PRE: "pre_vars",
+                 R.CCU_POST: "post_vars"}[ref.kind]
         var_set = getattr(g, table)
         if ref.var_name not in var_set:
             raise ModelSpecError(f"{owner}: reference '{decl.name}' names variable '{ref.var_name}' which "
@@ -578,6 +592,9 @@ class ModelSpec:
             if ref.kind == R.WU:
                 return ref.group
             if ref.kind == R.CUSTOM_UPDATE and ref.group.kind == "wu":
+                return ref.group.synapse_group
+            if ref.kind == R.CCU:
+                # Stored in its synapse group's slots, moved with their synapses
                 return ref.group.synapse_group
             return None
         wu_groups = {id(wu_group(r)): wu_group(r) for _, r, _ in resolved.values() if wu_group(r) is not None}
@@ -652,7 +669,8 @@ class ModelSpec:
             if not isinstance(ref, R.EGPRef):
                 raise ModelSpecError(f"{d}: egp_refs['{decl.name}'] must come from create_egp_ref, got {ref!r}")
             table = {"neuron": "extra_global_params", "custom_update": "extra_global_params",
-                     "wu": "extra_global_params", "psm": "psm_extra_global_params"}[ref.kind]
+                     "wu": "extra_global_params", "psm": "psm_extra_global_params",
+                     "custom_connectivity_update": "extra_global_params"}[ref.kind]
             egps = getattr(ref.group, table)
             if ref.egp_name not in egps:
                 raise ModelSpecError(f"{d}: egp ref '{decl.name}' names '{ref.egp_name}', which "
@@ -673,14 +691,11 @@ class ModelSpec:
                 out += list(c.vars.values())
         return out
 
-    def _finalize_custom_connectivity_update(self, c: CustomConnectivityUpdateSpec) -> None:
-        d = c.describe()
-        m, sg = c.model, c.synapse_group
+    def _shape_custom_connectivity_update_vars(self, c: CustomConnectivityUpdateSpec) -> None:
+        """Storage of ``c``'s own variables (what references to them resolve to)."""
+        d, sg = c.describe(), c.synapse_group
         if self.synapse_populations.get(sg.name) is not sg or sg.matrix_type is not SynapseMatrixType.SPARSE:
             raise ModelSpecError(f"{d}: synapse group '{sg.name}' must be a SPARSE synapse group of this model")
-        if not m.row_update_code.strip():
-            raise ModelSpecError(f"{d}: model '{m.class_name}' has no row_update_code; there is nothing to run")
-        c.param_values = self._param_values(d, m, c.params)
         npre, npost = sg.source.num_neurons, sg.target.num_neurons
         # Rows are updated once per call, not per batch element: own variables are not batched
         for v in c.vars.values():
@@ -693,6 +708,16 @@ class ModelSpec:
                               else len(sg.sparse_pre_inds), sparse_built=sg.sparse_pre_inds is None)
         self._check_var_inits(c.pre_vars.values(), npre)
         self._check_var_inits(c.post_vars.values(), npost)
+
+    def _finalize_custom_connectivity_update(self, c: CustomConnectivityUpdateSpec) -> None:
+        d = c.describe()
+        m, sg = c.model, c.synapse_group
+        # As GeNN 5: a host stage alone is an update (it may only compute pre/post vars and
+        # extra global params); with neither code string there is nothing to run
+        if not (m.row_update_code.strip() or m.host_update_code.strip()):
+            raise ModelSpecError(f"{d}: model '{m.class_name}' has neither row_update_code nor "
+                                 f"host_update_code; there is nothing to run")
+        c.param_values = self._param_values(d, m, c.params)
 
         def resolve(decls, given, what, check_ref):
             given = dict(given)
@@ -719,24 +744,36 @@ class ModelSpec:
         def synapse_ref(decl, ref):
             on_sg = (ref.kind == R.WU and ref.group is sg) or \
                 (ref.kind == R.CUSTOM_UPDATE and getattr(ref.group, "kind", None) == "wu"
-                 and ref.group.synapse_group is sg)
+                 and ref.group.synapse_group is sg) or \
+                (ref.kind == R.CCU and ref.group.synapse_group is sg)
             if not on_sg or ref.transpose_group is not None:
                 raise ModelSpecError(f"{d}: var ref '{decl.name}' must be create_wu_var_ref(...) of synapse group "
-                                     f"'{sg.name}' (or of a custom update on it), without transpose; got a "
-                                     f"reference to {ref.group.describe()}")
+                                     f"'{sg.name}' (or of a custom update or custom connectivity update on "
+                                     f"it), without transpose; got a reference to {ref.group.describe()}")
 
-        def neuron_ref(pop, what):
+        def neuron_ref(pop, what, ccu_function):
             def check(decl, ref):
+                if ref.kind in (R.CCU_PRE, R.CCU_POST):
+                    # GeNN 5's rule for these: one value per neuron of this side of the rows
+                    g = ref.group.synapse_group
+                    n = (g.source if ref.kind == R.CCU_PRE else g.target).num_neurons
+                    if n != pop.num_neurons:
+                        raise ModelSpecError(
+                            f"{d}: {what} '{decl.name}' refers to a variable of {ref.group.describe()} "
+                            f"with {n} values, but population '{pop.name}' has {pop.num_neurons} neurons")
+                    return
                 if ref.kind != R.NEURON or ref.group is not pop:
                     raise ModelSpecError(f"{d}: {what} '{decl.name}' must be create_var_ref(population, var) of "
-                                         f"population '{pop.name}', got a reference to {ref.group.describe()}")
+                                         f"population '{pop.name}' or {ccu_function}(custom connectivity "
+                                         f"update, var) of one with as many values, got a reference to "
+                                         f"{ref.group.describe()}")
             return check
 
         c.resolved_var_refs = resolve(m.var_refs, c.var_refs, "var ref", synapse_ref)
         c.resolved_pre_var_refs = resolve(m.pre_var_refs, c.pre_var_refs, "pre var ref",
-                                          neuron_ref(sg.source, "pre var ref"))
+                                          neuron_ref(sg.source, "pre var ref", "create_pre_var_ref"))
         c.resolved_post_var_refs = resolve(m.post_var_refs, c.post_var_refs, "post var ref",
-                                           neuron_ref(sg.target, "post var ref"))
+                                           neuron_ref(sg.target, "post var ref", "create_post_var_ref"))
         eg = dict(c.egp_refs)
         c.resolved_egp_refs = {}
         for decl in m.extra_global_param_refs:

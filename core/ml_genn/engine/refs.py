@@ -8,6 +8,10 @@ from .errors import ModelSpecError
 
 #: Where a referenced variable lives inside its group.
 NEURON, CUSTOM_UPDATE, PSM, WU, WU_PRE, WU_POST = "neuron", "custom_update", "psm", "wu", "wu_pre", "wu_post"
+#: A custom connectivity update's per-synapse, presynaptic and postsynaptic variables
+CCU, CCU_PRE, CCU_POST = "ccu", "ccu_pre", "ccu_post"
+#: ``group_kind`` of a custom connectivity update (:mod:`.groups`)
+_CCU_GROUP = "custom_connectivity_update"
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +30,8 @@ class VarRef:
 
 @dataclass(frozen=True, eq=False)
 class EGPRef:
-    """A reference to extra global param ``egp_name`` of ``group`` (kind: neuron/psm/wu/custom_update)."""
+    """A reference to extra global param ``egp_name`` of ``group`` (kind: neuron, psm, wu,
+    custom_update or custom_connectivity_update)."""
     group: Any
     egp_name: str
     kind: str
@@ -39,13 +44,62 @@ def _check(group, var_name, fn):
         raise ModelSpecError(f"{fn} needs a variable name string, got {var_name!r}")
 
 
+def _is_ccu(group: Any) -> bool:
+    return getattr(group, "group_kind", None) == _CCU_GROUP
+
+
 def _refuse_connectivity_update(group: Any, function: str) -> None:
-    # Its variables and EGPs are laid out for its own rows only; other groups cannot read them
-    if getattr(group, "group_kind", None) == "custom_connectivity_update":
+    # GeNN 5 has no create_var_ref overload for a custom connectivity update: its variables
+    # come in three shapes, each with its own function
+    if _is_ccu(group):
         raise ModelSpecError(
-            f"{function}: '{group.name}' is a custom connectivity update, whose variables and "
-            f"extra global params other groups cannot reference; let another group own the "
-            f"array and reference it from the connectivity update")
+            f"{function}: '{group.name}' is a custom connectivity update; reference its "
+            f"presynaptic variables with create_pre_var_ref, its postsynaptic variables with "
+            f"create_post_var_ref and its per-synapse variables with create_wu_var_ref")
+
+
+def _ccu_var_ref(group: Any, var_name: str, function: str, kind: str, what: str) -> VarRef:
+    _check(group, var_name, function)
+    if not _is_ccu(group):
+        raise ModelSpecError(
+            f"{function}: needs a custom connectivity update (ModelSpec.add_custom_connectivity_update) "
+            f"to reference one of its {what} variables, got {group.describe()}; use create_var_ref "
+            f"for a population's or custom update's variable")
+    return VarRef(group, var_name, kind)
+
+
+def create_pre_var_ref(group: Any, var_name: str) -> VarRef:
+    """Reference a presynaptic variable (one value per presynaptic neuron, shared across the
+    batch) of a custom connectivity update, as GeNN 5's ``create_pre_var_ref``.
+
+    Custom connectivity updates take it as a pre var ref (its update's source must have as many
+    neurons) and custom updates as a var ref.
+
+    Parameters
+    ----------
+    group
+        A custom connectivity update from :meth:`ModelSpec.add_custom_connectivity_update`.
+    var_name
+        The name of one of its ``pre_vars``.
+    """
+    return _ccu_var_ref(group, var_name, "create_pre_var_ref", CCU_PRE, "presynaptic")
+
+
+def create_post_var_ref(group: Any, var_name: str) -> VarRef:
+    """Reference a postsynaptic variable (one value per postsynaptic neuron, shared across the
+    batch) of a custom connectivity update, as GeNN 5's ``create_post_var_ref``.
+
+    Custom connectivity updates take it as a post var ref (its update's target must have as
+    many neurons) and custom updates as a var ref.
+
+    Parameters
+    ----------
+    group
+        A custom connectivity update from :meth:`ModelSpec.add_custom_connectivity_update`.
+    var_name
+        The name of one of its ``post_vars``.
+    """
+    return _ccu_var_ref(group, var_name, "create_post_var_ref", CCU_POST, "postsynaptic")
 
 
 def create_var_ref(group: Any, var_name: str) -> VarRef:
@@ -116,7 +170,9 @@ def create_wu_var_ref(group: Any, var_name: str, transpose_sg: Any = None,
     Parameters
     ----------
     group
-        Synapse group (or a custom update on one).
+        Synapse group, or a custom update or custom connectivity update on one (a custom
+        connectivity update's per-synapse variables are stored with its synapse group's
+        synapses and move with them).
     var_name
         The variable's name.
     transpose_sg, transpose_var_name
@@ -126,12 +182,19 @@ def create_wu_var_ref(group: Any, var_name: str, transpose_sg: Any = None,
     _check(group, var_name, "create_wu_var_ref")
     if (transpose_sg is None) != (transpose_var_name is None):
         raise ModelSpecError("create_wu_var_ref: give both transpose_sg and transpose_var_name or neither")
+    if _is_ccu(group):
+        if transpose_sg is not None:
+            raise ModelSpecError(f"create_wu_var_ref: '{group.name}' is a custom connectivity update, "
+                                 f"whose synapses are SPARSE; a transpose needs DENSE synapse groups")
+        return VarRef(group, var_name, CCU)
     kind = CUSTOM_UPDATE if getattr(group, "group_kind", None) == "custom_update" else WU
     return VarRef(group, var_name, kind, transpose_sg, transpose_var_name)
 
 
 def create_egp_ref(group: Any, egp_name: str) -> EGPRef:
-    """Reference an extra global param of a neuron group or custom update.
+    """Reference an extra global param of a neuron group, custom update or custom
+    connectivity update (GeNN 5's overloads; a synapse group's weight update model EGP is
+    accepted too, as :func:`create_wu_egp_ref`).
 
     Parameters
     ----------
@@ -141,7 +204,6 @@ def create_egp_ref(group: Any, egp_name: str) -> EGPRef:
         Its name.
     """
     _check(group, egp_name, "create_egp_ref")
-    _refuse_connectivity_update(group, "create_egp_ref")
     kind = getattr(group, "group_kind", "neuron")
     return EGPRef(group, egp_name, "wu" if kind == "synapse" else kind)
 

@@ -336,23 +336,6 @@ def test_postsynaptic_spike_code_follows_rewired_columns():
     np.testing.assert_allclose(s.vars["g"].values.reshape(-1), before.reshape(-1) + spiking[post], rtol=1e-12)
 
 
-def test_other_groups_cannot_reference_a_connectivity_updates_arrays():
-    from ml_genn.engine import create_egp_ref
-    m = ModelSpec("double", "ccu_refs")
-    a = m.add_neuron_population("a", 3, PRE, {}, {"s": 0.0, "thr": 0.0})
-    b = m.add_neuron_population("b", 3, INPUT_PROBE, {}, {"x": 0.0})
-    s = m.add_synapse_population("s", "SPARSE", a, b, init_weight_update(WU, vars={"g": 0.0, "d": 0.0}),
-                                 init_postsynaptic(DELTA))
-    s.set_sparse_connections(np.array([0]), np.array([1]))
-    ccu = m.add_custom_connectivity_update("cc", "G", s, PRUNE, vars={"h": 0.0},
-                                           var_refs={"g": create_wu_var_ref(s, "g")})
-    for make in (create_egp_ref, create_var_ref):
-        with pytest.raises(ModelSpecError, match=r"'cc' is a custom connectivity update, whose "
-                                                 r"variables and extra global params other "
-                                                 r"groups cannot reference"):
-            make(ccu, "h")
-
-
 # ---------------------------------------------------------------- host_update_code (GeNN 5)
 # Deep-R's second stage in the style of mlGeNN 2.4: the host counts dormant synapses over all
 # rows and hands each row the activations that fit (row_length, row_stride); rows then add them
@@ -595,3 +578,72 @@ def test_host_code_errors_name_the_model_and_field():
     with pytest.raises(CodeCompileError, match=r"UsesRef\.host_update_code:1: "
                                                r".*g__is_a_var_ref_which_host_update_code_cannot_access"):
         build(_tiny_host("UsesRef", "Buf[0] = g;", var_refs=True))
+
+
+# ---------------------------------------------------------------- order within an update group
+# GeNN 5 runs an update group as: every host stage of its connectivity updates, then its custom
+# updates, then the connectivity updates' rows
+FIRST = create_custom_connectivity_update_model(
+    "FirstHost", pre_vars=[("Quota", "unsigned int"), ("SeenFirst", "unsigned int")],
+    host_update_code="for (unsigned int i = 0; i < num_pre; i++) { SeenFirst[i] = row_length[i]; Quota[i] = 1; }",
+    row_update_code="""
+    for (uint32_t j = 0, n = 0; j < num_post && n < Quota; j++) {
+        bool taken = false;
+        for_each_synapse { if (id_post == j) { taken = true; } }
+        if (!taken) { add_synapse(j); n++; }
+    }
+    """)
+SECOND = create_custom_connectivity_update_model(
+    "SecondHost", pre_vars=[("SeenSecond", "unsigned int")],
+    host_update_code="for (unsigned int i = 0; i < num_pre; i++) { SeenSecond[i] = row_length[i]; }",
+    row_update_code="for_each_synapse { }")
+DOUBLE_QUOTA = create_custom_update_model("DoubleQuota", var_refs=[("Quota", "unsigned int")],
+                                          update_code="Quota *= 2;")
+
+
+def test_group_runs_all_host_stages_then_custom_updates_then_rows():
+    from ml_genn.engine import create_pre_var_ref
+    m, a, b, sg = _model("ccu_group_order")
+    sg.max_connections = 6
+    first = m.add_custom_connectivity_update("first", "Rewire", sg, FIRST, pre_vars={"Quota": 0, "SeenFirst": 0})
+    m.add_custom_connectivity_update("second", "Rewire", sg, SECOND, pre_vars={"SeenSecond": 0})
+    m.add_custom_update("double", "Rewire", DOUBLE_QUOTA, var_refs={"Quota": create_pre_var_ref(first, "Quota")})
+    rt = build(m)
+    s = rt.synapse_populations["syn"]
+    r1, r2 = (rt.custom_connectivity_update_populations[n] for n in ("first", "second"))
+    for _ in range(2):
+        rows = np.bincount(s.get_sparse_pre_inds(), minlength=N_PRE)
+        rt.custom_update("Rewire")
+        # Both host stages saw the rows before the first update's rows grew them
+        np.testing.assert_array_equal(r1.pre_vars["SeenFirst"].view, rows)
+        np.testing.assert_array_equal(r2.pre_vars["SeenSecond"].view, rows)
+        # The custom update ran between the host stage (Quota = 1) and the rows (2 each)
+        np.testing.assert_array_equal(r1.pre_vars["Quota"].view, [2] * N_PRE)
+        np.testing.assert_array_equal(np.bincount(s.get_sparse_pre_inds(), minlength=N_PRE),
+                                      np.minimum(rows + 2, 6))
+
+
+# ---------------------------------------------------------------- host stage alone
+def test_host_only_update_runs_and_update_with_neither_code_is_refused():
+    count = create_custom_connectivity_update_model(
+        "CountRows", pre_vars=[("Len", "unsigned int")], extra_global_params=[("Total", "uint64_t*")],
+        host_update_code="""
+        Total[0] = 0;
+        for (unsigned int i = 0; i < num_pre; i++) { Len[i] = row_length[i]; Total[0] += row_length[i]; }
+        """)
+    m, a, b, sg = _model("ccu_host_only")
+    c = m.add_custom_connectivity_update("count", "Count", sg, count, pre_vars={"Len": 0})
+    c.extra_global_params["Total"].set_init_values(np.zeros(1, dtype=np.uint64))
+    rt = build(m)
+    before = _synapses(rt)
+    rt.custom_update("Count")
+    r = rt.custom_connectivity_update_populations["count"]
+    np.testing.assert_array_equal(r.pre_vars["Len"].view, np.bincount(PRE_INDS, minlength=N_PRE))
+    assert int(r.extra_global_params["Total"].view[0]) == len(PRE_INDS)
+    assert _synapses(rt) == before
+    nothing = create_custom_connectivity_update_model("Nothing", pre_vars=[("Len", "unsigned int")])
+    m2, a2, b2, sg2 = _model("ccu_nothing")
+    m2.add_custom_connectivity_update("none", "Count", sg2, nothing, pre_vars={"Len": 0})
+    with pytest.raises(ModelSpecError, match=r"Custom connectivity update 'none': model 'Nothing' has neither "
+                                             r"row_update_code nor host_update_code"):
+        m2.finalize()

@@ -43,18 +43,102 @@ static inline scalar _rng_uniform(_rng_t *r) {
     return (scalar)((float)(_rng_next(r) >> 41) * 0x1.0p-23f + 0x1.0p-24f);
 #endif
 }
-static inline scalar _rng_normal(_rng_t *r) {
-    const double u1 = (double)(_rng_next(r) >> 11) * 0x1.0p-53 + 0x1.0p-54;
+/* Uniform in the open interval (0, 1) in double, whatever the model's precision. */
+static inline double _rng_uniform_d(_rng_t *r) {
+    return (double)(_rng_next(r) >> 11) * 0x1.0p-53 + 0x1.0p-54;
+}
+/* Standard normal (Box-Muller, one of the pair) in double. */
+static inline double _rng_normal_d(_rng_t *r) {
+    const double u1 = _rng_uniform_d(r);
     const double u2 = (double)(_rng_next(r) >> 11) * 0x1.0p-53;
-    return (scalar)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+static inline scalar _rng_normal(_rng_t *r) {
+    return (scalar)_rng_normal_d(r);
 }
 static inline scalar _rng_exponential(_rng_t *r) {
-    const double u = (double)(_rng_next(r) >> 11) * 0x1.0p-53 + 0x1.0p-54;
-    return (scalar)(-log(u));
+    return (scalar)(-log(_rng_uniform_d(r)));
 }
+/* exp of a normal with mean `mean` and standard deviation `sd` (std::lognormal_distribution,
+   which GeNN 5's gennrand_log_normal is). */
+static inline scalar _rng_log_normal(_rng_t *r, double mean, double sd) {
+    return (scalar)exp(mean + sd * _rng_normal_d(r));
+}
+/* Gamma with shape a and scale 1 (std::gamma_distribution(a, 1), GeNN 5's gennrand_gamma):
+   Marsaglia and Tsang's squeeze-and-reject method (ACM TOMS 26(3), 2000), exact for a >= 1;
+   a < 1 draws Gamma(a + 1) and multiplies by U^(1/a), their boost. a <= 0 has no gamma
+   distribution: NaN. */
+static inline double _rng_gamma_d(_rng_t *r, double a) {
+    if (!(a > 0.0)) return NAN;
+    double boost = 1.0;
+    if (a < 1.0) {
+        boost = pow(_rng_uniform_d(r), 1.0 / a);
+        a += 1.0;
+    }
+    const double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x, v;
+        do { x = _rng_normal_d(r); v = 1.0 + c * x; } while (v <= 0.0);
+        v = v * v * v;
+        const double u = _rng_uniform_d(r), x2 = x * x;
+        if (u < 1.0 - 0.0331 * x2 * x2 || log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) return d * v * boost;
+    }
+}
+static inline scalar _rng_gamma(_rng_t *r, double a) {
+    return (scalar)_rng_gamma_d(r, a);
+}
+/* Binomial(n, p) for p <= 0.5 and a small mean, by inversion: walk the probabilities
+   P(0) = (1-p)^n, P(x) = P(x-1) * ((n+1)/x - 1) * p/(1-p) until they cover a uniform. Where
+   round-off leaves the uniform above their total, it is drawn again (exact, conditioned on
+   the same event). */
+static inline uint32_t _rng_binomial_inversion(_rng_t *r, uint32_t n, double p) {
+    const double q = 1.0 - p, s = p / q, a = ((double)n + 1.0) * s;
+    for (;;) {
+        double f = pow(q, (double)n), u = _rng_uniform_d(r);
+        uint32_t x = 0;
+        while (u > f && x <= n) {
+            u -= f;
+            x++;
+            f *= a / (double)x - s;
+        }
+        if (x <= n) return x;
+    }
+}
+/* Binomial(n, p) (std::binomial_distribution, GeNN 5's gennrand_binomial), exact: while the
+   mean of the smaller side is large, the a-th smallest of n uniforms, X ~ Beta(a, b) with
+   a = 1 + n/2 and b = n + 1 - a (from two gamma draws), splits the problem in two (Knuth,
+   TAOCP vol. 2, 3.4.1): if X >= p, the a-1 uniforms below X are uniform on (0, X) and the
+   count is Binomial(a-1, p/X); otherwise those a count and the n-a above X, uniform on
+   (X, 1), add Binomial(n-a, (p-X)/(1-X)). Halving n each time, what is left is small enough
+   for inversion (on the smaller side: Binomial(n, p) = n - Binomial(n, 1-p)). */
+static inline uint32_t _rng_binomial(_rng_t *r, uint32_t n, double p) {
+    if (!(p > 0.0) || n == 0) return 0;
+    if (p >= 1.0) return n;
+    uint32_t k = 0;
+    while ((double)n * (p < 0.5 ? p : 1.0 - p) >= 16.0) {
+        const uint32_t a = 1 + n / 2, b = n + 1 - a;
+        const double ga = _rng_gamma_d(r, (double)a), gb = _rng_gamma_d(r, (double)b);
+        const double x = ga / (ga + gb);
+        if (x >= p) {
+            n = a - 1;
+            p = p / x;
+        } else {
+            k += a;
+            n = b - 1;
+            p = (p - x) / (1.0 - x);
+        }
+        if (!(p > 0.0) || n == 0) return k;
+        if (p >= 1.0) return k + n;
+    }
+    return k + ((p <= 0.5) ? _rng_binomial_inversion(r, n, p) : n - _rng_binomial_inversion(r, n, 1.0 - p));
+}
+/* GeNN 5's random functions (RNG_FUNCTIONS in c_support.py names them for the code check) */
 #define gennrand_uniform() _rng_uniform(&_rng)
 #define gennrand_normal() _rng_normal(&_rng)
 #define gennrand_exponential() _rng_exponential(&_rng)
+#define gennrand_log_normal(mean, sd) _rng_log_normal(&_rng, (double)(mean), (double)(sd))
+#define gennrand_gamma(a) _rng_gamma(&_rng, (double)(a))
+#define gennrand_binomial(n, p) _rng_binomial(&_rng, (uint32_t)(n), (double)(p))
 #define gennrand() ((uint32_t)(_rng_next(&_rng) >> 32))
 
 /* Control slots shared with Python (ctl array). */
@@ -93,6 +177,12 @@ int ml_genn_get_num_threads(void) {
 #endif
 }
 """
+
+
+#: GeNN 5's random functions, which code strings may call (each a macro of :data:`PRELUDE`);
+#: any other ``gennrand*(...)`` is refused before compiling
+RNG_FUNCTIONS = frozenset({"gennrand", "gennrand_uniform", "gennrand_normal", "gennrand_exponential",
+                           "gennrand_log_normal", "gennrand_gamma", "gennrand_binomial"})
 
 
 # The recording decoders come after the model's kernels, so that changing them does not move

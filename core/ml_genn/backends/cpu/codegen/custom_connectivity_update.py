@@ -16,8 +16,11 @@ A row is ``ind[id_pre * max_row_length + k]`` for ``k < row_length[id_pre]`` (se
 Rows are independent and run in parallel; each has its own random number stream (seeded by
 update name, custom update call count and row), so results do not depend on the thread count.
 
-``host_update_code`` (GeNN 5's host stage) runs once, single threaded, each time the update
-runs, before its rows (``_ccu_host_<ci>``). It sees whole arrays, not one row: pre and post
+``host_update_code`` (GeNN 5's host stage, ``_ccu_host_<ci>``) runs once, single threaded,
+each time the update runs. As in GeNN 5, an update group runs the host stages of all its
+custom connectivity updates first, then its custom updates, then the rows (see
+:meth:`.run_loop.RunLoopMixin.custom_update_dispatch`), so a host stage sees the row lengths
+of before any of the group's rows ran. It sees whole arrays, not one row: pre and post
 vars and extra global params as pointers, ``row_length`` (read only), ``row_stride``,
 ``num_pre``, ``num_post``, params, ``t``, ``dt`` and its own random number stream (seeded by
 update name and custom update call count). GeNN's ``push<Name>ToDevice()`` /
@@ -122,21 +125,24 @@ class CustomConnectivityUpdateMixin:
             # One stream per call, its own id: independent of the rows' streams and of threads
             L.append(f"    _rng_t _rng = _rng_make(_seed, {stream_id('ccu_host', c.name)}u, _cu_step, 0);")
         # GeNN gives host code no per-synapse names or references. Each is declared here as
-        # an object of an incomplete type whose name says so: a use fails at the user's line
+        # a null pointer to an incomplete type whose name says so: a use as a value or an
+        # array (NumDormant[i], as host code uses its own pre vars) fails at the user's line
         # naming it, while a local of the same name in the code's own scope still compiles
-        # (as in GeNN); never defined, so nothing is linked.
+        # (as in GeNN); a local, so nothing is left to link.
         for kind, names in (("per_synapse_var", c.vars), ("var_ref", c.resolved_var_refs),
                             ("pre_var_ref", c.resolved_pre_var_refs),
                             ("post_var_ref", c.resolved_post_var_refs),
                             ("egp_ref", c.resolved_egp_refs)):
             for name in names:
-                L.append(f"    extern struct {name}__is_a_{kind}_which_host_update_code_cannot_access {name};")
+                L.append(f"    struct {name}__is_a_{kind}_which_host_update_code_cannot_access "
+                         f"*const {name} __attribute__((unused)) = 0;")
         L += self.emit.block(env, m.host_update_code, f"{m.class_name}.host_update_code", "    ")
         L += ["    }", "}"]
         return L
 
     def custom_connectivity_update(self, ci, c) -> List[str]:
-        """The helpers and the row kernel ``_ccu_update_<ci>`` of custom connectivity update ``c``."""
+        """The host stage ``_ccu_host_<ci>`` (where it has host code), the helpers and the row
+        kernel ``_ccu_update_<ci>`` (where it has row code) of custom connectivity update ``c``."""
         T = self.table
         m, sg = c.model, c.synapse_group
         M, npre, npost = sg.max_row_length, sg.source.num_neurons, sg.target.num_neurons
@@ -170,18 +176,16 @@ class CustomConnectivityUpdateMixin:
         env["add_synapse(...)"] = (f"_ccu_add_{ci}(_c, _id_pre, &_rl, (const double[]){{__VA_ARGS__}}, "
                                    f"sizeof((const double[]){{__VA_ARGS__}}) / sizeof(double))")
         rng = uses_rng(m.row_update_code)
-        host = bool(m.host_update_code.strip())
-        L = self._ccu_helpers(ci, c)
-        if host:
-            L += self._ccu_host(ci, c)
+        L = self._ccu_host(ci, c) if m.host_update_code.strip() else []
+        if not m.row_update_code.strip():
+            # A host stage alone (GeNN 5 allows it): no row kernel, nothing dispatched for rows
+            return L
+        L += self._ccu_helpers(ci, c)
         L += [f"static void _ccu_update_{ci}(Ctx *_c) {{ {c_comment(c.name)}", T.locals_decl(),
               "    uint64_t *const _ctl = _c->" + T["ctl",].cname + ";",
               f"    const scalar t = (scalar){T['time',].cname}[0];",
               "    const uint64_t _cu_step = _ctl[CTL_CU_STEP], _seed = _ctl[CTL_SEED];",
               "    (void)_cu_step; (void)_seed; (void)t;"]
-        if host:
-            # GeNN runs the host stage first: rows see what it wrote
-            L.append(f"    _ccu_host_{ci}(_c);")
         L += ["    #pragma omp parallel for schedule(static)",
               f"    for (uint32_t _id_pre = 0; _id_pre < {npre}; _id_pre++) {{",
               f"      uint32_t _rl = {rowlen}[_id_pre];"]

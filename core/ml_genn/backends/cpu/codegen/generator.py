@@ -8,11 +8,13 @@ into :class:`Generator`: :mod:`.layout` (arrays and control slots), :mod:`.kerne
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List
 
+from ....engine.errors import CodeCompileError
 from ..array_table import ArrayTable
-from ..c_support import epilogue, prelude
+from ..c_support import RNG_FUNCTIONS, epilogue, prelude
 from ..code_block import CodeEmitter, resolve_line_marks
 from ..timing import timing_support
 from .custom_connectivity_update import CustomConnectivityUpdateMixin
@@ -30,6 +32,33 @@ from .synapse_update import SynapseUpdateMixin
 
 #: The generated file's name in ``#line`` directives resuming generated code
 SOURCE_NAME = "model.c"
+
+_RNG_CALL = re.compile(r"\b(gennrand\w*)\s*\(")
+_C_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+
+
+def check_rng_calls(model_name: str, code_labels: Dict[str, str]) -> None:
+    """Raise :class:`CodeCompileError` where a code string calls a ``gennrand*`` function that
+    GeNN 5 does not have: C would only warn of an implicit declaration, and the library would
+    then fail to load with an undefined symbol.
+
+    Parameters
+    ----------
+    model_name
+        The model, for the message.
+    code_labels
+        ``Model.field`` -> code string, of every code string in the source.
+    """
+    known = ", ".join(f"{n}()" for n in sorted(RNG_FUNCTIONS))
+    for label, code in code_labels.items():
+        # Comments blanked (their newlines kept): a commented-out call is no call
+        code = _C_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), code or "")
+        for line_no, line in enumerate(code.splitlines(), 1):
+            for m in _RNG_CALL.finditer(line):
+                if m.group(1) not in RNG_FUNCTIONS:
+                    raise CodeCompileError(
+                        f"Model '{model_name}' failed to compile:\n{label}:{line_no}: unknown random "
+                        f"function '{m.group(1)}'; the random functions are {known}\n    {line.strip()}")
 
 
 @dataclass
@@ -102,12 +131,14 @@ class Generator(LayoutMixin, KernelFrameMixin, EnvironmentMixin, NeuronUpdateMix
             if c.update_group_name not in update_groups:
                 update_groups.append(c.update_group_name)
             names = rewired.setdefault(c.update_group_name, [])
-            if c.synapse_group.name not in names:
+            # Only rows change connectivity (a host stage cannot add or remove synapses)
+            if c.model.row_update_code.strip() and c.synapse_group.name not in names:
                 names.append(c.synapse_group.name)
         src += self.step_function(syns, syn_fns)
         src += self.run_function()
         src += self.custom_update_dispatch(update_groups, cus, ccus)
         src += epilogue().splitlines()
+        check_rng_calls(spec.model_name, self.emit.labels)
         source, block_ends = resolve_line_marks(src, SOURCE_NAME, self.emit.files)
         return GeneratedModel(source, T, dict(self.ctl_slots), NUM_FIXED_CTL + len(self.ctl_slots),
                               update_groups, dict(self.emit.labels), block_ends, rewired)

@@ -108,9 +108,10 @@ class RunLoopMixin:
         return src
 
     def custom_update_dispatch(self, update_groups: List[str], cus, ccus=()) -> List[str]:
-        """``ml_genn_custom_update``: runs the custom updates ``cus`` of update group number
-        ``group`` (an index into ``update_groups``), then its custom connectivity updates
-        ``ccus`` (so that they see what the custom updates computed)."""
+        """``ml_genn_custom_update``: runs update group number ``group`` (an index into
+        ``update_groups``) in GeNN 5's order: the host stage (``host_update_code``) of each of
+        its custom connectivity updates ``ccus``, then its custom updates ``cus``, then the row
+        updates of its custom connectivity updates (which see what both computed)."""
         spec, src, T = self.spec, [], self.table
         src.append("int ml_genn_custom_update(Ctx *_c, int group) {")
         if spec.timing_enabled:
@@ -118,11 +119,16 @@ class RunLoopMixin:
         src.append("    switch (group) {")
         for ui, name in enumerate(update_groups):
             src.append(f"    case {ui}: {c_comment(name)}")
+            # Every host stage first, as GeNN 5 does: a host stage sees the rows as the
+            # previous call left them, even where an earlier update of the group changes them
+            for ci, c in enumerate(ccus):
+                if c.update_group_name == name and c.model.host_update_code.strip():
+                    src.append(f"        _ccu_host_{ci}(_c);")
             for ci, c in enumerate(cus):
                 if c.update_group_name == name:
                     src.append(f"        _custom_update_{ci}(_c);")
             for ci, c in enumerate(ccus):
-                if c.update_group_name == name:
+                if c.update_group_name == name and c.model.row_update_code.strip():
                     src.append(f"        _ccu_update_{ci}(_c);")
             src.append("        break;")
         src.append("    default: return -1;")
