@@ -33,9 +33,10 @@ def dataset(n: int):
     return x, rng.integers(0, NUM_OUT, n)
 
 
-def build(kind: str, weights_seed: int):
+def build(kind: str, weights_seed: int, deep_r: float = 0.0):
     """EventProp or e-prop network; ``weights_seed`` 0 leaves the weights to the engine's
-    seeded draw (to prove ranks agree on drawn weights)."""
+    seeded draw (to prove ranks agree on drawn weights); ``deep_r`` > 0: the input
+    connection is FixedProbability(deep_r) with drawn weights, for Deep-R."""
     from ml_genn.initializers import Normal
     if kind == "eventprop":
         from ml_genn.compilers.event_prop_compiler import default_params
@@ -56,15 +57,25 @@ def build(kind: str, weights_seed: int):
                                             tau_refrac=None if kind == "eventprop" else 2.0),
                          NUM_HID, name="hid")
         out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), NUM_OUT, name="out")
-        Connection(inp, hid, Dense(weight(0.1, (NUM_IN, NUM_HID))), *synapse(), name="in_hid")
+        if deep_r:
+            from ml_genn.connectivity import FixedProbability
+            Connection(inp, hid, FixedProbability(deep_r, Normal(0.1, 0.4)), *synapse(),
+                       name="in_hid")
+        else:
+            Connection(inp, hid, Dense(weight(0.1, (NUM_IN, NUM_HID))), *synapse(),
+                       name="in_hid")
         Connection(hid, out, Dense(weight(0.0, (NUM_HID, NUM_OUT))), *synapse(),
                    name="hid_out")
     return net, inp, out
 
 
-def compiler(kind: str, batch_size: int, communicator, precision: str, seed: int):
+def compiler(kind: str, batch_size: int, communicator, precision: str, seed: int,
+             deep_r_conns=()):
     common = dict(optimiser=Adam(0.02), batch_size=batch_size, rng_seed=seed,
                   communicator=communicator, precision=precision)
+    if deep_r_conns:
+        common.update(deep_r_conns=list(deep_r_conns), deep_r_l1_strength=0.01,
+                      deep_r_record_rewirings={deep_r_conns[0]: "rewirings"})
     if kind == "eventprop":
         from ml_genn.compilers import EventPropCompiler
         return EventPropCompiler(STEPS, "sparse_categorical_crossentropy", **common)
@@ -73,8 +84,15 @@ def compiler(kind: str, batch_size: int, communicator, precision: str, seed: int
 
 
 def weights(compiled):
-    return {conn.name: np.array(group.vars["g"].view, dtype=np.float64)
-            for conn, group in compiled.connection_populations.items()}
+    """Per-synapse weights, and each SPARSE connection's synapses (``<name>_post``, row by
+    row)."""
+    out = {}
+    for conn, group in compiled.connection_populations.items():
+        out[conn.name] = np.array(group.vars["g"].values, dtype=np.float64)
+        if group.matrix_type.name == "SPARSE":
+            out[f"{conn.name}_pre"] = group.get_sparse_pre_inds()
+            out[f"{conn.name}_post"] = group.get_sparse_post_inds()
+    return out
 
 
 class KillAfter(Callback):
@@ -102,6 +120,8 @@ def main():
     parser.add_argument("--weights-seed", type=int, default=3)
     parser.add_argument("--checkpoints", default=None)
     parser.add_argument("--kill-after-epoch", type=int, default=None)
+    parser.add_argument("--deep-r", type=float, default=0.0,
+                        help="FixedProbability input connection of this p, trained with Deep-R")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -112,9 +132,9 @@ def main():
         rank, ranks = communicator.rank, communicator.num_ranks
     x, y = dataset(args.examples)
     x, y = x[rank::ranks], y[rank::ranks]
-    net, inp, out = build(args.kind, args.weights_seed)
-    compiled = compiler(args.kind, args.batch_size, communicator, args.precision,
-                        args.seed).compile(net)
+    net, inp, out = build(args.kind, args.weights_seed, args.deep_r)
+    compiled = compiler(args.kind, args.batch_size, communicator, args.precision, args.seed,
+                        net.connections[:1] if args.deep_r else ()).compile(net)
     callbacks = []
     epochs_run = []
 
@@ -130,8 +150,8 @@ def main():
         callbacks.append(KillAfter(args.kill_after_epoch))
     with compiled:
         initial = weights(compiled)
-        metrics, _ = compiled.train({inp: x}, {out: y}, num_epochs=args.epochs, shuffle=False,
-                                    callbacks=callbacks)
+        metrics, cb_data = compiled.train({inp: x}, {out: y}, num_epochs=args.epochs,
+                                          shuffle=False, callbacks=callbacks)
         final = weights(compiled)
         step = compiled.optimiser_step
         threads = compiled.genn_model.num_threads
@@ -140,7 +160,8 @@ def main():
              **{f"final_{k}": v for k, v in final.items()},
              accuracy=metrics[out].result, correct=metrics[out].correct,
              total=metrics[out].total, epochs=np.array(epochs_run), step=step,
-             local_batch=compiled.batch_size, threads=threads)
+             local_batch=compiled.batch_size, threads=threads,
+             rewirings=np.array(cb_data.get("rewirings", []), dtype=np.int64))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,25 @@ def test_two_ranks_train_as_one_process_with_the_whole_batch(tmp_path, kind):
     assert int(rank0["correct"]) == int(rank1["correct"]) == int(one["correct"])
 
 
+@pytest.mark.parametrize("kind", ["eventprop", "eprop"])
+def test_deep_r_rewires_alike_on_every_rank_and_as_one_process(tmp_path, kind):
+    run(tmp_path / "one", "--kind", kind, "--deep-r", 0.5, "--weights-seed", 0)
+    run(tmp_path / "two", "--kind", kind, "--deep-r", 0.5, "--weights-seed", 0, ranks=2)
+    one, rank0, rank1 = load(tmp_path / "one"), load(tmp_path / "two", 0), \
+        load(tmp_path / "two", 1)
+    # Synapses were rewired (one count per batch of the 3 epochs), the same on both ranks and
+    # as in one process with the whole batch
+    assert one["rewirings"].shape == (3 * 4, 2) and one["rewirings"][:, 0].sum() > 0
+    np.testing.assert_array_equal(rank0["rewirings"], rank1["rewirings"])
+    np.testing.assert_array_equal(rank0["rewirings"], one["rewirings"])
+    for key in ("final_in_hid_pre", "final_in_hid_post", "final_in_hid", "final_hid_out"):
+        np.testing.assert_array_equal(rank0[key], rank1[key])
+    for key in ("final_in_hid_pre", "final_in_hid_post"):
+        np.testing.assert_array_equal(rank0[key], one[key])
+    np.testing.assert_allclose(rank0["final_in_hid"], one["final_in_hid"], rtol=1e-9,
+                               atol=1e-12)
+
+
 def test_ranks_start_from_the_same_drawn_weights_with_an_os_seed(tmp_path):
     # rng_seed=0: rank 0 draws the seed and every rank builds from it
     run(tmp_path / "os", "--kind", "eventprop", "--seed", 0, "--weights-seed", 0,

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -15,11 +17,32 @@ def _run(script: str, *args: str) -> str:
     return result.stdout
 
 
-def test_latency_mnist_reaches_90_percent_on_held_out_digits():
+ACCURACY = r"e-prop test accuracy ([0-9.]+)% on 1000 held-out digits"
+
+
+@pytest.fixture(scope="module")
+def dense_accuracy():
     out = _run("latency_mnist.py")
-    match = re.search(r"e-prop test accuracy ([0-9.]+)% on 1000 held-out digits", out)
+    match = re.search(ACCURACY, out)
     assert match, out
-    assert float(match.group(1)) >= 90.0
+    return float(match.group(1))
+
+
+def test_latency_mnist_reaches_90_percent_on_held_out_digits(dense_accuracy):
+    assert dense_accuracy >= 90.0
+
+
+def test_deep_r_at_10_percent_connectivity_is_within_3_points_of_dense(dense_accuracy):
+    out = _run("latency_mnist.py", "--deep-r", "0.1")
+    match = re.search(ACCURACY + r", Deep-R input connectivity ([0-9.]+)% \((\d+) synapses\)",
+                      out)
+    assert match, out
+    assert float(match.group(1)) >= dense_accuracy - 3.0
+    # The connection kept the synapses FixedProbability(0.1) drew (about 10% of 784 x 128)
+    assert abs(int(match.group(3)) - 0.1 * 784 * 128) < 5 * (0.1 * 0.9 * 784 * 128) ** 0.5
+    # and it was rewired along the way
+    rewired = [int(n) for n in re.findall(r"(\d+) synapses rewired", out)]
+    assert len(rewired) == 10 and min(rewired) > 0
 
 
 def test_pattern_generation_loss_falls():
