@@ -59,7 +59,7 @@ _STAGE_1 = create_custom_connectivity_update_model(
     "DeepR1", params=[("NumPost", "unsigned int")],
     pre_vars=[("NumDormant", "unsigned int")],
     var_refs=[("g", "scalar", VarAccessMode.READ_ONLY)],
-    extra_global_param_refs=[("Inhibitory", "uint8_t*")],
+    extra_global_params=[("Inhibitory", "uint8_t*")],
     row_update_code="""
     NumDormant = 0;
     for_each_synapse {
@@ -84,7 +84,7 @@ _STAGE_2 = create_custom_connectivity_update_model(
 _L1 = create_custom_update_model(
     "DeepRL1", params=[("C", "scalar"), ("NumPost", "unsigned int")],
     var_refs=[("Gradient", "scalar")],
-    extra_global_params=[("Inhibitory", "uint8_t*")],
+    extra_global_param_refs=[("Inhibitory", "uint8_t*")],
     update_code="""
     if (Inhibitory[((size_t)id_pre * NumPost) + id_post] != 0) {
         Gradient -= C;
@@ -140,20 +140,17 @@ class DeepRConnection:
         if self.l1_name is not None and gradient_ref is None:
             raise InvalidValueError(f"Deep-R on '{self.name}': L1 strength {l1_strength} needs "
                                     f"the weight gradient's reference, got None")
-        # The L1 update owns the signs and stage 1 refers to them: the engine resolves a custom
-        # update's EGP reference to neurons, synapses and custom updates only. Without L1 the
-        # update is still added (over the weight, never run) to hold them.
-        self.holder_name = self.l1_name or f"{L1_GROUP}Signs{self.name}"
-        holder = model_spec.add_custom_update(
-            self.holder_name, L1_GROUP if self.l1_name else f"{L1_GROUP}Unused",
-            _L1, {"C": l1_strength, "NumPost": self.num_post}, {},
-            {"Gradient": gradient_ref if self.l1_name else weight_ref})
-        holder.extra_global_params["Inhibitory"].set_init_values(
-            np.zeros(self.num_pre * self.num_post, dtype=np.uint8))
-        model_spec.add_custom_connectivity_update(
+        # Stage 1 owns the signs; the L1 update refers to them
+        s1 = model_spec.add_custom_connectivity_update(
             self.stage_1_name, STAGE_1_GROUP, synapse_group, _STAGE_1,
             params={"NumPost": self.num_post}, pre_vars={"NumDormant": 0},
-            var_refs={"g": weight_ref}, egp_refs={"Inhibitory": create_egp_ref(holder, "Inhibitory")})
+            var_refs={"g": weight_ref})
+        s1.extra_global_params["Inhibitory"].set_init_values(
+            np.zeros(self.num_pre * self.num_post, dtype=np.uint8))
+        if self.l1_name is not None:
+            model_spec.add_custom_update(
+                self.l1_name, L1_GROUP, _L1, {"C": l1_strength, "NumPost": self.num_post}, {},
+                {"Gradient": gradient_ref}, egp_refs={"Inhibitory": create_egp_ref(s1, "Inhibitory")})
         s2 = model_spec.add_custom_connectivity_update(
             self.stage_2_name, STAGE_2_GROUP, synapse_group, _STAGE_2,
             params={"RowStride": self.num_post}, pre_vars={"NumActivations": 0})
@@ -168,7 +165,8 @@ class DeepRConnection:
         return runtime.synapse_populations[self.name], ccus[self.stage_1_name], ccus[self.stage_2_name]
 
     def _inhibitory(self, runtime):
-        return runtime.custom_update_populations[self.holder_name].extra_global_params["Inhibitory"]
+        ccus = runtime.custom_connectivity_update_populations
+        return ccus[self.stage_1_name].extra_global_params["Inhibitory"]
 
     def _connectivity(self, runtime) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         sg = runtime.synapse_populations[self.name]
