@@ -225,3 +225,19 @@ def test_sparse_weights_and_synapses_round_trip_through_a_checkpoint(tmp_path):
     net3, _, _, conn3 = _network("eprop")
     with InferenceCompiler(evaluate_timesteps=STEPS, rng_seed=99).compile(net3) as compiled:
         assert not np.array_equal(_synapses(compiled, conn3)[1], post)
+
+
+@pytest.mark.parametrize("kind", ["eventprop", "eprop"])
+def test_same_seed_same_rewiring_at_any_thread_count(kind):
+    spikes, labels = _data()
+    results = []
+    for threads in (1, 2):
+        net, inp, out, conn = _network(kind)
+        with _compiler(kind, conn).compile(net) as compiled:
+            compiled.genn_model.set_num_threads(threads)
+            assert compiled.genn_model.num_threads == threads
+            _, cb_data = compiled.train({inp: spikes}, {out: labels}, num_epochs=2)
+            results.append((cb_data["rewirings"], _final_state(compiled, conn)))
+    assert results[0][0] == results[1][0] and sum(n for n, _ in results[0][0]) > 0
+    for a, b in zip(results[0][1], results[1][1]):
+        assert np.array_equal(a, b)
