@@ -277,6 +277,39 @@ class Compiler:
                            neuron_groups: Dict[Any, Any], synapse_groups: Dict[Any, Any]) -> None:
         """Add custom updates once every population and connection is in the model."""
 
+    def add_custom_update(self, genn_model: ModelSpec, model: Any, group: str, name: str) -> Any:
+        """Add a custom update to model (mlGeNN 2.4's name and arguments).
+
+        Constant parameter values stay parameters (dynamic ones marked so), array- or
+        initializer-valued ones become read-only variables; variables get their initial
+        values, ``var_refs``/``egp_refs`` are connected and extra global parameters filled.
+
+        Parameters
+        ----------
+        genn_model
+            The model being built.
+        model
+            Custom update model to add: a :class:`ml_genn.utils.model.CustomUpdateModel` (a
+            GeNN 5 model dictionary with ``update_code``, ``vars``, ``var_refs``,
+            ``extra_global_param_refs`` ... and their values) or an engine
+            ``CustomUpdateModelBuilder`` (what this package's optimisers return).
+        group
+            Name of custom update group to associate update with (run with
+            ``custom_update(group)``).
+        name
+            Name of custom update.
+
+        Returns
+        -------
+        The engine custom update group (for ``create_var_ref``/``create_egp_ref``).
+        """
+        from ..utils.model import CustomUpdateModel
+        from ..utils.model_builder import CustomUpdateModelBuilder
+        if not isinstance(model, (CustomUpdateModel, CustomUpdateModelBuilder)):
+            raise InvalidTypeError(f"add_custom_update '{name}': model must be a "
+                                   f"CustomUpdateModel, got {type(model).__name__}")
+        return as_builder(model, name).add_to_model(genn_model, name, group)
+
     def add_custom_connectivity_update(self, genn_model: ModelSpec, model: Any, synapse_group: Any,
                                        group: str, name: str) -> Any:
         """Add a custom connectivity update (mlGeNN 2.4's name and arguments).

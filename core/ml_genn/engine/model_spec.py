@@ -675,9 +675,27 @@ class ModelSpec:
             if ref.egp_name not in egps:
                 raise ModelSpecError(f"{d}: egp ref '{decl.name}' names '{ref.egp_name}', which "
                                      f"{ref.group.describe()} does not have ({sorted(egps)})")
+            self._check_egp_ref_type(d, m, decl, ref, egps[ref.egp_name])
             c.resolved_egp_refs[decl.name] = (decl, egps[ref.egp_name])
         if eg:
             raise ModelSpecError(f"{d}: unknown egp ref(s) {sorted(eg)}")
+
+    def _check_egp_ref_type(self, owner: str, model: Any, decl: Any, ref: Any, target: Any) -> None:
+        """Refuse an EGP reference whose declared type differs from its target's, as GeNN 5
+        does: generated code would otherwise read the target's array as another C type."""
+        from .types import C_TYPES
+
+        def c_type(type_name: str) -> str:
+            # Spellings of one C type are one type ('unsigned int' is 'uint32_t', 'scalar'
+            # the model's precision), so only a real difference is refused
+            base = type_name[:-1] if type_name.endswith("*") else type_name
+            base = self.precision if base == "scalar" else C_TYPES.get(base, base)
+            return base + "*" if type_name.endswith("*") else base
+        if c_type(decl.type) != c_type(target.type):
+            raise ModelSpecError(f"{owner} (model '{model.class_name}'): extra global param ref "
+                                 f"'{decl.name}' is declared '{decl.type}' but the extra global "
+                                 f"param '{ref.egp_name}' of {ref.group.describe()} it refers to is "
+                                 f"'{target.type}'; declare the reference with the target's type")
 
     def _per_synapse_vars(self, sg: SynapseGroupSpec) -> list:
         """Every per-synapse variable stored in ``sg``'s synapse slots: what moves with a
@@ -787,6 +805,7 @@ class ModelSpec:
             if ref.egp_name not in egps:
                 raise ModelSpecError(f"{d}: egp ref '{decl.name}' names '{ref.egp_name}', which "
                                      f"{ref.group.describe()} does not have ({sorted(egps)})")
+            self._check_egp_ref_type(d, m, decl, ref, egps[ref.egp_name])
             c.resolved_egp_refs[decl.name] = (decl, egps[ref.egp_name])
         if eg:
             raise ModelSpecError(f"{d}: unknown egp ref(s) {sorted(eg)}")

@@ -21,7 +21,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED = frozenset("""
 t dt id batch num_neurons num_batch Isyn id_pre id_post id_syn num_pre num_post inSyn value
 addToPost addToPostDelay addToPre injectCurrent addSynapse gennrand_uniform gennrand_normal
-gennrand_exponential scalar id_kernel
+gennrand_exponential gennrand_log_normal gennrand_gamma gennrand_binomial scalar id_kernel
 add_synapse remove_synapse for_each_synapse gennrand
 auto break case char const continue default do double else enum extern float for goto if inline
 int long register restrict return short signed sizeof static struct switch typedef union unsigned

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..engine import CustomUpdateVarAccess, VarAccess, VarAccessMode
 from ..errors import InvalidKeyError, InvalidValueError
+from .model_builder import CustomUpdateModelBuilder
 from .value import get_values, is_value_constant
 
 EGPValue = Union[Number, Sequence[Number], np.ndarray]
@@ -41,8 +42,12 @@ _WEIGHT_UPDATE_KEYS = {"params", "derived_params", "vars", "pre_vars", "post_var
                        "synapse_dynamics_code", "pre_event_threshold_condition_code",
                        "pre_spike_code", "post_spike_code", "pre_dynamics_code",
                        "post_dynamics_code", "support_code"}
+# mlGeNN's add_egp_ref records references under "egp_refs"; GeNN 5's own key (which mlGeNN's
+# compilers write in model dictionaries) is "extra_global_param_refs": both are accepted
 _CUSTOM_UPDATE_KEYS = {"params", "derived_params", "vars", "var_refs", "egp_refs",
-                       "extra_global_params", "update_code", "support_code"}
+                       "extra_global_param_refs", "extra_global_params", "update_code",
+                       "support_code"}
+_EGP_REF_KEYS = ("extra_global_param_refs", "egp_refs")
 
 
 class Model:
@@ -504,7 +509,8 @@ class CustomUpdateModel(Model):
         return self._is_in_list("var_refs", name)
 
     def has_egp_ref(self, name: str) -> bool:
-        return self._is_in_list("egp_refs", name)
+        """Whether the model declares a reference ``name`` to an extra global parameter."""
+        return any(self._is_in_list(key, name) for key in _EGP_REF_KEYS)
 
     def add_var_ref(self, name: str, type: str, value: Any) -> None:
         self._check_new("var_refs", name)
@@ -515,7 +521,10 @@ class CustomUpdateModel(Model):
         self._set_access_mode("var_refs", name, access_mode)
 
     def add_egp_ref(self, name: str, type: str, value: Any) -> None:
-        self._check_new("egp_refs", name)
+        """Declare a reference ``name`` of C type ``type`` (e.g. ``"scalar*"``) to the extra
+        global parameter ``value`` (a ``create_egp_ref`` result)."""
+        for key in _EGP_REF_KEYS:
+            self._check_new(key, name)
         self._add_to_list("egp_refs", (name, type))
         self.egp_refs[name] = value
 
@@ -526,15 +535,20 @@ class CustomUpdateModel(Model):
         return super().process() + (self.var_refs, self.egp_refs)
 
     def to_builder(self, class_name: str) -> Any:
-        from .model_builder import CustomUpdateModelBuilder
-        if self.model.get("egp_refs"):
-            raise NotImplementedError(f"{class_name}: references to extra global parameters "
-                                      f"(egp_refs) are not supported by the engine yet")
         builder = CustomUpdateModelBuilder(class_name)
         self._fill_builder(builder)
         for decl in self.model.get("var_refs", []):
             mode = decl[2] if len(decl) > 2 else VarAccessMode.READ_WRITE
             builder.var_refs[decl[0]] = (decl[1], mode, self.var_refs.get(decl[0]))
+        for key in _EGP_REF_KEYS:
+            for name, etype in self.model.get(key, []):
+                if name not in self.egp_refs:
+                    raise InvalidKeyError(f"{class_name}: extra global param ref '{name}' has no "
+                                          f"reference (egp_refs has {sorted(self.egp_refs)}); "
+                                          f"give it create_egp_ref(group, egp_name)")
+                builder.add_egp_ref(name, self.egp_refs[name], etype)
+        # Undeclared references travel too, so the engine reports them instead of dropping them
+        builder.egp_refs.update(self.egp_refs)
         return builder
 
 

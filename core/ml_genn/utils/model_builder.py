@@ -204,11 +204,25 @@ class CustomUpdateModelBuilder(ModelBuilder):
     def __init__(self, class_name: str):
         super().__init__(class_name, ("update_code",))
         self.var_refs: Dict[str, Tuple[str, Any, Any]] = {}
+        #: ``(name, type)`` declarations of references to extra global parameters, and the
+        #: ``create_egp_ref`` results by name
+        self.egp_ref_decls: List[Tuple[str, str]] = []
+        self.egp_refs: Dict[str, Any] = {}
 
     def add_var(self, name: str, init: Any, type: str = "scalar",
                 access: Any = CustomUpdateVarAccess.READ_WRITE) -> None:
         """Add an own variable (custom updates use :class:`CustomUpdateVarAccess`)."""
         super().add_var(name, init, type, access)
+
+    def add_value(self, name: str, value: Any, type: str = "scalar",
+                  access: Any = CustomUpdateVarAccess.READ_ONLY) -> None:
+        """Add a user value: a parameter when constant, a read-only variable otherwise."""
+        super().add_value(name, value, type, access)
+
+    def add_egp_ref(self, name: str, ref: Any, type: str) -> None:
+        """Add a reference (``create_egp_ref``) to another group's extra global parameter."""
+        self.egp_ref_decls.append((name, type))
+        self.egp_refs[name] = ref
 
     def add_var_ref(self, name: str, ref: Any, type: str = "scalar",
                     mode: Any = VarAccessMode.READ_WRITE) -> None:
@@ -221,10 +235,12 @@ class CustomUpdateModelBuilder(ModelBuilder):
             self.class_name, params=self._param_decls(), vars=self._var_decls(),
             var_refs=[(n, t, m) for n, (t, m, _) in self.var_refs.items()],
             derived_params=self.derived_params, update_code=self.code["update_code"],
-            extra_global_params=[(n, t) for n, (t, _) in self.egps.items()])
+            extra_global_params=[(n, t) for n, (t, _) in self.egps.items()],
+            extra_global_param_refs=self.egp_ref_decls)
         group = model_spec.add_custom_update(cu_name, group_name, model, self._param_values(),
                                              self._var_values(),
-                                             {n: r for n, (_, _, r) in self.var_refs.items()})
+                                             {n: r for n, (_, _, r) in self.var_refs.items()},
+                                             dict(self.egp_refs))
         self.apply_to_group(group)
         return group
 

@@ -98,3 +98,10 @@ def test_sparse_needs_connectivity():
                              init_postsynaptic(DELTA))
     with pytest.raises(ModelSpecError, match=r"Synapse group 's'.*set_sparse_connections"):
         m.finalize()
+
+
+@pytest.mark.parametrize("name", ["gennrand_log_normal", "gennrand_gamma", "gennrand_binomial"])
+def test_random_distribution_functions_are_reserved_names(name):
+    # The cpu backend defines these as macros: a var so named would be rewritten in code
+    with pytest.raises(ModelSpecError, match=rf"var name '{name}' is reserved"):
+        create_neuron_model("Bad", vars=[(name, "scalar")])
