@@ -220,25 +220,10 @@ class DeepRConnection:
         dormant = np.asarray(s1.pre_vars["NumDormant"].view).reshape(-1)[:self.num_pre]
         remaining = int(dormant.sum())
         rng = self._rng(seed, step, self.index, _ADD)
-        activations = np.zeros(self.num_pre, dtype=np.int64)
-        failed = 0
-        # Stage 1 only shortened rows, so the rows have room for every dormant synapse and
-        # this loop ends; draws come in blocks to keep the Python loop short
-        while remaining > 0:
-            for i in rng.integers(0, self.num_pre, max(remaining, 16)):
-                if row_length[i] + activations[i] < row_stride:
-                    activations[i] += 1
-                    remaining -= 1
-                    if remaining == 0:
-                        break
-                else:
-                    failed += 1
-        new_post = np.zeros((self.num_pre, self.num_post), dtype=np.uint32)
+        activations, failed = spread_over_rows(rng, row_length, row_stride, remaining)
         taken = np.zeros((self.num_pre, self.num_post), dtype=bool)
         taken[pre, post] = True
-        for i in np.flatnonzero(activations):
-            free = np.flatnonzero(~taken[i])
-            new_post[i, :activations[i]] = rng.choice(free, int(activations[i]), replace=False)
+        new_post = free_targets(rng, taken, activations)
         s2.extra_global_params["NewPost"].view[:] = new_post.reshape(-1)
         s2.pre_vars["NumActivations"].view[...] = activations.reshape(
             s2.pre_vars["NumActivations"].view.shape).astype(np.uint32)
@@ -265,6 +250,79 @@ class DeepRConnection:
                                     f"{self.num_pre * self.num_post} values of 0 or 1, got shape "
                                     f"{a.shape}")
         self._inhibitory(runtime).view[:] = a.astype(np.uint8)
+
+
+def spread_over_rows(rng: np.random.Generator, row_length: np.ndarray, capacity: int,
+                     count: int) -> Tuple[np.ndarray, int]:
+    """Spread ``count`` new synapses over rows as mlGeNN's Deep-R does: draw a row uniformly;
+    if it has room (its length plus what it already got is below ``capacity``) it gets one,
+    otherwise the draw failed; until all are placed. Draws are made in blocks of
+    ``max(remaining, 16)`` and each block is resolved at once, with exactly the outcome of
+    drawing its rows one by one (a row that fills up refuses every later draw).
+
+    Parameters
+    ----------
+    rng
+        The generator to draw rows from.
+    row_length
+        Current length of every row.
+    capacity
+        Most synapses a row holds.
+    count
+        Synapses to place (at most the rows' free room, or this never ends).
+
+    Returns
+    -------
+    ``(per-row counts, failed draws)``.
+    """
+    num_rows = len(row_length)
+    activations = np.zeros(num_rows, dtype=np.int64)
+    failed, remaining = 0, int(count)
+    while remaining > 0:
+        draws = rng.integers(0, num_rows, max(remaining, 16))
+        # Each draw's rank among the earlier draws of its row in this block
+        order = np.argsort(draws, kind="stable")
+        ranked = draws[order]
+        rank = np.empty(len(draws), dtype=np.int64)
+        rank[order] = np.arange(len(draws)) - np.searchsorted(ranked, ranked)
+        fits = row_length[draws] + activations[draws] + rank < capacity
+        accepted = np.flatnonzero(fits)
+        if len(accepted) >= remaining:
+            # The draws after the last synapse placed are not made
+            end = accepted[remaining - 1] + 1
+            draws, fits = draws[:end], fits[:end]
+        failed += int(np.count_nonzero(~fits))
+        activations += np.bincount(draws[fits], minlength=num_rows)
+        remaining -= int(np.count_nonzero(fits))
+    return activations, failed
+
+
+def free_targets(rng: np.random.Generator, taken: np.ndarray,
+                 activations: np.ndarray) -> np.ndarray:
+    """For every row ``i``, ``activations[i]`` distinct targets drawn uniformly from the
+    positions ``taken[i]`` leaves free, in the first columns of row ``i`` of the result.
+
+    Parameters
+    ----------
+    rng
+        The generator to draw with.
+    taken
+        ``(rows, columns)``: True where a synapse exists.
+    activations
+        New synapses per row (at most the row's free positions).
+    """
+    targets = np.zeros(taken.shape, dtype=np.uint32)
+    rows = np.flatnonzero(activations)
+    if len(rows):
+        # Uniform random keys, taken positions last: a row's smallest keys are a uniform
+        # draw without replacement from its free positions
+        keys = rng.random((len(rows), taken.shape[1]))
+        keys[taken[rows]] = 2.0
+        width = int(activations[rows].max())
+        picked = np.argsort(keys, axis=1)[:, :width]
+        use = np.arange(width)[None, :] < activations[rows][:, None]
+        targets[rows, :width] = np.where(use, picked, 0)
+    return targets
 
 
 def add_deep_r(model_spec: Any, connections: Sequence[Tuple[Any, Any, Any]],

@@ -160,8 +160,8 @@ def test_full_rows_give_failed_rewirings(monkeypatch):
             draws.extend(int(x) for x in np.atleast_1d(out))
             return out
 
-        def choice(self, *args, **kwargs):
-            return self.rng.choice(*args, **kwargs)
+        def random(self, *args, **kwargs):
+            return self.rng.random(*args, **kwargs)
 
     monkeypatch.setattr(deep_r.DeepRConnection, "_rng",
                         staticmethod(lambda *a: Recording(real_rng(*a))))
@@ -225,3 +225,59 @@ def test_refuses_dense_groups_and_negative_l1():
         deep_r.add_deep_r(m, [(dense, create_wu_var_ref(dense, "g"), None)], 0.0)
     with pytest.raises(InvalidValueError, match="deep_r_l1_strength"):
         _model("deep_r_neg", conn, l1=-1.0)
+
+
+def _sequential_spread(rng, row_length, capacity, count):
+    """mlGeNN's host loop, one draw at a time (blocks of max(remaining, 16) draws, the rest of
+    a block unused once every synapse is placed)."""
+    activations = np.zeros(len(row_length), dtype=np.int64)
+    failed, remaining = 0, count
+    while remaining > 0:
+        for i in rng.integers(0, len(row_length), max(remaining, 16)):
+            if row_length[i] + activations[i] < capacity:
+                activations[i] += 1
+                remaining -= 1
+                if remaining == 0:
+                    break
+            else:
+                failed += 1
+    return activations, failed
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_block_spread_equals_drawing_rows_one_by_one(case):
+    rng = np.random.default_rng(case)
+    rows = int(rng.integers(1, 30))
+    capacity = int(rng.integers(1, 12))
+    row_length = rng.integers(0, capacity + 1, rows)
+    room = int(np.sum(capacity - row_length))
+    count = int(rng.integers(0, room + 1))
+    got = deep_r.spread_over_rows(np.random.default_rng([case, 1]), row_length, capacity, count)
+    want = _sequential_spread(np.random.default_rng([case, 1]), row_length, capacity, count)
+    assert np.array_equal(got[0], want[0]) and got[1] == want[1]
+    assert got[0].sum() == count and np.all(row_length + got[0] <= capacity)
+
+
+def test_spread_counts_failures_on_nearly_full_rows():
+    # 3 rows, two of them full: draws landing on them fail
+    activations, failed = deep_r.spread_over_rows(np.random.default_rng(0),
+                                                  np.array([4, 4, 1]), 4, 3)
+    assert activations.tolist() == [0, 0, 3] and failed > 0
+
+
+def test_free_targets_are_distinct_free_and_uniform():
+    rng = np.random.default_rng(5)
+    taken = np.zeros((3, 6), dtype=bool)
+    taken[0, [0, 2]] = True
+    taken[1, :5] = True
+    counts = np.zeros(6)
+    for _ in range(4000):
+        t = deep_r.free_targets(rng, taken, np.array([2, 1, 0]))
+        first = t[0, :2]
+        assert first[0] != first[1] and not taken[0, first].any()
+        assert t[1, 0] == 5 and not t[2].any()
+        counts[first] += 1
+    # Row 0: 2 of its 4 free positions each time, each free position equally likely (1/2)
+    free = [1, 3, 4, 5]
+    assert counts[[0, 2]].sum() == 0
+    np.testing.assert_allclose(counts[free] / 4000, 0.5, atol=4 * np.sqrt(0.25 / 4000))
