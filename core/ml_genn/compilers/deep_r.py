@@ -3,9 +3,10 @@
 Each position ``(pre, post)`` of a Deep-R connection carries a fixed sign (``Inhibitory``: one
 byte per position, 1 = the synapse there must stay negative). Per training batch:
 
-* **L1** (custom update group ``DeepRL1``): ``C`` is added to the gradient of an excitatory
-  synapse and subtracted from an inhibitory one's; optimisers *subtract* gradients, so this
-  pulls every weight towards zero.
+* **L1** (custom update group ``DeepRL1``, between the batch's gradient sum and the optimiser
+  step): ``B * C`` (``B`` the batch size, all ranks together) is added to the summed gradient
+  of an excitatory synapse and subtracted from an inhibitory one's; optimisers *subtract*
+  gradients, so this pulls every weight towards zero.
 * **Stage 1** (custom connectivity update group ``DeepR1``): a synapse whose weight's sign
   (``g < 0``, like ``signbit``) no longer matches its position's sign is removed; each row
   counts its removals in ``NumDormant``.
@@ -22,10 +23,8 @@ the first epoch a network runs when no checkpoint gave it its signs;
 :meth:`DeepRConnection.initialise`) every existing synapse's position takes the sign of its
 weight and every free position a random sign.
 
-mlGeNN adds the L1 term to each batch element's gradient before the batch is summed, so a batch
-of ``B`` examples (all ranks together) moves each summed gradient by ``B * C``; here the same
-``B * C`` is added once to the summed gradient (the optimiser's input), between the batch sum
-and the optimiser step, which gives the same numbers for a fraction of the work.
+(mlGeNN adds ``C`` to each batch element's gradient before the sum, which gives the same
+numbers; adding ``B * C`` once to the sum is a fraction of the work.)
 
 All random draws are made here with NumPy, from a generator seeded by ``(seed, step, index,
 stage)``: the result does not depend on the engine's thread count nor on any random state
@@ -33,10 +32,14 @@ beyond ``Inhibitory`` itself, so resuming from a checkpoint that holds the weigh
 connectivity and ``Inhibitory`` (:meth:`DeepRConnection.get_state` /
 :meth:`DeepRConnection.set_state`) repeats the run exactly.
 
-The training compilers take mlGeNN's arguments (``deep_r_conns``, ``deep_r_l1_strength``,
-``deep_r_record_rewirings``): :func:`check_arguments` when constructed, :func:`add_to_model`
-while the model is built, :func:`callbacks` for the compiled network's base callbacks; the
-compiled network applies the L1 term (:func:`apply_l1`) and checkpoints the signs.
+The training compilers (``EventPropCompiler``, ``EPropCompiler``) take mlGeNN's arguments:
+``deep_r_conns`` (Connections, or Layers standing for their incoming connection, with SPARSE
+connectivity such as ``FixedProbability``), ``deep_r_l1_strength`` (``C``, 0 turns the L1 term
+off) and ``deep_r_record_rewirings`` (``{connection: key}``: ``cb_data[key]`` of ``train`` gets
+one ``(num_rewirings, num_failed)`` per training batch, failed meaning draws of a full row).
+They call :func:`check_arguments` when constructed, :func:`add_to_model` while the model is
+built and :func:`l1_callbacks` / :func:`callbacks` for the compiled network's base callbacks;
+the compiled network checkpoints the signs with its training state.
 """
 from __future__ import annotations
 

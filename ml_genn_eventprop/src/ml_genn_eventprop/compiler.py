@@ -97,20 +97,11 @@ class EventPropCompiler(Compiler):
         ``max_delay_steps`` (at least 1) on its ``Connection``; its delays stay real-valued,
         are used rounded to whole timesteps, move by their gradient per timestep of delay and
         are clipped to ``[0, max_delay_steps]``.
-    deep_r_conns
-        Connections (or Layers, standing for their incoming connection) trained with Deep-R
-        (Bellec et al. 2018, as in mlGeNN 2.4): SPARSE connectivity (``FixedProbability``)
-        whose synapses keep a fixed sign; after every batch's optimiser step a synapse whose
-        weight crossed zero is removed and one is created at a random free position of a
-        random row, so the number of synapses stays constant (see
-        :mod:`ml_genn.compilers.deep_r`).
-    deep_r_l1_strength
-        ``C`` of Deep-R's L1 penalty: added to each batch element's weight gradient with the
-        sign that pulls the weight towards zero (0 turns it off).
-    deep_r_record_rewirings
-        Connection (or Layer) of ``deep_r_conns`` -> key: ``cb_data[key]`` of ``train``
-        gets one ``(num_rewirings, num_failed)`` pair per training batch (failed: a new
-        synapse drawn for a row that was full, then drawn again).
+    deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings
+        Deep-R (mlGeNN 2.4's arguments, see :mod:`ml_genn.compilers.deep_r`): the SPARSE
+        connections (or Layers) to rewire, the strength ``C`` of its L1 term, and
+        ``{connection: key}`` for ``cb_data[key]`` to get one ``(num_rewirings, num_failed)``
+        per training batch.
     backend
         Registered backend name or backend object.
     **genn_kwargs
