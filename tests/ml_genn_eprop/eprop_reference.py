@@ -5,8 +5,10 @@ Written from the equations, not from the engine's code: float64, one array per q
 synapse updated every timestep (the straightforward form). The discretisation is GeNN's
 timestep: first the synapses (spikes of the previous step arrive; every synapse updates its
 eligibility from the state the previous step left; output errors are sent back to the hidden
-neurons), then the neurons (traces and pseudo-derivative from the state before the update, then
-the membrane update, threshold, reset), then the outputs' softmax.
+neurons), then the neurons (the membrane update; then, as GeNN 5 runs weight-update dynamics
+after a neuron's sim code and before its threshold test, the traces decay and the
+pseudo-derivative is taken from the updated, not yet reset state; then threshold and reset), then
+the outputs' softmax.
 
 Per synapse ``i -> j`` (Bellec et al. 2020, eqs. 3-6 and 25-29 with mlGeNN's constants):
 ``e = psi_j (zbar_i - beta eps_a)``, ``eps_a' = psi_j zbar_i + (rho - psi_j beta) eps_a``,
@@ -154,7 +156,6 @@ class EPropReference:
             self.zbar[k] *= self.alpha
             if c.target in net.hidden:
                 self.favg[k] *= self.alpha_fav
-                self.psi[k] = self._psi(c.target)
         spikes = {name: raster[name][step].astype(np.float64) for name in net.inputs}
         for name, h in net.hidden.items():
             if h.adaptive:
@@ -168,6 +169,10 @@ class EPropReference:
                     integrate = self.refrac[name] <= 0.0
             self.V[name] = np.where(integrate, alpha * self.V[name] + current[name], self.V[name])
             self.E[name] = feedback[name]
+            # Pseudo-derivative of this step: from the updated state, before the reset
+            for k, c in enumerate(net.conns):
+                if c.target == name:
+                    self.psi[k] = self._psi(name)
             threshold = h.v_thresh + h.beta * self.A[name]
             spike = self.V[name] >= threshold
             if h.tau_refrac is not None:

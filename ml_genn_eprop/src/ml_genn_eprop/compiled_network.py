@@ -110,9 +110,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         """Neuron variables the factorised form reads at every step."""
         wanted = []
         for plan in self.plan.role("hidden"):
-            names = ["V", "E"] + (["A"] if plan.adaptive else []) \
-                + (["RefracTime"] if plan.refractory else [])
-            wanted += [(plan.population, n) for n in names]
+            wanted += [(plan.population, n) for n in ("Psi", "E")]
         wanted += [(p.population, "E") for p in self.plan.role("output")]
         return wanted
 
@@ -413,21 +411,13 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         """The series a connection into hidden population ``plan`` reads (its own copies of
         ``Psi`` and ``FAvg`` start the pseudo-derivative and rate series)."""
         pop, c = plan.population, self.compiler
-
-        def psi_of(state):
-            threshold = plan.v_thresh + plan.beta * state("A") if plan.adaptive \
-                else plan.v_thresh
-            return F.pseudo_derivative(state("V"), plan.v_thresh, threshold,
-                                       state("RefracTime") if plan.refractory else None)
-        # Step u reads the Psi computed in step u - 1 from the state after step u - 2: the
-        # synapses' own Psi at u = 0, then Psi of the starting state, then of steps 0, 1, ...
-        after_steps = psi_of(lambda name: self._series(pop, name, lanes))
-        steps = self.example_timesteps
-        psi = np.empty_like(after_steps)
+        # Step u's synapses read the Psi the neurons' update computed in step u - 1 (as the
+        # synapses' post dynamics do, after the sim code and before the reset): the synapses'
+        # own Psi at u = 0, then the neurons' recorded Psi of steps 0, 1, ...
+        recorded = self._series(pop, "Psi", lanes)
+        psi = np.empty_like(recorded)
         psi[:, 0] = start[conn, "Psi"]
-        if steps > 1:
-            psi[:, 1] = psi_of(lambda name: start[pop, name])
-            psi[:, 2:] = after_steps[:, :steps - 2]
+        psi[:, 1:] = recorded[:, :-1]
         f_avg = F.filtered_average(start[conn, "FAvg"], rasters[pop][:, 1:],
                                    float(np.exp(-c.dt / c.tau_reg)))
         regulariser = F.shifted(start[conn, "FAvg"], f_avg)

@@ -172,6 +172,13 @@ class EPropCompiler(Compiler):
             model.additional_input_vars.append(("ISynFeedback", "scalar", 0.0))
             model.add_var("E", 0.0, "scalar", VarAccess.READ_WRITE)
             model.append_code("sim_code", "E = ISynFeedback;")
+            if not self.per_synapse:
+                # The factorised form reads each step's pseudo-derivative as the synapses' post
+                # dynamics compute it (from the updated state, before the reset), recorded
+                model.add_var("Psi", 0.0, "scalar", VarAccess.READ_WRITE)
+                model.append_code("sim_code", EM.pseudo_derivative_code(
+                    "Psi", "V", "A" if plan.adaptive else None,
+                    "RefracTime" if plan.refractory else None, plan.v_thresh, plan.beta or 0.0))
         elif plan.role == "output":
             self._build_output(pop, model, plan, state)
         return model

@@ -35,6 +35,28 @@ from ml_genn.utils.model_builder import CustomUpdateModelBuilder, WeightUpdateMo
 _PSI = ("Psi = (1.0 / Vthresh_post) * 0.3 * fmax(0.0, 1.0 - fabs((V_post - ({threshold})) "
         "/ Vthresh_post));")
 
+
+def pseudo_derivative_code(target: str, v: str, a: Any, refrac: Any, v_thresh: float,
+                           beta: float) -> str:
+    """Code assigning the pseudo-derivative to ``target`` from the neuron's own variables
+    (the factorised form computes it in the hidden neurons, where the synapses' post dynamics
+    compute it in the per-synapse form).
+
+    Parameters
+    ----------
+    target
+        Variable to assign.
+    v, a, refrac
+        Names of the voltage, the adaptation (None for LIF) and the remaining refractory time
+        (None without a refractory period).
+    v_thresh, beta
+        Threshold and adaptation strength.
+    """
+    threshold = f"({v_thresh!r} + ({beta!r} * {a}))" if a else f"{v_thresh!r}"
+    psi = (f"{target} = (1.0 / {v_thresh!r}) * 0.3 * fmax(0.0, 1.0 - fabs(({v} - {threshold}) "
+           f"/ {v_thresh!r}));")
+    return f"if ({refrac} > 0.0) {{ {target} = 0.0; }}\nelse {{ {psi} }}" if refrac else psi
+
 _LIF_DYNAMICS = """
 const scalar e = ZFilter * Psi;
 eFiltered = (Alpha * eFiltered) + e;

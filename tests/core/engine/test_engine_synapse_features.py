@@ -120,3 +120,36 @@ def test_extra_global_params_and_exponential_psm_with_neuron_var_ref():
     rt.reset_in_flight_state()
     rt.step_time()
     np.testing.assert_array_equal(rt.neuron_populations["post"].vars["x"].view, 0.0)
+
+
+def test_pre_and_post_dynamics_see_this_steps_state_before_the_reset():
+    """As GeNN 5: weight update models' pre and post dynamics run after the neuron's sim_code
+    and before its threshold test and reset, so they read the updated, not yet reset voltage."""
+    counter = create_neuron_model("Counter", vars=[("V", "scalar")], sim_code="V += 1.0;",
+                                  threshold_condition_code="V >= 3.0", reset_code="V = 0.0;")
+    wu = create_weight_update_model(
+        "Watch", vars=[("g", "scalar", VarAccess.READ_ONLY)],
+        pre_vars=[("SeenPre", "scalar")], post_vars=[("SeenPost", "scalar")],
+        pre_neuron_var_refs=[("V_pre", "scalar", VarAccessMode.READ_ONLY)],
+        post_neuron_var_refs=[("V_post", "scalar", VarAccessMode.READ_ONLY)],
+        pre_dynamics_code="SeenPre = V_pre;", post_dynamics_code="SeenPost = V_post;")
+    m = ModelSpec("double", "dynamics_order")
+    a = m.add_neuron_population("a", 1, counter, {}, {"V": 0.0})
+    b = m.add_neuron_population("b", 1, counter, {}, {"V": 1.0})
+    m.add_synapse_population(
+        "s", "DENSE", a, b,
+        init_weight_update(wu, vars={"g": 0.0}, pre_vars={"SeenPre": -1.0},
+                           post_vars={"SeenPost": -1.0},
+                           pre_var_refs={"V_pre": create_var_ref(a, "V")},
+                           post_var_refs={"V_post": create_var_ref(b, "V")}),
+        init_postsynaptic(DELTA))
+    rt = build(m)
+    seen_pre, seen_post = [], []
+    for _ in range(6):
+        rt.step_time()
+        group = rt.synapse_populations["s"]
+        seen_pre.append(float(group.pre_vars["SeenPre"].view.reshape(-1)[0]))
+        seen_post.append(float(group.post_vars["SeenPost"].view.reshape(-1)[0]))
+    # V counts 1, 2, 3 (seen before the reset to 0), 1, 2, 3; b started at 1
+    assert seen_pre == [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]
+    assert seen_post == [2.0, 3.0, 1.0, 2.0, 3.0, 1.0]

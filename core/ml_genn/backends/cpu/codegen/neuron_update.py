@@ -63,7 +63,7 @@ class NeuronUpdateMixin:
         for name, type_name, init in nm.additional_input_vars:
             L.append(f"        {type_name} {name} = {const_expr(init, type_name)};")
         nvars = self._vars_env(g.vars, "_b", "_i")
-        # Incoming synapse groups: dendritic delay front, postsynaptic model, post dynamics
+        # Incoming synapse groups: dendritic delay front, postsynaptic model
         for s in g.in_syn:
             insyn = f"{T['insyn', s.name].cname}[(size_t)_b * {N} + _i]"
             if s.uses_dendritic_delay:
@@ -81,16 +81,22 @@ class NeuronUpdateMixin:
                 env["inSyn"] = f"({insyn})"
                 env["injectCurrent(_x)"] = f"({s.post_target_var} += (_x))"
                 L += self.emit.block(env, s.ps_model.sim_code, f"{s.ps_model.class_name}.sim_code", "        ")
-            if s.wu_model.post_dynamics_code:
-                L += self.emit.block(self._wu_post_env(s, base), s.wu_model.post_dynamics_code,
-                                     f"{s.wu_model.class_name}.post_dynamics_code", "        ")
         for s in g.out_syn:
             if s.uses_add_to_pre:
                 outpre = f"{T['outpre', s.name].cname}[(size_t)_b * {N} + _i]"
                 L.append(f"        {s.pre_target_var} += {outpre}; {outpre} = 0;")
+        # Weight update models' pre and post dynamics run after the neuron's sim_code and
+        # before its threshold test, as in GeNN 5: they see this step's updated (not yet reset)
+        # neuron variables
+        dynamics = []
+        for s in g.out_syn:
             if s.wu_model.pre_dynamics_code:
-                L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_dynamics_code,
-                                     f"{s.wu_model.class_name}.pre_dynamics_code", "        ")
+                dynamics += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_dynamics_code,
+                                            f"{s.wu_model.class_name}.pre_dynamics_code", "        ")
+        for s in g.in_syn:
+            if s.wu_model.post_dynamics_code:
+                dynamics += self.emit.block(self._wu_post_env(s, base), s.wu_model.post_dynamics_code,
+                                            f"{s.wu_model.class_name}.post_dynamics_code", "        ")
         genv = dict(base)
         genv.update(self._param_env(nm, g.param_values, g._dyn_names, ("dyn", "neuron", g.name)))
         genv.update(self._egp_env(g.extra_global_params))
@@ -100,6 +106,7 @@ class NeuronUpdateMixin:
             # visible to the threshold condition and reset code of the same neuron
             L += self.emit.block(genv, nm.sim_code, f"{nm.class_name}.sim_code", "        ",
                                  scoped=False)
+        L += dynamics
         for k, s in enumerate(event_groups):
             L.append("        { bool _ev;")
             L += self.emit.block(self._wu_pre_env(s, base), s.wu_model.pre_event_threshold_condition_code,
