@@ -8,6 +8,7 @@ import sys
 import textwrap
 from dataclasses import asdict, dataclass
 from importlib import import_module
+from importlib.util import find_spec
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from . import __version__
@@ -130,14 +131,41 @@ def _check_openmp() -> Check:
                                "install libgomp (gcc) or libomp (clang)")
 
 
+#: GeNN's installation guide: pygenn is built from GeNN's source, no package index carries it
+GENN_INSTALL_URL = "https://genn-team.github.io/genn/documentation/5/installation.html"
+
+#: GeNN's backends as pygenn names them, best first
+_GENN_BACKENDS = ("cuda", "hip", "single_threaded_cpu")
+
+
 def _check_pygenn() -> Check:
+    """Whether pygenn imports, which GeNN backends it has, and whether ml-genn-pygenn (which
+    makes them ml_genn backends) is installed."""
+    install = (f"optional: the GeNN backends ('genn', 'cuda', 'hip' and GeNN's "
+               f"'single_threaded_cpu') need pygenn built from GeNN 5's source "
+               f"({GENN_INSTALL_URL}) and the plugin ml-genn-pygenn ('pip install "
+               f"./plugins/genn'); the built-in 'cpu' backend needs neither")
     try:
         pygenn = import_module("pygenn")
+        genn_model = import_module("pygenn.genn_model")
     except Exception as exc:  # noqa: BLE001 - any import failure means "not usable"
-        return Check("pygenn", False, f"not importable ({type(exc).__name__}: {exc})",
-                     "optional: only the 'genn' backend needs pygenn (GeNN 5); the built-in "
-                     "'cpu' backend does not")
-    return Check("pygenn", True, getattr(pygenn, "__version__", "importable"))
+        return Check("pygenn", False, f"not importable ({type(exc).__name__}: {exc})", install)
+    version = getattr(pygenn, "__version__", "importable")
+    backends = [b for b in _GENN_BACKENDS if b in getattr(genn_model, "backend_modules", {})]
+    try:
+        plugin = find_spec("ml_genn_pygenn") is not None
+    except (ImportError, ValueError):
+        plugin = False
+    detail = (f"{version}; GeNN backends: {', '.join(backends) or 'none'}; ml-genn-pygenn "
+              f"{'installed' if plugin else 'not installed'}")
+    if not backends:
+        return Check("pygenn", False, detail, f"pygenn found none of GeNN's backends: rebuild "
+                                              f"GeNN ({GENN_INSTALL_URL})")
+    if not plugin:
+        return Check("pygenn", False, detail, "install the plugin that makes these GeNN "
+                                              "backends ml_genn backends: 'pip install "
+                                              "./plugins/genn' (ml-genn-pygenn)")
+    return Check("pygenn", True, detail)
 
 
 #: Checks in report order; the second item says whether a failure is fatal for core

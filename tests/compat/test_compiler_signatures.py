@@ -55,9 +55,21 @@ def test_data_errors_are_the_types_mlgenn_raises():
         batch_spikes([one, other], 2)
 
 
-def test_backend_names_mlgenn_users_pass():
-    """'single_threaded_cpu' (GeNN's CPU backend) runs on the cpu backend, with the same
-    results; GPU backend names say what they need."""
+def test_backend_names_mlgenn_users_pass(monkeypatch):
+    """Without GeNN (pygenn and ml-genn-pygenn), 'single_threaded_cpu' (GeNN's CPU backend)
+    runs on the cpu backend, with the same results, and GPU backend names say what they need.
+    (Where pygenn is installed the genn plugin is switched off here; tests/backends covers
+    GeNN's own backends.)"""
+    from ml_genn.plugins.manager import PluginManager, set_plugin_manager
+    monkeypatch.setenv("ML_GENN_DISABLED_PLUGINS", "genn")
+    previous = set_plugin_manager(PluginManager())
+    try:
+        _check_backend_names()
+    finally:
+        set_plugin_manager(previous)
+
+
+def _check_backend_names():
     import numpy as np
     from ml_genn import Connection, Network, Population
     from ml_genn.connectivity import Dense

@@ -213,3 +213,19 @@ def test_per_timestep_trace_recording_needs_the_per_synapse_form():
             compiled.train({inp: [empty]}, {out: np.array([0])}, num_epochs=1,
                            callbacks=[ConnVarRecorder(net.connections[0], "eFiltered",
                                                       key="ef")])
+
+
+def test_factorised_form_needs_a_backend_that_records_variables_natively():
+    """GeNN's backends (and any backend without the cpu engine's native variable recording)
+    get mlGeNN's per-synapse form by default; asking for the factorised form there is refused
+    naming the backend and what to pass."""
+    from ml_genn.backends import Backend
+
+    class NoRecording(Backend):
+        name = "no_recording"
+
+    assert EPropCompiler(10, SCE).implementation == "factorised"
+    assert EPropCompiler(10, SCE, backend=NoRecording()).implementation == "per_synapse"
+    with pytest.raises(InvalidValueError, match="backend 'no_recording' does not have; pass "
+                                                "implementation='per_synapse'"):
+        EPropCompiler(10, SCE, backend=NoRecording(), implementation="factorised")

@@ -12,6 +12,10 @@ class Backend:
     """
 
     name = ""
+    #: Whether loaded runtimes record any neuron variable every timestep into a host ring
+    #: (``record_var``, ``unpack_recording``): the cpu engine's extension of pygenn's surface,
+    #: which e-prop's factorised form needs
+    native_variable_recording = False
     #: Names of the extra keyword arguments (mlGeNN's ``**genn_kwargs``) this backend
     #: understands; compilers refuse any other, naming it
     model_options: Tuple[str, ...] = ()

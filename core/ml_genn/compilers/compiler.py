@@ -22,15 +22,8 @@ from ..errors import InvalidTypeError, InvalidValueError
 
 def _identifier(name: str, taken: set) -> str:
     """An engine group name for ``name``: an identifier, unique within the model."""
-    ident = re.sub(r"\W", "_", str(name))
-    if not ident or ident[0].isdigit():
-        ident = "_" + ident
-    unique, n = ident, 1
-    while unique in taken:
-        unique, n = f"{ident}_{n}", n + 1
-    taken.add(unique)
-    return unique
-
+    from ..engine.names import unique_identifier
+    return unique_identifier(name, taken)
 
 
 #: The range of timesteps the engine's single-precision ``scalar`` represents faithfully
@@ -216,11 +209,14 @@ class Compiler:
                 raise PluginNotInstalledError(
                     f"{type(self).__name__} backend '{backend}' runs on GeNN through pygenn: "
                     f"it needs pygenn (built from GeNN's source, as GeNN's installation guide "
-                    f"says) and the plugin distribution 'ml-genn-pygenn', which is not "
-                    f"installed (this release does not include it yet); use backend='cpu'")
+                    f"says) and the plugin distribution 'ml-genn-pygenn' (pip install "
+                    f"./plugins/genn), which registers GeNN's backends only where pygenn "
+                    f"imports; 'ml-genn doctor' says what is missing. Or use backend='cpu'")
             backend_class = registry.get(backend)
         else:
             backend_class = type(backend)
+        #: The resolved backend's class (what it can do: e.g. ``native_variable_recording``)
+        self.backend_class = backend_class
         if not options:
             return
         unknown = [k for k in options if k not in backend_class.model_options]

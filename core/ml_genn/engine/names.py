@@ -77,3 +77,24 @@ def check_unique(names, owner: str) -> None:
             raise ModelSpecError(f"{owner}: name {n!r} is declared more than once; params, vars, "
                                  f"var refs and extra global params share one namespace")
         seen.add(n)
+
+
+def unique_identifier(name: str, taken: set) -> str:
+    """An ASCII C identifier made from the label ``name`` (every other character becomes
+    ``_``; a leading digit gets a ``_`` before it), unique within ``taken``, which it joins.
+
+    Parameters
+    ----------
+    name
+        Any label (a population's or connection's name, a model name).
+    taken
+        The identifiers already given out.
+    """
+    ident = re.sub(r"\W", "_", str(name), flags=re.ASCII)
+    if not ident or ident[0].isdigit():
+        ident = "_" + ident
+    unique, n = ident, 1
+    while unique in taken:
+        unique, n = f"{ident}_{n}", n + 1
+    taken.add(unique)
+    return unique

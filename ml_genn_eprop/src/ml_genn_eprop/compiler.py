@@ -5,7 +5,7 @@ mlGeNN 2.4 defines it; see :mod:`ml_genn_eprop.engine_models` for the rule and
 from __future__ import annotations
 
 from numbers import Real
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -98,7 +98,9 @@ class EPropCompiler(Compiler):
         ``{connection: key}`` for ``cb_data[key]`` to get one ``(num_rewirings, num_failed)``
         per training batch.
     implementation
-        ``"factorised"`` (default): each batch's weight updates are computed from the
+        ``None`` (default): ``"factorised"`` where the backend records neuron variables
+        natively (the cpu backend), ``"per_synapse"`` otherwise (GeNN's backends).
+        ``"factorised"``: each batch's weight updates are computed from the
         presynaptic spikes and per-neuron time series at the end of the batch (exactly the
         per-synapse rule, see :mod:`ml_genn_eprop.factorised`); ``"per_synapse"``: every synapse
         updates its traces every timestep, as mlGeNN does, so that per-timestep recordings of
@@ -115,7 +117,7 @@ class EPropCompiler(Compiler):
                  rng_seed: int = 0, kernel_profiling: bool = False,
                  reset_time_between_batches: bool = True, communicator: Any = None,
                  deep_r_conns: Sequence[Any] = [], deep_r_l1_strength: float = 0.01,
-                 deep_r_record_rewirings: Any = {}, implementation: str = "factorised",
+                 deep_r_record_rewirings: Any = {}, implementation: Optional[str] = None,
                  backend: Any = "cpu", **genn_kwargs: Any):
         super().__init__([SynapseMatrixType.SPARSE, SynapseMatrixType.DENSE], dt=dt,
                          batch_size=batch_size, rng_seed=rng_seed,
@@ -138,9 +140,18 @@ class EPropCompiler(Compiler):
         self.deep_r_conns, self.deep_r_l1_strength, self.deep_r_record_rewirings = \
             deep_r.check_arguments("EPropCompiler", deep_r_conns, deep_r_l1_strength,
                                    deep_r_record_rewirings)
+        native = getattr(self.backend_class, "native_variable_recording", False)
+        if implementation is None:
+            implementation = "factorised" if native else "per_synapse"
         if implementation not in IMPLEMENTATIONS:
             raise InvalidValueError(f"EPropCompiler implementation must be one of "
                                     f"{IMPLEMENTATIONS}, got {implementation!r}")
+        if implementation == "factorised" and not native:
+            raise InvalidValueError(
+                f"EPropCompiler implementation='factorised' reads every timestep's neuron "
+                f"variables from the engine's native recording, which backend "
+                f"'{getattr(self.backend_class, 'name', backend)}' does not have; pass "
+                f"implementation='per_synapse' (mlGeNN's form) on this backend")
         self.implementation = implementation
 
     @property

@@ -45,6 +45,7 @@ class CPUBackend(Backend):
     """Native backend built on the system C compiler (OpenMP when available)."""
 
     name = "cpu"
+    native_variable_recording = True
 
     def __init__(self, **kwargs: Any):
         self.options = kwargs
