@@ -66,3 +66,31 @@ def test_sequential_script_classifies_and_records_like_numpy():
         steps, neurons = np.nonzero(np.array(spikes_by_step)[:, example])
         np.testing.assert_array_equal(np.sort(ids[example]), np.sort(neurons))
         np.testing.assert_array_equal(np.sort(times[example]), np.sort(steps.astype(float)))
+
+
+def test_evaluate_scores_only_the_outputs_given_labels():
+    """mlGeNN's evaluate builds metrics for the populations in y: a second readout population
+    without labels is simulated, not required."""
+    from ml_genn import Connection, Network, Population
+    from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+    from ml_genn.utils.data import preprocess_spikes
+    import pytest
+    from ml_genn.errors import InvalidKeyError
+    net = Network()
+    with net:
+        inp = Population(SpikeInput(max_spikes=10), 2)
+        hid = Population(LeakyIntegrateFire(readout="spike_count"), 3)
+        out = Population(LeakyIntegrate(readout="avg_var"), 2)
+        Connection(inp, hid, Dense(np.full((2, 3), 2.0)))
+        Connection(hid, out, Dense(np.array([[1.0, 0.0]] * 3)))
+    x = [preprocess_spikes(np.array([0.0, 1.0]), np.array([0, 1]), 2)] * 4
+    with InferenceCompiler(evaluate_timesteps=5, batch_size=2).compile(net) as compiled:
+        metrics, _ = compiled.evaluate({inp: x}, {out: [0, 0, 1, 1]}, callbacks=[])
+        assert list(metrics) == [out]
+        # Output 0 always wins (only it gets input): half the labels are right
+        assert metrics[out].result == 0.5
+        metrics, _ = compiled.evaluate({inp: x}, {hid: [0, 0, 0, 0], out: [0, 0, 0, 0]},
+                                       callbacks=[])
+        assert list(metrics) == [hid, out] and metrics[out].result == 1.0
+        with pytest.raises(InvalidKeyError, match="y has no data for output population"):
+            compiled.evaluate({inp: x}, {}, callbacks=[])

@@ -121,7 +121,7 @@ class CompiledFewSpikeNetwork(CompiledInferenceNetwork):
         ``(metrics, cb_data)``.
         """
         self._require_loaded("evaluate")
-        metrics = get_metrics(metrics, self.outputs)
+        metrics = self.labelled_metrics(metrics, y)
         x, y, n = self.check_evaluate_data(x, y, metrics)
         self._rank_sizes(n, "evaluate")     # metrics are reduced batch by batch across ranks
         num_batches = (n + self.batch_size - 1) // self.batch_size
@@ -134,7 +134,7 @@ class CompiledFewSpikeNetwork(CompiledInferenceNetwork):
         """Evaluate one batch (at most ``batch_size`` examples), running it through the
         whole pipeline; returns ``(metrics, cb_data)``."""
         self._require_loaded("evaluate")
-        metrics = get_metrics(metrics, self.outputs)
+        metrics = self.labelled_metrics(metrics, y)
         x, y, n = self.check_evaluate_data(x, y, metrics)
         if n > self.batch_size:
             raise InvalidValueError(f"evaluate_batch got {n} examples but the batch size is "

@@ -48,12 +48,28 @@ class CompiledInferenceNetwork(CompiledNetwork):
         return CallbackList(callbacks, compiled_network=self, num_batches=num_batches,
                             num_epochs=1, num_examples=num_examples)
 
+    def labelled_metrics(self, metrics: Any, y: Any) -> Dict[Any, Any]:
+        """Metric objects for the outputs ``y`` gives labels for (mlGeNN's evaluate scores
+        only those; the others are simulated), in the network's order of outputs.
+
+        Parameters
+        ----------
+        metrics
+            Metric (name or object) for every labelled output, or a dict of them.
+        y
+            The labels, keyed by output population (or layer).
+        """
+        from .data_checks import resolve_keys
+        labelled = resolve_keys(y, self.outputs, "y", "output", require_all=False)
+        return get_metrics(metrics, [p for p in self.outputs if p in labelled])
+
     def check_evaluate_data(self, x: Any, y: Any, metrics: Dict[Any, Any],
                             what: str = "") -> Tuple[Dict, Dict, int]:
         """Check inputs, labels and their lengths for every population; returns them checked."""
         from .data_checks import resolve_keys
         x = check_inputs(x, self.inputs, what + "x")
-        y = resolve_keys(y, self.outputs, what + "y", "output")
+        # As mlGeNN: the outputs given labels are evaluated, the others only simulated
+        y = resolve_keys(y, self.outputs, what + "y", "output", require_all=False)
         y = {p: check_labels(v, p, metrics[p], what + "y") for p, v in y.items()}
         n = dataset_size(x, y)
         self.check_spike_budget(x)
@@ -109,9 +125,10 @@ class CompiledInferenceNetwork(CompiledNetwork):
             Dict mapping every input population to its data (arrays, or PreprocessedSpikes
             lists for SpikeInput).
         y
-            Dict mapping every output population to its labels / targets.
+            Dict mapping output populations to their labels / targets: those outputs are
+            evaluated (as in mlGeNN, others are simulated but not scored).
         metrics
-            Metric (name or object) for every output, or a dict of them per output.
+            Metric (name or object) for every labelled output, or a dict of them per output.
         callbacks
             Callback objects or names.
 
@@ -121,7 +138,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         callback's data by key.
         """
         self._require_loaded("evaluate")
-        metrics = get_metrics(metrics, self.outputs)
+        metrics = self.labelled_metrics(metrics, y)
         x, y, n = self.check_evaluate_data(x, y, metrics)
         self._rank_sizes(n, "evaluate")     # metrics are reduced batch by batch across ranks
         num_batches = (n + self.batch_size - 1) // self.batch_size
@@ -149,7 +166,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         """Evaluate one batch (at most ``batch_size`` examples); returns ``(metrics, cb_data)``.
         No callbacks by default (mlGeNN's: a progress bar over one batch tells nothing)."""
         self._require_loaded("evaluate")
-        metrics = get_metrics(metrics, self.outputs)
+        metrics = self.labelled_metrics(metrics, y)
         x, y, n = self.check_evaluate_data(x, y, metrics)
         if n > self.batch_size:
             raise InvalidValueError(f"evaluate_batch got {n} examples but the batch size is "

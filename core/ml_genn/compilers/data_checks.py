@@ -25,7 +25,8 @@ def _describe_key(key: Any) -> str:
     return f"{type(key).__name__} {key!r:.60}"
 
 
-def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dict[Any, Any]:
+def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str,
+                 require_all: bool = True) -> Dict[Any, Any]:
     """Map a data dict's keys (populations or layers) onto ``allowed`` populations.
 
     Parameters
@@ -38,6 +39,8 @@ def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dic
         Argument name used in errors (``"x"``, ``"y"``).
     role
         What the allowed populations are (``"input"``, ``"output"``).
+    require_all
+        Whether every allowed population must be a key (otherwise at least one).
     """
     allowed = list(allowed)
     if not isinstance(data, abc.Mapping):
@@ -56,7 +59,7 @@ def resolve_keys(data: Any, allowed: Iterable[Any], what: str, role: str) -> Dic
                 f"of this network; {role} populations: {[p.name for p in allowed]}")
         out[pop] = value
     missing = [p.name for p in allowed if p not in out]
-    if missing:
+    if missing and (require_all or not out):
         raise InvalidKeyError(f"{what} has no data for {role} population(s) {missing}")
     return out
 
