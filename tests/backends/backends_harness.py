@@ -98,3 +98,10 @@ def build_network(weights, record_spikes=False):
         Connection(inp, hid, Dense(np.array(weights[0])), Exponential(TAU_SYN), name="in_hid")
         Connection(hid, out, Dense(np.array(weights[1])), Exponential(TAU_SYN), name="hid_out")
     return net, inp, hid, out
+
+
+def load_engine_model(backend: str, spec, num_recording_timesteps: Optional[int] = None):
+    """Build engine ``spec`` with the backend registered as ``backend`` and load it."""
+    from ml_genn.plugins.manager import get_registry
+    backend_class = get_registry().kind("backend").get(backend)
+    return backend_class().build(spec).load(num_recording_timesteps=num_recording_timesteps)

@@ -30,9 +30,11 @@ class EngineNet:
     """A built and loaded engine model of ``net`` for ``batch_size`` examples."""
 
     def __init__(self, net, batch_size: int, loss: str, out_pop: int, readout: str = "avg_var",
-                 max_spikes: int = 64, learn_delays=(), max_delay_steps=None, **loss_kwargs):
+                 max_spikes: int = 64, learn_delays=(), max_delay_steps=None,
+                 relative_reset: bool = False, **loss_kwargs):
         """``learn_delays``: indices of connections whose delays are engine variables with a
-        delay gradient; ``max_delay_steps`` (by index) bounds them (default: their largest)."""
+        delay gradient; ``max_delay_steps`` (by index) bounds them (default: their largest);
+        ``relative_reset``: LIF populations subtract ``v_thresh - v_reset`` on a spike."""
         self.net, self.B, self.out_pop, self.readout = net, batch_size, out_pop, readout
         self.learn_delays = set(learn_delays)
         self.loss, self.loss_kwargs = loss, loss_kwargs
@@ -49,8 +51,8 @@ class EngineNet:
                 model = EM.raster_input_model(max_spikes, K, batch_size, pop.n)
             elif pop.kind == "lif":
                 model = EM.lif_model(pop.tau_mem, pop.tau_syn, pop.v_thresh, pop.v_reset, 0.0,
-                                     False, p == out_pop, False, max_spikes, K, dt, batch_size,
-                                     pop.n)
+                                     relative_reset, p == out_pop, False, max_spikes, K, dt,
+                                     batch_size, pop.n)
             else:
                 model = EM.li_model(readout, pop.tau_mem, pop.tau_syn, 0.0, K, dt, batch_size,
                                     pop.n)

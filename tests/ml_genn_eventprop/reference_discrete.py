@@ -2,6 +2,9 @@
 
 Same networks as :mod:`reference` (``Net``, ``Pop``, ``Conn``; delays in ms are rounded to whole
 steps). The forward pass is the engine's update order; the backward pass undoes it step by step.
+LIF populations reset absolutely (``V = v_reset``) unless ``relative_reset=True`` is given, which
+subtracts ``v_thresh - v_reset`` instead (DERIVATION.md §1) in the forward pass and takes the
+slope after the spike from the voltage that reset leaves in the backward pass (§6).
 Its gradients converge to :mod:`reference`'s exact ones as ``dt -> 0`` (tested), and the engine's
 gradients must equal these to float precision.
 """
@@ -41,7 +44,9 @@ def input_raster(net: Net, input_spikes) -> np.ndarray:
     return raster
 
 
-def simulate(net: Net, input_spikes) -> DiscreteTrace:
+def simulate(net: Net, input_spikes, relative_reset: bool = False) -> DiscreteTrace:
+    """The time-stepped forward pass; ``relative_reset``: LIF neurons subtract
+    ``v_thresh - v_reset`` on a spike instead of setting ``v_reset``."""
     K, dt = net.num_samples, net.dt
     pops = net.pops
     raster = input_raster(net, input_spikes)
@@ -77,7 +82,10 @@ def simulate(net: Net, input_spikes) -> DiscreteTrace:
             if pop.kind == "lif":
                 spk = v[p] >= pop.v_thresh
                 spikes[p][m] = spk
-                v[p][spk] = pop.v_reset
+                if relative_reset:
+                    v[p][spk] -= pop.v_thresh - pop.v_reset
+                else:
+                    v[p][spk] = pop.v_reset
             else:
                 samples[p][m] = v[p]
             in_syn[p] *= beta
@@ -110,8 +118,9 @@ def loss_and_output_gradients(net: Net, trace: DiscreteTrace, loss: str, label, 
 
 def backward(net: Net, trace: DiscreteTrace, dL_dV: Optional[np.ndarray],
              dL_dtfirst: Optional[np.ndarray], out_pop: int,
-             reg_jump: Optional[Dict[int, np.ndarray]] = None):
-    """The engine's backward pass (DERIVATION.md §6); returns (dL/dw, dL/dd) per connection."""
+             reg_jump: Optional[Dict[int, np.ndarray]] = None, relative_reset: bool = False):
+    """The engine's backward pass (DERIVATION.md §6); returns (dL/dw, dL/dd) per connection.
+    ``relative_reset``: the trace's LIF neurons reset relatively (:func:`simulate`)."""
     K, dt = net.num_samples, net.dt
     pops = net.pops
     lam_v = {p: np.zeros(pop.n) for p, pop in enumerate(pops) if pop.kind != "input"}
@@ -148,13 +157,17 @@ def backward(net: Net, trace: DiscreteTrace, dL_dV: Optional[np.ndarray],
             i_minus_v = current - trace.voltages[p][m]
             alpha = np.exp(-dt / pop.tau_mem)
             slope_scale = (1.0 - alpha) / (alpha * dt)
-            dl_dt = pending[p][m] - lam_v[p] * slope_scale * (current - pop.v_reset)
+            # V just after the reset: what the relative reset left of the V that crossed
+            v_after = (trace.voltages[p][m] - (pop.v_thresh - pop.v_reset) if relative_reset
+                       else pop.v_reset)
+            dl_dt = pending[p][m] - lam_v[p] * slope_scale * (current - v_after)
             if p == out_pop and dL_dtfirst is not None:
                 dl_dt = dl_dt + np.where(trace.first_step[p] == m, dL_dtfirst, 0.0)
-            # Absolute reset: a spike whose V did not rise through threshold carries nothing
+            # A spike whose V did not rise through threshold has no spike time to move: a
+            # relative reset passes lambda_V through it, an absolute one absorbs it
             crossed = i_minus_v > 0.0
             jumped = np.where(crossed, -dl_dt / (slope_scale * np.where(crossed, i_minus_v, 1.0)),
-                              0.0)
+                              lam_v[p] if relative_reset else 0.0)
             if reg_jump is not None and p in reg_jump:
                 jumped = jumped + reg_jump[p]
             lam_v[p] = np.where(spk, jumped, lam_v[p])
@@ -190,18 +203,19 @@ def mlgenn_scale(net: Net, out_pop: int, loss: str, readout: str = "avg_var",
     return scale
 
 
-def batch_loss(net: Net, inputs, labels, **kw) -> float:
-    return float(np.mean([loss_and_output_gradients(net, simulate(net, x), label=y, **kw)[0]
+def batch_loss(net: Net, inputs, labels, relative_reset: bool = False, **kw) -> float:
+    return float(np.mean([loss_and_output_gradients(net, simulate(net, x, relative_reset),
+                                                    label=y, **kw)[0]
                           for x, y in zip(inputs, labels)]))
 
 
-def batch_gradient(net: Net, inputs, labels, **kw):
+def batch_gradient(net: Net, inputs, labels, relative_reset: bool = False, **kw):
     gw = [np.zeros_like(c.w) for c in net.conns]
     gd = [np.zeros_like(c.w) for c in net.conns]
     for x, y in zip(inputs, labels):
-        tr = simulate(net, x)
+        tr = simulate(net, x, relative_reset)
         _, dv, dt_ = loss_and_output_gradients(net, tr, label=y, **kw)
-        w, d = backward(net, tr, dv, dt_, kw["out_pop"])
+        w, d = backward(net, tr, dv, dt_, kw["out_pop"], relative_reset=relative_reset)
         for a, g in zip(gw, w):
             a += g / len(inputs)
         for a, g in zip(gd, d):

@@ -420,12 +420,17 @@ class GeNNSynapseGroup(_GroupBase):
 
     def _refuse_rewiring(self, what: str) -> None:
         wu = self.spec.wu_model
-        if wu.post_spike_syn_code or wu.synapse_dynamics_code:
-            # GeNN builds the column structures of postsynaptic learning when the model loads
+        if wu.post_spike_syn_code or wu.post_event_syn_code:
+            # GeNN builds the column structures postsynaptic code runs over when the model
+            # loads (and after its custom connectivity updates), keeping them on the device
+            # only: connectivity written from the host would leave them stale. Synapse
+            # dynamics code walks the rows themselves, so it follows host writes.
             raise RuntimeStateError(
-                f"{self._describe}: {what} cannot rewire this group on GeNN: its weight update "
-                f"model has postsynaptic or synapse dynamics code, whose column structures GeNN "
-                f"builds only when the model is loaded; use backend='cpu'")
+                f"{self._describe}: {what} cannot rewire this group on GeNN (backend "
+                f"'{self._runtime.backend_name}'): its weight update model has postsynaptic "
+                f"code, whose column structures GeNN builds only when the model is loaded or a "
+                f"custom connectivity update rewires it; rewire it with a custom connectivity "
+                f"update or use backend='cpu'")
 
     def set_sparse_connections(self, pre_inds: Any, post_inds: Any) -> None:
         """Replace the synapses of this SPARSE group in place (the cpu backend's order: rows
@@ -497,6 +502,20 @@ class GeNNCustomConnectivityUpdate(_GroupBase):
     def _all_views(self) -> List[Any]:
         return (list(self.vars.values()) + list(self.pre_vars.values())
                 + list(self.post_vars.values()))
+
+    @property
+    def num_failed_additions(self) -> int:
+        """How many ``add_synapse`` calls, since load, were refused because the row was already
+        ``max_row_length`` long (or ``id_post`` was out of range); the row was left unchanged.
+        (The translation counts them in a pre var of its own, see
+        :func:`~ml_genn_pygenn.translate.guarded_additions`.)"""
+        name = self._runtime._tr.failed_additions.get(self.name)
+        if name is None:
+            return 0
+        counter = self._pg.pre_vars[name]
+        if self._runtime._separate_device:
+            counter.pull_from_device()
+        return int(np.asarray(counter.view, dtype=np.int64).sum())
 
 
 # ---------------------------------------------------------------------------- runtime

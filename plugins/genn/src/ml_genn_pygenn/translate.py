@@ -79,6 +79,8 @@ class Translation:
     #: Every model and snippet object made: GeNN keeps raw pointers to them, so they must
     #: live as long as the model
     keep_alive: List[Any] = field(default_factory=list)
+    #: Custom connectivity update name -> the pre var counting its refused additions
+    failed_additions: Dict[str, str] = field(default_factory=dict)
 
 
 def _access(pygenn: Any, access: Any) -> Any:
@@ -124,6 +126,28 @@ def _code(text: str) -> Optional[str]:
     return text if text else None
 
 
+def _call_arguments(code: str, start: int) -> Optional[Tuple[int, List[str]]]:
+    """The top-level arguments of the call whose ``(`` ends just before ``start``, and the
+    index just past its ``)``; None where the parentheses do not close (GeNN reports that)."""
+    depth, args, begin, i = 1, [], start, start
+    while i < len(code) and depth:
+        ch = code[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 1:
+            args.append(code[begin:i])
+            begin = i + 1
+        i += 1
+    if depth:
+        return None
+    args.append(code[begin:i - 1])
+    if len(args) == 1 and not args[0].strip():
+        args = []
+    return i, args
+
+
 def integer_delays(code: str) -> str:
     """``code`` with the delay argument of every ``addToPostDelay(x, d)`` cast to ``unsigned
     int``: GeNN requires an integer delay, while the IR (as the cpu backend, which casts it the
@@ -132,24 +156,87 @@ def integer_delays(code: str) -> str:
     for match in re.finditer(r"\baddToPostDelay\s*\(", code):
         if match.start() < pos:
             continue
-        depth, comma, i = 1, None, match.end()
-        while i < len(code) and depth:
-            ch = code[i]
-            if ch in "([{":
-                depth += 1
-            elif ch in ")]}":
-                depth -= 1
-            elif ch == "," and depth == 1 and comma is None:
-                comma = i
-            i += 1
-        if depth or comma is None:
+        parsed = _call_arguments(code, match.end())
+        if parsed is None or len(parsed[1]) != 2:
             continue            # malformed: GeNN reports it
-        close = i - 1
-        out.append(code[pos:comma + 1])
-        out.append(f" (unsigned int)({code[comma + 1:close].strip()})")
-        pos = close
+        end, (value, delay) = parsed
+        out.append(code[pos:match.start()])
+        out.append(f"{code[match.start():match.end()]}{value}, (unsigned int)({delay.strip()}))")
+        pos = end
     out.append(code[pos:])
     return "".join(out)
+
+
+_ADD_SYNAPSE = re.compile(r"\badd_synapse\s*\(")
+
+
+def adds_synapses(code: str) -> bool:
+    """Whether row update ``code`` calls ``add_synapse``."""
+    return _ADD_SYNAPSE.search(code) is not None
+
+
+def guarded_additions(code: str, defaults: List[str], failed_var: str, owner: str,
+                      backend: str) -> str:
+    """``code`` with every ``add_synapse(id_post, values...)`` made to keep the IR's promises
+    on GeNN, whose ``add_synapse`` takes every value and assumes the row has room:
+
+    * values left out get ``defaults`` (the initial values the cpu backend gives them);
+    * a synapse is added only where the row has room and ``id_post`` is a target; otherwise
+      pre var ``failed_var`` counts the refusal (``num_failed_additions``), as on the cpu
+      backend, instead of GeNN writing past the row (or failing an assertion).
+
+    Parameters
+    ----------
+    code
+        The row update code.
+    defaults
+        A C literal for each value ``add_synapse`` takes after ``id_post`` (the update's own
+        per-synapse vars, then its var refs, in declaration order).
+    failed_var
+        The (unsigned int) pre var counting refused additions.
+    owner, backend
+        For the error raised when a call passes more values than there are.
+    """
+    out, pos = [], 0
+    for match in _ADD_SYNAPSE.finditer(code):
+        if match.start() < pos:
+            continue
+        parsed = _call_arguments(code, match.end())
+        if parsed is None or not parsed[1]:
+            continue            # malformed: GeNN reports it
+        end, args = parsed
+        values = [a.strip() for a in args[1:]]
+        if len(values) > len(defaults):
+            raise UnsupportedOnGeNNError(
+                f"{owner}: add_synapse({', '.join(a.strip() for a in args)}) passes "
+                f"{len(values)} values, but the update has {len(defaults)} per-synapse vars and "
+                f"var refs to set; GeNN (backend '{backend}') needs exactly one value for each "
+                f"(the cpu backend ignores the extra ones)")
+        values += defaults[len(values):]
+        post = "mlgNewPost"
+        call = f"add_synapse({', '.join([post] + values)})"
+        out.append(code[pos:match.start()])
+        # A do-while(false) is one statement wherever the call stood (the ';' follows it)
+        out.append(f"do {{ const unsigned int {post} = ({args[0].strip()}); "
+                   f"if ((row_length < row_stride) && ({post} < num_post)) {{ {call}; }} "
+                   f"else {{ {failed_var}++; }} }} while (false)")
+        pos = end
+    out.append(code[pos:])
+    return "".join(out)
+
+
+def _literal(v: Any) -> Optional[str]:
+    """A C literal of ``v``'s constant initial value, or None where it has none (an array
+    or ``init_var``: a new synapse's value is then 0 on both backends)."""
+    init = v.init
+    if isinstance(init, VarInit) or init is None or np.size(init) != 1:
+        return None
+    value = np.asarray(init).reshape(-1)[0]
+    if not (np.issubdtype(np.asarray(value).dtype, np.number) or isinstance(value, (bool, np.bool_))):
+        return None
+    if v.type in ("scalar", "float", "double"):
+        return repr(float(value))
+    return str(int(value))
 
 
 class _Translator:
@@ -166,6 +253,7 @@ class _Translator:
         self.sg: Dict[str, Any] = {}
         self.cu: Dict[str, Any] = {}
         self.ccu: Dict[str, Any] = {}
+        self.failed_additions: Dict[str, str] = {}
         self.keep_alive: List[Any] = []
 
     # ------------------------------------------------------------------ helpers
@@ -421,21 +509,34 @@ class _Translator:
                 f"{c.describe()}: host_update_code is not translated to GeNN (backend "
                 f"'{self.backend}'): GeNN's host code must push and pull arrays itself. Move "
                 f"the work into row_update_code or use backend='cpu'")
+        row_code, failed_var = m.row_update_code, None
+        pre_vars = _vars(pg, m.pre_vars)
+        pre_values = self.var_values("ccu", c, "pre_vars", c.pre_vars)
+        if adds_synapses(row_code):
+            taken = {n for n, _ in _params(m)} | {d.name for d in (
+                *m.vars, *m.pre_vars, *m.post_vars, *m.var_refs, *m.pre_var_refs,
+                *m.post_var_refs, *m.extra_global_params, *m.extra_global_param_refs)}
+            failed_var = _identifier("mlgFailedAdditions", taken)
+            row_code = guarded_additions(row_code, self.addition_defaults(c), failed_var,
+                                         c.describe(), self.backend)
+            pre_vars.append((failed_var, "unsigned int"))
+            pre_values[failed_var] = 0
+            self.failed_additions[c.name] = failed_var
         model = self.keep(pg.create_custom_connectivity_update_model(
             m.class_name, params=_params(m), vars=_vars(pg, m.vars),
-            pre_vars=_vars(pg, m.pre_vars), post_vars=_vars(pg, m.post_vars),
+            pre_vars=pre_vars, post_vars=_vars(pg, m.post_vars),
             var_refs=_refs(pg, m.var_refs), pre_var_refs=_refs(pg, m.pre_var_refs),
-            post_var_refs=_refs(pg, m.post_var_refs), row_update_code=_code(m.row_update_code),
+            post_var_refs=_refs(pg, m.post_var_refs), row_update_code=_code(row_code),
             extra_global_params=_egps(c.describe(), m.extra_global_params, self.backend) or None,
             extra_global_param_refs=[(e.name, e.type) for e in m.extra_global_param_refs] or None))
         self.note("custom_connectivity_update", c.name, c.update_group_name,
-                  c.synapse_group.name, m.class_name, m.code_fields(),
-                  sorted(c.param_values.items()), _vars(pg, m.vars), _refs(pg, m.var_refs))
+                  c.synapse_group.name, m.class_name, m.code_fields(), row_code,
+                  sorted(c.param_values.items()), _vars(pg, m.vars), _refs(pg, m.var_refs),
+                  pre_vars)
         group = self.model.add_custom_connectivity_update(
             self.names.group(c.name), self.names.update_group(c.update_group_name),
             self.sg[c.synapse_group.name], model, _param_values(m, c.param_values),
-            self.var_values("ccu", c, "vars", c.vars),
-            self.var_values("ccu", c, "pre_vars", c.pre_vars),
+            self.var_values("ccu", c, "vars", c.vars), pre_values,
             self.var_values("ccu", c, "post_vars", c.post_vars),
             {n: self.var_ref(r) for n, r in c.var_refs.items()},
             {n: self.var_ref(r) for n, r in c.pre_var_refs.items()},
@@ -445,6 +546,39 @@ class _Translator:
             group.set_param_dynamic(name)
         self.set_egp_values(c, group.extra_global_params, c.extra_global_params)
         self.ccu[c.name] = group
+
+    def addition_defaults(self, c: Any) -> List[str]:
+        """What ``add_synapse`` of custom connectivity update ``c`` gives a new synapse's
+        per-synapse variables where the call leaves them out: each its constant initial
+        value (0 without one), as the cpu backend does. GeNN sets every per-synapse variable
+        of the group that the call does not (one the update neither owns nor refers to) to 0:
+        where the cpu backend would give such a variable a non-zero constant, the model is
+        refused instead of silently differing."""
+        explicit = [c.vars[d.name] for d in c.model.vars] + \
+            [c.resolved_var_refs[d.name][1] for d in c.model.var_refs]
+        defaults = []
+        for v in explicit:
+            literal = _literal(v)
+            if literal is not None and not np.isfinite(float(literal)):
+                raise UnsupportedOnGeNNError(
+                    f"{c.describe()}: {v.description} starts at {literal}, which GeNN (backend "
+                    f"'{self.backend}') cannot give a synapse added by add_synapse without a "
+                    f"value; pass the value to add_synapse")
+            defaults.append(literal or "0")
+        explicit_ids = {id(v) for v in explicit}
+        for v in c.dependent_vars:
+            literal = _literal(v)
+            if id(v) in explicit_ids or literal is None or float(literal) == 0.0:
+                continue
+            raise UnsupportedOnGeNNError(
+                f"{c.describe()}: its row_update_code adds synapses, and {v.description} "
+                f"(which the update neither owns nor refers to) starts at the constant "
+                f"{literal}; GeNN (backend '{self.backend}') sets such variables of an added "
+                f"synapse to 0, where the cpu backend gives them their initial value. Give the "
+                f"update a var ref to '{v.name}' (add_synapse then sets it), initialise it from "
+                f"an array or init_var (0 for new synapses on every backend), or use "
+                f"backend='cpu'")
+        return defaults
 
     def updates_in_dependency_order(self) -> List[Any]:
         """Custom updates and custom connectivity updates, each after every update it refers
@@ -496,7 +630,8 @@ class _Translator:
             else:
                 self.custom_connectivity_update(c)
         return Translation(self.model, self.names, self.ng, self.sg, self.cu, self.ccu,
-                           self.deferred, self.fingerprint, self.keep_alive)
+                           self.deferred, self.fingerprint, self.keep_alive,
+                           self.failed_additions)
 
 
 def translate(spec: Any, backend_name: str,
