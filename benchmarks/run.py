@@ -1,8 +1,11 @@
-"""Benchmark harness: ``python benchmarks/run.py [workload ...] [--threads 1 2]``.
+"""Benchmark harness: ``python benchmarks/run.py [workload ...] [--threads 1 2] [--backend cpu]``.
 
 Each module in ``benchmarks/workloads/`` is a workload exposing ``NAME`` and
-``run(threads: int, repeats: int) -> list[dict]``; every returned dict is printed as one
-JSON line (with the workload name and thread count added).
+``run(threads: int, repeats: int, backend: str = "cpu") -> list[dict]``; every returned dict
+is printed as one JSON line (with the workload name, thread count and backend added). A
+workload that cannot run on the backend returns ``{"skipped": reason}``; so does one whose
+network GeNN refuses. A backend that cannot run here at all (e.g. ``cuda`` without CUDA) is
+reported in one line and the exit status is 2.
 """
 from __future__ import annotations
 
@@ -31,17 +34,44 @@ def main(argv=None) -> int:
     workloads = discover()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", help=f"default: all ({', '.join(sorted(workloads))})")
-    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--threads", nargs="+", type=int, default=None,
+                        help="cpu backend threads (default: 1 2 on 'cpu', 1 elsewhere: GeNN's "
+                             "backends choose their own parallelism)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions (best is reported)")
+    parser.add_argument("--backend", default="cpu",
+                        help="backend every workload compiles for (default: cpu), e.g. cuda, "
+                             "single_threaded_cpu")
     args = parser.parse_args(argv)
     unknown = [w for w in args.workloads if w not in workloads]
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; available: {sorted(workloads)}")
+    from workloads.backend_support import unavailable_reason
+    reason = unavailable_reason(args.backend)
+    if reason is not None:
+        print(json.dumps({"backend": args.backend, "skipped": reason}), flush=True)
+        print(f"benchmarks/run.py: backend '{args.backend}' cannot run here: {reason}",
+              file=sys.stderr)
+        return 2
+    threads_list = args.threads or ([1, 2] if args.backend == "cpu" else [1])
     for name in args.workloads or sorted(workloads):
-        for threads in args.threads:
-            for row in workloads[name].run(threads=threads, repeats=args.repeats):
-                print(json.dumps({"workload": name, "threads": threads, **row}), flush=True)
+        for threads in threads_list:
+            for row in _rows(workloads[name], threads, args.repeats, args.backend):
+                print(json.dumps({"workload": name, "threads": threads,
+                                  "backend": args.backend, **row}), flush=True)
     return 0
+
+
+def _rows(workload, threads: int, repeats: int, backend: str) -> list:
+    """A workload's rows; a network GeNN refuses to compile (naming what it cannot express)
+    is a skipped row."""
+    try:
+        from ml_genn_pygenn.errors import UnsupportedOnGeNNError
+    except ImportError:     # no GeNN backends here: nothing to catch
+        UnsupportedOnGeNNError = ()
+    try:
+        return workload.run(threads=threads, repeats=repeats, backend=backend)
+    except UnsupportedOnGeNNError as exc:
+        return [{"skipped": f"{type(exc).__name__}: {exc}"}]
 
 
 if __name__ == "__main__":

@@ -40,24 +40,27 @@ def build_network(num_inputs: int, num_hidden: int, num_outputs: int, recurrent:
 
 
 def time_eventprop(net, inp, out, spikes, labels, timesteps: int, threads: int, repeats: int,
-                   max_spikes: int) -> Dict[str, Any]:
-    """Best-of-``repeats`` training throughput of one epoch over ``spikes``."""
+                   max_spikes: int, backend: str = "cpu") -> Dict[str, Any]:
+    """Best-of-``repeats`` training throughput of one epoch over ``spikes`` on ``backend``
+    (at batch ``BATCH``, or 1 where the backend runs one example at a time)."""
     from ml_genn.compilers import EventPropCompiler
-    compiler = EventPropCompiler(example_timesteps=timesteps, dt=1.0, batch_size=BATCH,
+    from workloads.backend_support import batch_size
+    batch = batch_size(backend, BATCH)
+    compiler = EventPropCompiler(example_timesteps=timesteps, dt=1.0, batch_size=batch,
                                  losses="sparse_categorical_crossentropy",
-                                 max_spikes=max_spikes, rng_seed=1)
+                                 max_spikes=max_spikes, rng_seed=1, backend=backend)
     compiled = compiler.compile(net, f"bench_eventprop_{timesteps}")
     best = float("inf")
     with compiled:
         compiled.genn_model.set_num_threads(threads)
         y = {out: np.asarray(labels)}
-        compiled.train({inp: spikes[:BATCH]}, y_first(y, BATCH), num_epochs=1, callbacks=[])
+        compiled.train({inp: spikes[:batch]}, y_first(y, batch), num_epochs=1, callbacks=[])
         for _ in range(repeats):
             start = time.perf_counter()
             _, cb = compiled.train({inp: spikes}, y, num_epochs=1, callbacks=[])
             best = min(best, time.perf_counter() - start)
         hidden_spikes = float(np.mean(cb["eventprop"]["mean_spikes"]["hidden"]))
-    return {"examples_per_s": len(labels) / best, "batch_size": BATCH, "timesteps": timesteps,
+    return {"examples_per_s": len(labels) / best, "batch_size": batch, "timesteps": timesteps,
             "hidden_spikes_per_neuron": hidden_spikes}
 
 
@@ -144,9 +147,13 @@ def snntorch_epoch(raster: np.ndarray, labels: np.ndarray, num_hidden: int, num_
     return epoch
 
 
-def report(eventprop: Dict[str, Any], snntorch_row: Optional[Dict[str, Any]]) -> List[dict]:
+def report(eventprop: Dict[str, Any], snntorch_row: Optional[Dict[str, Any]],
+           backend: str = "cpu") -> List[dict]:
+    from workloads.backend_support import CPU, peer_note
     row = dict(eventprop)
-    if snntorch_row is None:
+    if backend != CPU:
+        row["snntorch"] = peer_note(backend)
+    elif snntorch_row is None:
         row["snntorch"] = "not installed (pip install torch snntorch to compare)"
     else:
         row["snntorch_examples_per_s"] = snntorch_row["examples_per_s"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workloads.backend_support import CPU
 from workloads.eventprop_common import (BATCH, build_network, dense_raster, report,
                                         time_eventprop, time_snntorch)
 
@@ -25,11 +26,13 @@ def data():
     return spikes, labels, times, ids
 
 
-def run(threads: int, repeats: int = 3) -> list:
+def run(threads: int, repeats: int = 3, backend: str = "cpu") -> list:
     spikes, labels, times, ids = data()
     net, inp, out = build_network(784, 128, 10, False, input_mean=0.2, input_sd=0.1,
                                   max_input_spikes=784 * BATCH)
     eventprop = time_eventprop(net, inp, out, spikes, labels, TIMESTEPS, threads, repeats,
-                               max_spikes=TIMESTEPS)
+                               max_spikes=TIMESTEPS, backend=backend)
+    if backend != CPU:
+        return report(eventprop, None, backend)
     raster = dense_raster(times, ids, 784, TIMESTEPS)
     return report(eventprop, time_snntorch(raster, labels, 128, 10, False, threads, repeats))

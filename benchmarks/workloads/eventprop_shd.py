@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workloads.backend_support import CPU
 from workloads.eventprop_common import (BATCH, build_network, dense_raster, report,
                                         time_eventprop, time_snntorch)
 
@@ -27,12 +28,14 @@ def data():
     return spikes, rng.integers(0, 20, NUM_EXAMPLES), times, ids
 
 
-def run(threads: int, repeats: int = 2) -> list:
+def run(threads: int, repeats: int = 2, backend: str = "cpu") -> list:
     spikes, labels, times, ids = data()
     max_input = int(max(len(t) for t in times)) * BATCH
     net, inp, out = build_network(700, 256, 20, True, input_mean=0.03, input_sd=0.1,
                                   max_input_spikes=max_input)
     eventprop = time_eventprop(net, inp, out, spikes, labels, TIMESTEPS, threads, repeats,
-                               max_spikes=200)
+                               max_spikes=200, backend=backend)
+    if backend != CPU:
+        return report(eventprop, None, backend)
     raster = dense_raster(times, ids, 700, TIMESTEPS)
     return report(eventprop, time_snntorch(raster, labels, 256, 20, True, threads, repeats))

@@ -22,6 +22,7 @@ import numpy as np
 
 from peers.poisson_input import poisson_spike_trains
 
+from workloads.backend_support import CPU, batch_size, peer_note
 from workloads.eventprop_common import BATCH, build_network, dense_raster, snntorch_epoch
 
 NAME = "eventprop_shd_active"
@@ -72,21 +73,22 @@ class PhaseTimer:
 
 
 def time_eventprop(net, inp, out, spikes, labels, input_spikes: int, threads: int,
-                   repeats: int, peer_epoch=None):
+                   repeats: int, peer_epoch=None, backend: str = "cpu"):
     """Training throughput; with ``peer_epoch`` (a function training the peer for one epoch
     on the same examples) each round times one epoch of each, back to back, and the ratio is
     the median of the rounds' ratios (this machine drifts between fast and slow phases)."""
     from ml_genn.compilers import EventPropCompiler
-    compiler = EventPropCompiler(example_timesteps=TIMESTEPS, dt=1.0, batch_size=BATCH,
+    batch = batch_size(backend, BATCH)
+    compiler = EventPropCompiler(example_timesteps=TIMESTEPS, dt=1.0, batch_size=batch,
                                  losses="sparse_categorical_crossentropy", max_spikes=400,
-                                 rng_seed=1)
+                                 rng_seed=1, backend=backend)
     compiled = compiler.compile(net, "bench_eventprop_shd_active")
     n = len(labels)
     ours, peers, phases = [], [], []
     with compiled:
         compiled.genn_model.set_num_threads(threads)
         y = {out: np.asarray(labels)}
-        compiled.train({inp: spikes[:BATCH]}, {out: y[out][:BATCH]}, num_epochs=1,
+        compiled.train({inp: spikes[:batch]}, {out: y[out][:batch]}, num_epochs=1,
                        callbacks=[])
         timer = PhaseTimer(compiled)
         for _ in range(repeats):
@@ -107,7 +109,7 @@ def time_eventprop(net, inp, out, spikes, labels, input_spikes: int, threads: in
     # NUM_HIDDEN (recurrent) + NUM_OUTPUTS; the backward pass replays each of them once
     events = 2.0 * (input_spikes * NUM_HIDDEN
                     + hidden_spikes * NUM_HIDDEN * n * (NUM_HIDDEN + NUM_OUTPUTS))
-    row = {"examples_per_s": n / ours[best], "batch_size": BATCH, "timesteps": TIMESTEPS,
+    row = {"examples_per_s": n / ours[best], "batch_size": batch, "timesteps": TIMESTEPS,
            "hidden_spikes_per_neuron": hidden_spikes,
            "hidden_rate_hz": hidden_spikes / (TIMESTEPS / 1000.0),
            "synaptic_events_per_s": events / ours[best],
@@ -118,6 +120,8 @@ def time_eventprop(net, inp, out, spikes, labels, input_spikes: int, threads: in
                     "speedup_vs_snntorch": float(np.median(ratios)),
                     "speedup_vs_snntorch_range": [float(ratios.min()), float(ratios.max())],
                     "rounds": len(ratios)})
+    elif backend != CPU:
+        row["snntorch"] = peer_note(backend)
     else:
         row["snntorch"] = "not installed (pip install torch snntorch to compare)"
     return row
@@ -140,13 +144,19 @@ def time_mlgenn_peer(threads: int):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run(threads: int, repeats: int = 2) -> list:
+def run(threads: int, repeats: int = 2, backend: str = "cpu") -> list:
     spikes, labels, times, ids = data()
     input_spikes = int(sum(len(t) for t in times))
     max_input = int(max(len(t) for t in times)) * BATCH
     net, inp, out = build_network(NUM_INPUTS, NUM_HIDDEN, NUM_OUTPUTS, True,
                                   input_mean=INPUT_MEAN, input_sd=INPUT_SD,
                                   max_input_spikes=max_input)
+    if backend != CPU:
+        # The peers run on the CPU: they are compared with the cpu backend only
+        rows = [time_eventprop(net, inp, out, spikes, labels, input_spikes, threads, repeats,
+                               backend=backend)]
+        rows[0]["mlgenn_genn_cpu"] = peer_note(backend)
+        return rows
     raster = dense_raster(times, ids, NUM_INPUTS, TIMESTEPS)
     peer_epoch = snntorch_epoch(raster, labels, NUM_HIDDEN, NUM_OUTPUTS, True, threads)
     if peer_epoch is not None:

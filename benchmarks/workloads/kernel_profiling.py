@@ -14,9 +14,10 @@ from workloads.inference_latency import NUM_EXAMPLES, build
 NAME = "kernel_profiling"
 
 
-def run(threads: int, repeats: int = 5) -> list:
-    plain, (inp, _, out), spikes, labels = build(name="profiling_off")
-    timed, (t_inp, _, t_out), _, _ = build(name="profiling_on", kernel_profiling=True)
+def run(threads: int, repeats: int = 5, backend: str = "cpu") -> list:
+    plain, (inp, _, out), spikes, labels = build(name="profiling_off", backend=backend)
+    timed, (t_inp, _, t_out), _, _ = build(name="profiling_on", kernel_profiling=True,
+                                           backend=backend)
     ratios, best = [], float("inf")
     with plain, timed:
         for compiled in (plain, timed):

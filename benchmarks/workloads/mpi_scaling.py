@@ -94,7 +94,11 @@ def _launch(command: List[str], threads: int) -> List[Dict[str, Any]]:
     return rows
 
 
-def run(threads: int, repeats: int = 3) -> list:
+def run(threads: int, repeats: int = 3, backend: str = "cpu") -> list:
+    from workloads.backend_support import CPU, skipped
+    if backend != CPU:
+        return skipped(f"compares threads and MPI ranks of the cpu backend on two cores; "
+                       f"backend '{backend}' chooses its own parallelism")
     if threads != 2:
         return []
     me = os.path.abspath(__file__)

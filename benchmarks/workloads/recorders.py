@@ -33,20 +33,20 @@ import numpy as np
 
 from ml_genn.callbacks import SpikeRecorder, VarRecorder
 
-from .inference_latency import BATCH, NUM_EXAMPLES, TIMESTEPS
+from .inference_latency import NUM_EXAMPLES, TIMESTEPS
 from .inference_latency import build as build_inference
 
 NAME = "recorders"
 
 
-def build(record_spikes: bool):
+def build(record_spikes: bool, backend: str = "cpu"):
     """The inference workload's network, data and compiled network."""
-    return build_inference(record_spikes, name=f"{NAME}_{int(record_spikes)}")
+    return build_inference(record_spikes, name=f"{NAME}_{int(record_spikes)}", backend=backend)
 
 
-def run(threads: int, repeats: int = 5) -> list:
-    plain, (p_inp, p_hid, p_out), spikes, labels = build(record_spikes=False)
-    recorded, (r_inp, r_hid, r_out), _, _ = build(record_spikes=True)
+def run(threads: int, repeats: int = 5, backend: str = "cpu") -> list:
+    plain, (p_inp, p_hid, p_out), spikes, labels = build(record_spikes=False, backend=backend)
+    recorded, (r_inp, r_hid, r_out), _, _ = build(record_spikes=True, backend=backend)
     configs = {
         "none": (plain, p_inp, p_out, lambda: []),
         "spikes_all": (recorded, r_inp, r_out,
@@ -82,7 +82,7 @@ def run(threads: int, repeats: int = 5) -> list:
                      "overhead_pct_quartiles": [float(np.percentile(paired, 25)),
                                                 float(np.percentile(paired, 75))],
                      "overhead_pct_of_best": 100.0 * (seconds.min() / baseline.min() - 1.0),
-                     "seconds": float(seconds.min()), "batch_size": BATCH,
+                     "seconds": float(seconds.min()), "batch_size": plain.batch_size,
                      "timesteps": TIMESTEPS, "examples": NUM_EXAMPLES, "rounds": len(seconds),
                      **({"recorded_spikes": recorded_spikes} if name == "spikes_all" else {})})
     return rows

@@ -31,7 +31,12 @@ def _callbacks(folder: str) -> dict:
     }
 
 
-def run(threads: int, repeats: int = ROUNDS) -> list:
+def run(threads: int, repeats: int = ROUNDS, backend: str = "cpu") -> list:
+    from workloads.backend_support import batch_size, skipped
+    if batch_size(backend, 64) != 64:
+        return skipped(f"measures each callback against 64 batches of 64 examples; backend "
+                       f"'{backend}' runs one example at a time, which would make it 4096 "
+                       f"batches per epoch and a different measurement")
     import sys
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
@@ -46,8 +51,8 @@ def run(threads: int, repeats: int = ROUNDS) -> list:
     network, inp, out = build(4, 64, 1.5, 0.78, 0.93, 0.1)
     compiled = EventPropCompiler(example_timesteps=int(round(TRIAL_MS / dt)),
                                  losses=RelativeMeanSquareError(1.0), optimiser=Adam(0.003),
-                                 dt=dt, batch_size=64, max_spikes=100,
-                                 rng_seed=1).compile(network, "bench_callbacks")
+                                 dt=dt, batch_size=64, max_spikes=100, rng_seed=1,
+                                 backend=backend).compile(network, "bench_callbacks")
     rows = []
     with compiled, tempfile.TemporaryDirectory() as folder:
         compiled.genn_model.set_num_threads(threads)

@@ -101,7 +101,17 @@ def build_network(weights, record_spikes=False):
 
 
 def load_engine_model(backend: str, spec, num_recording_timesteps: Optional[int] = None):
-    """Build engine ``spec`` with the backend registered as ``backend`` and load it."""
+    """Build engine ``spec`` with the backend registered as ``backend`` and load it.
+
+    Parameters
+    ----------
+    backend
+        A registered backend name (``"cpu"``, ``"single_threaded_cpu"``, ...).
+    spec
+        The :class:`ml_genn.engine.ModelSpec`.
+    num_recording_timesteps
+        Length of the spike recording buffers (None: no recording).
+    """
     from ml_genn.plugins.manager import get_registry
     backend_class = get_registry().kind("backend").get(backend)
     return backend_class().build(spec).load(num_recording_timesteps=num_recording_timesteps)

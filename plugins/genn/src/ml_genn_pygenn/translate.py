@@ -15,6 +15,10 @@ What differs, and why:
 * Sparse connectivity given as indices. The adapter reproduces the cpu backend's row order
   (stable in the order given) instead of pygenn's sorted one, so saved ``pre_ind``/``post_ind``
   and per-synapse values mean the same on both.
+* ``add_synapse`` in custom connectivity updates. GeNN's takes every value and assumes the row
+  has room; the IR's fills values left out with their initial values and skips (and counts) an
+  addition to a full row or an out-of-range target. Each call is wrapped to do the same
+  (:func:`guarded_additions`; the count is a pre var of the translation's own).
 
 Features GeNN cannot express raise :class:`~ml_genn_pygenn.errors.UnsupportedOnGeNNError`
 naming the feature, the group and the backend, before anything is generated.
@@ -171,7 +175,13 @@ _ADD_SYNAPSE = re.compile(r"\badd_synapse\s*\(")
 
 
 def adds_synapses(code: str) -> bool:
-    """Whether row update ``code`` calls ``add_synapse``."""
+    """Whether row update code calls ``add_synapse``.
+
+    Parameters
+    ----------
+    code
+        A custom connectivity update's ``row_update_code``.
+    """
     return _ADD_SYNAPSE.search(code) is not None
 
 
