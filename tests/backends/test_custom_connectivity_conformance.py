@@ -142,23 +142,17 @@ def test_prune_and_grow_matches_numpy_and_the_cpu_backend(backend, cpu_rewiring)
         assert got["failed"] == cpu_rewiring["failed"]
 
 
-@needs_genn
-def test_a_non_zero_constant_genn_would_zero_in_added_synapses_is_refused():
-    from ml_genn_pygenn.errors import UnsupportedOnGeNNError
-    # 'd' is neither the update's own nor referenced: GeNN sets it to 0 in an added synapse,
-    # the cpu backend to its initial value 0.25
-    spec = _spec("ccu_dependent_constant", d_init=0.25)
-    with pytest.raises(UnsupportedOnGeNNError,
-                       match=r"(?s)Custom connectivity update 'rewire'.*adds synapses.*"
-                             r"variable 'd' of .*'syn'.*0\.25.*'single_threaded_cpu'.*"
-                             r"sets such variables of an added synapse to 0.*var ref to 'd'"):
-        load_engine_model("single_threaded_cpu", spec)
-    # The cpu backend runs it, giving the added synapses d = 0.25
-    rt = load_engine_model("cpu", _spec("ccu_dependent_constant", d_init=0.25))
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_added_synapses_zero_the_variables_the_update_does_not_name(backend):
+    """As GeNN 5 (its generated add_synapse zeroes every 'dependent' variable): 'd', which the
+    update neither owns nor refers to, is 0 in an added synapse on every backend, whatever
+    constant it started at; the synapses that stayed keep theirs."""
+    rt = load_engine_model(backend, _spec(f"ccu_dependent_constant_{backend}", d_init=0.25))
     rt.custom_update("Rewire")
     s = rt.synapse_populations["syn"]
+    d = np.asarray(s.vars["d"].values).reshape(-1)
     new = s.get_sparse_post_inds() == N_POST - 1
-    assert new.any() and np.all(s.vars["d"].values.reshape(-1)[new] == 0.25)
+    assert new.any() and np.all(d[new] == 0.0) and np.all(d[~new] == 0.25)
 
 
 @needs_genn

@@ -16,7 +16,7 @@ byte per position, 1 = the synapse there must stay negative). Per training batch
   *failed rewiring* (counted). Each row's new targets are drawn uniformly, without
   replacement, from its free positions.
 * **Stage 2** (custom connectivity update group ``DeepR2``): each row adds its planned synapses
-  (weight 0 and every other per-synapse variable at its initial value, as GeNN 5 does).
+  (weight 0, as every other per-synapse variable: GeNN 5 zeroes what the update does not set).
 
 So the number of synapses never changes. At the start of training (epoch 0, as mlGeNN, or
 the first epoch a network runs when no checkpoint gave it its signs;

@@ -217,9 +217,10 @@ class ModelSpec:
         is removed, every per-synapse variable of the group (its weight update variables, the
         per-synapse variables of custom updates and custom connectivity updates on it) moves
         with the synapse that takes its place; an added synapse gets the values passed to
-        ``add_synapse`` for this update's own vars and then its var refs, in declaration order,
-        and every other per-synapse variable its constant initial value (0 where that is an
-        array or ``init_var``, as GeNN 5 zeroes such "dependent" variables). A row never grows
+        ``add_synapse`` for this update's own vars and then its var refs, in declaration order
+        (one left out gets its constant initial value, 0 where it has none; more values than
+        those vars and refs is a compile error), and every other per-synapse variable 0, as
+        GeNN 5 zeroes such "dependent" variables. A row never grows
         past ``max_row_length``: such additions (and ones with ``id_post`` out of range) are
         not made and are counted (``num_failed_additions`` of the loaded update).
 

@@ -98,7 +98,9 @@ GROW = create_custom_connectivity_update_model(
 def test_added_synapses_get_given_or_initial_values_and_full_rows_are_counted():
     n = len(PRE_INDS)
     m, *_ = _model("ccu_grow", GROW, {"vars": {"h": -1.0}})
-    # Constant initial values are what new synapses start with
+    # Constant initial values are what the update's own vars and var refs start with when
+    # add_synapse leaves them out; every other per-synapse variable of the group ('d', the
+    # custom update's 'm') is zeroed, as GeNN 5 does
     m.synapse_populations["syn"].vars["d"].set_init_values(0.25)
     m.synapse_populations["syn"].vars["g"].set_init_values(0.5)
     m.custom_updates["moment"].vars["m"].set_init_values(1.5)
@@ -112,8 +114,8 @@ def test_added_synapses_get_given_or_initial_values_and_full_rows_are_counted():
     after = _synapses(rt)
     added = {key: vals for key, vals in after.items() if key not in before}
     assert {key: vals for key, vals in after.items() if key in before} == before
-    assert added == {(1, 2): (-2.0, 0.25, 1.5, 7.5), (2, 0): (0.5, 0.25, 1.5, 4.0),
-                     (3, 4): (0.5, 0.25, 1.5, -1.0)}
+    assert added == {(1, 2): (-2.0, 0.0, 0.0, 7.5), (2, 0): (0.5, 0.0, 0.0, 4.0),
+                     (3, 4): (0.5, 0.0, 0.0, -1.0)}
     assert ccu.num_failed_additions == 1
     assert sorted(k for k in after if k[0] == 0) == sorted(k for k in before if k[0] == 0)
     # Rows keep their capacity: row 3 (3 synapses + 1) is now full too
@@ -647,3 +649,27 @@ def test_host_only_update_runs_and_update_with_neither_code_is_refused():
     with pytest.raises(ModelSpecError, match=r"Custom connectivity update 'none': model 'Nothing' has neither "
                                              r"row_update_code nor host_update_code"):
         m2.finalize()
+
+
+def test_added_synapse_zeroes_variables_the_update_does_not_name_and_extra_values_are_refused():
+    """GeNN 5's add_synapse: every per-synapse variable the update neither owns nor refers to
+    ('d' here, and the custom update's 'm') is 0 in the new synapse, whatever it started at;
+    more values than the update's vars and var refs is a compile error that says so."""
+    grow = create_custom_connectivity_update_model(
+        "Grow", var_refs=[("g", "scalar")],
+        row_update_code="if (id_pre == 1) { add_synapse(2, 0.5); }")
+    m, a, b, sg = _model("ccu_zero_dependent", grow, d=np.full(len(PRE_INDS), 7.0))
+    rt = build(m)
+    rt.custom_update("Moments")
+    rt.custom_update("Rewire")
+    synapses = _synapses(rt)
+    g, d, moment = synapses[(1, 2)][:3]
+    assert (g, d, moment) == (0.5, 0.0, 0.0)
+    assert all(v[1] == 7.0 for k, v in synapses.items() if k != (1, 2))
+    too_many = create_custom_connectivity_update_model(
+        "TooMany", var_refs=[("g", "scalar")],
+        row_update_code="\nadd_synapse(2, 0.5, 1.0);")
+    m, a, b, sg = _model("ccu_too_many_values", too_many)
+    with pytest.raises(CodeCompileError, match=r"add_synapse takes id_post and at most 1 "
+                                               r"values"):
+        build(m)

@@ -560,10 +560,7 @@ class _Translator:
     def addition_defaults(self, c: Any) -> List[str]:
         """What ``add_synapse`` of custom connectivity update ``c`` gives a new synapse's
         per-synapse variables where the call leaves them out: each its constant initial
-        value (0 without one), as the cpu backend does. GeNN sets every per-synapse variable
-        of the group that the call does not (one the update neither owns nor refers to) to 0:
-        where the cpu backend would give such a variable a non-zero constant, the model is
-        refused instead of silently differing."""
+        value (0 without one), as the cpu backend does (GeNN itself requires them all)."""
         explicit = [c.vars[d.name] for d in c.model.vars] + \
             [c.resolved_var_refs[d.name][1] for d in c.model.var_refs]
         defaults = []
@@ -575,19 +572,8 @@ class _Translator:
                     f"'{self.backend}') cannot give a synapse added by add_synapse without a "
                     f"value; pass the value to add_synapse")
             defaults.append(literal or "0")
-        explicit_ids = {id(v) for v in explicit}
-        for v in c.dependent_vars:
-            literal = _literal(v)
-            if id(v) in explicit_ids or literal is None or float(literal) == 0.0:
-                continue
-            raise UnsupportedOnGeNNError(
-                f"{c.describe()}: its row_update_code adds synapses, and {v.description} "
-                f"(which the update neither owns nor refers to) starts at the constant "
-                f"{literal}; GeNN (backend '{self.backend}') sets such variables of an added "
-                f"synapse to 0, where the cpu backend gives them their initial value. Give the "
-                f"update a var ref to '{v.name}' (add_synapse then sets it), initialise it from "
-                f"an array or init_var (0 for new synapses on every backend), or use "
-                f"backend='cpu'")
+        # Every other per-synapse variable of the group is zeroed by GeNN, as by the cpu
+        # backend
         return defaults
 
     def updates_in_dependency_order(self) -> List[Any]:

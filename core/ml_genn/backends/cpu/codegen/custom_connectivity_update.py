@@ -8,8 +8,10 @@ A row is ``ind[id_pre * max_row_length + k]`` for ``k < row_length[id_pre]`` (se
   and every per-synapse variable (all batch copies), into the current slot, shortens the row and
   visits the current slot again, as GeNN 5 does;
 * ``add_synapse(id_post, values...)`` appends at the row's end: ``values`` go to this update's
-  own per-synapse vars, then to its var refs, in declaration order; every other per-synapse
-  variable gets its constant initial value (0 where it has none). A row never grows past
+  own per-synapse vars, then to its var refs, in declaration order (one left out gets its
+  constant initial value, 0 where it has none); every other per-synapse variable of the group
+  (weights, optimiser moments, traces the update does not name) is set to 0, as GeNN 5
+  does. A row never grows past
   ``max_row_length``: a full row (or an ``id_post`` out of range) counts a failed addition in
   this update's per-row counter instead (read from Python as ``num_failed_additions``).
 
@@ -87,8 +89,9 @@ class CustomConnectivityUpdateMixin:
         for v in c.dependent_vars:
             if id(v) in explicit_ids:
                 continue
+            zero = f"(({C_TYPES[v.type]})0)"
             for b in all_batches(v):
-                L.append(f"    {self._ccu_slot_expr(v, str(b), '_s')} = {_default_value(v)};")
+                L.append(f"    {self._ccu_slot_expr(v, str(b), '_s')} = {zero};")
         for k, v in enumerate(explicit):
             value = f"((_n > {k + 1}) ? ({C_TYPES[v.type]})_a[{k + 1}] : {_default_value(v)})"
             for b in all_batches(v):
@@ -173,8 +176,15 @@ class CustomConnectivityUpdateMixin:
         env["for_each_synapse"] = "for (int64_t _k = 0; _k < (int64_t)_rl; _k++)"
         env["remove_synapse()"] = (f"do {{ _ccu_remove_{ci}(_c, {syn}, (size_t)_id_pre * {M} + _rl - 1); "
                                    f"_rl--; _k--; }} while (0)")
-        env["add_synapse(...)"] = (f"_ccu_add_{ci}(_c, _id_pre, &_rl, (const double[]){{__VA_ARGS__}}, "
-                                   f"sizeof((const double[]){{__VA_ARGS__}}) / sizeof(double))")
+        # At most one value per own var and var ref after id_post (GeNN 5 refuses more): a
+        # compile-time check, reported at the user's line
+        most = 1 + len(c.vars) + len(c.resolved_var_refs)
+        count = "(sizeof((const double[]){__VA_ARGS__}) / sizeof(double))"
+        env["add_synapse(...)"] = (
+            f"do {{ _Static_assert({count} <= {most}, \"add_synapse takes id_post and at most "
+            f"{most - 1} values (the update's own per-synapse vars, then its var refs)\"); "
+            f"_ccu_add_{ci}(_c, _id_pre, &_rl, (const double[]){{__VA_ARGS__}}, {count}); }} "
+            f"while (0)")
         rng = uses_rng(m.row_update_code)
         L = self._ccu_host(ci, c) if m.host_update_code.strip() else []
         if not m.row_update_code.strip():
