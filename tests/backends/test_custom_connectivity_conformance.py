@@ -389,3 +389,47 @@ def test_host_written_synapses_drive_synapse_dynamics_but_postsynaptic_code_is_r
     want = np.bincount(post, weights=g, minlength=4)       # each synapse drives its target
     for backend, x in results.items():
         np.testing.assert_array_equal(x, want, err_msg=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_host_update_code_runs_as_on_the_cpu_backend(backend):
+    """A host stage in mlGeNN's Deep-R style (GeNN 5's names: row_length, row_stride, pulls and
+    pushes) passes to GeNN as written and gives the cpu backend's results over two calls."""
+    import sys
+    import os
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "core", "engine"))
+    import test_custom_connectivity_update as engine_tests
+    from ml_genn.compilers import InferenceCompiler
+    from ml_genn.engine import create_wu_var_ref
+    from ml_genn.utils.model import CustomConnectivityUpdateModel
+
+    def run(on):
+        m, a, b, sg = engine_tests._model(f"ccu_host_stage_{on}")
+        model = CustomConnectivityUpdateModel(
+            engine_tests.DEEP_R_LIKE, pre_var_vals={"NumDormant": 0, "NumActivations": 0},
+            egp_vals={"Total": np.zeros(1, dtype=np.uint64),
+                      "Failed": np.zeros(1, dtype=np.uint64)},
+            var_refs={"g": create_wu_var_ref(sg, "g")})
+        InferenceCompiler(evaluate_timesteps=10).add_custom_connectivity_update(
+            m, model, sg, "DeepR2", "deep_r_2")
+        rt = load_engine_model(on, m)
+        r = rt.custom_connectivity_update_populations["deep_r_2"]
+        results = []
+        for dormant in ([1, 3, 1, 2], [0, 1, 0, 0]):
+            r.pre_vars["NumDormant"].view[:] = dormant
+            r.pre_vars["NumDormant"].push_to_device()
+            rt.custom_update("DeepR2")
+            for egp in ("Total", "Failed"):
+                r.extra_global_params[egp].pull_from_device()
+            r.pre_vars["NumActivations"].pull_from_device()
+            results.append((int(r.extra_global_params["Total"].view[0]),
+                            int(r.extra_global_params["Failed"].view[0]),
+                            np.array(r.pre_vars["NumActivations"].view).tolist(),
+                            sorted(engine_tests._synapses(rt).items())))
+        return results
+
+    got = run(backend)
+    # The host stage ran: 7 dormant, row 0 full, one that did not fit
+    assert got[0][:3] == (7, 1, [0, 2, 3, 1])
+    if is_genn(backend):
+        assert got == run("cpu")

@@ -512,13 +512,6 @@ class _Translator:
 
     def custom_connectivity_update(self, c: Any) -> None:
         pg, m = self.pg, c.model
-        if m.host_update_code.strip():
-            # GeNN runs host code as C++ with explicit pushes and pulls of arrays; the IR's
-            # host stage has no such calls, so its meaning would differ on a GPU
-            raise UnsupportedOnGeNNError(
-                f"{c.describe()}: host_update_code is not translated to GeNN (backend "
-                f"'{self.backend}'): GeNN's host code must push and pull arrays itself. Move "
-                f"the work into row_update_code or use backend='cpu'")
         row_code, failed_var = m.row_update_code, None
         pre_vars = _vars(pg, m.pre_vars)
         pre_values = self.var_values("ccu", c, "pre_vars", c.pre_vars)
@@ -537,6 +530,7 @@ class _Translator:
             pre_vars=pre_vars, post_vars=_vars(pg, m.post_vars),
             var_refs=_refs(pg, m.var_refs), pre_var_refs=_refs(pg, m.pre_var_refs),
             post_var_refs=_refs(pg, m.post_var_refs), row_update_code=_code(row_code),
+            host_update_code=_code(m.host_update_code),
             extra_global_params=_egps(c.describe(), m.extra_global_params, self.backend) or None,
             extra_global_param_refs=[(e.name, e.type) for e in m.extra_global_param_refs] or None))
         self.note("custom_connectivity_update", c.name, c.update_group_name,
