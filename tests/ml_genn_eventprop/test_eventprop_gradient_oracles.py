@@ -32,9 +32,11 @@ Mutants of the engine these tests kill (applied one at a time): ``- Vreset`` dro
 slope after an absolute or a relative reset; a relative reset made absolute; ``exp(-1 / tau)``
 for ``exp(-dt / tau)``; the synapse's ``tau / dt`` scale dropped; the input connection's gradient
 zeroed, negated or doubled; the phantom spike's slope changed; the spike-time slope taken at the
-threshold instead of the voltage that crossed. Not killed: a relative reset treated as absolute in
-the backward pass alone (it changes the gradient only by each reset's overshoot beyond the
-threshold, which vanishes as dt -> 0 and is invisible under dt = 1 ms's staircase).
+threshold instead of the voltage that crossed. Not killed here: a relative reset treated as
+absolute in the backward pass alone (it changes the gradient only by each reset's overshoot beyond
+the threshold, which vanishes as dt -> 0 and is invisible under dt = 1 ms's staircase);
+``test_eventprop_engine_gradients.py::test_engine_equals_time_stepped_reference_with_a_relative_reset``
+kills it (``tools/mutation_check.py``, docs/testing.md).
 """
 from __future__ import annotations
 
