@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ml_genn_eventprop"
 
 import reference as R  # noqa: E402
 import reference_discrete as D  # noqa: E402,F401 - re-exported
+from half_step_spikes import half_step_spike_data  # noqa: E402
 
-from ml_genn.utils.data import preprocess_spikes  # noqa: E402
 
 #: ml_genn's names of GeNN's backends, and the GeNN backend module each needs
 GENN_BACKENDS = {"single_threaded_cpu": "single_threaded_cpu", "cuda": "cuda", "hip": "hip"}
@@ -51,22 +51,9 @@ def is_genn(backend: str) -> bool:
 
 def spike_data(rng: np.random.Generator, num_examples: int, num_inputs: int,
                per_input: int = 3, t_max: float = 12.0):
-    """Spike trains for ``SpikeInput`` and the same spikes as the reference takes them.
-
-    ``SpikeInput`` emits a spike in the first step whose start time reaches it; the reference
-    puts a spike at time t into step floor(t / dt). Times half a step off the grid keep both
-    unambiguous: data (k + 0.5) dt is emitted in step k + 1, the reference's (k + 1.5) dt too.
-    """
-    trains, data = [], []
-    for _ in range(num_examples):
-        steps = [np.sort(rng.choice(int(t_max / DT), per_input, replace=False))
-                 for _ in range(num_inputs)]
-        trains.append([(k + 1.5) * DT for k in steps])
-        flat_t = np.concatenate([(k + 0.5) * DT for k in steps])
-        flat_i = np.concatenate([np.full(per_input, i) for i in range(num_inputs)])
-        order = np.argsort(flat_t, kind="stable")
-        data.append(preprocess_spikes(flat_t[order], flat_i[order], num_inputs))
-    return trains, data
+    """Spike trains for ``SpikeInput`` and the same spikes as the reference takes them (see
+    ``half_step_spike_data`` of the EventProp tests)."""
+    return half_step_spike_data(rng, num_examples, num_inputs, DT, per_input, t_max)
 
 
 def reference_net(weights) -> "R.Net":

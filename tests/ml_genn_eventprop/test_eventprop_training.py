@@ -12,6 +12,7 @@ import pytest
 
 import reference as R
 import reference_discrete as D
+from half_step_spikes import half_step_spike_data
 from ml_genn import Connection, Network, Population
 from ml_genn.compilers import EventPropCompiler
 from ml_genn.compilers.event_prop_compiler import default_params
@@ -20,7 +21,6 @@ from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
 from ml_genn.optimisers import SGD
 from ml_genn.readouts import FirstSpikeTime
 from ml_genn.synapses import Exponential
-from ml_genn.utils.data import preprocess_spikes
 
 from ml_genn_eventprop.errors import SpikeBufferOverflowError
 
@@ -28,21 +28,8 @@ DT, STEPS = 0.1, 200
 
 
 def _spike_data(rng, num_examples, num_inputs, per_input=3, t_max=15.0):
-    """Spike trains for SpikeInput and the same spikes for the reference.
-
-    SpikeInput emits a spike at the first step whose start time reaches it, the reference in
-    the step containing it; times half a step off the grid avoid rounding ambiguity."""
-    trains, data = [], []
-    for _ in range(num_examples):
-        # Distinct steps per input: SpikeInput would delay a second spike in one step
-        steps = [np.sort(rng.choice(int(t_max / DT), per_input, replace=False))
-                 for _ in range(num_inputs)]
-        trains.append([(k + 1.5) * DT for k in steps])
-        flat_t = np.concatenate([(k + 0.5) * DT for k in steps])
-        flat_i = np.concatenate([np.full(per_input, i) for i in range(num_inputs)])
-        order = np.argsort(flat_t, kind="stable")
-        data.append(preprocess_spikes(flat_t[order], flat_i[order], num_inputs))
-    return trains, data
+    """Spike trains for SpikeInput and the same spikes for the reference."""
+    return half_step_spike_data(rng, num_examples, num_inputs, DT, per_input, t_max)
 
 
 def _network(weights, output, recurrent=None, max_spikes=64):

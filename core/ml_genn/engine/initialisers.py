@@ -162,3 +162,39 @@ def init_postsynaptic(snippet: PostsynapticModel, params: Optional[Mapping[str, 
         raise ModelSpecError(f"init_postsynaptic needs a postsynaptic model, got {snippet!r}")
     o = f"init_postsynaptic({snippet.class_name})"
     return PostsynapticInit(snippet, _dict(params, o, "params"), _dict(vars, o, "vars"), _dict(var_refs, o, "var_refs"))
+
+
+def fill_initial_values(array: Any, init: Any, positions: Any = None,
+                        order: Any = None) -> None:
+    """Write a variable's initial value held on the host (a number or an array; a
+    :class:`VarInit` is the backend's to run) into its storage ``array``, as every backend
+    lays variables out: ``(batch, n)`` or ``(n,)``; an array of one row is shared by every
+    batch element.
+
+    Parameters
+    ----------
+    array
+        The variable's storage.
+    init
+        Its initial value.
+    positions, order
+        For SPARSE connectivity given as indices: the storage slot of each synapse and the
+        order that takes values given in the indices' order to the slots' order.
+    """
+    import numpy as np
+    if isinstance(init, VarInit):
+        return
+    value = np.asarray(init)
+    if positions is None:
+        if value.ndim == 0 or value.size == 1:
+            array[...] = value.reshape(())
+        elif value.size == array.size:
+            array[...] = value.reshape(array.shape)
+        else:
+            array[...] = value.reshape(array.shape[-1:])   # one row shared by every batch
+        return
+    if value.ndim == 0 or value.size == 1:
+        array[..., positions] = value.reshape(())
+        return
+    value = value.reshape((-1, len(order)))[:, order]
+    array[..., positions] = value if array.ndim > 1 else value[0]

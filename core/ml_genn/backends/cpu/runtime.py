@@ -11,7 +11,7 @@ import numpy as np
 
 from ...engine.errors import ModelSpecError, RuntimeStateError
 from ...errors import InvalidTypeError, InvalidValueError
-from ...engine.initialisers import VarInit
+from ...engine.initialisers import fill_initial_values
 from ...engine.synapse_matrix_type import SynapseMatrixType
 from .codegen import CTL_CU_STEP, CTL_VAR_REC, GeneratedModel
 from .c_support import LOG_COUNT_STRIDE, SPIKE_LOG_IDS_PER_WORD
@@ -655,25 +655,7 @@ class Runtime:
             self.custom_connectivity_update_populations[c.name] = r
 
     # --------------------------------------------------------- initialisation
-    @staticmethod
-    def _fill(array: np.ndarray, init, positions=None, order=None):
-        if isinstance(init, VarInit):
-            return
-        value = np.asarray(init)
-        if positions is None:
-            if value.ndim == 0 or value.size == 1:
-                array[...] = value.reshape(())
-            elif value.size == array.size:
-                array[...] = value.reshape(array.shape)
-            else:
-                array[...] = value.reshape(array.shape[-1:])   # one row shared by every batch
-            return
-        if value.ndim == 0 or value.size == 1:
-            array[..., positions] = value.reshape(())
-            return
-        n = len(order)
-        value = value.reshape((-1, n))[:, order]
-        array[..., positions] = value if array.ndim > 1 else value[0]
+    _fill = staticmethod(fill_initial_values)
 
     def _initialise(self):
         spec = self._spec

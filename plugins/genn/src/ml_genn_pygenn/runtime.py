@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 
 from ml_genn.engine.errors import RuntimeStateError
-from ml_genn.engine.initialisers import VarInit
+from ml_genn.engine.initialisers import fill_initial_values
 from ml_genn.engine.synapse_matrix_type import SynapseMatrixType
 
 
@@ -974,23 +974,4 @@ class GeNNRuntime:
             self._genn.unload()
 
 
-def _fill(array: np.ndarray, init: Any, positions: Optional[np.ndarray] = None,
-          order: Optional[np.ndarray] = None) -> None:
-    """Write an array initial value into a variable's storage (the cpu backend's rules)."""
-    if isinstance(init, VarInit):
-        return
-    value = np.asarray(init)
-    if positions is None:
-        if value.ndim == 0 or value.size == 1:
-            array[...] = value.reshape(())
-        elif value.size == array.size:
-            array[...] = value.reshape(array.shape)
-        else:
-            array[...] = value.reshape(array.shape[-1:])   # one row shared by every batch
-        return
-    if value.ndim == 0 or value.size == 1:
-        array[..., positions] = value.reshape(())
-        return
-    n = len(order)
-    value = value.reshape((-1, n))[:, order]
-    array[..., positions] = value if array.ndim > 1 else value[0]
+_fill = fill_initial_values
