@@ -560,8 +560,7 @@ class ModelSpec:
             raise ModelSpecError(f"{owner}: reference '{decl.name}' names variable '{ref.var_name}' which "
                                  f"{g.describe()} does not have; it has {sorted(var_set)}")
         target = var_set[ref.var_name]
-        canon = lambda t: self.precision if t == "scalar" else t
-        if canon(target.type) != canon(decl.type):
+        if self._c_type(target.type) != self._c_type(decl.type):
             raise ModelSpecError(f"{owner}: reference '{decl.name}' has type '{decl.type}' but "
                                  f"{target.description} has type '{target.type}'")
         # As in GeNN 5, READ_ONLY means read-only to the *model's* code; custom updates may write
@@ -681,18 +680,18 @@ class ModelSpec:
         if eg:
             raise ModelSpecError(f"{d}: unknown egp ref(s) {sorted(eg)}")
 
+    def _c_type(self, type_name: str) -> str:
+        """The C type a declared type means: its spellings are one type ('unsigned int' is
+        'uint32_t', 'scalar' the model's precision), so references compare by meaning."""
+        from .types import C_TYPES
+        base = type_name[:-1] if type_name.endswith("*") else type_name
+        base = self.precision if base == "scalar" else C_TYPES.get(base, base)
+        return base + "*" if type_name.endswith("*") else base
+
     def _check_egp_ref_type(self, owner: str, model: Any, decl: Any, ref: Any, target: Any) -> None:
         """Refuse an EGP reference whose declared type differs from its target's, as GeNN 5
         does: generated code would otherwise read the target's array as another C type."""
-        from .types import C_TYPES
-
-        def c_type(type_name: str) -> str:
-            # Spellings of one C type are one type ('unsigned int' is 'uint32_t', 'scalar'
-            # the model's precision), so only a real difference is refused
-            base = type_name[:-1] if type_name.endswith("*") else type_name
-            base = self.precision if base == "scalar" else C_TYPES.get(base, base)
-            return base + "*" if type_name.endswith("*") else base
-        if c_type(decl.type) != c_type(target.type):
+        if self._c_type(decl.type) != self._c_type(target.type):
             raise ModelSpecError(f"{owner} (model '{model.class_name}'): extra global param ref "
                                  f"'{decl.name}' is declared '{decl.type}' but the extra global "
                                  f"param '{ref.egp_name}' of {ref.group.describe()} it refers to is "

@@ -70,3 +70,25 @@ def test_spellings_of_the_target_type_are_accepted(precision, ref_type, egp, exp
     rt = build(m)
     rt.custom_update("R")
     np.testing.assert_allclose(rt.neuron_populations["p"].vars["V"].values.reshape(-1), expected)
+
+
+def test_variable_references_compare_types_by_meaning_too():
+    """The same rule for variable references: 'unsigned int' refers to a 'uint32_t' variable,
+    'scalar' to the model's precision; another type is refused naming both."""
+    counter = create_neuron_model("Counter", vars=[("N", "uint32_t"), ("V", "scalar")])
+    m = ModelSpec("double", "var_ref_types")
+    p = m.add_neuron_population("p", 3, counter, {}, {"N": np.array([1, 2, 3]), "V": 0.0})
+    bump = create_custom_update_model("Bump", var_refs=[("N", "unsigned int"), ("V", "double")],
+                                      update_code="N += 1; V = (double)N;")
+    m.add_custom_update("bump", "B", bump, var_refs={"N": create_var_ref(p, "N"),
+                                                     "V": create_var_ref(p, "V")})
+    rt = build(m)
+    rt.custom_update("B")
+    np.testing.assert_array_equal(rt.neuron_populations["p"].vars["V"].view.reshape(-1),
+                                  [2.0, 3.0, 4.0])
+    wrong = create_custom_update_model("Wrong", var_refs=[("N", "float")], update_code="N = 1;")
+    m2 = ModelSpec("double", "var_ref_wrong")
+    p2 = m2.add_neuron_population("p", 3, counter, {}, {"N": 0, "V": 0.0})
+    with pytest.raises(ModelSpecError, match="reference 'N' has type 'float' but .*'uint32_t'"):
+        m2.add_custom_update("w", "W", wrong, var_refs={"N": create_var_ref(p2, "N")})
+        build(m2)
