@@ -31,16 +31,11 @@ from typing import Any
 from ml_genn.engine import CustomUpdateVarAccess, VarAccess, VarAccessMode
 from ml_genn.utils.model_builder import CustomUpdateModelBuilder, WeightUpdateModelBuilder
 
-#: Pseudo-derivative of the spike with respect to the voltage (mlGeNN's, Bellec's gamma = 0.3)
-_PSI = ("Psi = (1.0 / Vthresh_post) * 0.3 * fmax(0.0, 1.0 - fabs((V_post - ({threshold})) "
-        "/ Vthresh_post));")
-
-
-def pseudo_derivative_code(target: str, v: str, a: Any, refrac: Any, v_thresh: float,
-                           beta: float) -> str:
-    """Code assigning the pseudo-derivative to ``target`` from the neuron's own variables
-    (the factorised form computes it in the hidden neurons, where the synapses' post dynamics
-    compute it in the per-synapse form).
+def pseudo_derivative_code(target: str, v: str, a: Any, refrac: Any, v_thresh: Any,
+                           beta: Any) -> str:
+    """Code assigning the pseudo-derivative of the spike with respect to the voltage (mlGeNN's,
+    Bellec et al.'s gamma = 0.3) to ``target``: the synapses' post dynamics compute it in the
+    per-synapse form, the hidden neurons in the factorised form.
 
     Parameters
     ----------
@@ -50,11 +45,13 @@ def pseudo_derivative_code(target: str, v: str, a: Any, refrac: Any, v_thresh: f
         Names of the voltage, the adaptation (None for LIF) and the remaining refractory time
         (None without a refractory period).
     v_thresh, beta
-        Threshold and adaptation strength.
+        Threshold and adaptation strength: parameter names, or numbers.
     """
-    threshold = f"({v_thresh!r} + ({beta!r} * {a}))" if a else f"{v_thresh!r}"
-    psi = (f"{target} = (1.0 / {v_thresh!r}) * 0.3 * fmax(0.0, 1.0 - fabs(({v} - {threshold}) "
-           f"/ {v_thresh!r}));")
+    def term(x: Any) -> str:
+        return x if isinstance(x, str) else repr(float(x))
+    threshold = f"({term(v_thresh)} + ({term(beta)} * {a}))" if a else term(v_thresh)
+    psi = (f"{target} = (1.0 / {term(v_thresh)}) * 0.3 * fmax(0.0, 1.0 - fabs(({v} - "
+           f"({threshold})) / {term(v_thresh)}));")
     return f"if ({refrac} > 0.0) {{ {target} = 0.0; }}\nelse {{ {psi} }}" if refrac else psi
 
 _LIF_DYNAMICS = """
@@ -129,10 +126,9 @@ def hidden_synapse_model(weight: Any, alpha: float, c_reg: float, f_target: floa
         + (["A_post"] if adaptive else []) + (["E_post"] if per_synapse else [])
     for name in refs:
         model.post_neuron_var_refs[name] = ("scalar", VarAccessMode.READ_ONLY, None)
-    psi = _PSI.format(threshold="Vthresh_post + (Beta_post * A_post)" if adaptive
-                      else "Vthresh_post")
-    if refractory:
-        psi = f"if (RefracTime_post > 0.0) {{ Psi = 0.0; }}\nelse {{ {psi} }}"
+    psi = pseudo_derivative_code("Psi", "V_post", "A_post" if adaptive else None,
+                                 "RefracTime_post" if refractory else None, "Vthresh_post",
+                                 "Beta_post")
     model.code["post_dynamics_code"] = "FAvg *= AlphaFAv;\n" + psi
     model.code["post_spike_code"] = "FAvg += (1.0 - AlphaFAv);"
     model.code["pre_spike_syn_code"] = "addToPost(g);"
