@@ -659,26 +659,29 @@ class ModelSpec:
         self._check_var_inits(c.vars.values(), c.num_elements,
                               sparse_built=c.kind == "wu" and c.synapse_group.matrix_type is SynapseMatrixType.SPARSE
                               and c.synapse_group.sparse_pre_inds is None)
-        # EGP references
-        eg = dict(c.egp_refs)
-        c.resolved_egp_refs = {}
+        c.resolved_egp_refs = self._resolve_egp_refs(d, m, c.egp_refs)
+
+    def _resolve_egp_refs(self, d: str, m: Any, given: Dict[str, Any]) -> Dict[str, tuple]:
+        """Match model ``m``'s declared extra global param refs with the ``create_egp_ref``
+        results ``given`` for the update described by ``d``: ``{name: (decl, target EGP)}``."""
+        eg = dict(given)
+        resolved = {}
         for decl in m.extra_global_param_refs:
             if decl.name not in eg:
                 raise ModelSpecError(f"{d}: no reference given for extra global param ref '{decl.name}'")
             ref = eg.pop(decl.name)
             if not isinstance(ref, R.EGPRef):
                 raise ModelSpecError(f"{d}: egp_refs['{decl.name}'] must come from create_egp_ref, got {ref!r}")
-            table = {"neuron": "extra_global_params", "custom_update": "extra_global_params",
-                     "wu": "extra_global_params", "psm": "psm_extra_global_params",
-                     "custom_connectivity_update": "extra_global_params"}[ref.kind]
+            table = "psm_extra_global_params" if ref.kind == "psm" else "extra_global_params"
             egps = getattr(ref.group, table)
             if ref.egp_name not in egps:
                 raise ModelSpecError(f"{d}: egp ref '{decl.name}' names '{ref.egp_name}', which "
                                      f"{ref.group.describe()} does not have ({sorted(egps)})")
             self._check_egp_ref_type(d, m, decl, ref, egps[ref.egp_name])
-            c.resolved_egp_refs[decl.name] = (decl, egps[ref.egp_name])
+            resolved[decl.name] = (decl, egps[ref.egp_name])
         if eg:
             raise ModelSpecError(f"{d}: unknown egp ref(s) {sorted(eg)}")
+        return resolved
 
     def _c_type(self, type_name: str) -> str:
         """The C type a declared type means: its spellings are one type ('unsigned int' is
@@ -792,20 +795,4 @@ class ModelSpec:
                                           neuron_ref(sg.source, "pre var ref", "create_pre_var_ref"))
         c.resolved_post_var_refs = resolve(m.post_var_refs, c.post_var_refs, "post var ref",
                                            neuron_ref(sg.target, "post var ref", "create_post_var_ref"))
-        eg = dict(c.egp_refs)
-        c.resolved_egp_refs = {}
-        for decl in m.extra_global_param_refs:
-            if decl.name not in eg:
-                raise ModelSpecError(f"{d}: no reference given for extra global param ref '{decl.name}'")
-            ref = eg.pop(decl.name)
-            if not isinstance(ref, R.EGPRef):
-                raise ModelSpecError(f"{d}: egp_refs['{decl.name}'] must come from create_egp_ref, got {ref!r}")
-            table = "psm_extra_global_params" if ref.kind == "psm" else "extra_global_params"
-            egps = getattr(ref.group, table)
-            if ref.egp_name not in egps:
-                raise ModelSpecError(f"{d}: egp ref '{decl.name}' names '{ref.egp_name}', which "
-                                     f"{ref.group.describe()} does not have ({sorted(egps)})")
-            self._check_egp_ref_type(d, m, decl, ref, egps[ref.egp_name])
-            c.resolved_egp_refs[decl.name] = (decl, egps[ref.egp_name])
-        if eg:
-            raise ModelSpecError(f"{d}: unknown egp ref(s) {sorted(eg)}")
+        c.resolved_egp_refs = self._resolve_egp_refs(d, m, c.egp_refs)

@@ -41,31 +41,6 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 
-def pseudo_derivative(v: np.ndarray, v_thresh: float, threshold: np.ndarray,
-                      refrac: Optional[np.ndarray]) -> np.ndarray:
-    """``Psi = 0.3 / Vthresh * max(0, 1 - |V - threshold| / Vthresh)``, 0 while refractory.
-
-    Parameters
-    ----------
-    v
-        Membrane voltages.
-    v_thresh
-        The baseline threshold (the pseudo-derivative's width).
-    threshold
-        The threshold in force (``Vthresh + Beta A`` for ALIF).
-    refrac
-        Remaining refractory time, or None without a refractory period.
-    """
-    psi = np.abs(v - threshold)
-    psi *= -1.0 / v_thresh
-    psi += 1.0
-    np.maximum(psi, 0.0, out=psi)
-    psi *= 0.3 / v_thresh
-    if refrac is not None:
-        psi[refrac > 0.0] = 0.0
-    return psi
-
-
 def shifted(initial: np.ndarray, series: np.ndarray) -> np.ndarray:
     """What step ``u`` reads: ``initial`` at ``u = 0``, then ``series[:, u - 1]``.
 
