@@ -50,6 +50,7 @@ PACKAGES: Tuple[Tuple[str, str], ...] = (
     ("ml_genn_eprop/src/ml_genn_eprop", "ml_genn_eprop"),
     ("ml_genn_recorders/src/ml_genn_recorders", "ml_genn_recorders"),
     ("plugins/training/src/ml_genn_training", "ml_genn_training"),
+    ("plugins/genn/src/ml_genn_pygenn", "ml_genn_pygenn"),
 )
 
 
@@ -74,6 +75,10 @@ class Mutant:
         False for a mutant known to survive (``note`` says why); it does not fail the check.
     note
         Why it survives, or anything else worth knowing.
+    requires
+        A module the tests need (their skip condition), e.g. ``"pygenn"``; where the
+        interpreter running the check cannot import it the mutant is reported ``not run``
+        (its tests would be skipped, and a skipped test kills nothing).
     """
     id: str
     description: str
@@ -83,6 +88,7 @@ class Mutant:
     tests: Tuple[str, ...]
     must_kill: bool = True
     note: str = ""
+    requires: str = ""
 
 
 EP = "ml_genn_eventprop/src/ml_genn_eventprop/"
@@ -96,6 +102,8 @@ EPROP = "ml_genn_eprop/src/ml_genn_eprop/"
 EPROP_ORACLE = ("tests/ml_genn_eprop/test_eprop_oracle.py"
                 "::test_weight_updates_equal_the_reference_in_double")
 CLOSED_FORMS = "tests/core/models/test_model_closed_forms.py"
+GENN_RUNTIME = "plugins/genn/src/ml_genn_pygenn/runtime.py"
+SEPARATE, SEPARATE_ID = "tests/backends/", "[single_threaded_cpu_separate_host]"
 DEEP_R = "tests/core/compilers/test_deep_r.py"
 _V_POST = 'v_post = "(vSpike - (Vthresh - Vreset))" if relative_reset else "Vreset"'
 _NO_CROSSING = 'no_crossing = "" if relative_reset else "LambdaV = 0.0;"'
@@ -336,6 +344,80 @@ MUTANTS: Tuple[Mutant, ...] = (
            "self._store_batch(offsets, (steps[row] + 1) * float(genn_model.dt), ids)",
            ("tests/ml_genn_recorders/test_recorders_spikes.py"
             "::test_portable_paths_give_same_data",)),
+    # ------------------------------- GeNN backend: host/device transfers (GPU backends' own)
+    Mutant("genn-no-push-before-run",
+           "GeNN runtime: views written on the host are not pushed before the device runs",
+           GENN_RUNTIME,
+           "        if not self._separate_device:\n            return\n"
+           "        for view in list(self._dirty):",
+           "        if True:\n            return\n        for view in list(self._dirty):",
+           (SEPARATE + "test_conformance.py::test_eventprop_float_training_matches_the_cpu_"
+            "backend" + SEPARATE_ID,), requires="pygenn"),
+    Mutant("genn-no-pull-after-run",
+           "GeNN runtime: a view read after the device ran is not pulled first",
+           GENN_RUNTIME, "        if rt._separate_device:\n            if self._stale:\n"
+           "                self._pg.pull_from_device()",
+           "        if rt._separate_device:\n            if False:\n"
+           "                self._pg.pull_from_device()",
+           (SEPARATE + "test_conformance.py::test_inference_readouts_and_spike_counts"
+            + SEPARATE_ID,), requires="pygenn"),
+    Mutant("genn-host-fresh-after-load",
+           "GeNN runtime: host copies taken as current right after loading (GeNN initialised "
+           "the model on the device)",
+           GENN_RUNTIME, "        # GeNN initialised the model on the device: no host copy holds "
+           "its values yet\n        self._after_device()\n", "",
+           (SEPARATE + "test_conformance.py::test_inference_readouts_and_spike_counts"
+            + SEPARATE_ID,), requires="pygenn"),
+    Mutant("genn-egp-no-push",
+           "GeNN runtime: extra global params set on the host are not pushed",
+           GENN_RUNTIME, "            if self._host_only is None:\n"
+           "                self._pg.push_to_device()\n        self._stale = False",
+           "        self._stale = False",
+           (SEPARATE + "test_genn_backend.py::test_array_inits_dynamic_params_and_resizable_"
+            "egps" + SEPARATE_ID,), requires="pygenn"),
+    Mutant("genn-array-inits-no-push",
+           "GeNN runtime: array-valued initial values written on the host are not pushed",
+           GENN_RUNTIME, "            _fill(array, v.init, positions, order)\n"
+           "            view._pg.push_to_device()", "            _fill(array, v.init, positions, order)",
+           (SEPARATE + "test_genn_backend.py::test_array_inits_dynamic_params_and_resizable_"
+            "egps" + SEPARATE_ID,), requires="pygenn"),
+    Mutant("genn-recordings-no-pull",
+           "GeNN runtime: spike recordings read without pulling them from the device",
+           GENN_RUNTIME, "        if self._separate_device and self._recordings_stale:",
+           "        if False:",
+           (SEPARATE + "test_genn_backend.py::test_in_flight_state_is_zeroed_and_spikes_are_"
+            "recorded" + SEPARATE_ID,), requires="pygenn",
+           note="the recorders pull the buffers themselves (pull_recording_buffers_from_device, "
+                "as mlGeNN's do): the runtime's own reads are what this checks"),
+    Mutant("genn-in-flight-no-push",
+           "GeNN runtime: postsynaptic inputs and spike queues zeroed on the host only",
+           GENN_RUNTIME, "            np.asarray(array.host_view).view(np.uint8)[...] = 0\n"
+           "            array.push_to_device()",
+           "            np.asarray(array.host_view).view(np.uint8)[...] = 0",
+           (SEPARATE + "test_genn_backend.py::test_in_flight_state_is_zeroed_and_spikes_are_"
+            "recorded" + SEPARATE_ID,), requires="pygenn"),
+    Mutant("genn-connectivity-no-push",
+           "GeNN runtime: synapses written from the host (a restored checkpoint's) are not "
+           "pushed",
+           GENN_RUNTIME, "        self._pg._row_lengths.push_to_device()\n"
+           "        self._pg._ind.push_to_device()", "        pass",
+           (SEPARATE + "test_custom_connectivity_conformance.py::test_deep_r_resumes_in_place_"
+            "from_a_checkpoint_on_genn[eventprop-single_threaded_cpu_separate_host]",),
+           requires="pygenn"),
+    Mutant("genn-paused-recording-no-push",
+           "GeNN runtime: spike recordings restored after a paused stretch on the host only",
+           GENN_RUNTIME, "                np.asarray(array.host_view).view(np.uint8)[...] = copy\n"
+           "                array.push_to_device()",
+           "                np.asarray(array.host_view).view(np.uint8)[...] = copy",
+           (SEPARATE + "test_conformance.py::test_eventprop_sgd_batch_one_matches_sequential_"
+            "reference" + SEPARATE_ID,), requires="pygenn"),
+    Mutant("genn-connectivity-not-stale",
+           "GeNN runtime: sparse connectivity read on the host after a custom connectivity "
+           "update rewired it on the device, without pulling it",
+           GENN_RUNTIME, "        self._connectivity_stale = {}\n        self._recordings_stale = True",
+           "        self._recordings_stale = True",
+           (SEPARATE + "test_custom_connectivity_conformance.py::test_prune_and_grow_matches_"
+            "numpy_and_the_cpu_backend" + SEPARATE_ID,), requires="pygenn"),
 )
 
 
@@ -461,6 +543,14 @@ class Outcome:
     note: str = ""
     tests: List[str] = field(default_factory=list)
     output_tail: str = ""
+
+
+def missing_requirement(m: "Mutant") -> str:
+    """The module ``m`` requires that this interpreter cannot import ("" when none)."""
+    import importlib.util
+    if m.requires and importlib.util.find_spec(m.requires) is None:
+        return m.requires
+    return ""
 
 
 def _run_pytest(repo: str, copy_root: str, module: str, expected_file: str,
@@ -659,6 +749,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"mutation_check: mutant {k}: {'; '.join(v)}", file=sys.stderr)
         return 2
 
+    not_run = [Outcome(m.id, "not run", must_kill=m.must_kill, description=m.description,
+                       note=f"needs {missing_requirement(m)}, which {sys.executable} cannot "
+                            f"import", tests=list(m.tests))
+               for m in mutants if missing_requirement(m)]
+    mutants = [m for m in mutants if not missing_requirement(m)]
+    for o in not_run:
+        print(f"not run   {o.id:42s} {o.note}", flush=True)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ml_genn_mutants_") as tmp:
         ws = Workspace(args.repo, tmp)
@@ -682,7 +779,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if o.status == "error":
                 print(o.output_tail, file=sys.stderr)
     total = time.monotonic() - start
-    failed = [o for o in outcomes if o.must_kill and o.status not in ("killed", "timeout")]
+    outcomes += not_run
+    failed = [o for o in outcomes
+              if o.must_kill and o.status not in ("killed", "timeout", "not run")]
     print()
     print(_table(outcomes))
     print(f"\n{sum(o.status == 'killed' for o in outcomes)} of {len(outcomes)} killed; "

@@ -35,10 +35,16 @@ def genn_skip_reason(genn_backend: str) -> Optional[str]:
     return unavailable_reason(genn_backend)
 
 
+#: GeNN's single-threaded CPU backend with host copies kept apart from the memory its code
+#: runs on, so that every transfer a GPU needs is checked without one (``device_emulation``)
+SEPARATE_HOST = "single_threaded_cpu_separate_host"
+
+
 def backend_params() -> List:
-    """``"cpu"`` always, then each GeNN backend, skipped with the reason where unavailable."""
+    """``"cpu"`` always, then each GeNN backend, skipped with the reason where unavailable,
+    then :data:`SEPARATE_HOST` (where the single-threaded CPU backend is available)."""
     params = [pytest.param("cpu", id="cpu")]
-    for name, module in GENN_BACKENDS.items():
+    for name, module in list(GENN_BACKENDS.items()) + [(SEPARATE_HOST, "single_threaded_cpu")]:
         reason = genn_skip_reason(module)
         params.append(pytest.param(name, id=name, marks=pytest.mark.skipif(
             reason is not None, reason=f"GeNN backend '{name}': {reason}")))

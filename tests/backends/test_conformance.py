@@ -112,20 +112,27 @@ def test_spike_and_var_recorders(backend, cpu_inference):
             np.testing.assert_allclose(mine, cpus, atol=1e-9)
 
 
-def _train_eventprop(backend, weights, data, labels, precision, optimiser, epochs=1):
+def _train_eventprop(backend, weights, data, labels, precision, optimiser, epochs=1,
+                     record_hidden=False):
+    """Train; returns (runtime class name, trained weights, accuracy, (net, inp, out)) and,
+    with ``record_hidden``, the hidden layer's spikes recorded during training (per example
+    ``(times, ids)``)."""
+    from ml_genn.callbacks import SpikeRecorder
     from ml_genn.compilers import EventPropCompiler
-    net, inp, hid, out = build_network(weights)
+    net, inp, hid, out = build_network(weights, record_spikes=record_hidden)
     compiled = EventPropCompiler(example_timesteps=STEPS, dt=DT, batch_size=1,
                                  losses="sparse_categorical_crossentropy", optimiser=optimiser,
                                  precision=precision, max_spikes=64,
                                  backend=backend).compile(net, f"conformance_eventprop_{precision}")
+    callbacks = [SpikeRecorder(hid, key="hidden")] if record_hidden else []
     with compiled:
         runtime = type(compiled.genn_model).__name__
-        metrics, _ = compiled.train({inp: data}, {out: np.asarray(labels)}, num_epochs=epochs,
-                                    shuffle=False, callbacks=[])
+        metrics, cb = compiled.train({inp: data}, {out: np.asarray(labels)}, num_epochs=epochs,
+                                     shuffle=False, callbacks=callbacks)
         trained = [compiled.connection_populations[c].vars["g"].view.copy().reshape(w.shape)
                    for c, w in zip(net.connections, weights)]
-    return runtime, trained, metrics[out].result, (net, inp, out)
+    result = (runtime, trained, metrics[out].result, (net, inp, out))
+    return result + (list(zip(*cb["hidden"])),) if record_hidden else result
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -135,14 +142,21 @@ def test_eventprop_sgd_batch_one_matches_sequential_reference(backend):
     weights = _weights(5)
     labels = [0, 2, 1]
     alpha = 0.5
-    runtime, trained, _, _ = _train_eventprop(backend, weights, data, labels, "double",
-                                              SGD(alpha))
+    runtime, trained, _, _, recorded = _train_eventprop(backend, weights, data, labels,
+                                                        "double", SGD(alpha),
+                                                        record_hidden=True)
     _expect_runtime(backend, {"runtime": runtime})
     # One SGD step per example (batch size 1), each at the weights the previous one left
     ref = reference_net(weights)
     ws = [np.array(w, float) for w in weights]
-    for train, label in zip(trains, labels):
+    for (times, ids), train, label in zip(recorded, trains, labels):
         net_now = ref.copy_with(ws, [None, None])
+        # The recorder holds the forward pass's hidden spikes (not the backward pass's steps)
+        steps, spiking = np.nonzero(D.simulate(net_now, train).spikes[1])
+        order = np.lexsort((spiking, steps))
+        assert steps.size > 0, "the hidden layer must spike"
+        np.testing.assert_allclose(times, steps[order] * DT, atol=1e-9)
+        np.testing.assert_array_equal(ids, spiking[order])
         grads = D.batch_gradient(net_now, [train], [label], loss="sce", out_pop=2,
                                  readout="avg_var")[0]
         scale = D.mlgenn_scale(net_now, 2, "sce", "avg_var")

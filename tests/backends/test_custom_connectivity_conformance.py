@@ -8,7 +8,8 @@ around Deep-R's host step is checked on it by watching the transfers the adapter
 import numpy as np
 import pytest
 
-from backends_harness import backend_params, genn_skip_reason, is_genn, load_engine_model
+from backends_harness import (SEPARATE_HOST, backend_params, genn_skip_reason, is_genn,
+                              load_engine_model)
 
 BACKENDS = backend_params()
 GENN_REASON = genn_skip_reason("single_threaded_cpu")
@@ -89,8 +90,13 @@ def _rewire(backend):
     rt = load_engine_model(backend, _spec("ccu_conformance"))
     try:
         rt.custom_update("Moments")                 # m = 3 g + 1, moves with its synapse
+        # Read before the rewiring too: what the host holds then must not be taken for the
+        # connectivity the update leaves on the device
+        syn = rt.synapse_populations["syn"]
+        before = (syn.get_sparse_pre_inds(), syn.get_sparse_post_inds())
         rt.custom_update("Rewire")
         state = _state(rt)
+        state["before"] = before
         # Spikes travel through the rewired synapses only
         rt.neuron_populations["a"].vars["s"].view[...] = 1.0
         rt.step_time()
@@ -112,6 +118,10 @@ def cpu_rewiring():
 def test_prune_and_grow_matches_numpy_and_the_cpu_backend(backend, cpu_rewiring):
     got = _rewire(backend)
     assert got["runtime"] == ("GeNNRuntime" if is_genn(backend) else "Runtime")
+    # Before: the synapses as set, rows ascending, each row's in the order given
+    order = np.argsort(PRE_INDS, kind="stable")
+    np.testing.assert_array_equal(got["before"][0], np.asarray(PRE_INDS)[order])
+    np.testing.assert_array_equal(got["before"][1], np.asarray(POST_INDS)[order])
     # NumPy bookkeeping: synapses at or above the threshold stay with all their values; each
     # row with room afterwards gets (row, 5) with the values add_synapse gave or the initial
     # ones (g's is an array, so 0; m's constant 0; h's constant H_INIT); a full row refuses
@@ -270,14 +280,15 @@ def test_deep_r_rewires_as_on_the_cpu_backend(backend, kind):
 
 
 @needs_genn
+@pytest.mark.parametrize("backend", ["single_threaded_cpu", SEPARATE_HOST])
 @pytest.mark.parametrize("kind", ["eventprop", "eprop"])
-def test_deep_r_resumes_in_place_from_a_checkpoint_on_genn(kind, tmp_path):
+def test_deep_r_resumes_in_place_from_a_checkpoint_on_genn(kind, backend, tmp_path):
     """Epoch 0's checkpoint restored into a network compiled afresh on GeNN (its rewired
     synapses written from the host with ``set_sparse_connections``), then epoch 1: the cpu
     backend's uninterrupted two epochs."""
     from ml_genn.callbacks import Checkpoint
     from ml_genn.serialisers import Numpy
-    backend, folder = "single_threaded_cpu", str(tmp_path / "run")
+    folder = str(tmp_path / "run")
     spikes, labels = _deep_r_data()
     net, inp, out, conn = _deep_r_network(kind)
     with _deep_r_compiler(kind, backend, conn).compile(net, f"deep_r_{kind}") as compiled:

@@ -105,6 +105,13 @@ class BuiltGeNNModel:
         self.build_dir = build_dir
         self.seed = seed
 
+    @property
+    def separate_device_memory(self) -> bool:
+        """Whether the backend keeps device copies apart from the host's (every GPU backend;
+        GeNN's single-threaded CPU backend runs on the host arrays themselves), so that the
+        runtime must transfer."""
+        return self.backend_name != "single_threaded_cpu"
+
     def load(self, num_recording_timesteps: Optional[int] = None) -> Any:
         """Allocate and initialise the model on the GeNN backend.
 

@@ -556,8 +556,7 @@ class GeNNRuntime:
         self.precision = spec.precision
         self._scalar = np.float32 if spec.precision == "float" else np.float64
         self._seed = int(built.seed)
-        # GeNN's single-threaded CPU backend keeps one copy of each array
-        self._separate_device = built.backend_name != "single_threaded_cpu"
+        self._separate_device = bool(built.separate_device_memory)
         self._dirty: set = set()
         self._connectivity_stale: Dict[str, bool] = {}
         self._recordings_stale = True
@@ -574,6 +573,8 @@ class GeNNRuntime:
             raise
         self._recording_arrays = self._find_recording_arrays()
         self._in_flight = self._find_in_flight_arrays()
+        # GeNN initialised the model on the device: no host copy holds its values yet
+        self._after_device()
 
     # ------------------------------------------------------------------ views
     def _var_views(self, owner: str, specs: Dict[str, Any], pg_vars: Dict[str, Any],
