@@ -4,8 +4,10 @@ Each module in ``benchmarks/workloads/`` is a workload exposing ``NAME`` and
 ``run(threads: int, repeats: int, backend: str = "cpu") -> list[dict]``; every returned dict
 is printed as one JSON line (with the workload name, thread count and backend added). A
 workload that cannot run on the backend returns ``{"skipped": reason}``; so does one whose
-network GeNN refuses. A backend that cannot run here at all (e.g. ``cuda`` without CUDA) is
-reported in one line and the exit status is 2.
+network GeNN refuses. Several backends (``--backend cuda cpu``) run each workload on each in
+turn, so that their figures come from one run, side by side. A backend that cannot run here
+at all (e.g. ``cuda`` without CUDA) is reported in one line before anything runs, and the
+exit status is 2.
 """
 from __future__ import annotations
 
@@ -38,26 +40,28 @@ def main(argv=None) -> int:
                         help="cpu backend threads (default: 1 2 on 'cpu', 1 elsewhere: GeNN's "
                              "backends choose their own parallelism)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions (best is reported)")
-    parser.add_argument("--backend", default="cpu",
-                        help="backend every workload compiles for (default: cpu), e.g. cuda, "
-                             "single_threaded_cpu")
+    parser.add_argument("--backend", nargs="+", default=["cpu"],
+                        help="backend(s) every workload compiles for (default: cpu), e.g. "
+                             "'cuda cpu' for the two side by side, single_threaded_cpu")
     args = parser.parse_args(argv)
     unknown = [w for w in args.workloads if w not in workloads]
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; available: {sorted(workloads)}")
     from workloads.backend_support import unavailable_reason
-    reason = unavailable_reason(args.backend)
-    if reason is not None:
-        print(json.dumps({"backend": args.backend, "skipped": reason}), flush=True)
-        print(f"benchmarks/run.py: backend '{args.backend}' cannot run here: {reason}",
+    backends = list(dict.fromkeys(args.backend))
+    unusable = {b: r for b, r in ((b, unavailable_reason(b)) for b in backends) if r is not None}
+    for backend, reason in unusable.items():
+        print(json.dumps({"backend": backend, "skipped": reason}), flush=True)
+        print(f"benchmarks/run.py: backend '{backend}' cannot run here: {reason}",
               file=sys.stderr)
+    if unusable:
         return 2
-    threads_list = args.threads or ([1, 2] if args.backend == "cpu" else [1])
     for name in args.workloads or sorted(workloads):
-        for threads in threads_list:
-            for row in _rows(workloads[name], threads, args.repeats, args.backend):
-                print(json.dumps({"workload": name, "threads": threads,
-                                  "backend": args.backend, **row}), flush=True)
+        for backend in backends:
+            for threads in args.threads or ([1, 2] if backend == "cpu" else [1]):
+                for row in _rows(workloads[name], threads, args.repeats, backend):
+                    print(json.dumps({"workload": name, "threads": threads,
+                                      "backend": backend, **row}), flush=True)
     return 0
 
 

@@ -49,3 +49,23 @@ def test_a_workload_runs_on_genn_s_single_threaded_cpu_at_batch_one():
     assert row["backend"] == "single_threaded_cpu" and row["batch_size"] == 1
     assert row["synaptic_events"] > 0 and row["timesteps_per_s"] > 0
     assert row["openmp"] is False           # GeNN's runtime, not the cpu engine's
+
+
+def test_several_backends_run_side_by_side_in_one_run():
+    # GeNN's single-threaded CPU backend, or the cpu engine's alias for it without pygenn
+    result, rows = _run("engine_lif", "--backend", "single_threaded_cpu", "cpu",
+                        "--threads", "1", "--repeats", "1")
+    assert result.returncode == 0, result.stderr
+    assert [r["backend"] for r in rows] == ["single_threaded_cpu", "cpu"]
+    # The same network on both: the same spikes, so the same synaptic events at batch 1
+    assert rows[0]["synaptic_events"] > 0
+    if rows[1]["batch_size"] == rows[0]["batch_size"]:
+        assert rows[0]["synaptic_events"] == rows[1]["synaptic_events"]
+
+
+def test_one_unusable_backend_among_several_runs_nothing():
+    result, rows = _run("engine_lif", "--backend", "cpu", "no_such_backend", "--repeats", "1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert rows == [{"backend": "no_such_backend", "skipped": rows[0]["skipped"]}]
+    assert "no backend 'no_such_backend' is registered" in rows[0]["skipped"]
