@@ -439,6 +439,8 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         plan, c = self.plan, self.compiler
         alpha = float(np.exp(-c.dt / plan.tau_mem))
         rho = float(np.exp(-c.dt / plan.tau_adapt)) if plan.tau_adapt else 0.0
+        # The engine's thread count also runs the spike sums' products
+        threads = int(getattr(self.genn_model, "num_threads", 1))
         rasters = {}
         for pop in [conn.source for conn in self.trained_connections] \
                 + [p.population for p in plan.role("hidden")]:
@@ -454,7 +456,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                 arrays, write_back = self._synapse_arrays(conn, ["DeltaG"], lanes)
                 error = F.shifted(start[conn.target, "E"],
                                   self._series(conn.target, "E", lanes))
-                F.output_gradient(error, alpha, raster, arrays["DeltaG"])
+                F.output_gradient(error, alpha, raster, arrays["DeltaG"], threads)
             else:
                 target = plan.populations[conn.target]
                 # The post series of one population serve all its incoming connections unless
@@ -468,5 +470,5 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
                     + (["DeltaG"] if train else [])
                 arrays, write_back = self._synapse_arrays(conn, names, lanes)
                 columns[key].updates(raster, arrays["eFiltered"], arrays.get("epsilonA"),
-                                     arrays.get("DeltaG"))
+                                     arrays.get("DeltaG"), threads)
             write_back()

@@ -103,10 +103,29 @@ def reverse_products(a: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return out, out[:, 0] * a[:, 0]
 
 
-def spike_sums(raster: np.ndarray, columns: np.ndarray) -> np.ndarray:
+_BLAS = None
+
+
+def _blas_controller():
+    """threadpoolctl's view of the BLAS libraries NumPy loaded (made once: finding them reads
+    the process's shared libraries)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+        _BLAS = ThreadpoolController()
+    return _BLAS
+
+
+def spike_sums(raster: np.ndarray, columns: np.ndarray, threads: int = 1) -> np.ndarray:
     """``out[b, i] = sum_r raster[b, r, i] columns[b, r]``: with row 0 of ``raster`` holding
     the presynaptic trace before the batch and row ``q + 1`` the spikes of step ``q``, this is
-    ``Z[0] Qbar[0] + sum over spikes q of Qbar[q + 1]`` for every synapse, in one product.
+    ``Z[0] Qbar[0] + sum over spikes q of Qbar[q + 1]`` for every synapse, one matrix product
+    per batch element.
+
+    Each product runs on one BLAS thread, and ``threads`` Python threads share the batch
+    elements (NumPy releases the GIL in BLAS). A multi-threaded BLAS may split a product
+    differently with another thread count, and so round it differently (OpenBLAS 0.3.31 does
+    on AMD EPYC): the same seed must give the same weights at any thread count.
 
     Parameters
     ----------
@@ -114,12 +133,30 @@ def spike_sums(raster: np.ndarray, columns: np.ndarray) -> np.ndarray:
         ``(B, K + 1, num_pre)``: the starting trace, then the 0/1 presynaptic spikes.
     columns
         ``(B, K + 1, C)`` postsynaptic series.
+    threads
+        How many batch elements are multiplied at once.
 
     Returns
     -------
     ``(B, num_pre, C)``
     """
-    return np.matmul(raster.transpose(0, 2, 1), columns)
+    batch = raster.shape[0]
+    out = np.empty((batch, raster.shape[2], columns.shape[2]),
+                   dtype=np.result_type(raster, columns))
+    lhs = raster.transpose(0, 2, 1)
+
+    def product(b: int) -> None:
+        np.matmul(lhs[b], columns[b], out=out[b])
+
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        if threads > 1 and batch > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(min(threads, batch)) as pool:
+                list(pool.map(product, range(batch)))
+        else:
+            for b in range(batch):
+                product(b)
+    return out
 
 
 class HiddenSeries:
@@ -201,7 +238,7 @@ class HiddenColumns:
         return values[..., k * self.num_post:(k + 1) * self.num_post]
 
     def updates(self, raster: np.ndarray, ef: np.ndarray, eps: Optional[np.ndarray],
-                delta_g: Optional[np.ndarray]) -> None:
+                delta_g: Optional[np.ndarray], threads: int = 1) -> None:
         """One batch of one connection into the population, in place: ``ef`` and ``eps``
         (``eFiltered``, ``epsilonA``; the values before the batch) become the values after it,
         and ``delta_g`` (when the gradient is wanted) receives the batch's ``DeltaG``. Each
@@ -212,8 +249,10 @@ class HiddenColumns:
         raster
             ``(B, K + 1, num_pre)``: the presynaptic trace before the batch, then the spikes
             (see :func:`spike_sums`).
+        threads
+            Threads for the spike sums (:func:`spike_sums`).
         """
-        sums = spike_sums(raster, self.q_bar)
+        sums = spike_sums(raster, self.q_bar, threads)
         scratch = np.empty_like(ef)
         k = 0
         if self.gradient:
@@ -233,7 +272,7 @@ class HiddenColumns:
 
 
 def output_gradient(error: np.ndarray, alpha: float, raster: np.ndarray,
-                    delta_g: np.ndarray) -> None:
+                    delta_g: np.ndarray, threads: int = 1) -> None:
     """``DeltaG`` of a connection into an output population, ``sum_u Z[u] E[u]``, written into
     ``delta_g`` (``(B, num_pre, num_post)``).
 
@@ -247,5 +286,7 @@ def output_gradient(error: np.ndarray, alpha: float, raster: np.ndarray,
         ``(B, K + 1, num_pre)``: the presynaptic trace before the batch, then the spikes.
     delta_g
         Where the result goes.
+    threads
+        Threads for the spike sums (:func:`spike_sums`).
     """
-    delta_g[...] = spike_sums(raster, backward_filter(error, alpha))
+    delta_g[...] = spike_sums(raster, backward_filter(error, alpha), threads)
