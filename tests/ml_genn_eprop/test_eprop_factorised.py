@@ -46,7 +46,7 @@ def test_hidden_updates_equal_the_per_step_recursions(adaptive):
     eps0 = rng.normal(size=(B, n_pre, n_post))
     expected = _straightforward(psi, signal, reg, raster, z0, ef0, eps0, alpha, beta, rho,
                                 adaptive)
-    extended = np.concatenate([z0[:, None, :], raster], axis=1)
+    extended = F.SpikeRaster.from_dense(np.concatenate([z0[:, None, :], raster], axis=1))
     columns = F.HiddenColumns(F.HiddenSeries(psi, signal, reg), alpha, beta, rho, adaptive,
                               gradient=True)
     ef, eps, delta_g = ef0.copy(), (eps0.copy() if adaptive else None), np.empty_like(ef0)
@@ -79,8 +79,45 @@ def test_output_gradient_equals_the_per_step_sum():
         expected += z[:, :, None] * error[:, u][:, None, :]
         z = alpha * z + raster[:, u]
     got = np.empty_like(expected)
-    F.output_gradient(error, alpha, np.concatenate([z0[:, None, :], raster], axis=1), got)
+    F.output_gradient(error, alpha,
+                      F.SpikeRaster.from_dense(np.concatenate([z0[:, None, :], raster], axis=1)),
+                      got)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_spike_sums_equal_the_dense_product_at_any_thread_count(dtype):
+    """The native kernel against the product it stands for, ``raster^T columns`` per batch
+    element (row 0 the trace, then 0/1 spikes, some neurons silent, one element without
+    spikes), identical on 1, 2 and 3 threads."""
+    rng = np.random.default_rng(12)
+    B, K, n_pre, width = 5, 40, 9, 7
+    dense = (rng.random((B, K + 1, n_pre)) < 0.1).astype(dtype)
+    dense[:, 0] = rng.random((B, n_pre))
+    dense[:, 1:, 3] = 0.0                   # a silent neuron
+    dense[2, 1:] = 0.0                      # an element without spikes
+    columns = rng.normal(size=(B, K + 1, width)).astype(dtype)
+    expected = np.einsum("bri,brc->bic", dense.astype(np.float64), columns.astype(np.float64))
+    raster = F.SpikeRaster.from_dense(dense)
+    assert raster.offsets[3] == raster.offsets[2]
+    results = [F.spike_sums(raster, columns, threads) for threads in (1, 2, 3)]
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    for got in results:
+        assert got.dtype == dtype and got.shape == (B, n_pre, width)
+        np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+        np.testing.assert_array_equal(got, results[0])
+
+
+def test_spike_rasters_with_events_out_of_range_are_refused():
+    trace = np.zeros((2, 4))
+    with pytest.raises(ValueError, match="ids in \\[0, 4\\)"):
+        F.SpikeRaster(trace, [0, 1, 2], [1, 2], [0, 4], 10)
+    with pytest.raises(ValueError, match="rows must lie in \\[1, 10\\)"):
+        F.SpikeRaster(trace, [0, 1, 2], [0, 2], [0, 1], 10)
+    with pytest.raises(ValueError, match="offsets must ascend"):
+        F.SpikeRaster(trace, [0, 2, 1], [1, 2], [0, 1], 10)
+    with pytest.raises(ValueError, match="0/1 spikes"):
+        F.SpikeRaster.from_dense(np.full((1, 3, 2), 0.5))
 
 
 def test_helpers_against_their_definitions():

@@ -340,26 +340,32 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         # Read before the next batch overwrites it: no copy needed
         return ring.astype(self._dtype, copy=False)
 
-    def _raster(self, pop: Any, lanes: slice) -> np.ndarray:
-        """Every spike of the batch just run in ``lanes``, ``(lanes, K + 1, N)`` of 0/1 with
-        the spikes of step ``q`` in row ``q + 1``; row 0 is for the presynaptic trace before
-        the batch (:func:`ml_genn_eprop.factorised.spike_sums`)."""
+    def _spike_events(self, pop: Any, lanes: slice) -> tuple:
+        """Every spike of the batch just run in ``lanes``: ``(offsets, rows, ids)`` as
+        :class:`~ml_genn_eprop.factorised.SpikeRaster` takes them (row ``q + 1`` for a spike
+        in step ``q``), in step order within each batch element."""
         group = self.neuron_populations[pop]
         end = self.genn_model.timestep
         first = end - self.example_timesteps
         offsets, times, ids = group.unpack_recording("spk", first, end,
                                                      np.arange(lanes.start, lanes.stop))
         steps = np.rint(times / self.compiler.dt).astype(np.int64) - first
-        rows = np.repeat(np.arange(lanes.stop - lanes.start), np.diff(offsets))
+        return np.asarray(offsets, np.int64) - offsets[0], steps + 1, ids
+
+    def _raster(self, pop: Any, events: tuple, lanes: slice) -> np.ndarray:
+        """The spikes ``events`` in ``lanes`` as a dense ``(lanes, K, N)`` array of 0/1 (step
+        ``q`` in row ``q``), for the filtered rates of a hidden population."""
+        offsets, rows, ids = events
+        elements = np.repeat(np.arange(lanes.stop - lanes.start), np.diff(offsets))
         # One buffer per population and size, reused: zeroing beats new pages every batch
         buffers = self.__dict__.setdefault("_raster_buffers", {})
-        shape = (lanes.stop - lanes.start, self.example_timesteps + 1, pop.num_neurons)
+        shape = (lanes.stop - lanes.start, self.example_timesteps, pop.num_neurons)
         if (pop, shape) not in buffers:
             buffers[pop, shape] = np.zeros(shape, dtype=self._dtype)
         else:
             buffers[pop, shape].fill(0.0)
         raster = buffers[pop, shape]
-        raster[rows, steps + 1, ids] = 1.0
+        raster[elements, rows - 1, ids] = 1.0
         return raster
 
     def _synapse_arrays(self, conn: Any, names: Sequence[str], lanes: slice) -> tuple:
@@ -418,7 +424,7 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         psi = np.empty_like(recorded)
         psi[:, 0] = start[conn, "Psi"]
         psi[:, 1:] = recorded[:, :-1]
-        f_avg = F.filtered_average(start[conn, "FAvg"], rasters[pop][:, 1:],
+        f_avg = F.filtered_average(start[conn, "FAvg"], rasters[pop],
                                    float(np.exp(-c.dt / c.tau_reg)))
         regulariser = F.shifted(start[conn, "FAvg"], f_avg)
         regulariser -= c.f_target * c.dt / 1000.0
@@ -441,15 +447,18 @@ class CompiledEPropNetwork(CompiledTrainingNetwork):
         rho = float(np.exp(-c.dt / plan.tau_adapt)) if plan.tau_adapt else 0.0
         # The engine's thread count also runs the spike sums' products
         threads = int(getattr(self.genn_model, "num_threads", 1))
-        rasters = {}
+        events = {}
         for pop in [conn.source for conn in self.trained_connections] \
                 + [p.population for p in plan.role("hidden")]:
-            if pop not in rasters:
-                rasters[pop] = self._raster(pop, lanes)
+            if pop not in events:
+                events[pop] = self._spike_events(pop, lanes)
+        rasters = {p.population: self._raster(p.population, events[p.population], lanes)
+                   for p in plan.role("hidden")}
         columns: Dict[Any, F.HiddenColumns] = {}
         for conn in self.trained_connections:
-            raster = rasters[conn.source]
-            raster[:, 0] = start[conn, "ZFilter"]
+            trace = np.broadcast_to(start[conn, "ZFilter"],
+                                    (lanes.stop - lanes.start, conn.source.num_neurons))
+            raster = F.SpikeRaster(trace, *events[conn.source], self.example_timesteps + 1)
             if plan.connections[conn].rule == "output":
                 if not train:
                     continue

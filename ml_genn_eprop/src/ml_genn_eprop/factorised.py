@@ -10,9 +10,9 @@ presynaptic trace, a filtered spike train, so every per-synapse quantity becomes
     + per-synapse terms of the state the batch started from,
 
 and each postsynaptic series comes from a backward recursion over the batch's steps on
-per-neuron values only. The spike sums of a batch element are one matrix product of its spike
-raster with its postsynaptic series (dense BLAS beats a scatter of rows at SHD's activity:
-measured 0.2 s against 0.66 s for 700 inputs, 768 columns, 32 lanes, 1000 steps).
+per-neuron values only. The spike sums of a batch element are the product of its spike
+raster with its postsynaptic series, made event by event by a native kernel
+(:mod:`ml_genn_eprop.native_spike_sums`): each spike adds one row of the series.
 
 Notation (one batch of ``K`` steps; step ``u`` of the synapses reads the state after step
 ``u - 1``; index -1 is the state the batch started from): ``Z[u]`` presynaptic trace read at
@@ -103,59 +103,87 @@ def reverse_products(a: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return out, out[:, 0] * a[:, 0]
 
 
-_BLAS = None
+class SpikeRaster:
+    """The presynaptic side of one batch as :func:`spike_sums` reads it: row 0 of the raster
+    the sums are defined on is ``trace`` (the presynaptic trace before the batch, ``(B, N)``),
+    row ``q + 1`` the 0/1 spikes of step ``q``, kept as events: those of batch element ``b``
+    are ``offsets[b]:offsets[b + 1]`` of ``rows`` (``q + 1``) and ``ids``.
+
+    Parameters
+    ----------
+    trace
+        ``(B, N)``.
+    offsets
+        ``B + 1`` ascending event offsets.
+    rows, ids
+        Each event's raster row (``1 .. num_rows - 1``) and neuron (``0 .. N - 1``).
+    num_rows
+        ``K + 1``: the steps of the batch and the trace's row.
+    """
+
+    def __init__(self, trace: np.ndarray, offsets: np.ndarray, rows: np.ndarray,
+                 ids: np.ndarray, num_rows: int):
+        self.trace = trace
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        self.rows = np.ascontiguousarray(rows, dtype=np.int64)
+        self.ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self.num_rows = int(num_rows)
+        batch, num_pre = trace.shape
+        # The kernel trusts these: check them here, where a mistake is an error, not a crash
+        if self.offsets.shape != (batch + 1,) or self.offsets[0] != 0 \
+                or np.any(np.diff(self.offsets) < 0) or self.offsets[-1] != len(self.rows) \
+                or len(self.ids) != len(self.rows):
+            raise ValueError(f"SpikeRaster: offsets must ascend from 0 to the {len(self.rows)} "
+                             f"events over {batch} batch elements")
+        if len(self.rows) and (self.rows.min() < 1 or self.rows.max() >= self.num_rows
+                               or self.ids.min() < 0 or self.ids.max() >= num_pre):
+            raise ValueError(f"SpikeRaster: event rows must lie in [1, {self.num_rows}) and "
+                             f"ids in [0, {num_pre})")
+
+    @classmethod
+    def from_dense(cls, raster: np.ndarray) -> "SpikeRaster":
+        """From a dense ``(B, K + 1, N)`` raster: row 0 the trace, then 0/1 spikes."""
+        spikes = raster[:, 1:]
+        if np.any((spikes != 0) & (spikes != 1)):
+            raise ValueError("SpikeRaster.from_dense: rows 1.. must hold 0/1 spikes")
+        b, q, i = np.nonzero(spikes)
+        offsets = np.searchsorted(b, np.arange(raster.shape[0] + 1))
+        return cls(np.ascontiguousarray(raster[:, 0]), offsets, q + 1, i, raster.shape[1])
 
 
-def _blas_controller():
-    """threadpoolctl's view of the BLAS libraries NumPy loaded (made once: finding them reads
-    the process's shared libraries)."""
-    global _BLAS
-    if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
-        _BLAS = ThreadpoolController()
-    return _BLAS
-
-
-def spike_sums(raster: np.ndarray, columns: np.ndarray, threads: int = 1) -> np.ndarray:
+def spike_sums(raster: SpikeRaster, columns: np.ndarray, threads: int = 1) -> np.ndarray:
     """``out[b, i] = sum_r raster[b, r, i] columns[b, r]``: with row 0 of ``raster`` holding
     the presynaptic trace before the batch and row ``q + 1`` the spikes of step ``q``, this is
-    ``Z[0] Qbar[0] + sum over spikes q of Qbar[q + 1]`` for every synapse, one matrix product
-    per batch element.
+    ``Z[0] Qbar[0] + sum over spikes q of Qbar[q + 1]`` for every synapse.
 
-    Each product runs on one BLAS thread, and ``threads`` Python threads share the batch
-    elements (NumPy releases the GIL in BLAS). A multi-threaded BLAS may split a product
-    differently with another thread count, and so round it differently (OpenBLAS 0.3.31 does
-    on AMD EPYC): the same seed must give the same weights at any thread count.
+    Computed natively, event by event (:mod:`ml_genn_eprop.native_spike_sums`): each spike
+    adds one row of ``columns``; batch elements are shared among ``threads`` threads, each
+    element summed by one thread in spike order (the same result at any thread count).
 
     Parameters
     ----------
     raster
-        ``(B, K + 1, num_pre)``: the starting trace, then the 0/1 presynaptic spikes.
+        The trace before the batch and the batch's presynaptic spikes.
     columns
         ``(B, K + 1, C)`` postsynaptic series.
     threads
-        How many batch elements are multiplied at once.
+        Threads sharing the batch elements.
 
     Returns
     -------
     ``(B, num_pre, C)``
     """
-    batch = raster.shape[0]
-    out = np.empty((batch, raster.shape[2], columns.shape[2]),
-                   dtype=np.result_type(raster, columns))
-    lhs = raster.transpose(0, 2, 1)
-
-    def product(b: int) -> None:
-        np.matmul(lhs[b], columns[b], out=out[b])
-
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        if threads > 1 and batch > 1:
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(min(threads, batch)) as pool:
-                list(pool.map(product, range(batch)))
-        else:
-            for b in range(batch):
-                product(b)
+    from .native_spike_sums import spike_sums_kernel
+    batch, num_pre = raster.trace.shape
+    if columns.shape[:2] != (batch, raster.num_rows):
+        raise ValueError(f"spike_sums: columns of shape {columns.shape} do not match a raster "
+                         f"of {batch} batch elements and {raster.num_rows} rows")
+    dtype = np.result_type(raster.trace, columns)
+    columns = np.ascontiguousarray(columns, dtype=dtype)
+    trace = np.ascontiguousarray(raster.trace, dtype=dtype)
+    out = np.empty((batch, num_pre, columns.shape[2]), dtype=dtype)
+    spike_sums_kernel(dtype)(batch, num_pre, columns.shape[2], raster.num_rows, trace, columns,
+                             raster.offsets, raster.rows, raster.ids, out, max(1, int(threads)))
     return out
 
 
@@ -237,7 +265,7 @@ class HiddenColumns:
         """Block ``k`` of the last axis of ``values``."""
         return values[..., k * self.num_post:(k + 1) * self.num_post]
 
-    def updates(self, raster: np.ndarray, ef: np.ndarray, eps: Optional[np.ndarray],
+    def updates(self, raster: SpikeRaster, ef: np.ndarray, eps: Optional[np.ndarray],
                 delta_g: Optional[np.ndarray], threads: int = 1) -> None:
         """One batch of one connection into the population, in place: ``ef`` and ``eps``
         (``eFiltered``, ``epsilonA``; the values before the batch) become the values after it,
@@ -247,8 +275,7 @@ class HiddenColumns:
         Parameters
         ----------
         raster
-            ``(B, K + 1, num_pre)``: the presynaptic trace before the batch, then the spikes
-            (see :func:`spike_sums`).
+            The presynaptic trace before the batch and the spikes (see :func:`spike_sums`).
         threads
             Threads for the spike sums (:func:`spike_sums`).
         """
@@ -271,7 +298,7 @@ class HiddenColumns:
             eps += self.block(sums, k + 1)
 
 
-def output_gradient(error: np.ndarray, alpha: float, raster: np.ndarray,
+def output_gradient(error: np.ndarray, alpha: float, raster: SpikeRaster,
                     delta_g: np.ndarray, threads: int = 1) -> None:
     """``DeltaG`` of a connection into an output population, ``sum_u Z[u] E[u]``, written into
     ``delta_g`` (``(B, num_pre, num_post)``).
@@ -283,7 +310,7 @@ def output_gradient(error: np.ndarray, alpha: float, raster: np.ndarray,
     alpha
         Presynaptic trace decay.
     raster
-        ``(B, K + 1, num_pre)``: the presynaptic trace before the batch, then the spikes.
+        The presynaptic trace before the batch and the spikes (see :func:`spike_sums`).
     delta_g
         Where the result goes.
     threads
