@@ -174,7 +174,7 @@ def test_argument_errors_are_clear(collectives):
 
 
 TIMEOUT = '''
-import time
+import os, sys, time
 from ml_genn.communicators import MPI, CommunicatorTimeoutError
 
 comm = MPI(timeout=2)
@@ -183,24 +183,29 @@ if comm.rank == 1:
 try:
     comm.barrier()
 except CommunicatorTimeoutError as error:
-    print("REPORT", comm.rank, error.missing_ranks, error.waiting_ranks, flush=True)
+    # A file per rank: the launcher may interleave the ranks' output at any byte
+    path = os.path.join(sys.argv[1], "report_%d" % comm.rank)
+    with open(path + ".tmp", "w") as report:
+        report.write(f"{error.missing_ranks} {error.waiting_ranks}\\n{error}")
+    os.replace(path + ".tmp", path)
     raise
 '''
 
 
-def test_timeout_names_missing_rank_and_ends_the_run(mpi_run):
-    run = mpi_run(TIMEOUT, ranks=3, limit=30)
+def test_timeout_names_missing_rank_and_ends_the_run(mpi_run, tmp_path):
+    run = mpi_run(TIMEOUT, ranks=3, limit=30, args=[str(tmp_path)])
     assert run.returncode != 0, run.output
     assert run.seconds < 15, run.output
     assert "CommunicatorTimeoutError" in run.output and "#1 (barrier)" in run.output
     # Ranks 0 and 2 both time out; whichever aborts the job first has reported
-    reports = [line.split(maxsplit=2) for line in run.output.splitlines()
-               if line.startswith("REPORT")]
-    assert reports, run.output
-    for _, rank, details in reports:
-        other = 2 - int(rank)
+    reports = {int(p.name.split("_")[1]): p.read_text() for p in tmp_path.glob("report_*")
+               if not p.name.endswith(".tmp")}
+    assert reports and set(reports) <= {0, 2}, (reports, run.output)
+    for rank, report in reports.items():
+        details, message = report.split("\n", 1)
+        other = 2 - rank
         assert details == f"(1,) (({other}, 1, 'barrier'),)", run.output
-    assert "never arrived (not heard from within 1.0 s): 1." in run.output
+        assert "never arrived (not heard from within 1.0 s): 1." in message, report
 
 
 def test_killed_rank_ends_the_run(mpi_run, tmp_path):
