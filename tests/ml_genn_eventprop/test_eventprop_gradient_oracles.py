@@ -118,6 +118,16 @@ def _setup(case: Case, n_in: int = 100, n_hidden: int = 12, n_out: int = 4,
                     dict(case.compiler_kwargs))
 
 
+def _central_difference_points(w: np.ndarray, eps: float) -> np.ndarray:
+    """``(w.size, 2, *w.shape)``: for weight ``j`` (in ``np.ndindex`` order) ``w`` with that
+    weight moved by ``+eps`` and by ``-eps``, to be simulated together."""
+    points = np.repeat(w[None], 2 * w.size, axis=0).reshape(w.size, 2, *w.shape)
+    for j, index in enumerate(np.ndindex(w.shape)):
+        points[(j, 0) + index] += eps
+        points[(j, 1) + index] -= eps
+    return points
+
+
 def _output_loss(setup: EP.Setup, hidden_spikes: np.ndarray, w_out: np.ndarray) -> np.ndarray:
     """The float64 loss for output weights ``w_out`` ``(..., n_h, n_out)``."""
     samples, _ = NF.output_forward(setup.output, hidden_spikes, w_out, setup.dt)
@@ -155,10 +165,7 @@ def test_output_connection_gradient_equals_finite_differences(users_case):
     w = setup.w_out
     eps = 1e-3
     # Every weight moved by +eps and -eps, all simulated together
-    points = np.repeat(w[None], 2 * w.size, axis=0).reshape(w.size, 2, *w.shape)
-    for j, index in enumerate(np.ndindex(w.shape)):
-        points[(j, 0) + index] += eps
-        points[(j, 1) + index] -= eps
+    points = _central_difference_points(w, eps)
     losses = _output_loss(setup, trace.spikes, points)
     fd = ((losses[:, 0] - losses[:, 1]) / (2 * eps)).reshape(w.shape)
     grad = result.gradients[-1]
@@ -320,10 +327,7 @@ def test_first_spike_time_gradients_follow_the_voltage_at_the_crossing():
     trace = NF.hidden_forward(setup.hidden, setup.raster, setup.w_in, None, setup.dt)
     w = setup.w_out
     eps = 1e-6
-    points = np.repeat(w[None], 2 * w.size, axis=0).reshape(w.size, 2, *w.shape)
-    for j, index in enumerate(np.ndindex(w.shape)):
-        points[(j, 0) + index] += eps
-        points[(j, 1) + index] -= eps
+    points = _central_difference_points(w, eps)
     voltages, spikes = NF.output_forward(setup.output, trace.spikes, points, setup.dt)
     v0, spikes0 = NF.output_forward(setup.output, trace.spikes, w, setup.dt)
     first = NF.first_steps(spikes0)
