@@ -178,8 +178,9 @@ def spike_sums(raster: SpikeRaster, columns: np.ndarray, threads: int = 1) -> np
     if columns.shape[:2] != (batch, raster.num_rows):
         raise ValueError(f"spike_sums: columns of shape {columns.shape} do not match a raster "
                          f"of {batch} batch elements and {raster.num_rows} rows")
-    dtype = np.result_type(raster.trace, columns)
-    columns = np.ascontiguousarray(columns, dtype=dtype)
+    # The columns set the precision (a wider trace must not widen a copy of every column)
+    dtype = columns.dtype
+    columns = np.ascontiguousarray(columns)
     trace = np.ascontiguousarray(raster.trace, dtype=dtype)
     out = np.empty((batch, num_pre, columns.shape[2]), dtype=dtype)
     spike_sums_kernel(dtype)(batch, num_pre, columns.shape[2], raster.num_rows, trace, columns,
